@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""Generates crds/*.yaml, the CustomResourceDefinitions of keelson's kinds.
+
+The schemas share pieces (object metadata, status conditions, and the Runner
+spec that a RunnerPool's template repeats), so they are written once here,
+as controller-gen does for Go types. The generated files are committed; the
+build embeds them and a test checks they match this script's output.
+
+    scripts/gen_crds.py crds/          # rewrite the files
+    scripts/gen_crds.py --check crds/  # exit 1 if they are stale
+"""
+import json
+import os
+import re
+import sys
+
+GROUP = 'keelson.dev'
+VERSION = 'v1alpha1'
+
+
+def s(desc, **kw):
+    return dict(type='string', description=desc, **kw)
+
+
+def b(desc, default=None):
+    d = dict(type='boolean', description=desc)
+    if default is not None:
+        d['default'] = default
+    return d
+
+
+def i(desc, **kw):
+    return dict(type='integer', description=desc, **kw)
+
+
+def obj(desc, props, required=None, **kw):
+    d = dict(type='object', description=desc)
+    if required:
+        d['required'] = required
+    d['properties'] = props
+    d.update(kw)
+    return d
+
+
+def strmap(desc, value_format=None):
+    value = dict(type='string')
+    if value_format:
+        value['format'] = value_format
+    return dict(type='object', description=desc, additionalProperties=value)
+
+
+def strlist(desc, **item):
+    return dict(type='array', description=desc, items=dict(type='string', **item))
+
+
+def duration(desc, default=None):
+    d = s(desc + ' A duration such as "500ms", "10s", "1h30m".', format='duration', maxLength=64)
+    if default is not None:
+        d['default'] = default
+    return d
+
+
+def abspath(desc):
+    return s(desc + ' An absolute path.', pattern='^/', maxLength=4096)
+
+
+NAME = s('Name of an object of this kind in the same namespace.', format='dns1123-label')
+
+METADATA = obj('Standard object metadata.', {
+    'name': s('Unique within the namespace and kind; a DNS-1123 label.', format='dns1123-label'),
+    'namespace': s('Namespace of the object; "default" when absent (or the -n flag).',
+                   format='dns1123-label'),
+    'labels': strmap('Labels for selection (get -l, apply --prune -l); Kubernetes label syntax.',
+                     'label-value'),
+    'annotations': strmap('Free-form notes. keelson.dev/prune: disabled keeps the object from '
+                          'apply --prune.'),
+    'uid': s('Read-only, set by keelson; ignored on apply.'),
+    'generation': i('Read-only, set by keelson; ignored on apply.'),
+    'resourceVersion': s('Read-only, set by keelson; ignored on apply.'),
+    'creationTimestamp': s('Read-only, set by keelson; ignored on apply.'),
+    'deletionTimestamp': s('Read-only, set by keelson; ignored on apply.'),
+}, required=['name'])
+
+CONDITIONS = dict(type='array', description='Kubernetes-style conditions (Ready, Progressing, Degraded).',
+                  items=obj('One condition (metav1.Condition).', {
+                      'type': s('Ready, Progressing or Degraded.'),
+                      'status': s('True, False or Unknown.', enum=['True', 'False', 'Unknown']),
+                      'reason': s('CamelCase reason.'),
+                      'message': s('Human-readable detail.'),
+                      'lastTransitionTime': s('When status last changed.'),
+                      'observedGeneration': i('Generation the condition was computed for.'),
+                  }))
+
+
+def status(desc, extra):
+    props = {
+        'observedGeneration': i('The generation the controller last acted on.'),
+        'conditions': CONDITIONS,
+    }
+    props.update(extra)
+    return obj(desc + ' Written by the controller only; a status in an applied file is ignored '
+               'with a warning.', props, **{'x-kubernetes-preserve-unknown-fields': True})
+
+
+RUNNER_SPEC_PROPS = {
+    'image': s('Image reference to run, e.g. 127.0.0.1:5000/ci/runner:1.4. Exactly one of '
+               'image and imageRef.', format='image-ref'),
+    'imageRef': s('Name of an Image object in the same namespace; the runner waits until it is '
+                  'Ready. Exactly one of image and imageRef.', format='dns1123-label'),
+    'entrypoint': strlist('Overrides the image ENTRYPOINT.'),
+    'command': strlist('Overrides the image CMD (the arguments).'),
+    'workingDir': abspath('Working directory inside the container.'),
+    'user': s('User (and group) to run as: "1000", "1000:1000" or a name.', maxLength=256),
+    'env': dict(type='array', description='Environment variables.',
+                **{'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name']},
+                items=obj('One variable: value, or valueFrom a file read when the container is '
+                          'created.', {
+                              'name': s('Variable name.', pattern='^[^=]+$', minLength=1,
+                                        maxLength=256),
+                              'value': s('Literal value.'),
+                              'valueFrom': obj('Where to read the value from.', {
+                                  'file': s('Path of a file whose contents (trailing newline '
+                                            'removed) become the value; relative to the '
+                                            'manifest file.', minLength=1),
+                              }, required=['file']),
+                          }, required=['name'])),
+    'ports': dict(type='array', description='Published ports.',
+                  **{'x-kubernetes-list-type': 'map',
+                     'x-kubernetes-list-map-keys': ['containerPort', 'protocol']},
+                  items=obj('One published port.', {
+                      'containerPort': i('Port inside the container.', minimum=1, maximum=65535),
+                      'hostPort': i('Port on the host; absent or 0: the engine picks one.',
+                                    minimum=0, maximum=65535),
+                      'hostIP': s('Host address to bind; absent: all addresses.',
+                                  pattern='^[0-9a-fA-F:.]+$', maxLength=64),
+                      'protocol': s('tcp, udp or sctp.', enum=['tcp', 'udp', 'sctp'],
+                                    default='tcp'),
+                  }, required=['containerPort'])),
+    'networks': dict(type='array', description='Network objects to attach; the runner waits '
+                     'until they are Ready.',
+                     **{'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name']},
+                     items=obj('One attachment.', {
+                         'name': NAME,
+                         'aliases': strlist('DNS aliases on that network.', format='dns1123-subdomain'),
+                     }, required=['name'])),
+    'volumes': dict(type='array', description='Volume objects to mount.',
+                    **{'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['mountPath']},
+                    items=obj('One mount of a Volume object.', {
+                        'name': NAME,
+                        'mountPath': abspath('Where to mount it.'),
+                        'readOnly': b('Mount read-only.', False),
+                    }, required=['name', 'mountPath'])),
+    'binds': dict(type='array', description='Host directories to bind-mount.',
+                  **{'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['mountPath']},
+                  items=obj('One bind mount.', {
+                      'hostPath': abspath('Path on the host.'),
+                      'mountPath': abspath('Where to mount it.'),
+                      'readOnly': b('Mount read-only.', False),
+                  }, required=['hostPath', 'mountPath'])),
+    'tmpfs': dict(strlist('Paths to mount as tmpfs.', pattern='^/', maxLength=4096),
+                  **{'x-kubernetes-list-type': 'set'}),
+    'resources': obj('Resource limits.', {
+        'cpus': dict(description='CPU limit: a decimal ("1.5", 0.25) or milli-CPUs ("500m").',
+                     format='cpus', **{'x-keelson-number-or-string': True}),
+        'memory': dict(description='Memory limit: a quantity ("512Mi", "2Gi", "1G") or bytes.',
+                       format='quantity', **{'x-kubernetes-int-or-string': True}),
+        'pids': i('Maximum number of processes.', minimum=1),
+    }),
+    'healthcheck': obj('Container healthcheck; its result feeds the Ready condition.', {
+        'test': dict(strlist('["CMD", "prog", "arg"...] or ["CMD-SHELL", "command"].'),
+                     minItems=1),
+        'interval': duration('Time between checks.'),
+        'timeout': duration('Time a check may take.'),
+        'retries': i('Consecutive failures before unhealthy.', minimum=0),
+        'startPeriod': duration('Grace period after start.'),
+    }, required=['test']),
+    'securityContext': obj('Privileges.', {
+        'privileged': b('Run privileged.', False),
+        'readOnlyRootFilesystem': b('Mount the root filesystem read-only.', False),
+        'noNewPrivileges': b('Set no-new-privileges.', False),
+        'capAdd': strlist('Capabilities to add, e.g. NET_ADMIN.', pattern='^[A-Z_]+$', maxLength=64),
+        'capDrop': strlist('Capabilities to drop, e.g. ALL.', pattern='^[A-Z_]+$', maxLength=64),
+    }),
+    'restartPolicy': s('Enforced by the controller, with a crash-loop backoff.',
+                       enum=['Always', 'OnFailure', 'Never'], default='Always'),
+    'stopTimeout': duration('Time between SIGTERM and SIGKILL when stopping.', '10s'),
+    'labels': strmap('Extra container labels; the dev.keelson. prefix is reserved.'),
+}
+
+
+def runner_spec(desc):
+    return obj(desc, RUNNER_SPEC_PROPS)
+
+
+SPECS = {
+    'Image': (
+        'An image present on the engine: pulled, or built from a context directory.',
+        obj('Desired state of the image.', {
+            'ref': s('Image reference, e.g. 127.0.0.1:5000/ci/runner:1.4.', format='image-ref'),
+            'pullPolicy': s('When to pull.', enum=['IfNotPresent', 'Always', 'Never'],
+                            default='IfNotPresent'),
+            'auth': obj('Registry credentials.', {
+                'username': s('Registry user name.', minLength=1),
+                'passwordFile': s('File holding the password; relative to the manifest file.',
+                                  minLength=1),
+            }, required=['username', 'passwordFile']),
+            'build': obj('Build the image instead of pulling it.', {
+                'context': s('Build context directory, relative to the manifest file.',
+                             minLength=1),
+                'dockerfile': s('Dockerfile path inside the context.', default='Dockerfile',
+                                minLength=1),
+                'args': strmap('Build arguments.'),
+                'target': s('Build stage to stop at.'),
+            }, required=['context']),
+            'push': b('Push ref after a build.', False),
+        }, required=['ref']),
+        {'id': s('Image ID.'), 'repoDigest': s('Digest in the registry.'), 'size': i('Bytes.')},
+        [('Ref', '.spec.ref'), ('Policy', '.spec.pullPolicy')],
+    ),
+    'Network': (
+        'A Docker network.',
+        obj('Desired state of the network.', {
+            'driver': s('Network driver.', default='bridge', minLength=1),
+            'internal': b('No external connectivity.', False),
+            'attachable': b('Allow manual attachment (swarm networks).', False),
+            'subnet': s('Subnet in CIDR form, e.g. 10.89.0.0/24.', pattern='^[0-9a-fA-F:.]+/[0-9]{1,3}$'),
+            'gateway': s('Gateway address inside subnet.', pattern='^[0-9a-fA-F:.]+$'),
+            'mtu': i('MTU of the bridge.', minimum=68, maximum=65535),
+            'options': strmap('Driver options.'),
+            'labels': strmap('Extra labels; the dev.keelson. prefix is reserved.'),
+        }),
+        {'id': s('Network ID.')},
+        [('Driver', '.spec.driver')],
+    ),
+    'Volume': (
+        'A Docker volume.',
+        obj('Desired state of the volume.', {
+            'driver': s('Volume driver.', default='local', minLength=1),
+            'driverOpts': strmap('Driver options.'),
+            'labels': strmap('Extra labels; the dev.keelson. prefix is reserved.'),
+        }),
+        {'mountpoint': s('Where the engine keeps it.')},
+        [('Driver', '.spec.driver')],
+    ),
+    'Runner': (
+        'One long-running container.',
+        runner_spec('Desired state of the container.'),
+        {'containerID': s('Container ID.'), 'state': s('Engine state.'),
+         'health': s('Healthcheck state.'), 'restarts': i('Restarts by the controller.'),
+         'startedAt': s('When the container last started.')},
+        [('Image', '.spec.image')],
+    ),
+    'RunnerPool': (
+        'N interchangeable runners from one template, optionally ephemeral.',
+        obj('Desired state of the pool.', {
+            'replicas': i('Number of runners.', minimum=0, maximum=10000, default=1),
+            'template': runner_spec('The spec of every replica (a Runner spec).'),
+            'ephemeral': b('A replica whose container exits is removed and replaced: one job '
+                           'per runner.', False),
+            'strategy': obj('How a template change rolls out.', {
+                'type': s('RollingUpdate or Recreate.', enum=['RollingUpdate', 'Recreate'],
+                          default='RollingUpdate'),
+                'maxSurge': dict(description='Replicas above the desired count during an '
+                                 'update: a number or a percentage ("25%").', default=1,
+                                 pattern='^[0-9]+%$', **{'x-kubernetes-int-or-string': True}),
+                'maxUnavailable': dict(description='Replicas that may be unavailable during an '
+                                       'update: a number or a percentage.', default=0,
+                                       pattern='^[0-9]+%$',
+                                       **{'x-kubernetes-int-or-string': True}),
+            }, default={'type': 'RollingUpdate'}),
+            'minReadySeconds': i('Seconds a replica without a healthcheck must run before it '
+                                 'counts as ready.', minimum=0, default=0),
+        }, required=['template']),
+        {'replicas': i('Replicas that exist.'), 'readyReplicas': i('Replicas ready.'),
+         'updatedReplicas': i('Replicas on the current template.'),
+         'availableReplicas': i('Replicas ready for minReadySeconds.')},
+        [('Desired', '.spec.replicas'), ('Ready', '.status.readyReplicas')],
+    ),
+    'Policy': (
+        'Admission and audit rules for Runners and RunnerPools in its namespace (all '
+        'namespaces when in keelson-system).',
+        obj('The rules and how to enforce them.', {
+            'enforcement': s('enforce: reject on apply; warn: accept with warnings; audit: '
+                             'record events only.', enum=['enforce', 'warn', 'audit'],
+                             default='enforce'),
+            'rules': obj('The rules; absent ones do not apply.', {
+                'denyPrivileged': b('Refuse privileged containers.'),
+                'denyHostPathBinds': b('Refuse binds outside allowedHostPaths.'),
+                'allowedHostPaths': strlist('Host path prefixes binds may use.', pattern='^/'),
+                'denyDockerSocket': b('Refuse binding the Docker socket.'),
+                'allowedRegistries': strlist('Registry hosts images may come from.'),
+                'requireResources': b('Require resources.cpus and resources.memory.'),
+                'requireNonRoot': b('Require a non-root user.'),
+                'requireReadOnlyRootFilesystem': b('Require a read-only root filesystem.'),
+                'maxMemory': s('Largest memory limit allowed.', format='quantity'),
+                'maxCpus': dict(description='Largest CPU limit allowed.', format='cpus',
+                                **{'x-keelson-number-or-string': True}),
+            }),
+        }, required=['rules']),
+        {},
+        [('Enforcement', '.spec.enforcement')],
+    ),
+}
+
+SHORT = {'Image': 'img', 'Network': 'net', 'Volume': 'vol', 'Runner': 'rn',
+         'RunnerPool': 'pool', 'Policy': 'pol'}
+PLURAL = {'Policy': 'policies'}
+
+
+def crd(kind):
+    desc, spec, status_props, columns = SPECS[kind]
+    plural = PLURAL.get(kind, kind.lower() + 's')
+    required = ['apiVersion', 'kind', 'metadata']
+    schema = obj(desc, {
+        'apiVersion': s('keelson.dev/v1alpha1', enum=[GROUP + '/' + VERSION]),
+        'kind': s(kind, enum=[kind]),
+        'metadata': METADATA,
+        'spec': spec,
+        'status': status(desc.split(':')[0].rstrip('.') + ' status.', status_props),
+    }, required=required + ['spec'])
+    printer = [dict(name=n, type='string', jsonPath=p) for n, p in columns]
+    printer.append(dict(name='Age', type='date', jsonPath='.metadata.creationTimestamp'))
+    return {
+        'apiVersion': 'apiextensions.k8s.io/v1',
+        'kind': 'CustomResourceDefinition',
+        'metadata': {'name': plural + '.' + GROUP},
+        'spec': {
+            'group': GROUP,
+            'scope': 'Namespaced',
+            'names': {'kind': kind, 'listKind': kind + 'List', 'plural': plural,
+                      'singular': kind.lower(), 'shortNames': [SHORT[kind]]},
+            'versions': [{
+                'name': VERSION, 'served': True, 'storage': True,
+                'subresources': {'status': {}},
+                'additionalPrinterColumns': printer,
+                'schema': {'openAPIV3Schema': schema},
+            }],
+        },
+    }
+
+
+PLAIN = re.compile(r'^[A-Za-z_./][A-Za-z0-9_./ -]*$')
+RESERVED = {'true', 'false', 'null', 'yes', 'no', 'on', 'off', 'y', 'n', '~'}
+
+
+def scalar(v):
+    if isinstance(v, bool):
+        return 'true' if v else 'false'
+    if isinstance(v, (int, float)):
+        return json.dumps(v)
+    if PLAIN.match(v) and v.lower() not in RESERVED and not v.endswith(' ') and ': ' not in v:
+        return v
+    return json.dumps(v)
+
+
+def emit(v, indent=0):
+    pad = ' ' * indent
+    out = []
+    if isinstance(v, dict):
+        if not v:
+            return ['{}']
+        for k, val in v.items():
+            if isinstance(val, (dict, list)) and val:
+                out.append(f'{pad}{scalar(k)}:')
+                out += emit(val, indent + 2)
+            else:
+                empty = '{}' if isinstance(val, dict) else '[]' if isinstance(val, list) else None
+                out.append(f'{pad}{scalar(k)}: {empty or scalar(val)}')
+    else:
+        for item in v:
+            if isinstance(item, dict) and item:
+                lines = emit(item, indent + 2)
+                out.append(pad + '- ' + lines[0][indent + 2:])
+                out += lines[1:]
+            else:
+                out.append(f'{pad}- {scalar(item)}')
+    return out
+
+
+def render(kind):
+    header = f'# Generated by scripts/gen_crds.py: edit that script, not this file.\n'
+    return header + '---\n' + '\n'.join(emit(crd(kind))) + '\n'
+
+
+def main(argv):
+    check = '--check' in argv
+    outdir = [a for a in argv if not a.startswith('--')][0]
+    stale = []
+    for kind in SPECS:
+        path = os.path.join(outdir, kind.lower() + '.yaml')
+        text = render(kind)
+        if check:
+            with open(path, encoding='utf-8') as f:
+                if f.read() != text:
+                    stale.append(path)
+        else:
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write(text)
+    if stale:
+        print('stale (run scripts/gen_crds.py crds/): ' + ', '.join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,68 @@
+// keelson apply -f PATH... [-R] [--dry-run] [--prune -l SELECTOR]
+
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/manifests.h"
+
+namespace keelson::cli {
+namespace {
+
+struct ApplyOptions {
+  std::vector<std::string> files;
+  bool recursive = false;
+  bool dry_run = false;
+  bool prune = false;
+  std::string selector;
+};
+
+int RunApply(const Globals& g, const ApplyOptions& opts) {
+  if (opts.prune && opts.selector.empty()) {
+    return Fail("--prune needs -l/--selector: prune only what a selector names", kExitUsage);
+  }
+  std::optional<store::PruneRequest> prune;
+  if (opts.prune) {
+    auto sel = model::Selector::Parse(opts.selector);
+    if (!sel) return Fail(sel.error().message, kExitUsage);
+    prune = store::PruneRequest{std::move(*sel), {g.namespace_}};
+  }
+  // Validate everything before the store is even opened: bad input changes nothing.
+  auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_);
+  if (!loaded) return kExitFailure;
+  std::vector<store::ApplyRequest> requests;
+  for (auto& lo : *loaded) {
+    if (prune) prune->namespaces.insert(lo.object.meta.namespace_);
+    requests.push_back({std::move(lo.object), lo.source});
+  }
+  auto session = OpenSession(g);
+  if (!session) return Fail(session.error().message);
+  auto result = (*session)->objects->Apply(requests, prune, opts.dry_run);
+  if (!result) return Fail(result.error().message);
+  const char* suffix = opts.dry_run ? " (dry run)" : "";
+  for (const auto& a : result->applied) {
+    std::cout << a.display << " " << store::ToString(a.action) << suffix << "\n";
+  }
+  for (const auto& p : result->pruned) std::cout << p.display << " pruned" << suffix << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterApply(CLI::App& app, Globals& g) {
+  auto opts = std::make_shared<ApplyOptions>();
+  auto* cmd = app.add_subcommand("apply", "Validate manifests and store them as desired state");
+  cmd->add_option("-f,--filename", opts->files, "Files or directories to apply ('-' for stdin)")
+      ->required();
+  cmd->add_flag("-R,--recursive", opts->recursive, "Read directories recursively");
+  cmd->add_flag("--dry-run", opts->dry_run, "Show what would change; store nothing");
+  cmd->add_flag("--prune", opts->prune,
+                "Delete stored objects matching -l that the files no longer contain");
+  cmd->add_option("-l,--selector", opts->selector, "Label selector for --prune");
+  cmd->callback([&g, opts] { g.exit_code = RunApply(g, *opts); });
+}
+
+}  // namespace keelson::cli

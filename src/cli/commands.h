@@ -1,0 +1,24 @@
+#pragma once
+// One Register function per command (one file each); main.cc wires them up.
+
+namespace CLI {
+class App;
+}
+
+namespace keelson::cli {
+
+struct Globals;
+
+void RegisterApply(CLI::App& app, Globals& g);
+void RegisterGet(CLI::App& app, Globals& g);
+void RegisterDescribe(CLI::App& app, Globals& g);
+void RegisterDelete(CLI::App& app, Globals& g);
+void RegisterDiff(CLI::App& app, Globals& g);
+void RegisterScale(CLI::App& app, Globals& g);
+void RegisterEvents(CLI::App& app, Globals& g);
+void RegisterHistory(CLI::App& app, Globals& g);
+void RegisterWait(CLI::App& app, Globals& g);
+void RegisterVersion(CLI::App& app, Globals& g);
+void RegisterCompletion(CLI::App& app, Globals& g);
+
+}  // namespace keelson::cli

@@ -1,0 +1,53 @@
+#include "cli/context.h"
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+namespace keelson::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted = true; }
+
+}  // namespace
+
+std::string DefaultDbPath() {
+  if (const char* env = std::getenv("KEELSON_DB"); env && *env) return env;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
+    return std::string(xdg) + "/keelson/state.db";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.local/share/keelson/state.db";
+}
+
+Result<std::unique_ptr<Session>> OpenSession(const Globals& g) {
+  auto db = store::Db::Open(g.db_path);
+  if (!db) return Unexpected(db.error());
+  auto s = std::make_unique<Session>();
+  s->db = std::move(*db);
+  s->objects = std::make_unique<store::ObjectStore>(*s->db, s->clock);
+  return s;
+}
+
+int Fail(const std::string& message, int code) {
+  std::cerr << "error: " << message << "\n";
+  return code;
+}
+
+void InstallSignalHandlers() {
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+}
+
+bool SleepUnlessInterrupted(int millis) {
+  for (int waited = 0; waited < millis && !g_interrupted; waited += 20) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return !g_interrupted;
+}
+
+}  // namespace keelson::cli

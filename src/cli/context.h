@@ -1,0 +1,46 @@
+#pragma once
+// What every command shares: global flags, exit codes, opening the store.
+
+#include <memory>
+#include <string>
+
+#include "store/db.h"
+#include "store/object_store.h"
+#include "util/clock.h"
+#include "util/result.h"
+
+namespace keelson::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  ///< invalid input, not found, timed out, differences
+inline constexpr int kExitUsage = 2;    ///< bad flags or arguments; diff/plan errors
+
+struct Globals {
+  std::string db_path;  ///< resolved: --db, KEELSON_DB, XDG_DATA_HOME, ~/.local/share
+  std::string docker_host;
+  std::string namespace_ = "default";
+  std::string log_level = "warn";
+  std::string log_format = "text";
+  int exit_code = kExitOk;
+};
+
+/// The store path when --db is not given: KEELSON_DB, then
+/// $XDG_DATA_HOME/keelson/state.db, then ~/.local/share/keelson/state.db.
+std::string DefaultDbPath();
+
+/// An open store for one command.
+struct Session {
+  std::unique_ptr<store::Db> db;
+  RealClock clock;
+  std::unique_ptr<store::ObjectStore> objects;
+};
+Result<std::unique_ptr<Session>> OpenSession(const Globals& g);
+
+/// Prints "error: MESSAGE" to stderr and returns `code`.
+int Fail(const std::string& message, int code = kExitFailure);
+
+/// Sleeps in small steps; false if interrupted by SIGINT/SIGTERM.
+bool SleepUnlessInterrupted(int millis);
+void InstallSignalHandlers();
+
+}  // namespace keelson::cli

@@ -1,0 +1,112 @@
+// keelson delete KIND NAME... | -f PATH [--force] [--wait] [--timeout D]
+
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/manifests.h"
+#include "cli/resolve.h"
+#include "util/units.h"
+
+namespace keelson::cli {
+namespace {
+
+struct DeleteOptions {
+  std::vector<std::string> words;
+  std::vector<std::string> files;
+  bool recursive = false;
+  bool force = false;
+  bool wait = false;
+  bool ignore_not_found = false;
+  std::string timeout = "60s";
+};
+
+struct Target {
+  model::Kind kind;
+  std::string ns;
+  std::string name;
+};
+
+Result<std::vector<Target>> Targets(const Globals& g, const DeleteOptions& opts) {
+  std::vector<Target> out;
+  if (!opts.files.empty()) {
+    auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_);
+    if (!loaded) return Unexpected(ErrorCode::kInvalid, "");
+    for (const auto& lo : *loaded) out.push_back({lo.object.kind, lo.object.meta.namespace_, lo.object.meta.name});
+    return out;
+  }
+  auto refs = ParseRefs(opts.words);
+  if (!refs) return Unexpected(refs.error());
+  for (const auto& r : *refs) {
+    if (r.name.empty()) return Unexpected(ErrorCode::kInvalid, "delete needs names: KIND NAME... or -f PATH");
+    out.push_back({r.kind, g.namespace_, r.name});
+  }
+  return out;
+}
+
+// Polls until every target is gone from the store; false on timeout.
+bool WaitGone(store::ObjectStore& objects, const std::vector<Target>& targets,
+              std::chrono::nanoseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    bool all_gone = true;
+    for (const auto& t : targets) {
+      auto o = objects.Get(t.kind, t.ns, t.name);
+      all_gone = all_gone && o && !*o;
+    }
+    if (all_gone) return true;
+    if (std::chrono::steady_clock::now() >= deadline || !SleepUnlessInterrupted(100)) return false;
+  }
+}
+
+int RunDelete(const Globals& g, const DeleteOptions& opts) {
+  if (opts.files.empty() == opts.words.empty()) {
+    return Fail("delete takes KIND NAME... or -f PATH, not both", kExitUsage);
+  }
+  auto timeout = ParseDuration(opts.timeout);
+  if (!timeout) return Fail("--timeout: not a duration: " + opts.timeout, kExitUsage);
+  auto targets = Targets(g, opts);
+  if (!targets) {
+    if (targets.error().message.empty()) return kExitFailure;  // already reported per line
+    return Fail(targets.error().message, kExitUsage);
+  }
+  auto session = OpenSession(g);
+  if (!session) return Fail(session.error().message);
+  int code = kExitOk;
+  for (const auto& t : *targets) {
+    std::string shown = std::string(model::Info(t.kind).singular) + "/" + t.name;
+    auto r = (*session)->objects->Delete(t.kind, t.ns, t.name, opts.force);
+    if (!r) return Fail(r.error().message);
+    switch (*r) {
+      case store::DeleteResult::kNotFound:
+        if (!opts.ignore_not_found) code = Fail(shown + " not found in namespace " + t.ns);
+        break;
+      case store::DeleteResult::kRemoved: std::cout << shown << " deleted\n"; break;
+      case store::DeleteResult::kMarked: std::cout << shown << " marked for deletion\n"; break;
+    }
+  }
+  if (opts.wait && !WaitGone(*(*session)->objects, *targets, *timeout)) {
+    return Fail("timed out after " + opts.timeout + " waiting for the controller to finish deleting");
+  }
+  return code;
+}
+
+}  // namespace
+
+void RegisterDelete(CLI::App& app, Globals& g) {
+  auto opts = std::make_shared<DeleteOptions>();
+  auto* cmd = app.add_subcommand("delete", "Delete objects; the controller removes their engine objects");
+  cmd->add_option("object", opts->words, "KIND NAME... or KIND/NAME...");
+  cmd->add_option("-f,--filename", opts->files, "Delete the objects these files define");
+  cmd->add_flag("-R,--recursive", opts->recursive, "Read directories recursively");
+  cmd->add_flag("--force", opts->force, "Remove from the store at once, without engine cleanup");
+  cmd->add_flag("--wait", opts->wait, "Block until the objects are gone");
+  cmd->add_option("--timeout", opts->timeout, "How long --wait waits (default 60s)");
+  cmd->add_flag("--ignore-not-found", opts->ignore_not_found, "Missing objects are not an error");
+  cmd->callback([&g, opts] { g.exit_code = RunDelete(g, *opts); });
+}
+
+}  // namespace keelson::cli

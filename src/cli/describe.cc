@@ -1,0 +1,124 @@
+// keelson describe KIND NAME
+
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/resolve.h"
+#include "cli/table.h"
+#include "manifest/document.h"
+
+namespace keelson::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kEventsShown = 20;
+
+std::string Indent(const std::string& text, const std::string& pad) {
+  std::istringstream in(text);
+  std::string line, out;
+  while (std::getline(in, line)) out += pad + line + "\n";
+  return out;
+}
+
+std::string LabelText(const model::Labels& labels) {
+  if (labels.empty()) return "<none>";
+  std::string out;
+  for (const auto& [k, v] : labels) out += (out.empty() ? "" : "\n              ") + k + "=" + v;
+  return out;
+}
+
+void PrintConditions(const model::Object& o, TimePoint now) {
+  std::cout << "Conditions:\n";
+  auto it = o.status.find("conditions");
+  if (it == o.status.end() || !it->is_array() || it->empty()) {
+    std::cout << "  <none: the controller has not reported yet>\n";
+    return;
+  }
+  Table t({"TYPE", "STATUS", "REASON", "AGE", "MESSAGE"});
+  for (const auto& c : *it) {
+    TimePoint when{};
+    std::string age = ParseTimestamp(c.value("lastTransitionTime", ""), &when) ? FormatAge(when, now) : "-";
+    t.AddRow({c.value("type", ""), c.value("status", ""), c.value("reason", ""), age, c.value("message", "")});
+  }
+  std::ostringstream out;
+  t.Print(out);
+  std::cout << Indent(out.str(), "  ");
+}
+
+void PrintEvents(const std::vector<store::Event>& events, TimePoint now) {
+  std::cout << "Events:\n";
+  if (events.empty()) {
+    std::cout << "  <none>\n";
+    return;
+  }
+  Table t({"AGE", "TYPE", "REASON", "MESSAGE"});
+  size_t start = events.size() > kEventsShown ? events.size() - kEventsShown : 0;
+  for (size_t i = start; i < events.size(); ++i) {
+    TimePoint when{};
+    std::string age = ParseTimestamp(events[i].time, &when) ? FormatAge(when, now) : "-";
+    t.AddRow({age, events[i].type, events[i].reason, events[i].message});
+  }
+  std::ostringstream out;
+  t.Print(out);
+  std::cout << Indent(out.str(), "  ");
+}
+
+void Describe(const model::Object& o, const std::vector<store::Event>& events) {
+  auto now = std::chrono::system_clock::now();
+  std::cout << "Name:         " << o.meta.name << "\n"
+            << "Namespace:    " << o.meta.namespace_ << "\n"
+            << "Kind:         " << model::Info(o.kind).name << "\n"
+            << "Labels:       " << LabelText(o.meta.labels) << "\n"
+            << "Annotations:  " << LabelText(o.meta.annotations) << "\n"
+            << "UID:          " << o.meta.uid << "\n"
+            << "Generation:   " << o.meta.generation << "\n"
+            << "Created:      " << o.meta.creation_timestamp << "\n";
+  if (o.meta.deletion_timestamp) std::cout << "Deleting:     since " << *o.meta.deletion_timestamp << "\n";
+  std::cout << "Ready:        " << ReadyState(o) << " (" << StatusWord(o) << ")\n";
+  std::cout << "Spec:\n" << Indent(manifest::EmitYaml(o.spec), "  ");
+  json status = o.status;
+  status.erase("conditions");
+  if (!status.empty()) std::cout << "Status:\n" << Indent(manifest::EmitYaml(status), "  ");
+  PrintConditions(o, now);
+  PrintEvents(events, now);
+}
+
+int RunDescribe(const Globals& g, const std::vector<std::string>& words) {
+  auto refs = ParseRefs(words);
+  if (!refs) return Fail(refs.error().message, kExitUsage);
+  for (const auto& r : *refs) {
+    if (r.name.empty()) return Fail("describe needs KIND NAME", kExitUsage);
+  }
+  auto session = OpenSession(g);
+  if (!session) return Fail(session.error().message);
+  int code = kExitOk;
+  for (const auto& r : *refs) {
+    auto o = (*session)->objects->Get(r.kind, g.namespace_, r.name);
+    if (!o) return Fail(o.error().message);
+    if (!*o) {
+      code = Fail(std::string(model::Info(r.kind).singular) + " \"" + r.name + "\" not found in namespace " + g.namespace_);
+      continue;
+    }
+    auto events = (*session)->objects->Events({r.kind, g.namespace_, r.name, 0});
+    if (!events) return Fail(events.error().message);
+    Describe(**o, *events);
+  }
+  return code;
+}
+
+}  // namespace
+
+void RegisterDescribe(CLI::App& app, Globals& g) {
+  auto words = std::make_shared<std::vector<std::string>>();
+  auto* cmd = app.add_subcommand("describe", "Spec, status, conditions and recent events of an object");
+  cmd->add_option("object", *words, "KIND NAME or KIND/NAME")->required();
+  cmd->callback([&g, words] { g.exit_code = RunDescribe(g, *words); });
+}
+
+}  // namespace keelson::cli

@@ -1,0 +1,21 @@
+#include "cli/manifests.h"
+
+#include <iostream>
+
+namespace keelson::cli {
+
+std::optional<std::vector<manifest::LoadedObject>> LoadOrReport(
+    const std::vector<std::string>& paths, bool recursive, const std::string& default_namespace) {
+  auto sources = manifest::ReadSources(paths, recursive, std::cin);
+  if (!sources) {
+    std::cerr << "error: " << sources.error().message << "\n";
+    return std::nullopt;
+  }
+  auto loaded = manifest::LoadManifests(*sources, default_namespace, manifest::CrdSet::Builtin());
+  for (const auto& w : loaded.warnings) std::cerr << "warning: " << w.ToString() << "\n";
+  for (const auto& e : loaded.errors) std::cerr << e.ToString() << "\n";
+  if (!loaded.errors.empty()) return std::nullopt;
+  return std::move(loaded.objects);
+}
+
+}  // namespace keelson::cli

@@ -1,0 +1,17 @@
+#pragma once
+// Reading -f paths for apply, delete and diff: every error printed, one line each.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "manifest/loader.h"
+
+namespace keelson::cli {
+
+/// Reads and validates every document of every path. Prints warnings; on any
+/// error prints every error line and returns nullopt.
+std::optional<std::vector<manifest::LoadedObject>> LoadOrReport(
+    const std::vector<std::string>& paths, bool recursive, const std::string& default_namespace);
+
+}  // namespace keelson::cli

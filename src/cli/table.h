@@ -1,0 +1,44 @@
+#pragma once
+// kubectl-style output: aligned tables and the per-kind columns of `get`.
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "model/object.h"
+#include "util/clock.h"
+
+namespace keelson::cli {
+
+/// Columns separated by three spaces, left-aligned, headers upper-case.
+/// Control characters in cells are shown as '?', so hostile names cannot
+/// rewrite the terminal.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
+  void AddRow(std::vector<std::string> cells);
+  void Print(std::ostream& out) const;
+  bool empty() const { return rows_.empty(); }
+
+ private:
+  std::vector<std::string> headers_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+struct TableOptions {
+  bool wide = false;            ///< -o wide: the extra columns
+  bool with_namespace = false;  ///< -A: a NAMESPACE column first
+  bool kind_prefix = false;     ///< get all: names as "runner/web"
+};
+
+/// The `get` table for objects of one kind.
+Table ObjectTable(model::Kind kind, const std::vector<model::Object>& objects,
+                  const TableOptions& options, TimePoint now);
+
+/// "True", "False", "Unknown" for the Ready condition at the current
+/// generation; "-" before the controller has reported on this generation.
+std::string ReadyState(const model::Object& o);
+/// A short status: Terminating, the Ready condition's reason, or Pending.
+std::string StatusWord(const model::Object& o);
+
+}  // namespace keelson::cli

@@ -1,0 +1,58 @@
+// keelson: argv -> command table -> exit code. The only place real objects are wired.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/logging.h"
+#include "util/names.h"
+
+int main(int argc, char** argv) {
+  using namespace keelson::cli;  // NOLINT: main is the wiring point
+  Globals g;
+  CLI::App app{"keelson: declarative, Kubernetes-style desired state for the Docker Engine"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  std::string db;
+  app.add_option("--db", db, "State database (env KEELSON_DB)");
+  g.docker_host = std::getenv("DOCKER_HOST") ? std::getenv("DOCKER_HOST") : "unix:///var/run/docker.sock";
+  app.add_option("--docker-host", g.docker_host, "Engine URL (env DOCKER_HOST)");
+  app.add_option("-n,--namespace", g.namespace_, "Namespace (default \"default\")");
+  app.add_option("--log-level", g.log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--log-format", g.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.parse_complete_callback([&] {
+    g.db_path = db.empty() ? DefaultDbPath() : db;
+    ConfigureLogging(g.log_level, g.log_format);
+    if (std::string err = keelson::CheckDns1123Label(g.namespace_); !err.empty()) {
+      throw CLI::ValidationError("--namespace", err);
+    }
+  });
+
+  RegisterApply(app, g);
+  RegisterGet(app, g);
+  RegisterDescribe(app, g);
+  RegisterDelete(app, g);
+  RegisterDiff(app, g);
+  RegisterScale(app, g);
+  RegisterWait(app, g);
+  RegisterEvents(app, g);
+  RegisterHistory(app, g);
+  RegisterVersion(app, g);
+  RegisterCompletion(app, g);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  return g.exit_code;
+}

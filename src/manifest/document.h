@@ -1,0 +1,78 @@
+#pragma once
+// A parsed YAML document as JSON, with the position of every node, so every
+// error can say FILE:LINE:COL: FIELD.PATH: what is wrong.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "util/result.h"
+
+namespace keelson::manifest {
+
+struct Mark {
+  int line = 1;    ///< 1-based
+  int column = 1;  ///< 1-based
+};
+
+/// One step of a field path: an object key, or an array index when index >= 0.
+struct PathSeg {
+  std::string key;
+  int64_t index = -1;
+};
+using Path = std::vector<PathSeg>;
+
+/// "spec.env[2].name"; keys that are not plain identifiers are bracketed and
+/// quoted: metadata.labels["app.kubernetes.io/name"].
+std::string PathString(const Path& path);
+
+/// One error or warning line about a manifest.
+struct Diagnostic {
+  std::string file;
+  Mark mark;
+  std::string path;  ///< field path, may be empty
+  std::string message;
+  /// "FILE:LINE:COL: PATH: MESSAGE" (PATH part left out when empty).
+  std::string ToString() const;
+};
+
+struct Document {
+  std::string file;  ///< as the user named it; "<stdin>" for -
+  int index = 0;     ///< 0-based position among the file's non-empty documents
+  Mark start;
+  nlohmann::json value;
+  std::unordered_map<std::string, Mark> value_marks;  ///< PathString -> where the value starts
+  std::unordered_map<std::string, Mark> key_marks;    ///< PathString -> where its key starts
+
+  /// Where `path` is, or its nearest ancestor that has a position.
+  Mark Locate(const Path& path, bool at_key) const;
+  Diagnostic At(const Path& path, bool at_key, std::string message) const;
+};
+
+struct ParseLimits {
+  size_t max_bytes = 32u << 20;          ///< a file larger than this is refused
+  size_t max_nodes_per_document = 100000;  ///< after alias expansion: stops alias bombs
+};
+
+/// Parses every document of a YAML stream. Empty documents are skipped.
+/// Scalars follow the YAML 1.2 core schema: only true/false are booleans, so
+/// `no` and `on` stay strings; quoted scalars are always strings.
+/// Errors (kInvalid) carry one formatted Diagnostic line: syntax errors,
+/// duplicate keys, non-scalar keys, unknown tags, size and expansion limits.
+Result<std::vector<Document>> ParseYaml(std::string_view text, const std::string& file,
+                                        const ParseLimits& limits = {});
+
+}  // namespace keelson::manifest
+
+namespace keelson::manifest {
+
+/// Renders JSON as block-style YAML that ParseYaml reads back to the same
+/// value: strings that would resolve to another type are quoted.
+std::string EmitYaml(const nlohmann::json& value);
+
+}  // namespace keelson::manifest

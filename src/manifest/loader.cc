@@ -1,0 +1,266 @@
+#include "manifest/loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <system_error>
+
+#include "util/names.h"
+
+namespace keelson::manifest {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+bool IsManifestFile(const fs::path& p) {
+  return p.extension() == ".yaml" || p.extension() == ".yml";
+}
+
+Result<std::string> ReadFile(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f) return Unexpected(ErrorCode::kNotFound, p.string() + ": cannot open");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) return Unexpected(ErrorCode::kInvalid, p.string() + ": read error");
+  return text;
+}
+
+Result<void> ReadDirectory(const fs::path& dir, bool recursive, std::vector<Source>* out) {
+  std::error_code ec;
+  std::vector<fs::path> files;
+  auto add = [&](const fs::directory_entry& e) {
+    if (e.is_regular_file(ec) && IsManifestFile(e.path())) files.push_back(e.path());
+  };
+  if (recursive) {
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) add(*it);
+  } else {
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) add(*it);
+  }
+  if (ec) return Unexpected(ErrorCode::kInvalid, dir.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    auto text = ReadFile(f);
+    if (!text) return Unexpected(text.error());
+    out->push_back(Source{f.string(), std::move(*text)});
+  }
+  return {};
+}
+
+// What the CRD schema cannot say about one document.
+class Semantics {
+ public:
+  Semantics(const Document& doc, std::vector<Diagnostic>* errors) : doc_(doc), errors_(errors) {}
+
+  void Check(model::Kind kind) {
+    Keys({{"metadata", -1}, {"labels", -1}});
+    Keys({{"metadata", -1}, {"annotations", -1}});
+    if (kind == model::Kind::kRunner) RunnerSpec({{"spec", -1}});
+    if (kind == model::Kind::kRunnerPool) RunnerSpec({{"spec", -1}, {"template", -1}});
+  }
+
+ private:
+  const json* At(const Path& path) const {
+    const json* cur = &doc_.value;
+    for (const auto& seg : path) {
+      if (seg.index >= 0) {
+        if (!cur->is_array() || seg.index >= static_cast<int64_t>(cur->size())) return nullptr;
+        cur = &(*cur)[seg.index];
+      } else {
+        if (!cur->is_object() || !cur->contains(seg.key)) return nullptr;
+        cur = &(*cur)[seg.key];
+      }
+    }
+    return cur;
+  }
+
+  void Error(const Path& path, bool at_key, std::string msg) {
+    errors_->push_back(doc_.At(path, at_key, std::move(msg)));
+  }
+
+  void Keys(const Path& path) {
+    const json* m = At(path);
+    if (!m || !m->is_object()) return;
+    for (auto it = m->begin(); it != m->end(); ++it) {
+      std::string err = CheckQualifiedName(it.key());
+      if (err.empty()) continue;
+      Path p = path;
+      p.push_back(PathSeg{it.key(), -1});
+      Error(p, true, "invalid key: " + err);
+    }
+  }
+
+  void RunnerSpec(const Path& spec) {
+    const json* s = At(spec);
+    if (!s || !s->is_object()) return;
+    bool image = s->contains("image"), image_ref = s->contains("imageRef");
+    if (image == image_ref) {
+      Path p = spec;
+      if (image) p.push_back(PathSeg{"imageRef", -1});
+      Error(p, image, image ? "set either image or imageRef, not both"
+                            : "one of image or imageRef is required");
+    }
+    if (const json* labels = At(Append(spec, "labels")); labels && labels->is_object()) {
+      for (auto it = labels->begin(); it != labels->end(); ++it) {
+        if (it.key().rfind("dev.keelson.", 0) != 0) continue;
+        Path p = Append(Append(spec, "labels"), it.key());
+        Error(p, true, "the dev.keelson. label prefix is reserved for keelson");
+      }
+    }
+    const json* env = At(Append(spec, "env"));
+    if (!env || !env->is_array()) return;
+    for (size_t i = 0; i < env->size(); ++i) {
+      const json& e = (*env)[i];
+      if (!e.is_object() || (e.contains("value") != e.contains("valueFrom"))) continue;
+      Path p = Append(spec, "env");
+      p.push_back(PathSeg{"", static_cast<int64_t>(i)});
+      Error(p, false, "set exactly one of value or valueFrom");
+    }
+  }
+
+  static Path Append(Path p, const std::string& key) {
+    p.push_back(PathSeg{key, -1});
+    return p;
+  }
+
+  const Document& doc_;
+  std::vector<Diagnostic>* errors_;
+};
+
+std::string KindList() {
+  std::string out;
+  for (const auto& k : model::AllKinds()) out += (out.empty() ? "" : ", ") + std::string(k.name);
+  return out;
+}
+
+// Envelope checks first, so a wrong apiVersion or kind gets one clear line
+// instead of a cascade of schema errors.
+std::optional<model::Kind> Envelope(const Document& doc, std::vector<Diagnostic>* errors) {
+  const json& v = doc.value;
+  if (!v.is_object()) {
+    errors->push_back(Diagnostic{doc.file, doc.start, "", "a manifest must be a mapping"});
+    return std::nullopt;
+  }
+  auto api = v.find("apiVersion");
+  if (api == v.end() || !api->is_string()) {
+    errors->push_back(doc.At({{"apiVersion", -1}}, false,
+                             api == v.end() ? "missing required field" : "must be a string"));
+    return std::nullopt;
+  }
+  if (*api != model::kApiVersion) {
+    errors->push_back(doc.At({{"apiVersion", -1}}, false,
+                             "must be " + std::string(model::kApiVersion) + ", got " +
+                                 Quote(api->get<std::string>())));
+    return std::nullopt;
+  }
+  auto kind = v.find("kind");
+  if (kind == v.end() || !kind->is_string()) {
+    errors->push_back(doc.At({{"kind", -1}}, false,
+                             kind == v.end() ? "missing required field" : "must be a string"));
+    return std::nullopt;
+  }
+  auto parsed = model::KindFromManifestName(kind->get<std::string>());
+  if (!parsed) {
+    errors->push_back(doc.At({{"kind", -1}}, false,
+                             "unknown kind " + Quote(kind->get<std::string>()) + " (one of " +
+                                 KindList() + ")"));
+  }
+  return parsed;
+}
+
+model::Labels StringMap(const json& v) {
+  model::Labels out;
+  if (!v.is_object()) return out;
+  for (auto it = v.begin(); it != v.end(); ++it) out[it.key()] = it.value().get<std::string>();
+  return out;
+}
+
+LoadedObject Build(model::Kind kind, const Document& doc, json value, const std::string& ns) {
+  LoadedObject lo;
+  lo.object.kind = kind;
+  const json& meta = value["metadata"];
+  lo.object.meta.name = meta["name"].get<std::string>();
+  lo.object.meta.namespace_ = meta.value("namespace", ns);
+  lo.object.meta.labels = StringMap(meta.value("labels", json::object()));
+  lo.object.meta.annotations = StringMap(meta.value("annotations", json::object()));
+  lo.object.spec = std::move(value["spec"]);
+  lo.source = doc.file;
+  lo.mark = doc.start;
+  return lo;
+}
+
+}  // namespace
+
+Result<std::vector<Source>> ReadSources(const std::vector<std::string>& paths, bool recursive,
+                                        std::istream& in) {
+  std::vector<Source> out;
+  for (const auto& path : paths) {
+    if (path == "-") {
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      out.push_back(Source{"<stdin>", std::move(text)});
+      continue;
+    }
+    std::error_code ec;
+    auto status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+      return Unexpected(ErrorCode::kNotFound, path + ": no such file or directory");
+    }
+    if (fs::is_directory(status)) {
+      auto r = ReadDirectory(path, recursive, &out);
+      if (!r) return Unexpected(r.error());
+      continue;
+    }
+    auto text = ReadFile(path);
+    if (!text) return Unexpected(text.error());
+    out.push_back(Source{path, std::move(*text)});
+  }
+  return out;
+}
+
+LoadResult LoadManifests(const std::vector<Source>& sources, const std::string& default_namespace,
+                         const CrdSet& crds) {
+  LoadResult result;
+  std::map<std::string, std::pair<std::string, Mark>> seen;  // key -> where first defined
+  for (const auto& source : sources) {
+    auto docs = ParseYaml(source.text, source.name);
+    if (!docs) {
+      // ParseYaml's message is already a complete "file:line:col: ..." line.
+      result.errors.push_back(Diagnostic{"", {}, "", docs.error().message});
+      continue;
+    }
+    for (const auto& doc : *docs) {
+      size_t before = result.errors.size();
+      auto kind = Envelope(doc, &result.errors);
+      if (!kind) continue;
+      const Schema& schema = crds.For(*kind);
+      for (auto& e : schema.Validate(doc.value)) {
+        result.errors.push_back(doc.At(e.path, e.at_key, std::move(e.message)));
+      }
+      if (result.errors.size() != before) continue;
+      Semantics(doc, &result.errors).Check(*kind);
+      if (result.errors.size() != before) continue;
+      if (doc.value.contains("status")) {
+        result.warnings.push_back(doc.At({{"status", -1}}, true, "ignored: status is written by the controller"));
+      }
+      json value = doc.value;
+      schema.ApplyDefaults(value);
+      LoadedObject lo = Build(*kind, doc, std::move(value), default_namespace);
+      std::string key = model::Key(lo.object);
+      auto [it, inserted] = seen.emplace(key, std::make_pair(doc.file, doc.start));
+      if (!inserted) {
+        result.errors.push_back(Diagnostic{
+            doc.file, doc.start, "",
+            "duplicate object " + model::DisplayName(lo.object) + " in namespace " +
+                lo.object.meta.namespace_ + " (first at " + it->second.first + ":" +
+                std::to_string(it->second.second.line) + ")"});
+        continue;
+      }
+      result.objects.push_back(std::move(lo));
+    }
+  }
+  return result;
+}
+
+}  // namespace keelson::manifest

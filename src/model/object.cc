@@ -1,0 +1,49 @@
+#include "model/object.h"
+
+namespace keelson::model {
+
+std::string Key(Kind kind, const std::string& ns, const std::string& name) {
+  std::string key(Info(kind).name);
+  key += '/';
+  key += ns;
+  key += '/';
+  key += name;
+  return key;
+}
+
+std::string DisplayName(const Object& o) {
+  return std::string(Info(o.kind).singular) + "/" + o.meta.name;
+}
+
+nlohmann::json ToJson(const Object& o) {
+  nlohmann::json meta = {
+      {"name", o.meta.name},
+      {"namespace", o.meta.namespace_},
+      {"uid", o.meta.uid},
+      {"generation", o.meta.generation},
+      {"resourceVersion", std::to_string(o.meta.resource_version)},
+      {"creationTimestamp", o.meta.creation_timestamp},
+  };
+  if (o.meta.deletion_timestamp) meta["deletionTimestamp"] = *o.meta.deletion_timestamp;
+  if (!o.meta.labels.empty()) meta["labels"] = o.meta.labels;
+  if (!o.meta.annotations.empty()) meta["annotations"] = o.meta.annotations;
+  nlohmann::json doc = {
+      {"apiVersion", kApiVersion},
+      {"kind", Info(o.kind).name},
+      {"metadata", std::move(meta)},
+      {"spec", o.spec},
+  };
+  if (!o.status.empty()) doc["status"] = o.status;
+  return doc;
+}
+
+const nlohmann::json* FindCondition(const Object& o, const std::string& type) {
+  auto it = o.status.find("conditions");
+  if (it == o.status.end() || !it->is_array()) return nullptr;
+  for (const auto& c : *it) {
+    if (c.is_object() && c.value("type", "") == type) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace keelson::model

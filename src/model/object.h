@@ -1,0 +1,50 @@
+#pragma once
+// The stored form of every kind: Kubernetes-style metadata, a spec and a status.
+// Specs stay JSON here: crds/ is their single definition, and the validator
+// checks them against it before anything is stored.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "model/kind.h"
+
+namespace keelson::model {
+
+using Labels = std::map<std::string, std::string>;
+
+struct ObjectMeta {
+  std::string name;
+  std::string namespace_ = "default";
+  Labels labels;
+  Labels annotations;
+  // Read-only, set by the store.
+  std::string uid;
+  int64_t generation = 0;
+  int64_t resource_version = 0;
+  std::string creation_timestamp;
+  std::optional<std::string> deletion_timestamp;
+};
+
+struct Object {
+  Kind kind = Kind::kRunner;
+  ObjectMeta meta;
+  nlohmann::json spec = nlohmann::json::object();
+  nlohmann::json status = nlohmann::json::object();
+};
+
+/// "Runner/default/web": unique across the store.
+std::string Key(Kind kind, const std::string& ns, const std::string& name);
+inline std::string Key(const Object& o) { return Key(o.kind, o.meta.namespace_, o.meta.name); }
+/// "runner/web", as kubectl prints it.
+std::string DisplayName(const Object& o);
+
+/// The full Kubernetes-shaped document: apiVersion, kind, metadata, spec, status.
+nlohmann::json ToJson(const Object& o);
+/// The condition of `type` in status.conditions, or nullptr.
+const nlohmann::json* FindCondition(const Object& o, const std::string& type);
+
+}  // namespace keelson::model

@@ -1,0 +1,91 @@
+#pragma once
+// SQLite behind RAII: a Db owns the connection and its prepared statements;
+// the C header stays out of every other file.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "util/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace keelson::store {
+
+/// A prepared statement, owned by its Db and reused: Reset() before binding anew.
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& Reset();
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, const std::string& value);
+  Statement& Bind(int index, const std::optional<std::string>& value);
+  /// Advances: true when a row is ready, false when done. SQLITE_BUSY after the
+  /// busy timeout is kUnavailable; anything else kInternal.
+  Result<bool> Step();
+  /// Runs to completion, ignoring rows.
+  Result<void> Run();
+
+  int64_t Int(int col) const;
+  std::string Text(int col) const;
+  bool IsNull(int col) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+class Db {
+ public:
+  /// Opens (creating the file and its parent directories) in WAL mode with a
+  /// busy timeout, then brings the schema up to date. ":memory:" works too.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  /// The statement for `sql`, prepared on first use, reset and ready to bind.
+  /// Not thread-safe: one Db per thread.
+  Result<Statement*> Prepare(const std::string& sql);
+  Result<void> Exec(const std::string& sql);
+  const std::string& path() const { return path_; }
+
+  /// BEGIN IMMEDIATE (takes the write lock up front, so two writers never
+  /// deadlock on an upgrade); rolls back unless Commit() succeeded.
+  class Transaction {
+   public:
+    explicit Transaction(Db& db) : db_(db) {}
+    ~Transaction();
+    Result<void> Begin();
+    Result<void> Commit();
+
+   private:
+    Db& db_;
+    bool open_ = false;
+  };
+
+  /// Changes to the database by other connections since the last call
+  /// (PRAGMA data_version): a cheap "did anything change" poll.
+  Result<int64_t> DataVersion();
+
+ private:
+  Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Result<void> Migrate();
+  Result<int64_t> UserVersion();
+
+  sqlite3* db_;
+  std::string path_;
+  std::map<std::string, std::unique_ptr<Statement>> statements_;
+};
+
+/// Code and message for SQLite result `rc` on `db`, with context first.
+Error SqliteError(sqlite3* db, int rc, const std::string& context);
+
+}  // namespace keelson::store

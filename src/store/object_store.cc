@@ -1,0 +1,379 @@
+#include "store/object_store.h"
+
+#include <random>
+
+namespace keelson::store {
+
+using nlohmann::json;
+
+struct ObjectStore::Row {
+  model::Object object;
+  std::string spec_text;
+  std::string labels_text;
+  std::string annotations_text;
+};
+
+namespace {
+
+constexpr const char* kColumns =
+    "kind, namespace, name, uid, generation, resource_version, created_at, deleted_at, labels, "
+    "annotations, spec, status";
+
+std::string NewUid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::string Kind(model::Kind k) { return std::string(model::Info(k).name); }
+
+// Reads one row selected with kColumns.
+Result<model::Object> ReadObject(const Statement& s, std::string* spec, std::string* labels,
+                                 std::string* annotations) {
+  model::Object o;
+  auto kind = model::KindFromManifestName(s.Text(0));
+  if (!kind) return Unexpected(ErrorCode::kInternal, "store: unknown kind " + s.Text(0) + " in objects");
+  o.kind = *kind;
+  o.meta.namespace_ = s.Text(1);
+  o.meta.name = s.Text(2);
+  o.meta.uid = s.Text(3);
+  o.meta.generation = s.Int(4);
+  o.meta.resource_version = s.Int(5);
+  o.meta.creation_timestamp = s.Text(6);
+  if (!s.IsNull(7)) o.meta.deletion_timestamp = s.Text(7);
+  *labels = s.Text(8);
+  *annotations = s.Text(9);
+  *spec = s.Text(10);
+  try {
+    o.meta.labels = json::parse(*labels).get<model::Labels>();
+    o.meta.annotations = json::parse(*annotations).get<model::Labels>();
+    o.spec = json::parse(*spec);
+    o.status = json::parse(s.Text(11));
+  } catch (const json::exception& e) {
+    return Unexpected(ErrorCode::kInternal, "store: corrupt row for " + model::Key(o) + ": " + e.what());
+  }
+  return o;
+}
+
+}  // namespace
+
+const char* ToString(ApplyAction action) {
+  switch (action) {
+    case ApplyAction::kCreated: return "created";
+    case ApplyAction::kConfigured: return "configured";
+    case ApplyAction::kUnchanged: return "unchanged";
+  }
+  return "?";
+}
+
+Result<std::optional<ObjectStore::Row>> ObjectStore::Find(model::Kind kind, const std::string& ns,
+                                                         const std::string& name) {
+  auto s = db_.Prepare(std::string("SELECT ") + kColumns +
+                       " FROM objects WHERE kind = ? AND namespace = ? AND name = ?");
+  if (!s) return Unexpected(s.error());
+  (*s)->Bind(1, Kind(kind)).Bind(2, ns).Bind(3, name);
+  auto row = (*s)->Step();
+  if (!row) return Unexpected(row.error());
+  if (!*row) return std::optional<Row>();
+  Row r;
+  auto o = ReadObject(**s, &r.spec_text, &r.labels_text, &r.annotations_text);
+  (*s)->Reset();
+  if (!o) return Unexpected(o.error());
+  r.object = std::move(*o);
+  return std::optional<Row>(std::move(r));
+}
+
+Result<int64_t> ObjectStore::NextResourceVersion() {
+  auto s = db_.Prepare(
+      "UPDATE counters SET value = value + 1 WHERE name = 'resource_version' RETURNING value");
+  if (!s) return Unexpected(s.error());
+  auto row = (*s)->Step();
+  if (!row) return Unexpected(row.error());
+  int64_t v = (*s)->Int(0);
+  (*s)->Reset();
+  return v;
+}
+
+Result<void> ObjectStore::AddRevision(const std::string& uid, int64_t generation,
+                                      const std::string& spec, const std::string& source,
+                                      const std::string& now) {
+  auto ins = db_.Prepare("INSERT OR REPLACE INTO revisions VALUES (?, ?, ?, ?, ?)");
+  if (!ins) return Unexpected(ins.error());
+  if (auto r = (*ins)->Bind(1, uid).Bind(2, generation).Bind(3, spec).Bind(4, source).Bind(5, now).Run(); !r) {
+    return r;
+  }
+  auto trim = db_.Prepare("DELETE FROM revisions WHERE uid = ? AND generation <= ?");
+  if (!trim) return Unexpected(trim.error());
+  return (*trim)->Bind(1, uid).Bind(2, generation - kRevisionsKept).Run();
+}
+
+Result<void> ObjectStore::AddEvent(const model::Object& o, const std::string& type,
+                                   const std::string& reason, const std::string& message,
+                                   const std::string& now) {
+  auto s = db_.Prepare(
+      "INSERT INTO events (time, kind, namespace, name, uid, type, reason, message) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!s) return Unexpected(s.error());
+  return (*s)->Bind(1, now).Bind(2, Kind(o.kind)).Bind(3, o.meta.namespace_).Bind(4, o.meta.name)
+      .Bind(5, o.meta.uid).Bind(6, type).Bind(7, reason).Bind(8, message).Run();
+}
+
+Result<void> ObjectStore::Insert(const model::Object& in, const std::string& source,
+                                 const std::string& now) {
+  model::Object o = in;
+  o.meta.uid = NewUid();
+  o.meta.generation = 1;
+  auto rv = NextResourceVersion();
+  if (!rv) return Unexpected(rv.error());
+  std::string spec = Dump(o.spec);
+  auto s = db_.Prepare("INSERT INTO objects VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?, ?, ?, '{}', ?)");
+  if (!s) return Unexpected(s.error());
+  auto r = (*s)->Bind(1, o.meta.uid).Bind(2, Kind(o.kind)).Bind(3, o.meta.namespace_)
+               .Bind(4, o.meta.name).Bind(5, *rv).Bind(6, now).Bind(7, Dump(o.meta.labels))
+               .Bind(8, Dump(o.meta.annotations)).Bind(9, spec).Bind(10, source).Run();
+  if (!r) return r;
+  if (auto a = AddRevision(o.meta.uid, 1, spec, source, now); !a) return a;
+  return AddEvent(o, "Normal", "Created", "created from " + source, now);
+}
+
+Result<void> ObjectStore::Update(const Row& row, const model::Object& in, bool spec_changed,
+                                 const std::string& source, const std::string& now) {
+  auto rv = NextResourceVersion();
+  if (!rv) return Unexpected(rv.error());
+  int64_t generation = row.object.meta.generation + (spec_changed ? 1 : 0);
+  std::string spec = Dump(in.spec);
+  auto s = db_.Prepare(
+      "UPDATE objects SET generation = ?, resource_version = ?, labels = ?, annotations = ?, "
+      "spec = ?, source = ? WHERE uid = ?");
+  if (!s) return Unexpected(s.error());
+  auto r = (*s)->Bind(1, generation).Bind(2, *rv).Bind(3, Dump(in.meta.labels))
+               .Bind(4, Dump(in.meta.annotations)).Bind(5, spec).Bind(6, source)
+               .Bind(7, row.object.meta.uid).Run();
+  if (!r || !spec_changed) return r;
+  if (auto a = AddRevision(row.object.meta.uid, generation, spec, source, now); !a) return a;
+  return AddEvent(row.object, "Normal", "Configured",
+                  "spec changed (generation " + std::to_string(generation) + ") from " + source, now);
+}
+
+Result<ApplyAction> ObjectStore::ApplyOne(const ApplyRequest& request, const std::string& now) {
+  const model::Object& o = request.object;
+  auto found = Find(o.kind, o.meta.namespace_, o.meta.name);
+  if (!found) return Unexpected(found.error());
+  if (!*found) {
+    if (auto r = Insert(o, request.source, now); !r) return Unexpected(r.error());
+    return ApplyAction::kCreated;
+  }
+  const Row& row = **found;
+  bool spec_changed = Dump(o.spec) != row.spec_text;
+  bool meta_changed = Dump(o.meta.labels) != row.labels_text ||
+                      Dump(o.meta.annotations) != row.annotations_text;
+  if (!spec_changed && !meta_changed) return ApplyAction::kUnchanged;
+  if (auto r = Update(row, o, spec_changed, request.source, now); !r) return Unexpected(r.error());
+  return ApplyAction::kConfigured;
+}
+
+Result<ApplyResult> ObjectStore::Apply(const std::vector<ApplyRequest>& requests,
+                                       const std::optional<PruneRequest>& prune, bool dry_run) {
+  Db::Transaction tx(db_);
+  if (auto r = tx.Begin(); !r) return Unexpected(r.error());
+  std::string now = FormatTimestamp(clock_.Now());
+  ApplyResult result;
+  std::set<std::string> keep;
+  for (const auto& req : requests) {
+    auto action = ApplyOne(req, now);
+    if (!action) return Unexpected(action.error());
+    result.applied.push_back({model::DisplayName(req.object), req.object.meta.namespace_, *action});
+    keep.insert(model::Key(req.object));
+  }
+  if (prune) {
+    if (auto r = Prune(*prune, keep, now, &result.pruned); !r) return Unexpected(r.error());
+  }
+  if (dry_run) return result;  // the transaction rolls back
+  if (auto r = tx.Commit(); !r) return Unexpected(r.error());
+  return result;
+}
+
+Result<void> ObjectStore::Prune(const PruneRequest& prune, const std::set<std::string>& keep,
+                                const std::string& now, std::vector<ApplyOutcome>* pruned) {
+  for (const auto& ns : prune.namespaces) {
+    ListOptions opts;
+    opts.namespace_ = ns;
+    opts.selector = &prune.selector;
+    auto objects = List(opts);
+    if (!objects) return Unexpected(objects.error());
+    for (const auto& o : *objects) {
+      if (keep.count(model::Key(o)) || o.meta.deletion_timestamp) continue;
+      auto a = o.meta.annotations.find(kPruneAnnotation);
+      if (a != o.meta.annotations.end() && a->second == "disabled") continue;
+      Row row{o, "", "", ""};
+      if (auto r = DeleteRow(row, false, now); !r) return Unexpected(r.error());
+      pruned->push_back({model::DisplayName(o), o.meta.namespace_, ApplyAction::kUnchanged});
+    }
+  }
+  return {};
+}
+
+Result<std::optional<model::Object>> ObjectStore::Get(model::Kind kind, const std::string& ns,
+                                                      const std::string& name) {
+  auto row = Find(kind, ns, name);
+  if (!row) return Unexpected(row.error());
+  if (!*row) return std::optional<model::Object>();
+  return std::optional<model::Object>(std::move((*row)->object));
+}
+
+Result<std::vector<model::Object>> ObjectStore::List(const ListOptions& options) {
+  std::string sql = std::string("SELECT ") + kColumns + " FROM objects WHERE 1";
+  if (options.kind) sql += " AND kind = ?1";
+  if (options.namespace_) sql += " AND namespace = ?2";
+  sql += " ORDER BY kind, namespace, name";
+  auto s = db_.Prepare(sql);
+  if (!s) return Unexpected(s.error());
+  if (options.kind) (*s)->Bind(1, Kind(*options.kind));
+  if (options.namespace_) (*s)->Bind(2, *options.namespace_);
+  std::vector<model::Object> out;
+  std::string spec, labels, annotations;
+  while (true) {
+    auto row = (*s)->Step();
+    if (!row) return Unexpected(row.error());
+    if (!*row) break;
+    auto o = ReadObject(**s, &spec, &labels, &annotations);
+    if (!o) {
+      (*s)->Reset();
+      return Unexpected(o.error());
+    }
+    if (!options.selector || options.selector->Matches(o->meta.labels)) out.push_back(std::move(*o));
+  }
+  return out;
+}
+
+Result<DeleteResult> ObjectStore::DeleteRow(const Row& row, bool force, const std::string& now) {
+  const model::Object& o = row.object;
+  // No status means no controller ever acted on it: nothing on the engine to clean.
+  if (force || o.status.empty()) {
+    auto del = db_.Prepare("DELETE FROM objects WHERE uid = ?");
+    if (!del) return Unexpected(del.error());
+    if (auto r = (*del)->Bind(1, o.meta.uid).Run(); !r) return Unexpected(r.error());
+    auto rev = db_.Prepare("DELETE FROM revisions WHERE uid = ?");
+    if (!rev) return Unexpected(rev.error());
+    if (auto r = (*rev)->Bind(1, o.meta.uid).Run(); !r) return Unexpected(r.error());
+    if (auto r = NextResourceVersion(); !r) return Unexpected(r.error());
+    if (auto r = AddEvent(o, "Normal", "Deleted", force ? "deleted (forced)" : "deleted", now); !r) {
+      return Unexpected(r.error());
+    }
+    return DeleteResult::kRemoved;
+  }
+  if (o.meta.deletion_timestamp) return DeleteResult::kMarked;
+  auto rv = NextResourceVersion();
+  if (!rv) return Unexpected(rv.error());
+  auto mark = db_.Prepare("UPDATE objects SET deleted_at = ?, resource_version = ? WHERE uid = ?");
+  if (!mark) return Unexpected(mark.error());
+  if (auto r = (*mark)->Bind(1, now).Bind(2, *rv).Bind(3, o.meta.uid).Run(); !r) return Unexpected(r.error());
+  if (auto r = AddEvent(o, "Normal", "Deleting", "marked for deletion", now); !r) return Unexpected(r.error());
+  return DeleteResult::kMarked;
+}
+
+Result<DeleteResult> ObjectStore::Delete(model::Kind kind, const std::string& ns,
+                                         const std::string& name, bool force) {
+  Db::Transaction tx(db_);
+  if (auto r = tx.Begin(); !r) return Unexpected(r.error());
+  auto row = Find(kind, ns, name);
+  if (!row) return Unexpected(row.error());
+  if (!*row) return DeleteResult::kNotFound;
+  auto result = DeleteRow(**row, force, FormatTimestamp(clock_.Now()));
+  if (!result) return result;
+  if (auto r = tx.Commit(); !r) return Unexpected(r.error());
+  return result;
+}
+
+Result<ApplyAction> ObjectStore::UpdateSpec(model::Kind kind, const std::string& ns,
+                                            const std::string& name, const json& spec,
+                                            const std::string& source) {
+  Db::Transaction tx(db_);
+  if (auto r = tx.Begin(); !r) return Unexpected(r.error());
+  auto row = Find(kind, ns, name);
+  if (!row) return Unexpected(row.error());
+  if (!*row) {
+    return Unexpected(ErrorCode::kNotFound, std::string(model::Info(kind).singular) + "/" + name +
+                                                " not found in namespace " + ns);
+  }
+  if (Dump(spec) == (*row)->spec_text) return ApplyAction::kUnchanged;
+  model::Object updated = (*row)->object;
+  updated.spec = spec;
+  if (auto r = Update(**row, updated, true, source, FormatTimestamp(clock_.Now())); !r) {
+    return Unexpected(r.error());
+  }
+  if (auto r = tx.Commit(); !r) return Unexpected(r.error());
+  return ApplyAction::kConfigured;
+}
+
+Result<std::vector<Revision>> ObjectStore::History(model::Kind kind, const std::string& ns,
+                                                   const std::string& name) {
+  auto row = Find(kind, ns, name);
+  if (!row) return Unexpected(row.error());
+  if (!*row) {
+    return Unexpected(ErrorCode::kNotFound, std::string(model::Info(kind).singular) + "/" + name +
+                                                " not found in namespace " + ns);
+  }
+  auto s = db_.Prepare(
+      "SELECT generation, created_at, source, spec FROM revisions WHERE uid = ? ORDER BY generation");
+  if (!s) return Unexpected(s.error());
+  (*s)->Bind(1, (*row)->object.meta.uid);
+  std::vector<Revision> out;
+  while (true) {
+    auto step = (*s)->Step();
+    if (!step) return Unexpected(step.error());
+    if (!*step) break;
+    Revision rev{(*s)->Int(0), (*s)->Text(1), (*s)->Text(2), json::parse((*s)->Text(3), nullptr, false)};
+    out.push_back(std::move(rev));
+  }
+  return out;
+}
+
+Result<void> ObjectStore::RecordEvent(const model::Object& object, const std::string& type,
+                                      const std::string& reason, const std::string& message) {
+  return AddEvent(object, type, reason, message, FormatTimestamp(clock_.Now()));
+}
+
+Result<std::vector<Event>> ObjectStore::Events(const EventFilter& f) {
+  std::string sql =
+      "SELECT id, time, kind, namespace, name, uid, type, reason, message FROM events WHERE id > ?1";
+  if (f.kind) sql += " AND kind = ?2";
+  if (f.namespace_) sql += " AND namespace = ?3";
+  if (f.name) sql += " AND name = ?4";
+  sql += " ORDER BY id";
+  auto s = db_.Prepare(sql);
+  if (!s) return Unexpected(s.error());
+  (*s)->Bind(1, f.after_id);
+  if (f.kind) (*s)->Bind(2, Kind(*f.kind));
+  if (f.namespace_) (*s)->Bind(3, *f.namespace_);
+  if (f.name) (*s)->Bind(4, *f.name);
+  std::vector<Event> out;
+  while (true) {
+    auto step = (*s)->Step();
+    if (!step) return Unexpected(step.error());
+    if (!*step) break;
+    Event e;
+    e.id = (*s)->Int(0);
+    e.time = (*s)->Text(1);
+    e.kind = model::KindFromManifestName((*s)->Text(2)).value_or(model::Kind::kRunner);
+    e.namespace_ = (*s)->Text(3);
+    e.name = (*s)->Text(4);
+    e.uid = (*s)->Text(5);
+    e.type = (*s)->Text(6);
+    e.reason = (*s)->Text(7);
+    e.message = (*s)->Text(8);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace keelson::store

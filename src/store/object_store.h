@@ -1,0 +1,147 @@
+#pragma once
+// The desired state: keelson's objects in SQLite, with their revisions and events.
+//
+// Rules (the contract's): uid is random and stable; generation starts at 1 and
+// grows by one on each spec change only; resourceVersion is one store-wide
+// counter, +1 on every write of an object. Every write is an IMMEDIATE
+// transaction, so any number of processes can apply, get and delete at once.
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/object.h"
+#include "model/selector.h"
+#include "store/db.h"
+#include "util/clock.h"
+#include "util/result.h"
+
+namespace keelson::store {
+
+enum class ApplyAction { kCreated, kConfigured, kUnchanged };
+const char* ToString(ApplyAction action);
+
+struct ApplyRequest {
+  model::Object object;  ///< kind, name, namespace, labels, annotations, spec
+  std::string source;    ///< the file it came from, kept with the revision
+};
+
+/// apply --prune: objects in `namespaces` that match `selector` and are not in
+/// the request are deleted, unless annotated keelson.dev/prune: disabled.
+struct PruneRequest {
+  model::Selector selector;
+  std::set<std::string> namespaces;
+};
+
+struct ApplyOutcome {
+  std::string display;  ///< "runner/web"
+  std::string namespace_;
+  ApplyAction action;
+};
+
+struct ApplyResult {
+  std::vector<ApplyOutcome> applied;
+  std::vector<ApplyOutcome> pruned;  ///< action unused
+};
+
+struct ListOptions {
+  std::optional<model::Kind> kind;       ///< all kinds when unset
+  std::optional<std::string> namespace_;  ///< all namespaces when unset
+  const model::Selector* selector = nullptr;
+};
+
+enum class DeleteResult {
+  kNotFound,
+  kMarked,   ///< deletionTimestamp set: the controller removes its engine objects
+  kRemoved,  ///< gone at once (never reached the engine, or forced)
+};
+
+struct Revision {
+  int64_t generation = 0;
+  std::string time;
+  std::string source;
+  nlohmann::json spec;
+};
+
+struct Event {
+  int64_t id = 0;
+  std::string time;
+  model::Kind kind = model::Kind::kRunner;
+  std::string namespace_;
+  std::string name;
+  std::string uid;
+  std::string type;  ///< Normal or Warning
+  std::string reason;
+  std::string message;
+};
+
+struct EventFilter {
+  std::optional<model::Kind> kind;
+  std::optional<std::string> namespace_;
+  std::optional<std::string> name;
+  int64_t after_id = 0;  ///< only events with a larger id (for -w)
+};
+
+inline constexpr int kRevisionsKept = 10;
+inline constexpr const char* kPruneAnnotation = "keelson.dev/prune";
+
+class ObjectStore {
+ public:
+  /// `db` and `clock` must outlive the store. Not thread-safe (one per thread).
+  ObjectStore(Db& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  /// Stores every request, and prunes, in one transaction: all or nothing.
+  /// With `dry_run` the same work is done and rolled back, so the result is
+  /// exactly what a real apply would do now.
+  Result<ApplyResult> Apply(const std::vector<ApplyRequest>& requests,
+                            const std::optional<PruneRequest>& prune, bool dry_run);
+
+  Result<std::optional<model::Object>> Get(model::Kind kind, const std::string& ns,
+                                           const std::string& name);
+  /// Ordered by kind, namespace, name.
+  Result<std::vector<model::Object>> List(const ListOptions& options);
+
+  /// Marks for deletion; removes at once when `force` or the controller never
+  /// acted on the object (no status). Idempotent: a marked object stays marked.
+  Result<DeleteResult> Delete(model::Kind kind, const std::string& ns, const std::string& name,
+                              bool force);
+
+  /// Replaces the spec of an existing object as apply would (generation +1
+  /// when it differs). kNotFound when absent.
+  Result<ApplyAction> UpdateSpec(model::Kind kind, const std::string& ns, const std::string& name,
+                                 const nlohmann::json& spec, const std::string& source);
+
+  /// The last kRevisionsKept specs, oldest first.
+  Result<std::vector<Revision>> History(model::Kind kind, const std::string& ns,
+                                        const std::string& name);
+
+  Result<void> RecordEvent(const model::Object& object, const std::string& type,
+                           const std::string& reason, const std::string& message);
+  /// Oldest first.
+  Result<std::vector<Event>> Events(const EventFilter& filter);
+
+ private:
+  struct Row;
+  Result<std::optional<Row>> Find(model::Kind kind, const std::string& ns, const std::string& name);
+  Result<ApplyAction> ApplyOne(const ApplyRequest& request, const std::string& now);
+  Result<void> Insert(const model::Object& object, const std::string& source, const std::string& now);
+  Result<void> Update(const Row& row, const model::Object& object, bool spec_changed,
+                      const std::string& source, const std::string& now);
+  Result<DeleteResult> DeleteRow(const Row& row, bool force, const std::string& now);
+  Result<void> Prune(const PruneRequest& prune, const std::set<std::string>& keep,
+                     const std::string& now, std::vector<ApplyOutcome>* pruned);
+  Result<int64_t> NextResourceVersion();
+  Result<void> AddRevision(const std::string& uid, int64_t generation, const std::string& spec,
+                           const std::string& source, const std::string& now);
+  Result<void> AddEvent(const model::Object& o, const std::string& type, const std::string& reason,
+                     const std::string& message, const std::string& now);
+
+  Db& db_;
+  const Clock& clock_;
+};
+
+}  // namespace keelson::store

@@ -1,0 +1,111 @@
+#include <sstream>
+
+#include <doctest/doctest.h>
+
+#include "manifest/crds.h"
+#include "manifest/loader.h"
+
+using namespace keelson;
+using namespace keelson::manifest;
+
+namespace {
+
+LoadResult Load(const std::string& text, const std::string& ns = "default") {
+  return LoadManifests({Source{"m.yaml", text}}, ns, CrdSet::Builtin());
+}
+
+std::string FirstError(const LoadResult& r) { return r.errors.empty() ? "" : r.errors[0].ToString(); }
+
+const char* kRunner = R"(apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata:
+  name: web
+spec:
+  image: busybox:1
+)";
+
+}  // namespace
+
+TEST_CASE("CrdSet: every kind's CRD in crds/ compiles") {
+  const CrdSet& crds = CrdSet::Builtin();
+  for (const auto& info : model::AllKinds()) {
+    CAPTURE(info.name);
+    auto errs = crds.For(info.kind).Validate(nlohmann::json::object());
+    CHECK_FALSE(errs.empty());  // apiVersion, kind, metadata, spec are required
+  }
+}
+
+TEST_CASE("LoadManifests: a valid Runner gets its defaults and the default namespace") {
+  auto r = Load(kRunner, "team-a");
+  REQUIRE(r.errors.empty());
+  REQUIRE(r.objects.size() == 1);
+  const auto& o = r.objects[0].object;
+  CHECK(o.kind == model::Kind::kRunner);
+  CHECK(o.meta.namespace_ == "team-a");
+  CHECK(o.spec["restartPolicy"] == "Always");
+  CHECK(o.spec["stopTimeout"] == "10s");
+}
+
+TEST_CASE("LoadManifests: RunnerPool defaults, strategy included") {
+  auto r = Load(R"(apiVersion: keelson.dev/v1alpha1
+kind: RunnerPool
+metadata: {name: ci}
+spec:
+  template: {image: busybox:1, ports: [{containerPort: 80}]}
+)");
+  REQUIRE(r.errors.empty());
+  const auto& spec = r.objects[0].object.spec;
+  CHECK(spec["replicas"] == 1);
+  CHECK(spec["ephemeral"] == false);
+  CHECK(spec["strategy"] == nlohmann::json{{"type", "RollingUpdate"}, {"maxSurge", 1}, {"maxUnavailable", 0}});
+  CHECK(spec["template"]["ports"][0]["protocol"] == "tcp");
+}
+
+TEST_CASE("LoadManifests: errors say file, line, column and field") {
+  CHECK(FirstError(Load(std::string(kRunner) + "  replicas: 2\n")) ==
+        "m.yaml:7:3: spec.replicas: unknown field");
+  CHECK(FirstError(Load("apiVersion: v1\nkind: Runner\n")) ==
+        "m.yaml:1:13: apiVersion: must be keelson.dev/v1alpha1, got \"v1\"");
+  CHECK(FirstError(Load("apiVersion: keelson.dev/v1alpha1\nkind: Pod\nmetadata: {name: a}\n")).find(
+            "m.yaml:2:7: kind: unknown kind \"Pod\"") == 0);
+  CHECK(FirstError(Load("- a\n- b\n")) == "m.yaml:1:1: a manifest must be a mapping");
+  CHECK(FirstError(Load("apiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {name: a}\nspec: {}\n")) ==
+        "m.yaml:4:7: spec: one of image or imageRef is required");
+}
+
+TEST_CASE("LoadManifests: what a schema cannot say") {
+  auto both = Load(std::string(kRunner) + "  imageRef: img\n");
+  CHECK(FirstError(both) == "m.yaml:7:3: spec.imageRef: set either image or imageRef, not both");
+  auto env = Load(std::string(kRunner) + "  env:\n    - name: A\n");
+  CHECK(FirstError(env) == "m.yaml:8:7: spec.env[0]: set exactly one of value or valueFrom");
+  auto reserved = Load(std::string(kRunner) + "  labels: {dev.keelson.managed-by: me}\n");
+  CHECK(FirstError(reserved).find("reserved for keelson") != std::string::npos);
+  auto label = Load("apiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata:\n  name: v\n  labels: {\"bad key!\": x}\nspec: {}\n");
+  CHECK(FirstError(label).find("m.yaml:5:12: metadata.labels[\"bad key!\"]: invalid key") == 0);
+}
+
+TEST_CASE("LoadManifests: duplicate objects across files are refused") {
+  auto r = LoadManifests({Source{"a.yaml", kRunner}, Source{"b.yaml", kRunner}}, "default", CrdSet::Builtin());
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].ToString() == "b.yaml:1:1: duplicate object runner/web in namespace default (first at a.yaml:1)");
+  auto other_ns = LoadManifests({Source{"a.yaml", kRunner}, Source{"b.yaml", kRunner}}, "x", CrdSet::Builtin());
+  CHECK(other_ns.errors.size() == 1);
+}
+
+TEST_CASE("LoadManifests: status is ignored with a warning; read-only metadata accepted") {
+  auto r = Load(std::string(kRunner) + "status: {state: running}\n");
+  REQUIRE(r.errors.empty());
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings[0].ToString() == "m.yaml:7:1: status: ignored: status is written by the controller");
+  CHECK(r.objects[0].object.status.empty());
+}
+
+TEST_CASE("ReadSources: stdin, files and missing paths") {
+  std::istringstream in(kRunner);
+  auto s = ReadSources({"-"}, false, in);
+  REQUIRE(s);
+  CHECK(s->at(0).name == "<stdin>");
+  auto missing = ReadSources({"/nonexistent/x.yaml"}, false, in);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == ErrorCode::kNotFound);
+}

@@ -1,0 +1,231 @@
+#include <filesystem>
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include "fake_clock.h"
+#include "store/object_store.h"
+
+using namespace keelson;
+using namespace keelson::store;
+using nlohmann::json;
+
+namespace {
+
+model::Object Runner(const std::string& name, const std::string& image = "busybox:1") {
+  model::Object o;
+  o.kind = model::Kind::kRunner;
+  o.meta.name = name;
+  o.spec = {{"image", image}};
+  return o;
+}
+
+struct Fixture {
+  testing::FakeClock clock;
+  std::unique_ptr<Db> db = *Db::Open(":memory:");
+  ObjectStore store{*db, clock};
+
+  ApplyResult Apply(std::vector<model::Object> objects, bool dry_run = false,
+                    std::optional<PruneRequest> prune = std::nullopt) {
+    std::vector<ApplyRequest> reqs;
+    for (auto& o : objects) reqs.push_back({std::move(o), "test.yaml"});
+    auto r = store.Apply(reqs, prune, dry_run);
+    REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
+    return *r;
+  }
+  model::Object Get(const std::string& name) {
+    auto o = store.Get(model::Kind::kRunner, "default", name);
+    REQUIRE(o);
+    REQUIRE(*o);
+    return **o;
+  }
+};
+
+std::string TempDb() {
+  auto p = std::filesystem::temp_directory_path() /
+           ("keelson-test-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()) + "/state.db");
+  return p.string();
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: created, unchanged, configured") {
+  CHECK(Apply({Runner("web")}).applied[0].action == ApplyAction::kCreated);
+  CHECK(Apply({Runner("web")}).applied[0].action == ApplyAction::kUnchanged);
+  CHECK(Apply({Runner("web", "busybox:2")}).applied[0].action == ApplyAction::kConfigured);
+  auto o = Get("web");
+  CHECK(o.spec["image"] == "busybox:2");
+  CHECK(o.meta.generation == 2);
+  CHECK(o.meta.uid.size() == 36);
+  CHECK(o.meta.creation_timestamp == "2027-01-15T08:00:00Z");
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: generation moves on spec changes only; resourceVersion on every write") {
+  Apply({Runner("web")});
+  auto first = Get("web");
+  model::Object labelled = Runner("web");
+  labelled.meta.labels = {{"team", "ci"}};
+  CHECK(Apply({labelled}).applied[0].action == ApplyAction::kConfigured);
+  auto second = Get("web");
+  CHECK(second.meta.generation == 1);
+  CHECK(second.meta.resource_version > first.meta.resource_version);
+  CHECK(second.meta.uid == first.meta.uid);
+  Apply({labelled});  // unchanged: no write
+  CHECK(Get("web").meta.resource_version == second.meta.resource_version);
+  Apply({Runner("other")});
+  CHECK(Get("other").meta.resource_version == second.meta.resource_version + 1);
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: apply is all or nothing") {
+  REQUIRE(db->Exec("CREATE TEMP TRIGGER boom BEFORE INSERT ON objects WHEN NEW.name = 'boom' "
+                   "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"));
+  std::vector<ApplyRequest> reqs = {{Runner("a"), "f"}, {Runner("boom"), "f"}};
+  auto r = store.Apply(reqs, std::nullopt, false);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("injected failure") != std::string::npos);
+  auto list = store.List({});
+  REQUIRE(list);
+  CHECK(list->empty());
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: dry run reports and stores nothing") {
+  auto r = Apply({Runner("web")}, true);
+  CHECK(r.applied[0].action == ApplyAction::kCreated);
+  CHECK(store.List({})->empty());
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: delete removes at once what never reached the engine") {
+  Apply({Runner("web")});
+  CHECK(*store.Delete(model::Kind::kRunner, "default", "web", false) == DeleteResult::kRemoved);
+  CHECK(*store.Delete(model::Kind::kRunner, "default", "web", false) == DeleteResult::kNotFound);
+  CHECK_FALSE(*store.Get(model::Kind::kRunner, "default", "web"));
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: delete marks an object the controller has acted on") {
+  Apply({Runner("web")});
+  REQUIRE(db->Exec("UPDATE objects SET status = '{\"observedGeneration\":1}'"));
+  clock.Advance(std::chrono::seconds(5));
+  CHECK(*store.Delete(model::Kind::kRunner, "default", "web", false) == DeleteResult::kMarked);
+  auto o = Get("web");
+  CHECK(o.meta.deletion_timestamp == "2027-01-15T08:00:05Z");
+  auto rv = o.meta.resource_version;
+  CHECK(*store.Delete(model::Kind::kRunner, "default", "web", false) == DeleteResult::kMarked);
+  CHECK(Get("web").meta.resource_version == rv);  // idempotent: no second write
+  CHECK(*store.Delete(model::Kind::kRunner, "default", "web", true) == DeleteResult::kRemoved);
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: prune removes matching objects absent from the apply") {
+  auto labelled = [](const std::string& name, const std::string& team) {
+    model::Object o = Runner(name);
+    o.meta.labels = {{"team", team}};
+    return o;
+  };
+  model::Object keep = labelled("keep", "ci");
+  keep.meta.annotations = {{"keelson.dev/prune", "disabled"}};
+  Apply({labelled("a", "ci"), labelled("b", "ci"), labelled("c", "web"), keep});
+  PruneRequest prune{*model::Selector::Parse("team=ci"), {"default"}};
+  auto dry = Apply({labelled("a", "ci")}, true, prune);
+  REQUIRE(dry.pruned.size() == 1);
+  CHECK(dry.pruned[0].display == "runner/b");
+  CHECK(store.List({})->size() == 4);
+  auto real = Apply({labelled("a", "ci")}, false, prune);
+  REQUIRE(real.pruned.size() == 1);
+  std::vector<std::string> names;
+  for (const auto& o : *store.List({})) names.push_back(o.meta.name);
+  CHECK(names == std::vector<std::string>{"a", "c", "keep"});
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: history keeps the last 10 revisions with their source") {
+  for (int i = 0; i < 13; ++i) Apply({Runner("web", "busybox:" + std::to_string(i))});
+  auto h = store.History(model::Kind::kRunner, "default", "web");
+  REQUIRE(h);
+  REQUIRE(h->size() == kRevisionsKept);
+  CHECK(h->front().generation == 4);
+  CHECK(h->back().generation == 13);
+  CHECK(h->back().spec["image"] == "busybox:12");
+  CHECK(h->back().source == "test.yaml");
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: list filters by kind, namespace and selector") {
+  model::Object other = Runner("x");
+  other.meta.namespace_ = "team-b";
+  other.meta.labels = {{"a", "b"}};
+  model::Object vol;
+  vol.kind = model::Kind::kVolume;
+  vol.meta.name = "cache";
+  Apply({Runner("web"), other, vol});
+  CHECK(store.List({})->size() == 3);
+  CHECK(store.List({model::Kind::kRunner, std::nullopt, nullptr})->size() == 2);
+  CHECK(store.List({std::nullopt, "team-b", nullptr})->size() == 1);
+  auto sel = *model::Selector::Parse("a=b");
+  CHECK(store.List({std::nullopt, std::nullopt, &sel})->at(0).meta.name == "x");
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: events record what happened, filterable and in order") {
+  Apply({Runner("web")});
+  Apply({Runner("web", "busybox:2")});
+  auto events = store.Events({model::Kind::kRunner, "default", "web", 0});
+  REQUIRE(events);
+  REQUIRE(events->size() == 2);
+  CHECK(events->at(0).reason == "Created");
+  CHECK(events->at(1).reason == "Configured");
+  auto newer = store.Events({std::nullopt, std::nullopt, std::nullopt, events->at(0).id});
+  CHECK(newer->size() == 1);
+}
+
+TEST_CASE("Db: a store on disk is created with its directories, in WAL mode, migrated once") {
+  std::string path = TempDb();
+  {
+    auto db = Db::Open(path);
+    REQUIRE(db);
+    auto mode = (*db)->Prepare("PRAGMA journal_mode");
+    REQUIRE((*mode)->Step());
+    CHECK((*mode)->Text(0) == "wal");
+  }
+  auto again = Db::Open(path);
+  REQUIRE(again);
+  REQUIRE((*again)->Exec("PRAGMA user_version=99"));
+  again->reset();
+  auto newer = Db::Open(path);
+  REQUIRE_FALSE(newer);
+  CHECK(newer.error().message.find("newer than this keelson knows") != std::string::npos);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+TEST_CASE("ObjectStore: concurrent writers on one file lose nothing") {
+  std::string path = TempDb();
+  REQUIRE(Db::Open(path));
+  constexpr int kThreads = 4, kWrites = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      RealClock clock;
+      auto db = Db::Open(path);
+      if (!db) return void(++failures);
+      ObjectStore store(**db, clock);
+      for (int i = 0; i < kWrites; ++i) {
+        // Each thread creates its own objects and rewrites one shared object.
+        std::vector<ApplyRequest> reqs = {{Runner("t" + std::to_string(t) + "-" + std::to_string(i)), "f"},
+                                          {Runner("shared", "img:" + std::to_string(t * 1000 + i)), "f"}};
+        if (!store.Apply(reqs, std::nullopt, false)) ++failures;
+        if (!store.List({})) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  RealClock clock;
+  auto db = Db::Open(path);
+  ObjectStore store(**db, clock);
+  auto all = store.List({});
+  REQUIRE(all);
+  CHECK(all->size() == kThreads * kWrites + 1);
+  auto shared = *store.Get(model::Kind::kRunner, "default", "shared");
+  // Every write bumped the store-wide counter exactly once: nothing lost.
+  int64_t max_rv = 0;
+  for (const auto& o : *all) max_rv = std::max(max_rv, o.meta.resource_version);
+  CHECK(max_rv == 2 * kThreads * kWrites);
+  CHECK(shared->meta.generation == kThreads * kWrites);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
