@@ -14,7 +14,7 @@ class Keelson:
     """Runs the binary against a private store in a temporary directory."""
 
     def __init__(self, binary, workdir=None):
-        self.binary = binary
+        self.binary = os.path.abspath(binary)
         self.dir = workdir or tempfile.mkdtemp(prefix='keelson-cli-')
         self.db = os.path.join(self.dir, 'state.db')
 
