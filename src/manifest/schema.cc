@@ -233,7 +233,7 @@ bool IsInteger(const json& v) {
 bool MatchesType(const std::string& type, const json& v) {
   if (type == "integer") return IsInteger(v);
   if (type == "number") return v.is_number();
-  return type == TypeName(v) || (type == "integer" && v.is_number_integer());
+  return type == TypeName(v);
 }
 
 std::string Shown(const json& v) {
