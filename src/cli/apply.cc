@@ -34,6 +34,7 @@ int RunApply(const Globals& g, const ApplyOptions& opts) {
   auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_);
   if (!loaded) return kExitFailure;
   std::vector<store::ApplyRequest> requests;
+  requests.reserve(loaded->size());
   for (auto& lo : *loaded) {
     if (prune) prune->namespaces.insert(lo.object.meta.namespace_);
     requests.push_back({std::move(lo.object), lo.source});

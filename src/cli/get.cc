@@ -1,5 +1,6 @@
 // keelson get KIND [NAME...] [-l SEL] [-A] [-o table|wide|yaml|json|name]
 
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -24,31 +25,31 @@ struct GetOptions {
   std::string output = "table";
 };
 
-struct Query {
-  std::vector<model::Object> found;
-  bool single = false;  ///< exactly one object was named
-  bool missing = false;
+using Sink = std::function<void(model::Object&&)>;
+
+struct Outcome {
+  size_t found = 0;
+  bool missing = false;  ///< a named object does not exist
 };
 
-Result<Query> Collect(store::ObjectStore& objects, const Globals& g, const GetOptions& opts,
-                      const model::Selector& sel) {
-  Query q;
+// Hands every object the words name to `sink`, in kind, namespace, name order
+// for lists; reports missing named objects on stderr.
+Result<Outcome> Collect(store::ObjectStore& objects, const Globals& g, const GetOptions& opts,
+                        const std::vector<ObjectRef>& refs, const model::Selector& sel, const Sink& sink) {
+  Outcome out;
   std::optional<std::string> ns;
   if (!opts.all_namespaces) ns = g.namespace_;
-  if (opts.words.size() == 1 && opts.words[0] == "all") {
-    auto all = objects.List({std::nullopt, ns, &sel});
-    if (!all) return Unexpected(all.error());
-    q.found = std::move(*all);
-    return q;
+  auto counted = [&](model::Object&& o) {
+    ++out.found;
+    sink(std::move(o));
+  };
+  if (refs.empty()) {  // "all"
+    if (auto r = objects.ForEach({std::nullopt, ns, &sel}, counted); !r) return Unexpected(r.error());
+    return out;
   }
-  auto refs = ParseRefs(opts.words);
-  if (!refs) return Unexpected(refs.error());
-  q.single = refs->size() == 1 && !refs->front().name.empty();
-  for (const auto& ref : *refs) {
+  for (const auto& ref : refs) {
     if (ref.name.empty()) {
-      auto list = objects.List({ref.kind, ns, &sel});
-      if (!list) return Unexpected(list.error());
-      q.found.insert(q.found.end(), list->begin(), list->end());
+      if (auto r = objects.ForEach({ref.kind, ns, &sel}, counted); !r) return Unexpected(r.error());
       continue;
     }
     auto o = objects.Get(ref.kind, g.namespace_, ref.name);
@@ -56,24 +57,50 @@ Result<Query> Collect(store::ObjectStore& objects, const Globals& g, const GetOp
     if (!*o) {
       std::cerr << "error: " << model::Info(ref.kind).singular << " \"" << ref.name
                 << "\" not found in namespace " << g.namespace_ << "\n";
-      q.missing = true;
+      out.missing = true;
       continue;
     }
-    q.found.push_back(std::move(**o));
+    counted(std::move(**o));
   }
-  return q;
+  return out;
 }
 
-json AsDocument(const Query& q) {
-  if (q.single && q.found.size() == 1) return model::ToJson(q.found[0]);
-  json items = json::array();
-  for (const auto& o : q.found) items.push_back(model::ToJson(o));
-  return {{"apiVersion", model::kApiVersion}, {"kind", "List"}, {"items", std::move(items)}};
-}
+std::string DumpJson(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
 
-void PrintTables(const Query& q, const GetOptions& opts) {
+// Prints a kubectl-style List one item at a time: byte for byte what dumping
+// the whole {"apiVersion", "items", "kind"} document would print, without
+// holding every object in memory.
+class JsonListPrinter {
+ public:
+  void Add(model::Object&& o) {
+    std::string item = DumpJson(model::ToJson(std::move(o)));
+    std::string indented;
+    indented.reserve(item.size() + item.size() / 8);
+    indented += "    ";
+    for (char c : item) {
+      indented += c;
+      if (c == '\n') indented += "    ";
+    }
+    std::cout << (count_++ == 0 ? "{\n  \"apiVersion\": \"" + std::string(model::kApiVersion) + "\",\n  \"items\": [\n"
+                                : std::string(",\n"))
+              << indented;
+  }
+  void Finish() {
+    if (count_ == 0) {
+      std::cout << DumpJson({{"apiVersion", model::kApiVersion}, {"kind", "List"}, {"items", json::array()}})
+                << "\n";
+    } else {
+      std::cout << "\n  ],\n  \"kind\": \"List\"\n}\n";
+    }
+  }
+
+ private:
+  size_t count_ = 0;
+};
+
+void PrintTables(std::vector<model::Object>& found, const GetOptions& opts) {
   std::map<model::Kind, std::vector<model::Object>> by_kind;
-  for (const auto& o : q.found) by_kind[o.kind].push_back(o);
+  for (auto& o : found) by_kind[o.kind].push_back(std::move(o));
   TableOptions t{opts.output == "wide", opts.all_namespaces, by_kind.size() > 1 || opts.words[0] == "all"};
   auto now = std::chrono::system_clock::now();
   bool first = true;
@@ -90,27 +117,52 @@ int RunGet(const Globals& g, const GetOptions& opts) {
   auto sel = model::Selector::Parse(opts.selector);
   if (!sel) return Fail(sel.error().message, kExitUsage);
   if (opts.words.empty()) return Fail("name a kind, e.g. keelson get runners", kExitUsage);
+  std::vector<ObjectRef> refs;
   if (opts.words[0] != "all") {
-    if (auto refs = ParseRefs(opts.words); !refs) return Fail(refs.error().message, kExitUsage);
+    auto parsed = ParseRefs(opts.words);
+    if (!parsed) return Fail(parsed.error().message, kExitUsage);
+    refs = std::move(*parsed);
   }
   auto session = OpenSession(g);
   if (!session) return Fail(session.error().message);
-  auto q = Collect(*(*session)->objects, g, opts, *sel);
-  if (!q) return Fail(q.error().message);
-  if (opts.output == "json") {
-    std::cout << AsDocument(*q).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-  } else if (opts.output == "yaml") {
-    std::cout << manifest::EmitYaml(AsDocument(*q));
-  } else if (opts.output == "name") {
-    for (const auto& o : q->found) std::cout << model::DisplayName(o) << "\n";
-  } else if (q->found.empty()) {
-    if (!q->missing) {
-      std::cerr << "No objects found" << (opts.all_namespaces ? "" : " in namespace " + g.namespace_) << ".\n";
-    }
+  auto& objects = *(*session)->objects;
+  // One named object prints as itself; anything else as a List.
+  const bool single = refs.size() == 1 && !refs.front().name.empty();
+
+  Result<Outcome> outcome = Outcome{};
+  std::vector<model::Object> found;
+  if (opts.output == "name") {
+    outcome = Collect(objects, g, opts, refs, *sel,
+                      [](model::Object&& o) { std::cout << model::DisplayName(o) << "\n"; });
+  } else if (opts.output == "json" && !single) {
+    JsonListPrinter printer;
+    outcome = Collect(objects, g, opts, refs, *sel, [&printer](model::Object&& o) { printer.Add(std::move(o)); });
+    if (outcome) printer.Finish();
   } else {
-    PrintTables(*q, opts);
+    outcome = Collect(objects, g, opts, refs, *sel, [&found](model::Object&& o) { found.push_back(std::move(o)); });
   }
-  return q->missing ? kExitFailure : kExitOk;
+  if (!outcome) return Fail(outcome.error().message);
+
+  if (opts.output == "json" && single) {
+    if (!found.empty()) std::cout << DumpJson(model::ToJson(std::move(found.front()))) << "\n";
+  } else if (opts.output == "yaml") {
+    if (single) {
+      if (!found.empty()) std::cout << manifest::EmitYaml(model::ToJson(std::move(found.front())));
+    } else {
+      json items = json::array();
+      for (auto& o : found) items.push_back(model::ToJson(std::move(o)));
+      std::cout << manifest::EmitYaml({{"apiVersion", model::kApiVersion}, {"kind", "List"}, {"items", std::move(items)}});
+    }
+  } else if (opts.output == "table" || opts.output == "wide") {
+    if (found.empty()) {
+      if (!outcome->missing) {
+        std::cerr << "No objects found" << (opts.all_namespaces ? "" : " in namespace " + g.namespace_) << ".\n";
+      }
+    } else {
+      PrintTables(found, opts);
+    }
+  }
+  return outcome->missing ? kExitFailure : kExitOk;
 }
 
 }  // namespace

@@ -16,6 +16,11 @@ std::string DisplayName(const Object& o) {
 }
 
 nlohmann::json ToJson(const Object& o) {
+  Object copy = o;
+  return ToJson(std::move(copy));
+}
+
+nlohmann::json ToJson(Object&& o) {
   nlohmann::json meta = {
       {"name", o.meta.name},
       {"namespace", o.meta.namespace_},
@@ -25,15 +30,15 @@ nlohmann::json ToJson(const Object& o) {
       {"creationTimestamp", o.meta.creation_timestamp},
   };
   if (o.meta.deletion_timestamp) meta["deletionTimestamp"] = *o.meta.deletion_timestamp;
-  if (!o.meta.labels.empty()) meta["labels"] = o.meta.labels;
-  if (!o.meta.annotations.empty()) meta["annotations"] = o.meta.annotations;
+  if (!o.meta.labels.empty()) meta["labels"] = std::move(o.meta.labels);
+  if (!o.meta.annotations.empty()) meta["annotations"] = std::move(o.meta.annotations);
   nlohmann::json doc = {
       {"apiVersion", kApiVersion},
       {"kind", Info(o.kind).name},
       {"metadata", std::move(meta)},
-      {"spec", o.spec},
+      {"spec", std::move(o.spec)},
   };
-  if (!o.status.empty()) doc["status"] = o.status;
+  if (!o.status.empty()) doc["status"] = std::move(o.status);
   return doc;
 }
 

@@ -44,6 +44,7 @@ std::string DisplayName(const Object& o);
 
 /// The full Kubernetes-shaped document: apiVersion, kind, metadata, spec, status.
 nlohmann::json ToJson(const Object& o);
+nlohmann::json ToJson(Object&& o);  ///< moves spec, status and labels out of `o`
 /// The condition of `type` in status.conditions, or nullptr.
 const nlohmann::json* FindCondition(const Object& o, const std::string& type);
 

@@ -231,6 +231,14 @@ Result<std::optional<model::Object>> ObjectStore::Get(model::Kind kind, const st
 }
 
 Result<std::vector<model::Object>> ObjectStore::List(const ListOptions& options) {
+  std::vector<model::Object> out;
+  auto r = ForEach(options, [&out](model::Object&& o) { out.push_back(std::move(o)); });
+  if (!r) return Unexpected(r.error());
+  return out;
+}
+
+Result<void> ObjectStore::ForEach(const ListOptions& options,
+                                  const std::function<void(model::Object&&)>& visit) {
   std::string sql = std::string("SELECT ") + kColumns + " FROM objects WHERE 1";
   if (options.kind) sql += " AND kind = ?1";
   if (options.namespace_) sql += " AND namespace = ?2";
@@ -239,7 +247,6 @@ Result<std::vector<model::Object>> ObjectStore::List(const ListOptions& options)
   if (!s) return Unexpected(s.error());
   if (options.kind) (*s)->Bind(1, Kind(*options.kind));
   if (options.namespace_) (*s)->Bind(2, *options.namespace_);
-  std::vector<model::Object> out;
   std::string spec, labels, annotations;
   while (true) {
     auto row = (*s)->Step();
@@ -250,9 +257,9 @@ Result<std::vector<model::Object>> ObjectStore::List(const ListOptions& options)
       (*s)->Reset();
       return Unexpected(o.error());
     }
-    if (!options.selector || options.selector->Matches(o->meta.labels)) out.push_back(std::move(*o));
+    if (!options.selector || options.selector->Matches(o->meta.labels)) visit(std::move(*o));
   }
-  return out;
+  return {};
 }
 
 Result<DeleteResult> ObjectStore::DeleteRow(const Row& row, bool force, const std::string& now) {

@@ -7,6 +7,7 @@
 // transaction, so any number of processes can apply, get and delete at once.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -104,6 +105,9 @@ class ObjectStore {
                                            const std::string& name);
   /// Ordered by kind, namespace, name.
   Result<std::vector<model::Object>> List(const ListOptions& options);
+  /// Like List, but hands each object to `visit` as it is read (ordered by kind,
+  /// namespace, name), so a caller that prints can stream without holding them all.
+  Result<void> ForEach(const ListOptions& options, const std::function<void(model::Object&&)>& visit);
 
   /// Marks for deletion; removes at once when `force` or the controller never
   /// acted on the object (no status). Idempotent: a marked object stays marked.
