@@ -71,6 +71,7 @@ std::vector<Column> KindColumns(model::Kind kind) {
     case model::Kind::kRunnerPool:
       return {{"DESIRED", false, [](O o) { return Field(o.spec, {"replicas"}); }},
               {"CURRENT", false, [](O o) { return Or(Field(o.status, {"replicas"}), "0"); }},
+              {"READY", false, [](O o) { return Or(Field(o.status, {"readyReplicas"}), "0"); }},
               {"UP-TO-DATE", false, [](O o) { return Or(Field(o.status, {"updatedReplicas"}), "0"); }},
               {"AVAILABLE", false, [](O o) { return Or(Field(o.status, {"availableReplicas"}), "0"); }},
               {"IMAGE", true, [](O o) { return Image(o.spec.value("template", json::object())); }},
@@ -125,26 +126,36 @@ std::string StatusWord(const model::Object& o) {
 
 Table ObjectTable(model::Kind kind, const std::vector<model::Object>& objects,
                   const TableOptions& options, TimePoint now) {
-  std::vector<Column> extra = KindColumns(kind);
+  const Column ready{"READY", false, ReadyState};
+  const Column status{"STATUS", false, StatusWord};
+  std::vector<Column> columns;
+  if (kind == model::Kind::kRunnerPool) {
+    // Pools read like kubectl's ReplicaSets (NAME DESIRED CURRENT READY ...):
+    // the replica counts first, the one-word status after them.
+    for (auto& c : KindColumns(kind)) {
+      if (!c.wide_only) columns.push_back(std::move(c));
+    }
+    columns.push_back(status);
+    for (auto& c : KindColumns(kind)) {
+      if (c.wide_only && options.wide) columns.push_back(std::move(c));
+    }
+  } else {
+    columns = {ready, status};
+    for (auto& c : KindColumns(kind)) {
+      if (!c.wide_only || options.wide) columns.push_back(std::move(c));
+    }
+  }
   std::vector<std::string> headers;
   if (options.with_namespace) headers.push_back("NAMESPACE");
   headers.push_back("NAME");
-  headers.push_back("READY");
-  headers.push_back("STATUS");
-  for (const auto& c : extra) {
-    if (!c.wide_only || options.wide) headers.push_back(c.header);
-  }
+  for (const auto& c : columns) headers.push_back(c.header);
   headers.push_back("AGE");
   Table table(std::move(headers));
   for (const auto& o : objects) {
     std::vector<std::string> row;
     if (options.with_namespace) row.push_back(o.meta.namespace_);
     row.push_back(options.kind_prefix ? model::DisplayName(o) : o.meta.name);
-    row.push_back(ReadyState(o));
-    row.push_back(StatusWord(o));
-    for (const auto& c : extra) {
-      if (!c.wide_only || options.wide) row.push_back(c.value(o));
-    }
+    for (const auto& c : columns) row.push_back(c.value(o));
     TimePoint created{};
     row.push_back(ParseTimestamp(o.meta.creation_timestamp, &created) ? FormatAge(created, now) : "-");
     table.AddRow(std::move(row));

@@ -27,13 +27,14 @@ TEST_CASE("ObjectTable: RunnerPool columns, wide and namespaced") {
   pool.meta.creation_timestamp = FormatTimestamp(clock.Now() - std::chrono::minutes(5));
   pool.spec = {{"replicas", 3}, {"ephemeral", true}, {"strategy", {{"type", "RollingUpdate"}}},
                {"template", {{"image", "busybox:1"}}}};
-  pool.status = {{"observedGeneration", 2}, {"replicas", 3}, {"updatedReplicas", 2}, {"availableReplicas", 2},
+  pool.status = {{"observedGeneration", 2}, {"replicas", 3}, {"readyReplicas", 2}, {"updatedReplicas", 2},
+                 {"availableReplicas", 2},
                  {"conditions", {{{"type", "Ready"}, {"status", "False"}, {"reason", "RollingUpdate"}}}}};
   std::ostringstream out;
   ObjectTable(model::Kind::kRunnerPool, {pool}, {true, true, false}, clock.Now()).Print(out);
   CHECK(out.str() ==
-        "NAMESPACE   NAME   READY   STATUS          DESIRED   CURRENT   UP-TO-DATE   AVAILABLE   IMAGE       EPHEMERAL   STRATEGY        AGE\n"
-        "team-a      ci     False   RollingUpdate   3         3         2            2           busybox:1   true        RollingUpdate   5m\n");
+        "NAMESPACE   NAME   DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   STATUS          IMAGE       EPHEMERAL   STRATEGY        AGE\n"
+        "team-a      ci     3         3         2       2            2           RollingUpdate   busybox:1   true        RollingUpdate   5m\n");
 }
 
 TEST_CASE("ReadyState: a condition for an older generation does not count") {

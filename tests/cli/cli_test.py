@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""CLI behaviour of the real binary against real SQLite stores: what each
+command prints, its exit codes, and many keelson processes at once on one store.
+
+    cli_test.py KEELSON_BINARY SAMPLES_DIR
+"""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+from harness import Keelson, expect, run_tests
+
+binary, samples = sys.argv[1], os.path.abspath(sys.argv[2])
+
+
+def runner(name, image='busybox:1', labels=None, annotations=None, env=None):
+    meta = f'  name: {name}\n'
+    if labels:
+        meta += '  labels: ' + json.dumps(labels) + '\n'
+    if annotations:
+        meta += '  annotations: ' + json.dumps(annotations) + '\n'
+    spec = f'  image: {image}\n'
+    if env:
+        spec += '  env: ' + json.dumps([{'name': k, 'value': v} for k, v in env.items()]) + '\n'
+    return f'---\napiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata:\n{meta}spec:\n{spec}'
+
+
+def get_json(k, *args):
+    return json.loads(k.ok('get', *args, '-o', 'json'))
+
+
+def names(k, kind):
+    return sorted(o['metadata']['name'] for o in get_json(k, kind)['items'])
+
+
+def set_status(k, kind, name, status):
+    """Plays the controller: an object with a status has reached the engine."""
+    with sqlite3.connect(k.db, timeout=30) as db:
+        db.execute('UPDATE objects SET status = ? WHERE kind = ? AND name = ?', (json.dumps(status), kind, name))
+
+
+# --- apply / get ------------------------------------------------------------
+
+def apply_reports_created_configured_unchanged():
+    k = Keelson(binary)
+    path = k.write('web.yaml', runner('web'))
+    expect(k.ok('apply', '-f', path).strip() == 'runner/web created', 'first apply')
+    expect(k.ok('apply', '-f', path).strip() == 'runner/web unchanged', 'second apply')
+    k.write('web.yaml', runner('web', env={'A': '1'}))
+    expect(k.ok('apply', '-f', path).strip() == 'runner/web configured', 'changed spec')
+
+
+def generation_counts_spec_changes_only():
+    k = Keelson(binary)
+    path = k.write('web.yaml', runner('web'))
+    k.ok('apply', '-f', path)
+    first = get_json(k, 'runner', 'web')['metadata']
+    k.write('web.yaml', runner('web', labels={'team': 'ci'}))
+    k.ok('apply', '-f', path)
+    labelled = get_json(k, 'runner', 'web')['metadata']
+    expect(labelled['generation'] == 1, f'a label change bumped generation: {labelled}')
+    expect(int(labelled['resourceVersion']) > int(first['resourceVersion']), 'resourceVersion did not move')
+    expect(labelled['uid'] == first['uid'], 'uid changed')
+    k.write('web.yaml', runner('web', labels={'team': 'ci'}, env={'A': '1'}))
+    k.ok('apply', '-f', path)
+    expect(get_json(k, 'runner', 'web')['metadata']['generation'] == 2, 'a spec change did not bump generation')
+
+
+def apply_from_stdin_and_directories():
+    k = Keelson(binary)
+    out = k.ok('apply', '-f', '-', stdin=runner('from-stdin').encode())
+    expect(out.strip() == 'runner/from-stdin created', out)
+    k.write('tree/a.yaml', runner('a'))
+    k.write('tree/sub/b.yml', runner('b'))
+    k.write('tree/notes.txt', 'not a manifest')
+    k.ok('apply', '-f', os.path.join(k.dir, 'tree'))
+    expect(names(k, 'runners') == ['a', 'from-stdin'], 'a directory without -R reads only its own files')
+    k.ok('apply', '-R', '-f', os.path.join(k.dir, 'tree'))
+    expect(names(k, 'runners') == ['a', 'b', 'from-stdin'], '-R reads subdirectories')
+
+
+def apply_is_all_or_nothing():
+    k = Keelson(binary)
+    good = k.write('good.yaml', runner('good'))
+    bad = k.write('bad.yaml', runner('bad') + '  bogus: 1\n')
+    rc, out, err = k.run('apply', '-f', good, '-f', bad)
+    expect(rc == 1 and 'bogus' in err, f'exit {rc}: {err}')
+    rc, out, _ = k.run('get', 'runners', '-o', 'name')
+    expect(out == '', f'something was stored: {out!r}')
+
+
+def get_exit_codes_and_outputs():
+    k = Keelson(binary)
+    k.ok('apply', '-f', samples)
+    rc, _, err = k.run('get', 'runner', 'missing')
+    expect(rc == 1 and 'not found' in err, f'missing object: exit {rc} {err}')
+    rc, _, err = k.run('get', 'gadgets')
+    expect(rc == 2, f'unknown kind: exit {rc} {err}')
+    rc, _, err = k.run('get', 'runners', '-l', 'a in (b')
+    expect(rc == 2, f'bad selector: exit {rc} {err}')
+    for word in ('runner', 'runners', 'rn', 'Runner'):
+        expect(k.ok('get', word, '-o', 'name').strip() == 'runner/artifact-cache', f'kind word {word}')
+    every = k.ok('get', 'all', '-o', 'name').split()
+    expect(len(every) == 6 and 'runnerpool/ci-runners' in every, f'get all: {every}')
+    table = k.ok('get', 'runnerpools')
+    expect(table.splitlines()[0].split()[:6] == ['NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE'], table)
+    doc = get_json(k, 'all')
+    expect(doc['kind'] == 'List' and len(doc['items']) == 6, 'json list')
+    expect(doc['items'][0]['spec'] is not None, 'json items carry spec')
+    yaml_out = k.ok('get', 'runnerpool', 'ci-runners', '-o', 'yaml')
+    expect('maxSurge: 1' in yaml_out, f'defaults shown by -o yaml:\n{yaml_out}')
+    rc, _, _ = k.run('get', 'runners', '-n', 'elsewhere')
+    expect(rc == 0, 'an empty namespace is not an error')
+
+
+def get_selectors():
+    k = Keelson(binary)
+    docs = ''.join(runner(f'r{i}', labels={'tier': t, **({'gpu': 'yes'} if i == 0 else {})})
+                   for i, t in enumerate(['web', 'web', 'db', 'cache']))
+    k.ok('apply', '-f', k.write('r.yaml', docs))
+    cases = {
+        'tier=web': ['r0', 'r1'], 'tier==db': ['r2'], 'tier!=web': ['r2', 'r3'],
+        'tier in (db,cache)': ['r2', 'r3'], 'tier notin (web)': ['r2', 'r3'],
+        'gpu': ['r0'], '!gpu': ['r1', 'r2', 'r3'], 'tier=web,!gpu': ['r1'],
+    }
+    for sel, want in cases.items():
+        got = sorted(line.split('/')[1] for line in k.ok('get', 'runners', '-l', sel, '-o', 'name').split())
+        expect(got == want, f'-l {sel!r}: {got} want {want}')
+
+
+# --- describe / delete / diff / scale ---------------------------------------
+
+def describe_shows_spec_and_events():
+    k = Keelson(binary)
+    k.ok('apply', '-f', samples)
+    out = k.ok('describe', 'runner', 'artifact-cache')
+    for want in ('Name:         artifact-cache', 'Spec:', 'Events:', 'Created'):
+        expect(want in out, f'describe lacks {want!r}:\n{out}')
+    rc, _, _ = k.run('describe', 'runner', 'nope')
+    expect(rc == 1, 'describe of a missing object')
+
+
+def delete_removes_at_once_without_status_and_marks_with_it():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('r.yaml', runner('fresh') + runner('deployed')))
+    set_status(k, 'Runner', 'deployed', {'observedGeneration': 1, 'conditions': []})
+    k.ok('delete', 'runner', 'fresh', 'deployed')
+    expect(names(k, 'runners') == ['deployed'], 'fresh should be gone, deployed kept')
+    meta = get_json(k, 'runner', 'deployed')['metadata']
+    expect('deletionTimestamp' in meta, f'deployed not marked: {meta}')
+    rc, _, _ = k.run('delete', 'runner', 'deployed', '--wait', '--timeout', '300ms')
+    expect(rc == 1, f'--wait with no controller must time out: exit {rc}')
+    k.ok('delete', 'runner', 'deployed', '--force')
+    expect(names(k, 'runners') == [], 'force delete')
+    rc, _, _ = k.run('delete', 'runner', 'deployed')
+    expect(rc == 1, 'deleting a missing object')
+    k.ok('delete', 'runner', 'deployed', '--ignore-not-found')
+
+
+def delete_by_file():
+    k = Keelson(binary)
+    k.ok('apply', '-f', samples)
+    k.ok('delete', '-f', samples)
+    expect(k.ok('get', 'all', '-o', 'name') == '', 'delete -f samples left objects')
+
+
+def diff_follows_kubectl_exit_codes():
+    k = Keelson(binary)
+    path = k.write('web.yaml', runner('web'))
+    rc, out, _ = k.run('diff', '-f', path)
+    expect(rc == 1 and '+  name: web' in out, f'new object: exit {rc}\n{out}')
+    k.ok('apply', '-f', path)
+    rc, out, _ = k.run('diff', '-f', path)
+    expect(rc == 0 and out == '', f'no change: exit {rc}\n{out}')
+    k.write('web.yaml', runner('web', image='busybox:2'))
+    rc, out, _ = k.run('diff', '-f', path)
+    expect(rc == 1 and '-  image: busybox:1' in out and '+  image: busybox:2' in out, f'changed: exit {rc}\n{out}')
+    rc, _, err = k.run('diff', '-f', k.write('bad.yaml', 'kind: [\n'))
+    expect(rc == 2 and 'bad.yaml:' in err, f'bad input: exit {rc} {err}')
+
+
+def scale_sets_replicas():
+    k = Keelson(binary)
+    k.ok('apply', '-f', samples)
+    before = get_json(k, 'runnerpool', 'ci-runners')
+    k.ok('scale', 'runnerpool', 'ci-runners', '--replicas', '7')
+    after = get_json(k, 'runnerpool', 'ci-runners')
+    expect(after['spec']['replicas'] == 7, 'replicas not set')
+    expect(after['metadata']['generation'] == before['metadata']['generation'] + 1, 'scale bumps generation')
+    rc, _, _ = k.run('scale', 'runnerpool', 'ci-runners', '--replicas', '-1')
+    expect(rc in (1, 2), f'negative replicas accepted: exit {rc}')
+    rc, _, _ = k.run('scale', 'runnerpool', 'nope', '--replicas', '1')
+    expect(rc == 1, f'missing pool: exit {rc}')
+    expect(get_json(k, 'runnerpool', 'ci-runners')['spec']['replicas'] == 7, 'a failed scale changed the pool')
+
+
+# --- history / events / wait / prune / completion ---------------------------
+
+def history_keeps_ten_revisions():
+    k = Keelson(binary)
+    path = os.path.join(k.dir, 'web.yaml')
+    for i in range(12):
+        k.write('web.yaml', runner('web', env={'I': str(i)}))
+        k.ok('apply', '-f', path)
+    rows = k.ok('history', 'runner', 'web').splitlines()[1:]
+    expect([r.split()[0] for r in rows] == [str(g) for g in range(3, 13)], f'revisions: {rows}')
+    expect(all(path in r for r in rows), 'history names the source file')
+    old = k.ok('history', 'runner', 'web', '--revision', '4')
+    expect('value: "3"' in old, f'revision 4 spec:\n{old}')
+
+
+def events_record_what_happened():
+    k = Keelson(binary)
+    path = k.write('web.yaml', runner('web'))
+    k.ok('apply', '-f', path)
+    k.write('web.yaml', runner('web', env={'A': '1'}))
+    k.ok('apply', '-f', path)
+    k.ok('delete', 'runner', 'web')
+    reasons = [line.split()[2] for line in k.ok('events').splitlines()[1:]]
+    expect(reasons == ['Created', 'Configured', 'Deleted'], f'events: {reasons}')
+
+
+def wait_exit_codes():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('web.yaml', runner('web')))
+    rc, _, err = k.run('wait', 'runner/web', '--for=condition=Ready', '--timeout', '300ms')
+    expect(rc == 1 and 'timed out' in err, f'no controller: exit {rc} {err}')
+    set_status(k, 'Runner', 'web', {'observedGeneration': 1, 'conditions': [
+        {'type': 'Ready', 'status': 'True', 'reason': 'Running', 'message': '', 'observedGeneration': 1,
+         'lastTransitionTime': '2026-01-01T00:00:00Z'}]})
+    k.ok('wait', 'runner/web', '--for=condition=Ready', '--timeout', '5s')
+    # A condition from an older generation does not count.
+    k.ok('apply', '-f', k.write('web.yaml', runner('web', env={'A': '1'})))
+    rc, _, _ = k.run('wait', 'runner/web', '--for=condition=Ready', '--timeout', '300ms')
+    expect(rc == 1, 'a stale Ready condition satisfied wait')
+    k.ok('wait', 'runner/gone', '--for=delete', '--timeout', '1s')
+    rc, _, _ = k.run('wait', 'runner/web', '--for=bogus')
+    expect(rc == 2, f'bad --for: exit {rc}')
+
+
+def wait_sees_a_write_from_another_process():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('web.yaml', runner('web')))
+    set_status(k, 'Runner', 'web', {'observedGeneration': 1})
+    k.ok('delete', 'runner', 'web')
+    waiter = subprocess.Popen([k.binary, '--db', k.db, 'wait', 'runner/web', '--for=delete', '--timeout', '20s'],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    expect(waiter.poll() is None, 'wait returned before the object went')
+    k.ok('delete', 'runner', 'web', '--force')
+    expect(waiter.wait(timeout=20) == 0, 'wait --for=delete did not see the removal')
+
+
+def prune_removes_exactly_what_the_files_lost():
+    k = Keelson(binary)
+    team = {'team': 'ci'}
+    docs = ''.join([runner('a', labels=team), runner('b', labels=team),
+                    runner('kept', labels=team, annotations={'keelson.dev/prune': 'disabled'}),
+                    runner('other', labels={'team': 'web'})])
+    k.ok('apply', '-f', k.write('all.yaml', docs))
+    only_a = k.write('a.yaml', runner('a', labels=team))
+    dry = k.ok('apply', '-f', only_a, '--prune', '-l', 'team=ci', '--dry-run')
+    expect('runner/b pruned (dry run)' in dry and 'kept' not in dry and 'other' not in dry, dry)
+    expect(names(k, 'runners') == ['a', 'b', 'kept', 'other'], 'dry run changed the store')
+    out = k.ok('apply', '-f', only_a, '--prune', '-l', 'team=ci')
+    expect('runner/b pruned' in out, out)
+    expect(names(k, 'runners') == ['a', 'kept', 'other'], f'after prune: {names(k, "runners")}')
+    rc, _, _ = k.run('apply', '-f', only_a, '--prune')
+    expect(rc == 2, '--prune without -l is a usage error')
+
+
+def completion_bash():
+    k = Keelson(binary)
+    out = k.ok('completion', 'bash', db=False)
+    expect('complete -F' in out and 'runnerpools' in out, out[:300])
+    script = k.write('c.sh', out + '\nCOMP_WORDS=(keelson ge); COMP_CWORD=1; COMP_LINE="keelson ge"; COMP_POINT=10\n'
+                     'fn=$(complete -p keelson | sed "s/.*-F \\([^ ]*\\).*/\\1/"); $fn; echo "${COMPREPLY[@]}"\n')
+    p = subprocess.run(['bash', script], capture_output=True, text=True, timeout=30)
+    expect(p.stdout.split() == ['get'], f'completing "ge": {p.stdout!r} {p.stderr!r}')
+
+
+def usage_errors_exit_2():
+    k = Keelson(binary)
+    for args in (['frobnicate'], ['apply'], ['get'], ['scale', 'runnerpool', 'x'], ['--log-format', 'xml', 'get', 'all']):
+        rc, _, _ = k.run(*args)
+        expect(rc == 2, f'keelson {" ".join(args)}: exit {rc}, want 2')
+
+
+# --- many processes at once ---------------------------------------------------
+
+def concurrent_processes_lose_nothing():
+    """Writers, readers and deleters as separate processes on one store file:
+    none may fail with "database is locked", and every write must land."""
+    k = Keelson(binary)
+    writers, rounds, per_file = 4, 8, 25
+    procs = []
+    for w in range(writers):
+        # Each writer re-applies its own objects every round with a new env value.
+        script = '; '.join(
+            f'"$K" --db "$DB" apply -f {k.write(f"w{w}-r{r}.yaml", "".join(runner(f"w{w}-{i}", env={"R": str(r)}) for i in range(per_file)))} >/dev/null || exit 1'
+            for r in range(rounds))
+        procs.append(('writer', subprocess.Popen(['bash', '-c', script], env={**os.environ, 'K': k.binary, 'DB': k.db},
+                                                 stderr=subprocess.PIPE)))
+    victims = k.write('victims.yaml', ''.join(runner(f'victim-{i}') for i in range(20)))
+    k.ok('apply', '-f', victims)
+    procs.append(('deleter', subprocess.Popen(
+        ['bash', '-c', 'for i in $(seq 0 19); do "$K" --db "$DB" delete runner victim-$i >/dev/null || exit 1; done'],
+        env={**os.environ, 'K': k.binary, 'DB': k.db}, stderr=subprocess.PIPE)))
+    for r in range(2):
+        procs.append(('reader', subprocess.Popen(
+            ['bash', '-c', 'for i in $(seq 1 15); do "$K" --db "$DB" get all -o json >/dev/null || exit 1; '
+                           '"$K" --db "$DB" events >/dev/null || exit 1; done'],
+            env={**os.environ, 'K': k.binary, 'DB': k.db}, stderr=subprocess.PIPE)))
+    for role, p in procs:
+        _, err = p.communicate(timeout=300)
+        err = err.decode()
+        expect(p.returncode == 0, f'{role} failed (exit {p.returncode}): {err}')
+        expect('locked' not in err and 'busy' not in err, f'{role}: {err}')
+    items = get_json(k, 'runners')['items']
+    by_name = {o['metadata']['name']: o for o in items}
+    expect(not any(n.startswith('victim-') for n in by_name), 'a deleted object survived')
+    for w in range(writers):
+        for i in range(per_file):
+            o = by_name.get(f'w{w}-{i}')
+            expect(o is not None, f'lost w{w}-{i}')
+            expect(o['spec']['env'] == [{'name': 'R', 'value': str(rounds - 1)}], f'w{w}-{i} lost its last write')
+            expect(o['metadata']['generation'] == rounds, f'w{w}-{i} generation {o["metadata"]["generation"]}')
+    rvs = [int(o['metadata']['resourceVersion']) for o in items]
+    expect(len(set(rvs)) == len(rvs), 'two objects share a resourceVersion')
+    history = k.ok('history', 'runner', 'w0-0').splitlines()[1:]
+    expect(len(history) == rounds, f'history of w0-0: {history}')
+
+
+run_tests([
+    apply_reports_created_configured_unchanged,
+    generation_counts_spec_changes_only,
+    apply_from_stdin_and_directories,
+    apply_is_all_or_nothing,
+    get_exit_codes_and_outputs,
+    get_selectors,
+    describe_shows_spec_and_events,
+    delete_removes_at_once_without_status_and_marks_with_it,
+    delete_by_file,
+    diff_follows_kubectl_exit_codes,
+    scale_sets_replicas,
+    history_keeps_ten_revisions,
+    events_record_what_happened,
+    wait_exit_codes,
+    wait_sees_a_write_from_another_process,
+    prune_removes_exactly_what_the_files_lost,
+    completion_bash,
+    usage_errors_exit_2,
+    concurrent_processes_lose_nothing,
+])
