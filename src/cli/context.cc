@@ -6,6 +6,8 @@
 #include <iostream>
 #include <thread>
 
+#include "docker/http_engine.h"
+
 namespace keelson::cli {
 namespace {
 
@@ -31,6 +33,12 @@ Result<std::unique_ptr<Session>> OpenSession(const Globals& g) {
   s->db = std::move(*db);
   s->objects = std::make_unique<store::ObjectStore>(*s->db, s->clock);
   return s;
+}
+
+Result<std::unique_ptr<docker::Engine>> OpenEngine(const Globals& g) {
+  auto endpoint = docker::EndpointFromEnvironment(g.docker_host);
+  if (!endpoint) return Unexpected(endpoint.error());
+  return std::unique_ptr<docker::Engine>(std::make_unique<docker::HttpEngine>(std::move(*endpoint)));
 }
 
 int Fail(const std::string& message, int code) {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "docker/engine.h"
 #include "store/db.h"
 #include "store/object_store.h"
 #include "util/clock.h"
@@ -35,6 +36,10 @@ struct Session {
   std::unique_ptr<store::ObjectStore> objects;
 };
 Result<std::unique_ptr<Session>> OpenSession(const Globals& g);
+
+/// The engine --docker-host (or DOCKER_HOST, DOCKER_TLS_VERIFY,
+/// DOCKER_CERT_PATH) names. Connecting happens on first use.
+Result<std::unique_ptr<docker::Engine>> OpenEngine(const Globals& g);
 
 /// Prints "error: MESSAGE" to stderr and returns `code`.
 int Fail(const std::string& message, int code = kExitFailure);

@@ -1,0 +1,228 @@
+#include "docker/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <mutex>
+
+namespace keelson::docker {
+namespace {
+
+constexpr size_t kMaxIdleHandles = 16;
+constexpr size_t kMaxLine = 64u << 20;  // a stream line longer than this is not the engine's
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct Transfer {
+  const HttpRequest* request;
+  HttpResponse* response;
+  std::string pending;  // a partial line of a line stream
+  bool aborted_by_consumer = false;
+};
+
+size_t OnHeader(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string line(data, size * n);
+  auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string value = line.substr(colon + 1);
+    auto first = value.find_first_not_of(" \t");
+    auto last = value.find_last_not_of(" \t\r\n");
+    t->response->headers[name] = first == std::string::npos ? "" : value.substr(first, last - first + 1);
+  } else if (line.rfind("HTTP/", 0) == 0) {
+    // A status line: a new response begins (after a 100 Continue, say). The
+    // status is needed before the body arrives, to keep error bodies whole.
+    t->response->headers.clear();
+    auto sp = line.find(' ');
+    if (sp != std::string::npos) t->response->status = std::strtol(line.c_str() + sp + 1, nullptr, 10);
+  }
+  return size * n;
+}
+
+size_t OnBody(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t len = size * n;
+  const HttpRequest& req = *t->request;
+  // Error responses are kept whole, whatever the consumer, to read the message.
+  bool streaming = (req.on_line || req.on_data) && t->response->status < 300;
+  if (!streaming) {
+    t->response->body.append(data, len);
+    return len;
+  }
+  if (req.on_data) {
+    if (!req.on_data(data, len)) {
+      t->aborted_by_consumer = true;
+      return 0;
+    }
+    return len;
+  }
+  t->pending.append(data, len);
+  size_t start = 0;
+  for (size_t nl; (nl = t->pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+    std::string line = t->pending.substr(start, nl - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (!req.on_line(line)) {
+      t->aborted_by_consumer = true;
+      return 0;
+    }
+  }
+  t->pending.erase(0, start);
+  if (t->pending.size() > kMaxLine) return 0;
+  return len;
+}
+
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  if (t->request->cancel && t->request->cancel->load()) {
+    t->response->cancelled = true;
+    return 1;
+  }
+  return 0;
+}
+
+Error TransportError(CURLcode code, const char* detail, const Endpoint& endpoint) {
+  std::string where = "engine " + endpoint.ToString() + ": ";
+  std::string what = detail && *detail ? detail : curl_easy_strerror(code);
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+      // curl's own text names port 80 of a made-up host for unix sockets.
+      return MakeError(ErrorCode::kUnavailable, where + "cannot connect (is the engine running?)");
+    case CURLE_OPERATION_TIMEDOUT:
+      return MakeError(ErrorCode::kTimeout, where + what);
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CIPHER:
+      return MakeError(ErrorCode::kUnauthorized, where + "TLS: " + what);
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      return MakeError(ErrorCode::kInvalid, where + what);
+    default:
+      // Cannot connect, connection reset, nothing received, ...: the engine is
+      // down or restarting. Transient.
+      return MakeError(ErrorCode::kUnavailable, where + what);
+  }
+}
+
+}  // namespace
+
+struct HttpClient::Handle {
+  CURL* curl = nullptr;
+  Handle() : curl(curl_easy_init()) {}
+  ~Handle() {
+    if (curl) curl_easy_cleanup(curl);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+};
+
+HttpClient::HttpClient(Endpoint endpoint, Options options)
+    : endpoint_(std::move(endpoint)), options_(options) {
+  GlobalInit();
+  if (endpoint_.transport == Endpoint::Transport::kUnix) {
+    base_url_ = "http://docker";  // the host part is ignored on a unix socket
+  } else {
+    base_url_ = std::string(endpoint_.tls ? "https://" : "http://") + endpoint_.host_port;
+  }
+}
+
+HttpClient::~HttpClient() = default;
+
+std::unique_ptr<HttpClient::Handle> HttpClient::Acquire() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      auto h = std::move(idle_.back());
+      idle_.pop_back();
+      return h;
+    }
+  }
+  return std::make_unique<Handle>();
+}
+
+void HttpClient::Release(std::unique_ptr<Handle> handle) {
+  std::lock_guard lock(mu_);
+  if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(handle));
+}
+
+Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
+  auto handle = Acquire();
+  if (!handle->curl) return Unexpected(ErrorCode::kInternal, "engine: curl_easy_init failed");
+  CURL* c = handle->curl;
+  curl_easy_reset(c);  // keeps the handle's live connection
+
+  HttpResponse response;
+  Transfer transfer{&request, &response, {}, false};
+  std::string url = base_url_ + request.target;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  if (endpoint_.transport == Endpoint::Transport::kUnix) {
+    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, endpoint_.socket_path.c_str());
+  } else if (endpoint_.tls) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, endpoint_.ca_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLCERT, endpoint_.cert_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEY, endpoint_.key_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  }
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (request.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+  headers = curl_slist_append(headers, "User-Agent: keelson");
+  for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
+  if (!request.body.empty() || request.method == "POST") {
+    std::string type = "Content-Type: " + (request.content_type.empty() ? "application/json" : request.content_type);
+    headers = curl_slist_append(headers, type.c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &transfer);
+  if (request.cancel) {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &transfer);
+  }
+
+  CURLcode code = curl_easy_perform(c);
+  curl_slist_free_all(headers);
+  if (code == CURLE_ABORTED_BY_CALLBACK && response.cancelled) {
+    Release(std::move(handle));
+    return response;
+  }
+  if (code == CURLE_WRITE_ERROR && transfer.aborted_by_consumer) {
+    Release(std::move(handle));
+    return response;
+  }
+  if (code != CURLE_OK) {
+    // Do not pool a handle whose connection failed mid-way.
+    return Unexpected(TransportError(code, error_buffer, endpoint_));
+  }
+  if (!transfer.pending.empty() && request.on_line && response.status < 300) {
+    request.on_line(transfer.pending);
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  Release(std::move(handle));
+  return response;
+}
+
+}  // namespace keelson::docker

@@ -1,0 +1,73 @@
+#pragma once
+// HttpClient: HTTP/1.1 to the engine over a unix socket or TCP (optionally
+// TLS), with libcurl. The only libcurl user in keelson. Connections are
+// reused: each request borrows an easy handle (and its live connection) from
+// a pool, so several threads can send requests at once.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "docker/endpoint.h"
+#include "docker/types.h"
+#include "util/result.h"
+
+namespace keelson::docker {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string target;  ///< path and query, e.g. "/v1.41/containers/json?all=1"
+  std::string body;
+  std::string content_type;  ///< default application/json when body is not empty
+  std::vector<std::string> headers;  ///< "Name: value"
+  /// 0: no limit (streams). Otherwise the whole request must finish in time.
+  std::chrono::milliseconds timeout{0};
+  /// When set, the body is not kept: each line (without "\n") goes here as it
+  /// arrives; returning false aborts the transfer.
+  std::function<bool(const std::string& line)> on_line;
+  /// When set, the body is not kept: raw chunks go here as they arrive.
+  std::function<bool(const char* data, size_t size)> on_data;
+  CancelFlag* cancel = nullptr;
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::map<std::string, std::string> headers;  ///< names lower-cased
+  std::string body;  ///< empty when on_line/on_data consumed it
+  bool cancelled = false;  ///< the cancel flag stopped it
+};
+
+class HttpClient {
+ public:
+  struct Options {
+    std::chrono::milliseconds connect_timeout{5000};
+  };
+  HttpClient(Endpoint endpoint, Options options);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  /// Sends one request. Transport failures are errors (kUnavailable when the
+  /// engine cannot be reached or the connection broke, kTimeout); any HTTP
+  /// status is a response, for the caller to map.
+  Result<HttpResponse> Send(const HttpRequest& request);
+
+  const Endpoint& endpoint() const { return endpoint_; }
+
+ private:
+  struct Handle;
+  std::unique_ptr<Handle> Acquire();
+  void Release(std::unique_ptr<Handle> handle);
+
+  Endpoint endpoint_;
+  Options options_;
+  std::string base_url_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Handle>> idle_;
+};
+
+}  // namespace keelson::docker

@@ -1,0 +1,429 @@
+#include "docker/http_engine.h"
+
+#include <nlohmann/json.hpp>
+
+#include "docker/tar.h"
+#include "docker/wire.h"
+
+namespace keelson::docker {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+HttpRequest Get(std::string target) {
+  HttpRequest r;
+  r.target = std::move(target);
+  return r;
+}
+HttpRequest Post(std::string target, std::string body = "") {
+  HttpRequest r;
+  r.method = "POST";
+  r.target = std::move(target);
+  r.body = std::move(body);
+  return r;
+}
+HttpRequest Delete(std::string target) {
+  HttpRequest r;
+  r.method = "DELETE";
+  r.target = std::move(target);
+  return r;
+}
+
+Result<json> ParseJson(Result<std::string> body, const std::string& context) {
+  if (!body) return Unexpected(body.error());
+  auto j = json::parse(*body, nullptr, false);
+  if (j.is_discarded()) return Unexpected(ErrorCode::kInternal, context + ": the engine sent malformed JSON");
+  return j;
+}
+
+std::string Q(const std::string& s) { return wire::UrlEncode(s); }
+
+// "name:tag" -> {"name", "tag"}; digests and registry ports are respected.
+std::pair<std::string, std::string> SplitTag(const std::string& ref) {
+  if (ref.find('@') != std::string::npos) return {ref, ""};
+  auto colon = ref.rfind(':');
+  auto slash = ref.rfind('/');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return {ref, "latest"};
+  return {ref.substr(0, colon), ref.substr(colon + 1)};
+}
+
+}  // namespace
+
+HttpEngine::HttpEngine(Endpoint endpoint, Options options)
+    : http_(std::move(endpoint), HttpClient::Options{options.connect_timeout}), options_(options) {}
+
+Result<std::string> HttpEngine::ApiVersion() {
+  std::lock_guard lock(mu_);
+  if (!api_version_.empty()) return api_version_;
+  HttpRequest ping = Get("/_ping");
+  ping.timeout = options_.request_timeout;
+  auto r = http_.Send(ping);
+  if (!r) return Unexpected(r.error());
+  std::string engine_max = r->headers.count("api-version") ? r->headers["api-version"] : "";
+  HttpRequest version = Get("/version");
+  version.timeout = options_.request_timeout;
+  auto v = http_.Send(version);
+  if (!v) return Unexpected(v.error());
+  if (v->status != 200) return Unexpected(wire::StatusError(v->status, v->body, "engine: GET /version"));
+  version_ = wire::ParseVersion(json::parse(v->body, nullptr, false));
+  if (engine_max.empty()) engine_max = version_.api_version;
+  const std::string where = "engine " + http_.endpoint().ToString() + ": ";
+  if (wire::ApiVersionLess(engine_max, kMinApiVersion)) {
+    return Unexpected(ErrorCode::kInvalid, where + "API " + engine_max + " (Docker " + version_.version +
+                                               ") is too old; keelson needs API " + kMinApiVersion +
+                                               " (Docker 20.10) or newer");
+  }
+  if (!version_.min_api_version.empty() && wire::ApiVersionLess(kMaxApiVersion, version_.min_api_version)) {
+    return Unexpected(ErrorCode::kInvalid, where + "the engine requires API " + version_.min_api_version +
+                                               " or newer; keelson speaks up to " + kMaxApiVersion);
+  }
+  api_version_ = wire::ApiVersionLess(engine_max, kMaxApiVersion) ? engine_max : kMaxApiVersion;
+  version_.negotiated = api_version_;
+  return api_version_;
+}
+
+Result<HttpResponse> HttpEngine::Send(HttpRequest request, const std::string& context) {
+  auto version = ApiVersion();
+  if (!version) return Unexpected(version.error());
+  request.target = "/v" + *version + request.target;
+  if (request.timeout.count() == 0 && !request.on_line && !request.on_data) request.timeout = options_.request_timeout;
+  auto r = http_.Send(request);
+  if (!r) return Unexpected(Error{r.error().code, context + ": " + r.error().message});
+  if (r->status >= 400) return Unexpected(wire::StatusError(r->status, r->body, context));
+  return r;
+}
+
+Result<std::string> HttpEngine::SendForBody(HttpRequest request, const std::string& context) {
+  auto r = Send(std::move(request), context);
+  if (!r) return Unexpected(r.error());
+  return std::move(r->body);
+}
+
+Result<void> HttpEngine::SendForNothing(HttpRequest request, const std::string& context) {
+  auto r = Send(std::move(request), context);
+  if (!r) return Unexpected(r.error());
+  return {};
+}
+
+Result<std::string> HttpEngine::Stream(HttpRequest request, const std::string& context,
+                                       const ProgressFn& progress) {
+  std::string error, image_id;
+  request.on_line = [&](const std::string& line) {
+    auto parsed = wire::ParseStreamLine(line);
+    if (!parsed.error.empty()) {
+      error = parsed.error;
+      return false;
+    }
+    if (!parsed.image_id.empty()) image_id = parsed.image_id;
+    if (progress) progress(parsed.progress);
+    return true;
+  };
+  auto r = Send(std::move(request), context);
+  if (!r) return Unexpected(r.error());
+  if (!error.empty()) return Unexpected(wire::StreamError(error, context));
+  return image_id;
+}
+
+// --- engine ---------------------------------------------------------------------
+
+Result<void> HttpEngine::Ping() {
+  HttpRequest r = Get("/_ping");
+  r.timeout = options_.request_timeout;
+  auto resp = http_.Send(r);
+  if (!resp) return Unexpected(resp.error());
+  if (resp->status != 200) return Unexpected(wire::StatusError(resp->status, resp->body, "engine: ping"));
+  return {};
+}
+
+Result<EngineVersion> HttpEngine::Version() {
+  if (auto v = ApiVersion(); !v) return Unexpected(v.error());
+  std::lock_guard lock(mu_);
+  return version_;
+}
+
+Result<EngineInfo> HttpEngine::Info() {
+  auto j = ParseJson(SendForBody(Get("/info"), "engine: info"), "engine: info");
+  if (!j) return Unexpected(j.error());
+  return wire::ParseInfo(*j);
+}
+
+// --- containers -----------------------------------------------------------------
+
+Result<std::vector<ContainerSummary>> HttpEngine::ListContainers(const ListFilter& filter) {
+  std::string target = std::string("/containers/json?all=") + (filter.all ? "1" : "0");
+  if (auto f = wire::Filters(filter.labels); !f.empty()) target += "&filters=" + f;
+  auto j = ParseJson(SendForBody(Get(target), "list containers"), "list containers");
+  if (!j) return Unexpected(j.error());
+  std::vector<ContainerSummary> out;
+  for (const auto& c : *j) out.push_back(wire::ParseContainerSummary(c));
+  return out;
+}
+
+Result<Container> HttpEngine::InspectContainer(const std::string& ref) {
+  const std::string ctx = "inspect container " + ref;
+  auto j = ParseJson(SendForBody(Get("/containers/" + Q(ref) + "/json"), ctx), ctx);
+  if (!j) return Unexpected(j.error());
+  return wire::ParseContainer(*j);
+}
+
+Result<std::string> HttpEngine::CreateContainer(const ContainerSpec& spec) {
+  const std::string ctx = "create container " + spec.name;
+  std::string target = "/containers/create";
+  if (!spec.name.empty()) target += "?name=" + Q(spec.name);
+  auto j = ParseJson(SendForBody(Post(target, wire::ContainerCreateBody(spec).dump()), ctx), ctx);
+  if (!j) return Unexpected(j.error());
+  std::string id = j->value("Id", "");
+  for (size_t i = 1; i < spec.networks.size(); ++i) {
+    const auto& n = spec.networks[i];
+    if (auto r = ConnectNetwork(n.network, id, n.aliases); !r) {
+      // Leave nothing half-made: the caller sees one failed create.
+      (void)RemoveContainer(id, true);
+      return Unexpected(Error{r.error().code, ctx + ": " + r.error().message});
+    }
+  }
+  return id;
+}
+
+Result<void> HttpEngine::StartContainer(const std::string& ref) {
+  // 304 Not Modified: already running.
+  return SendForNothing(Post("/containers/" + Q(ref) + "/start"), "start container " + ref);
+}
+
+Result<void> HttpEngine::StopContainer(const std::string& ref, int timeout_s) {
+  HttpRequest r = Post("/containers/" + Q(ref) + "/stop?t=" + std::to_string(timeout_s));
+  r.timeout = options_.request_timeout + std::chrono::seconds(timeout_s);
+  return SendForNothing(std::move(r), "stop container " + ref);
+}
+
+Result<void> HttpEngine::KillContainer(const std::string& ref, const std::string& signal) {
+  return SendForNothing(Post("/containers/" + Q(ref) + "/kill?signal=" + Q(signal)), "kill container " + ref);
+}
+
+Result<void> HttpEngine::RemoveContainer(const std::string& ref, bool force) {
+  return SendForNothing(Delete("/containers/" + Q(ref) + "?v=1&force=" + (force ? "1" : "0")),
+                        "remove container " + ref);
+}
+
+Result<int> HttpEngine::WaitContainer(const std::string& ref, CancelFlag* cancel) {
+  const std::string ctx = "wait for container " + ref;
+  HttpRequest r = Post("/containers/" + Q(ref) + "/wait?condition=not-running");
+  r.cancel = cancel;
+  std::string body;
+  r.on_data = [&body](const char* data, size_t size) {
+    body.append(data, size);
+    return true;
+  };
+  auto resp = Send(std::move(r), ctx);
+  if (!resp) return Unexpected(resp.error());
+  if (resp->cancelled) return Unexpected(ErrorCode::kTimeout, ctx + ": cancelled");
+  auto j = json::parse(body, nullptr, false);
+  if (!j.is_object()) return Unexpected(ErrorCode::kInternal, ctx + ": the engine sent malformed JSON");
+  if (j.contains("Error") && j["Error"].is_object() && !j["Error"].value("Message", "").empty()) {
+    return Unexpected(ErrorCode::kInternal, ctx + ": " + j["Error"].value("Message", ""));
+  }
+  return j.value("StatusCode", 0);
+}
+
+Result<Logs> HttpEngine::ContainerLogs(const std::string& ref, const LogOptions& options) {
+  std::string target = "/containers/" + Q(ref) + "/logs?stdout=" + (options.stdout_ ? "1" : "0") +
+                       "&stderr=" + (options.stderr_ ? "1" : "0") +
+                       "&tail=" + (options.tail < 0 ? std::string("all") : std::to_string(options.tail)) +
+                       (options.timestamps ? "&timestamps=1" : "");
+  auto body = SendForBody(Get(target), "logs of container " + ref);
+  if (!body) return Unexpected(body.error());
+  return wire::Demultiplex(*body);
+}
+
+Result<Stats> HttpEngine::ContainerStats(const std::string& ref) {
+  const std::string ctx = "stats of container " + ref;
+  auto j = ParseJson(SendForBody(Get("/containers/" + Q(ref) + "/stats?stream=0"), ctx), ctx);
+  if (!j) return Unexpected(j.error());
+  return wire::ParseStats(*j);
+}
+
+// --- images ---------------------------------------------------------------------
+
+Result<std::vector<Image>> HttpEngine::ListImages() {
+  auto j = ParseJson(SendForBody(Get("/images/json"), "list images"), "list images");
+  if (!j) return Unexpected(j.error());
+  std::vector<Image> out;
+  for (const auto& i : *j) out.push_back(wire::ParseImage(i));
+  return out;
+}
+
+Result<Image> HttpEngine::InspectImage(const std::string& ref) {
+  const std::string ctx = "inspect image " + ref;
+  auto j = ParseJson(SendForBody(Get("/images/" + ref + "/json"), ctx), ctx);
+  if (!j) return Unexpected(j.error());
+  return wire::ParseImage(*j);
+}
+
+Result<void> HttpEngine::PullImage(const std::string& ref, const std::optional<RegistryAuth>& auth,
+                                   const ProgressFn& progress) {
+  auto [name, tag] = SplitTag(ref);
+  std::string target = "/images/create?fromImage=" + Q(name);
+  if (!tag.empty()) target += "&tag=" + Q(tag);
+  HttpRequest r = Post(target);
+  if (auth) r.headers.push_back(wire::AuthHeader(*auth));
+  auto id = Stream(std::move(r), "pull " + ref, progress);
+  if (!id) return Unexpected(id.error());
+  return {};
+}
+
+Result<void> HttpEngine::PushImage(const std::string& ref, const std::optional<RegistryAuth>& auth,
+                                   const ProgressFn& progress) {
+  auto [name, tag] = SplitTag(ref);
+  std::string target = "/images/" + name + "/push";
+  if (!tag.empty()) target += "?tag=" + Q(tag);
+  HttpRequest r = Post(target);
+  // The engine wants the header even without credentials.
+  r.headers.push_back(auth ? wire::AuthHeader(*auth) : "X-Registry-Auth: e30");
+  auto id = Stream(std::move(r), "push " + ref, progress);
+  if (!id) return Unexpected(id.error());
+  return {};
+}
+
+Result<void> HttpEngine::TagImage(const std::string& source, const std::string& target) {
+  auto [name, tag] = SplitTag(target);
+  return SendForNothing(Post("/images/" + source + "/tag?repo=" + Q(name) + "&tag=" + Q(tag)),
+                        "tag image " + source + " as " + target);
+}
+
+Result<void> HttpEngine::RemoveImage(const std::string& ref, bool force) {
+  return SendForNothing(Delete("/images/" + ref + "?force=" + (force ? "1" : "0")), "remove image " + ref);
+}
+
+Result<PruneReport> HttpEngine::PruneImages(bool all) {
+  std::string target = "/images/prune";
+  if (all) target += "?filters=" + wire::Filters({}, {{"dangling", "false"}});
+  auto j = ParseJson(SendForBody(Post(target), "prune images"), "prune images");
+  if (!j) return Unexpected(j.error());
+  return wire::ParsePruneReport(*j);
+}
+
+Result<std::string> HttpEngine::BuildImage(const BuildRequest& request, const ProgressFn& progress) {
+  const std::string ctx = "build " + (request.tags.empty() ? request.context_dir : request.tags.front());
+  auto tar = TarDirectory(request.context_dir);
+  if (!tar) return Unexpected(Error{tar.error().code, ctx + ": " + tar.error().message});
+  std::string target = "/build?rm=1&forcerm=1&dockerfile=" + Q(request.dockerfile);
+  for (const auto& t : request.tags) target += "&t=" + Q(t);
+  if (!request.args.empty()) target += "&buildargs=" + Q(json(request.args).dump());
+  if (!request.labels.empty()) target += "&labels=" + Q(json(request.labels).dump());
+  if (!request.target.empty()) target += "&target=" + Q(request.target);
+  HttpRequest r = Post(target, std::move(*tar));
+  r.content_type = "application/x-tar";
+  auto id = Stream(std::move(r), ctx, progress);
+  if (!id) return Unexpected(id.error());
+  if (id->empty() && !request.tags.empty()) {
+    // Older engines report the id only as "Successfully built ..." text.
+    auto image = InspectImage(request.tags.front());
+    if (!image) return Unexpected(image.error());
+    return image->id;
+  }
+  return *id;
+}
+
+// --- networks -------------------------------------------------------------------
+
+Result<std::vector<Network>> HttpEngine::ListNetworks(const ListFilter& filter) {
+  std::string target = "/networks";
+  if (auto f = wire::Filters(filter.labels); !f.empty()) target += "?filters=" + f;
+  auto j = ParseJson(SendForBody(Get(target), "list networks"), "list networks");
+  if (!j) return Unexpected(j.error());
+  std::vector<Network> out;
+  for (const auto& n : *j) out.push_back(wire::ParseNetwork(n));
+  return out;
+}
+
+Result<Network> HttpEngine::InspectNetwork(const std::string& ref) {
+  const std::string ctx = "inspect network " + ref;
+  auto j = ParseJson(SendForBody(Get("/networks/" + Q(ref)), ctx), ctx);
+  if (!j) return Unexpected(j.error());
+  return wire::ParseNetwork(*j);
+}
+
+Result<std::string> HttpEngine::CreateNetwork(const NetworkSpec& spec) {
+  const std::string ctx = "create network " + spec.name;
+  auto j = ParseJson(SendForBody(Post("/networks/create", wire::NetworkCreateBody(spec).dump()), ctx), ctx);
+  if (!j) return Unexpected(j.error());
+  return j->value("Id", "");
+}
+
+Result<void> HttpEngine::RemoveNetwork(const std::string& ref) {
+  return SendForNothing(Delete("/networks/" + Q(ref)), "remove network " + ref);
+}
+
+Result<void> HttpEngine::ConnectNetwork(const std::string& network, const std::string& container,
+                                        const std::vector<std::string>& aliases) {
+  json body = {{"Container", container}};
+  if (!aliases.empty()) body["EndpointConfig"] = {{"Aliases", aliases}};
+  return SendForNothing(Post("/networks/" + Q(network) + "/connect", body.dump()),
+                        "connect container " + container + " to network " + network);
+}
+
+Result<void> HttpEngine::DisconnectNetwork(const std::string& network, const std::string& container, bool force) {
+  json body = {{"Container", container}, {"Force", force}};
+  return SendForNothing(Post("/networks/" + Q(network) + "/disconnect", body.dump()),
+                        "disconnect container " + container + " from network " + network);
+}
+
+// --- volumes --------------------------------------------------------------------
+
+Result<std::vector<Volume>> HttpEngine::ListVolumes(const ListFilter& filter) {
+  std::string target = "/volumes";
+  if (auto f = wire::Filters(filter.labels); !f.empty()) target += "?filters=" + f;
+  auto j = ParseJson(SendForBody(Get(target), "list volumes"), "list volumes");
+  if (!j) return Unexpected(j.error());
+  std::vector<Volume> out;
+  if (j->contains("Volumes") && (*j)["Volumes"].is_array()) {
+    for (const auto& v : (*j)["Volumes"]) out.push_back(wire::ParseVolume(v));
+  }
+  return out;
+}
+
+Result<Volume> HttpEngine::InspectVolume(const std::string& name) {
+  const std::string ctx = "inspect volume " + name;
+  auto j = ParseJson(SendForBody(Get("/volumes/" + Q(name)), ctx), ctx);
+  if (!j) return Unexpected(j.error());
+  return wire::ParseVolume(*j);
+}
+
+Result<Volume> HttpEngine::CreateVolume(const VolumeSpec& spec) {
+  const std::string ctx = "create volume " + spec.name;
+  auto j = ParseJson(SendForBody(Post("/volumes/create", wire::VolumeCreateBody(spec).dump()), ctx), ctx);
+  if (!j) return Unexpected(j.error());
+  return wire::ParseVolume(*j);
+}
+
+Result<void> HttpEngine::RemoveVolume(const std::string& name, bool force) {
+  return SendForNothing(Delete("/volumes/" + Q(name) + "?force=" + (force ? "1" : "0")), "remove volume " + name);
+}
+
+// --- events ---------------------------------------------------------------------
+
+Result<void> HttpEngine::StreamEvents(const EventFilter& filter,
+                                      const std::function<void(const Event&)>& on_event, CancelFlag& cancel) {
+  std::vector<std::pair<std::string, std::string>> extra;
+  for (const auto& t : filter.types) extra.emplace_back("type", t);
+  std::string target = "/events";
+  std::string sep = "?";
+  if (auto f = wire::Filters(filter.labels, extra); !f.empty()) {
+    target += sep + "filters=" + f;
+    sep = "&";
+  }
+  if (filter.since > 0) target += sep + "since=" + std::to_string(filter.since);
+  HttpRequest r = Get(target);
+  r.cancel = &cancel;
+  r.on_line = [&](const std::string& line) {
+    auto j = json::parse(line, nullptr, false);
+    if (j.is_object()) on_event(wire::ParseEvent(j));
+    return !cancel.load();
+  };
+  auto resp = Send(std::move(r), "events");
+  if (!resp) return Unexpected(resp.error());
+  if (resp->cancelled || cancel.load()) return {};
+  return Unexpected(ErrorCode::kUnavailable, "events: the engine closed the stream");
+}
+
+}  // namespace keelson::docker

@@ -1,0 +1,93 @@
+#pragma once
+// HttpEngine: docker::Engine over the Engine API (unix socket, TCP, TLS).
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "docker/endpoint.h"
+#include "docker/engine.h"
+#include "docker/http_client.h"
+
+namespace keelson::docker {
+
+/// The API versions keelson speaks: 1.41 (Docker 20.10, Debian 12's) and up.
+inline constexpr const char* kMinApiVersion = "1.41";
+inline constexpr const char* kMaxApiVersion = "1.47";
+
+class HttpEngine : public Engine {
+ public:
+  struct Options {
+    std::chrono::milliseconds connect_timeout{5000};
+    std::chrono::milliseconds request_timeout{60000};  ///< per request; none on streams
+  };
+  explicit HttpEngine(Endpoint endpoint) : HttpEngine(std::move(endpoint), Options{}) {}
+  HttpEngine(Endpoint endpoint, Options options);
+
+  /// The API version in use, negotiating it first if needed (GET /_ping, the
+  /// lower of the engine's and kMaxApiVersion). Negotiation is retried on the
+  /// next call while the engine is unreachable. kInvalid if the engine is
+  /// older than kMinApiVersion or requires newer than kMaxApiVersion.
+  Result<std::string> ApiVersion();
+
+  Result<void> Ping() override;
+  Result<EngineVersion> Version() override;
+  Result<EngineInfo> Info() override;
+
+  Result<std::vector<ContainerSummary>> ListContainers(const ListFilter& filter) override;
+  Result<Container> InspectContainer(const std::string& ref) override;
+  Result<std::string> CreateContainer(const ContainerSpec& spec) override;
+  Result<void> StartContainer(const std::string& ref) override;
+  Result<void> StopContainer(const std::string& ref, int timeout_s) override;
+  Result<void> KillContainer(const std::string& ref, const std::string& signal) override;
+  Result<void> RemoveContainer(const std::string& ref, bool force) override;
+  Result<int> WaitContainer(const std::string& ref, CancelFlag* cancel) override;
+  Result<Logs> ContainerLogs(const std::string& ref, const LogOptions& options) override;
+  Result<Stats> ContainerStats(const std::string& ref) override;
+
+  Result<std::vector<Image>> ListImages() override;
+  Result<Image> InspectImage(const std::string& ref) override;
+  Result<void> PullImage(const std::string& ref, const std::optional<RegistryAuth>& auth,
+                         const ProgressFn& progress) override;
+  Result<void> PushImage(const std::string& ref, const std::optional<RegistryAuth>& auth,
+                         const ProgressFn& progress) override;
+  Result<void> TagImage(const std::string& source, const std::string& target) override;
+  Result<void> RemoveImage(const std::string& ref, bool force) override;
+  Result<PruneReport> PruneImages(bool all) override;
+  Result<std::string> BuildImage(const BuildRequest& request, const ProgressFn& progress) override;
+
+  Result<std::vector<Network>> ListNetworks(const ListFilter& filter) override;
+  Result<Network> InspectNetwork(const std::string& ref) override;
+  Result<std::string> CreateNetwork(const NetworkSpec& spec) override;
+  Result<void> RemoveNetwork(const std::string& ref) override;
+  Result<void> ConnectNetwork(const std::string& network, const std::string& container,
+                              const std::vector<std::string>& aliases) override;
+  Result<void> DisconnectNetwork(const std::string& network, const std::string& container, bool force) override;
+
+  Result<std::vector<Volume>> ListVolumes(const ListFilter& filter) override;
+  Result<Volume> InspectVolume(const std::string& name) override;
+  Result<Volume> CreateVolume(const VolumeSpec& spec) override;
+  Result<void> RemoveVolume(const std::string& name, bool force) override;
+
+  Result<void> StreamEvents(const EventFilter& filter, const std::function<void(const Event&)>& on_event,
+                            CancelFlag& cancel) override;
+
+ private:
+  /// Sends with the negotiated version prefixed; an HTTP error status becomes
+  /// an Error whose message starts with `context`.
+  Result<HttpResponse> Send(HttpRequest request, const std::string& context);
+  Result<std::string> SendForBody(HttpRequest request, const std::string& context);
+  Result<void> SendForNothing(HttpRequest request, const std::string& context);
+  /// A pull/push/build stream: progress lines to `progress`, the first error
+  /// line becomes the result; returns the image id a build reports.
+  Result<std::string> Stream(HttpRequest request, const std::string& context, const ProgressFn& progress);
+
+  HttpClient http_;
+  Options options_;
+  std::mutex mu_;
+  std::string api_version_;  ///< empty until negotiated
+  EngineVersion version_;    ///< from negotiation
+};
+
+}  // namespace keelson::docker

@@ -1,0 +1,69 @@
+#pragma once
+// The Docker Engine API's JSON, mapped to and from keelson's types. Pure
+// functions, used by HttpEngine and tested on recorded engine answers.
+// Internal to src/docker/.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "docker/engine.h"
+#include "docker/types.h"
+#include "util/result.h"
+
+namespace keelson::docker::wire {
+
+using nlohmann::json;
+
+std::string UrlEncode(std::string_view s);
+std::string Base64Url(std::string_view s);
+
+/// `filters=` value for label (and other) filters, URL-encoded; "" when none.
+std::string Filters(const std::vector<std::string>& labels,
+                    const std::vector<std::pair<std::string, std::string>>& extra = {});
+
+/// Maps an HTTP error status and the engine's {"message": ...} body to an Error.
+Error StatusError(long status, const std::string& body, const std::string& context);
+/// Classifies an error that arrived inside a pull/push/build stream.
+Error StreamError(const std::string& message, const std::string& context);
+
+json ContainerCreateBody(const ContainerSpec& spec);
+Container ParseContainer(const json& j);
+ContainerSummary ParseContainerSummary(const json& j);
+/// "Up 5 minutes (healthy)" -> "healthy"; "" when the status has no health.
+std::string HealthFromStatus(const std::string& status);
+
+Image ParseImage(const json& j);  ///< inspect or list form
+PruneReport ParsePruneReport(const json& j);
+std::string AuthHeader(const RegistryAuth& auth);
+
+json NetworkCreateBody(const NetworkSpec& spec);
+Network ParseNetwork(const json& j);
+json VolumeCreateBody(const VolumeSpec& spec);
+Volume ParseVolume(const json& j);
+
+Event ParseEvent(const json& j);
+Stats ParseStats(const json& j);
+EngineVersion ParseVersion(const json& j);
+EngineInfo ParseInfo(const json& j);
+
+/// Splits a logs body into stdout and stderr. Bodies framed with the 8-byte
+/// stream headers ({stream, 0, 0, 0, size32be}) are demultiplexed; anything
+/// else (a TTY container's raw stream) is all stdout.
+Logs Demultiplex(std::string_view body);
+
+/// One line of a pull, push or build stream: its progress, or the error it
+/// carries (errors arrive inside a 200 response).
+struct StreamLine {
+  Progress progress;
+  std::string error;     ///< non-empty: the operation failed
+  std::string image_id;  ///< build: {"aux": {"ID": ...}}
+};
+StreamLine ParseStreamLine(const std::string& line);
+
+/// "1.41" < "1.47"; false when either does not parse.
+bool ApiVersionLess(const std::string& a, const std::string& b);
+
+}  // namespace keelson::docker::wire
