@@ -111,7 +111,13 @@ Error StatusError(long status, const std::string& body, const std::string& conte
     case 400:
       return MakeError(ErrorCode::kInvalid, text);
     case 401:
+      return MakeError(ErrorCode::kUnauthorized, text);
     case 403:
+      // The engine answers 403 for some conflicts ("has active endpoints",
+      // "endpoint with name x already exists in network y").
+      if (Contains(message, {"active endpoints", "already exists", "in use"})) {
+        return MakeError(ErrorCode::kConflict, text);
+      }
       return MakeError(ErrorCode::kUnauthorized, text);
     case 404:
       return MakeError(ErrorCode::kNotFound, text);

@@ -1,0 +1,16 @@
+// The engine contract suite, run against FakeEngine.
+
+#include "contract/engine_contract.h"
+#include "fake_engine.h"
+
+namespace keelson::contract {
+
+std::string ContractImage() { return "keelson-test/busybox:1"; }
+
+std::unique_ptr<docker::Engine> MakeContractEngine() {
+  auto fake = std::make_unique<testing::FakeEngine>();
+  fake->AddImage(ContractImage());
+  return fake;
+}
+
+}  // namespace keelson::contract
