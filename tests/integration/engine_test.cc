@@ -1,0 +1,187 @@
+// HttpEngine against the real engine, beyond the contract: registry pulls and
+// pushes, builds, logs, a dead socket, and events caused by the docker CLI.
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "docker/http_engine.h"
+
+namespace keelson {
+namespace {
+
+using namespace docker;
+namespace fs = std::filesystem;
+
+constexpr const char* kImage = "keelson-test/busybox:1";
+constexpr const char* kRegistryImage = "127.0.0.1:5000/keelson-test/busybox:1";  // pushed by test-engine.sh
+
+std::unique_ptr<HttpEngine> Engine() {
+  auto endpoint = EndpointFromEnvironment("");
+  REQUIRE(endpoint.has_value());
+  return std::make_unique<HttpEngine>(*endpoint);
+}
+
+std::string Unique(const std::string& base) {
+  static std::mt19937 rng(std::random_device{}());
+  return base + "-" + std::to_string(rng() % 1000000);
+}
+
+template <typename T>
+T Must(Result<T> r) {
+  REQUIRE_MESSAGE(r.has_value(), (r.has_value() ? "" : r.error().message));
+  return std::move(r).value();
+}
+void Must(Result<void> r) { REQUIRE_MESSAGE(r.has_value(), (r.has_value() ? "" : r.error().message)); }
+
+TEST_CASE("engine: the negotiated API is the engine's when it is older than keelson's") {
+  auto e = Engine();
+  auto v = Must(e->Version());
+  CHECK(v.negotiated == (v.api_version < std::string(kMaxApiVersion) ? v.api_version : kMaxApiVersion));
+  CHECK(Must(e->ApiVersion()) == v.negotiated);
+}
+
+TEST_CASE("engine: pull from the loopback registry streams progress; a missing image is not found") {
+  auto e = Engine();
+  (void)e->RemoveImage(kRegistryImage, false);
+  int lines = 0;
+  Must(e->PullImage(kRegistryImage, std::nullopt, [&](const Progress&) { ++lines; }));
+  CHECK(lines > 0);
+  auto img = Must(e->InspectImage(kRegistryImage));
+  REQUIRE_FALSE(img.repo_digests.empty());
+  CHECK(img.repo_digests[0].rfind("127.0.0.1:5000/keelson-test/busybox@sha256:", 0) == 0);
+
+  auto missing = e->PullImage("127.0.0.1:5000/keelson-test/never-pushed:1", std::nullopt, nullptr);
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().code == ErrorCode::kNotFound);
+  CHECK(missing.error().message.find("never-pushed") != std::string::npos);
+}
+
+TEST_CASE("engine: a tagged image is pushed to the registry and pulled back") {
+  auto e = Engine();
+  const std::string ref = "127.0.0.1:5000/keelson-test/" + Unique("pushed") + ":1";
+  Must(e->TagImage(kImage, ref));
+  Must(e->PushImage(ref, RegistryAuth{"user", "secret", "127.0.0.1:5000"}, nullptr));
+  Must(e->RemoveImage(ref, false));
+  Must(e->PullImage(ref, std::nullopt, nullptr));
+  CHECK(Must(e->InspectImage(ref)).id == Must(e->InspectImage(kImage)).id);
+  Must(e->RemoveImage(ref, false));
+}
+
+TEST_CASE("engine: build from a context directory, with args and labels") {
+  auto e = Engine();
+  fs::path dir = fs::temp_directory_path() / Unique("keelson-build");
+  fs::create_directories(dir / "sub");
+  std::ofstream(dir / "Dockerfile") << "FROM keelson-test/busybox:1\nARG GREETING\nCOPY sub/hello.txt /hello.txt\n"
+                                       "RUN echo \"$GREETING\" > /greeting\n";
+  std::ofstream(dir / "sub" / "hello.txt") << "hello\n";
+  const std::string tag = "keelson-test/" + Unique("built") + ":1";
+  std::vector<std::string> lines;
+  auto id = Must(e->BuildImage({dir.string(), "Dockerfile", {tag}, {{"GREETING", "hi there"}}, "", {{"built-by", "keelson"}}},
+                               [&](const Progress& p) { lines.push_back(p.status); }));
+  CHECK(id.rfind("sha256:", 0) == 0);
+  auto img = Must(e->InspectImage(tag));
+  CHECK(img.id == id);
+  CHECK(img.labels.at("built-by") == "keelson");
+  CHECK_FALSE(lines.empty());
+
+  // The file and the build arg made it in: run it and read the logs.
+  ContainerSpec spec;
+  spec.name = Unique("keelson-built");
+  spec.image = tag;
+  spec.cmd = std::vector<std::string>{"sh", "-c", "cat /hello.txt /greeting"};
+  const std::string c = Must(e->CreateContainer(spec));
+  Must(e->StartContainer(c));
+  CHECK(Must(e->WaitContainer(c, nullptr)) == 0);
+  CHECK(Must(e->ContainerLogs(c, {})).out == "hello\nhi there\n");
+  Must(e->RemoveContainer(c, true));
+  Must(e->RemoveImage(tag, false));
+
+  std::ofstream(dir / "Dockerfile") << "FROM keelson-test/busybox:1\nRUN exit 3\n";
+  auto failed = e->BuildImage({dir.string(), "Dockerfile", {tag}, {}, "", {}}, nullptr);
+  REQUIRE_FALSE(failed.has_value());
+  CHECK(failed.error().message.find("returned a non-zero code: 3") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("engine: logs are demultiplexed into stdout and stderr; exit codes come back from wait") {
+  auto e = Engine();
+  ContainerSpec spec;
+  spec.name = Unique("keelson-logs");
+  spec.image = kImage;
+  spec.cmd = std::vector<std::string>{"sh", "-c", "echo out1; echo err1 >&2; echo out2; exit 3"};
+  const std::string c = Must(e->CreateContainer(spec));
+  Must(e->StartContainer(c));
+  CHECK(Must(e->WaitContainer(c, nullptr)) == 3);
+  auto logs = Must(e->ContainerLogs(c, {}));
+  CHECK(logs.out == "out1\nout2\n");
+  CHECK(logs.err == "err1\n");
+  CHECK(Must(e->ContainerLogs(c, {true, false, 1, false})).out == "out2\n");
+  auto stats = e->ContainerStats(c);
+  CHECK(stats.has_value());
+  Must(e->RemoveContainer(c, true));
+}
+
+TEST_CASE("engine: a dead socket is a transient error, not a crash") {
+  HttpEngine e(*ParseEndpoint("unix:///nonexistent/keelson-dead.sock", false, ""));
+  auto r = e.Ping();
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == ErrorCode::kUnavailable);
+  CHECK(r.error().transient());
+  auto list = e.ListContainers({});
+  REQUIRE_FALSE(list.has_value());
+  CHECK(list.error().code == ErrorCode::kUnavailable);
+  CHECK(list.error().message.find("keelson-dead.sock") != std::string::npos);
+}
+
+TEST_CASE("engine: the event stream sees a container removed with the docker CLI") {
+  auto e = Engine();
+  const std::string label = "dev.keelson.test=" + Unique("ev");
+  ContainerSpec spec;
+  spec.name = Unique("keelson-cli-removed");
+  spec.image = kImage;
+  spec.cmd = std::vector<std::string>{"sleep", "3600"};
+  spec.labels = {{"dev.keelson.test", label.substr(label.find('=') + 1)}};
+  const std::string id = Must(e->CreateContainer(spec));
+  Must(e->StartContainer(id));
+
+  std::atomic<bool> cancel{false}, destroyed{false};
+  std::thread watcher([&] {
+    (void)e->StreamEvents({{label}, {"container"}, 0}, [&](const Event& ev) {
+      if (ev.id == id && ev.action == "destroy") destroyed = true;
+    }, cancel);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(std::system(("docker rm -f " + spec.name + " >/dev/null").c_str()) == 0);
+  for (int i = 0; i < 100 && !destroyed; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(destroyed.load());
+  auto t0 = std::chrono::steady_clock::now();
+  cancel = true;
+  watcher.join();
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));  // cancel is prompt
+}
+
+TEST_CASE("engine: many threads share one client") {
+  auto e = Engine();
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        if (e->ListContainers({}).has_value() && e->InspectImage(kImage).has_value()) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok.load() == 200);
+}
+
+}  // namespace
+}  // namespace keelson

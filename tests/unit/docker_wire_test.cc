@@ -1,0 +1,119 @@
+// The Engine API's JSON and stream formats, and FakeEngine's failure injection.
+
+#include <doctest/doctest.h>
+
+#include "docker/endpoint.h"
+#include "docker/wire.h"
+#include "fake_engine.h"
+
+namespace keelson::docker {
+namespace {
+
+std::string Frame(char stream, const std::string& payload) {
+  std::string h(8, '\0');
+  h[0] = stream;
+  h[4] = static_cast<char>((payload.size() >> 24) & 0xff);
+  h[5] = static_cast<char>((payload.size() >> 16) & 0xff);
+  h[6] = static_cast<char>((payload.size() >> 8) & 0xff);
+  h[7] = static_cast<char>(payload.size() & 0xff);
+  return h + payload;
+}
+
+TEST_CASE("wire: logs with stream headers are demultiplexed; raw logs are stdout") {
+  std::string big(70000, 'x');
+  auto logs = wire::Demultiplex(Frame(1, "out1\n") + Frame(2, "err\n") + Frame(1, big));
+  CHECK(logs.out == "out1\n" + big);
+  CHECK(logs.err == "err\n");
+  auto raw = wire::Demultiplex("plain tty output\n");
+  CHECK(raw.out == "plain tty output\n");
+  CHECK(raw.err.empty());
+  auto truncated = wire::Demultiplex(Frame(1, "abc").substr(0, 9));  // header claims more than sent
+  CHECK(truncated.err.empty());
+}
+
+TEST_CASE("wire: HTTP statuses and stream errors map to error codes") {
+  CHECK(wire::StatusError(404, R"({"message":"No such container: x"})", "inspect").code == ErrorCode::kNotFound);
+  CHECK(wire::StatusError(404, R"({"message":"No such container: x"})", "inspect").message ==
+        "inspect: No such container: x");
+  CHECK(wire::StatusError(409, "{}", "c").code == ErrorCode::kConflict);
+  CHECK(wire::StatusError(403, R"({"message":"network n has active endpoints"})", "rm").code == ErrorCode::kConflict);
+  CHECK(wire::StatusError(401, "{}", "c").code == ErrorCode::kUnauthorized);
+  CHECK(wire::StatusError(503, "", "c").transient());
+  CHECK(wire::StatusError(500, R"({"message":"dial tcp: connection refused"})", "pull").transient());
+  CHECK(wire::StatusError(500, R"({"message":"boom"})", "c").code == ErrorCode::kInternal);
+  CHECK(wire::StreamError("manifest for x:1 not found: manifest unknown", "pull").code == ErrorCode::kNotFound);
+  CHECK(wire::StreamError("unauthorized: authentication required", "pull").code == ErrorCode::kUnauthorized);
+}
+
+TEST_CASE("wire: stream lines carry progress, errors and a build's image id") {
+  auto p = wire::ParseStreamLine(R"({"status":"Downloading","id":"abc","progressDetail":{"current":5,"total":10}})");
+  CHECK(p.progress.status == "Downloading");
+  CHECK(p.progress.current == 5);
+  CHECK(p.error.empty());
+  CHECK(wire::ParseStreamLine(R"({"errorDetail":{"message":"boom"},"error":"boom"})").error == "boom");
+  CHECK(wire::ParseStreamLine(R"({"aux":{"ID":"sha256:1"}})").image_id == "sha256:1");
+  CHECK(wire::ParseStreamLine(R"({"stream":"Step 1/2 : FROM x\n"})").progress.status == "Step 1/2 : FROM x\n");
+}
+
+TEST_CASE("wire: health comes from a list row's status text") {
+  CHECK(wire::HealthFromStatus("Up 3 seconds (health: starting)") == "starting");
+  CHECK(wire::HealthFromStatus("Up 2 minutes (healthy)") == "healthy");
+  CHECK(wire::HealthFromStatus("Up 2 minutes (unhealthy)") == "unhealthy");
+  CHECK(wire::HealthFromStatus("Exited (0) 1 second ago") == "");
+}
+
+TEST_CASE("wire: encodings") {
+  CHECK(wire::Base64Url("{}") == "e30");
+  CHECK(wire::Base64Url("\xfb\xff") == "-_8");
+  CHECK(wire::UrlEncode("a b/{\"}") == "a%20b%2F%7B%22%7D");
+  CHECK(wire::Filters({}) == "");
+  CHECK(wire::ApiVersionLess("1.41", "1.47"));
+  CHECK(wire::ApiVersionLess("1.9", "1.41"));
+  CHECK_FALSE(wire::ApiVersionLess("1.47", "1.47"));
+}
+
+TEST_CASE("endpoint: DOCKER_HOST forms as the docker CLI reads them") {
+  auto unix_ep = ParseEndpoint("unix:///run/d.sock", false, "");
+  REQUIRE(unix_ep.has_value());
+  CHECK(unix_ep->socket_path == "/run/d.sock");
+  auto tls = ParseEndpoint("tcp://127.0.0.1:2376", true, "/certs");
+  REQUIRE(tls.has_value());
+  CHECK(tls->tls);
+  CHECK(tls->ca_file == "/certs/ca.pem");
+  CHECK(tls->key_file == "/certs/key.pem");
+  CHECK_FALSE(ParseEndpoint("tcp://127.0.0.1:2375", false, "")->tls);
+  CHECK(ParseEndpoint("http://x", false, "").error().code == ErrorCode::kInvalid);
+  CHECK(ParseEndpoint("tcp://nohost", false, "").error().code == ErrorCode::kInvalid);
+  CHECK(ParseEndpoint("unix://relative", false, "").error().code == ErrorCode::kInvalid);
+}
+
+TEST_CASE("FakeEngine: injected failures, down and recovery, call counts") {
+  testing::FakeEngine fake;
+  fake.FailNext(MakeError(ErrorCode::kUnavailable, "flaky"), 2);
+  CHECK(fake.Ping().error().message == "flaky");
+  CHECK(fake.ListContainers({}).error().code == ErrorCode::kUnavailable);
+  CHECK(fake.Ping().has_value());
+  fake.SetDown(true);
+  CHECK(fake.Version().error().transient());
+  fake.SetDown(false);
+  CHECK(fake.Version().has_value());
+  CHECK(fake.Calls().at("Ping") == 2);
+  CHECK(fake.TotalCalls() == 5);
+}
+
+TEST_CASE("FakeEngine: a container that exits on its own wakes a waiter and emits die") {
+  testing::FakeEngine fake;
+  fake.AddImage("img:1");
+  ContainerSpec spec;
+  spec.name = "job";
+  spec.image = "img:1";
+  auto id = fake.CreateContainer(spec);
+  REQUIRE(id.has_value());
+  REQUIRE(fake.StartContainer(*id).has_value());
+  fake.ExitContainer("job", 0);
+  CHECK(fake.WaitContainer("job", nullptr).value() == 0);
+  CHECK(fake.InspectContainer("job").value().state.status == "exited");
+}
+
+}  // namespace
+}  // namespace keelson::docker
