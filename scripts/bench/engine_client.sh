@@ -22,10 +22,12 @@ trap cleanup EXIT
 cleanup
 echo "creating $N_CONTAINERS labelled containers..." >&2
 for i in $(seq 1 "$N_CONTAINERS"); do
+  echo "unix-socket = \"$SOCK\""  # --next resets every option
   echo 'request = "POST"'; echo 'header = "Content-Type: application/json"'
   echo "data = \"{\\\"Image\\\":\\\"$IMAGE\\\",\\\"Labels\\\":{\\\"dev.keelson.bench\\\":\\\"client\\\"}}\""
   echo "url = \"http://x/$API/containers/create?name=kb-$i\""; echo 'output = "/dev/null"'; echo 'next'
 done >/tmp/kb-create.cfg
+echo "unix-socket = \"$SOCK\"" >>/tmp/kb-create.cfg
 echo 'url = "http://x/_ping"' >>/tmp/kb-create.cfg
 curl -s --unix-socket "$SOCK" -K /tmp/kb-create.cfg >/dev/null
 
@@ -48,12 +50,13 @@ k_list=$($B list "$LABEL" "$N_LIST")
 
 : >"$cfg"
 for i in $(seq 1 "$N_CREATE"); do
-  { echo 'request = "POST"'; echo 'header = "Content-Type: application/json"'
+  { echo "unix-socket = \"$SOCK\""; echo 'request = "POST"'; echo 'header = "Content-Type: application/json"'
     echo "data = \"{\\\"Image\\\":\\\"$IMAGE\\\",\\\"Labels\\\":{}}\""
     echo "url = \"http://x/$API/containers/create?name=kbc-$i\""; echo 'output = "/dev/null"'; echo 'next'
-    echo 'request = "DELETE"'; echo "url = \"http://x/$API/containers/kbc-$i\""; echo 'output = "/dev/null"'; echo 'next'
+    echo "unix-socket = \"$SOCK\""; echo 'request = "DELETE"'; echo "url = \"http://x/$API/containers/kbc-$i\""; echo 'output = "/dev/null"'; echo 'next'
   } >>"$cfg"
 done
+echo "unix-socket = \"$SOCK\"" >>"$cfg"
 echo 'url = "http://x/_ping"' >>"$cfg"
 c_create=$(curl_time "$cfg")
 k_create=$($B create-remove "$IMAGE" kbk- "$N_CREATE")
