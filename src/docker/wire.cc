@@ -485,6 +485,15 @@ EngineInfo ParseInfo(const json& j) {
 
 // --- streams --------------------------------------------------------------------
 
+namespace {
+
+// The payload size in an 8-byte stream header: big-endian in bytes 4..7.
+size_t FrameSize(const unsigned char* header) {
+  return (size_t(header[4]) << 24) | (size_t(header[5]) << 16) | (size_t(header[6]) << 8) | header[7];
+}
+
+}  // namespace
+
 Logs Demultiplex(std::string_view body) {
   // Check every frame header first: a raw stream is taken whole.
   bool framed = !body.empty();
@@ -498,7 +507,7 @@ Logs Demultiplex(std::string_view body) {
       framed = false;
       break;
     }
-    size_t size = (size_t(b[4]) << 24) | (size_t(b[5]) << 16) | (size_t(b[6]) << 8) | b[7];
+    size_t size = FrameSize(b);
     if (size > body.size() - pos - 8) framed = false;
     pos += 8 + size;
   }
@@ -509,7 +518,7 @@ Logs Demultiplex(std::string_view body) {
   }
   for (size_t pos = 0; pos < body.size();) {
     auto b = reinterpret_cast<const unsigned char*>(body.data() + pos);
-    size_t size = (size_t(b[4]) << 24) | (size_t(b[5]) << 16) | (size_t(b[6]) << 8) | b[7];
+    size_t size = FrameSize(b);
     (b[0] == 2 ? logs.err : logs.out).append(body.substr(pos + 8, size));
     pos += 8 + size;
   }
