@@ -191,8 +191,23 @@ RUNNER_SPEC_PROPS = {
 }
 
 
-def runner_spec(desc):
-    return obj(desc, RUNNER_SPEC_PROPS)
+DEPENDS_ON = dict(
+    type='array', description='Objects (same namespace) that must hold a condition before '
+    'this one is started; cycles are refused at apply.',
+    **{'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['kind', 'name']},
+    items=obj('One dependency.', {
+        'kind': s('Kind of the object.', enum=['Image', 'Network', 'Volume', 'Runner',
+                                               'RunnerPool']),
+        'name': s('Name of the object in the same namespace.', format='dns1123-label'),
+        'condition': s('Condition it must hold.', enum=['Ready'], default='Ready'),
+    }, required=['kind', 'name']))
+
+
+def runner_spec(desc, depends_on=False):
+    props = dict(RUNNER_SPEC_PROPS)
+    if depends_on:
+        props['dependsOn'] = DEPENDS_ON
+    return obj(desc, props)
 
 
 SPECS = {
@@ -247,7 +262,7 @@ SPECS = {
     ),
     'Runner': (
         'One long-running container.',
-        runner_spec('Desired state of the container.'),
+        runner_spec('Desired state of the container.', depends_on=True),
         {'containerID': s('Container ID.'), 'state': s('Engine state.'),
          'health': s('Healthcheck state.'), 'restarts': i('Restarts by the controller.'),
          'startedAt': s('When the container last started.')},
@@ -273,6 +288,7 @@ SPECS = {
             }, default={'type': 'RollingUpdate'}),
             'minReadySeconds': i('Seconds a replica without a healthcheck must run before it '
                                  'counts as ready.', minimum=0, default=0),
+            'dependsOn': DEPENDS_ON,
         }, required=['template']),
         {'replicas': i('Replicas that exist.'), 'readyReplicas': i('Replicas ready.'),
          'updatedReplicas': i('Replicas on the current template.'),

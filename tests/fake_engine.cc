@@ -68,8 +68,8 @@ void FakeEngine::AddImage(const std::string& ref, std::vector<std::string> env, 
   img.image.repo_tags = {NormalizeRef(ref)};
   img.image.size = 2 << 20;
   img.image.created = NowRfc3339();
-  img.env = std::move(env);
-  img.cmd = std::move(cmd);
+  img.image.config.env = std::move(env);
+  img.image.config.cmd = std::move(cmd);
   images_[img.image.id] = img;
 }
 
@@ -334,7 +334,7 @@ Result<std::string> FakeEngine::CreateContainer(const ContainerSpec& spec) {
   c.config = spec;
   c.config.name = c.name;
   // What the engine fills in from the image.
-  std::vector<std::string> env = img->env;
+  std::vector<std::string> env = img->image.config.env;
   for (const auto& kv : spec.env) {
     auto same = std::find_if(env.begin(), env.end(), [&](const auto& e) { return EnvKey(e) == EnvKey(kv); });
     if (same != env.end()) {
@@ -344,7 +344,10 @@ Result<std::string> FakeEngine::CreateContainer(const ContainerSpec& spec) {
     }
   }
   c.config.env = env;
-  if (!spec.cmd && !spec.entrypoint) c.config.cmd = img->cmd;
+  if (!spec.cmd && !spec.entrypoint) c.config.cmd = img->image.config.cmd;
+  if (!spec.entrypoint) c.config.entrypoint = img->image.config.entrypoint;
+  if (spec.working_dir.empty()) c.config.working_dir = img->image.config.working_dir;
+  if (spec.user.empty()) c.config.user = img->image.config.user;
   for (const auto& [k, v] : img->image.labels) c.config.labels.emplace(k, v);
   c.config.networks.clear();
   c.state.status = "created";
@@ -528,8 +531,8 @@ Result<void> FakeEngine::PullImage(const std::string& ref, const std::optional<R
   img.image.repo_digests = {digest};
   img.image.size = 2 << 20;
   img.image.created = NowRfc3339();
-  img.env = {"PATH=/bin"};
-  img.cmd = {"/bin/sh"};
+  img.image.config.env = {"PATH=/bin"};
+  img.image.config.cmd = std::vector<std::string>{"/bin/sh"};
   images_[img.image.id] = img;
   Emit("image", "pull", tagged, {{"name", tagged}});
   return {};

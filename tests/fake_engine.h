@@ -92,8 +92,7 @@ class FakeEngine : public docker::Engine {
 
  private:
   struct FakeImage {
-    docker::Image image;
-    std::vector<std::string> env, cmd;
+    docker::Image image;  ///< with its config: env, cmd, ...
   };
   struct FakeContainer {
     docker::Container c;

@@ -153,8 +153,17 @@ struct Stats {
 
 // --- images -------------------------------------------------------------------
 
+/// The run defaults an image gives its containers: what a container's inspect
+/// shows when the create request left these unset.
+struct ImageConfig {
+  std::vector<std::string> env;  ///< "NAME=value"
+  std::optional<std::vector<std::string>> entrypoint, cmd;
+  std::string working_dir, user;
+};
+
 struct Image {
   std::string id;
+  ImageConfig config;  ///< from inspect only; a list leaves it empty
   std::vector<std::string> repo_tags;
   std::vector<std::string> repo_digests;
   int64_t size = 0;

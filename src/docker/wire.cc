@@ -361,6 +361,12 @@ Image ParseImage(const json& j) {
   i.size = Int(j, "Size");
   const json& created = At(j, "Created");
   i.created = created.is_string() ? created.get<std::string>() : created.is_number() ? std::to_string(created.get<int64_t>()) : "";
+  const json& config = At(j, "Config");
+  i.config.env = Strings(At(config, "Env"));
+  if (At(config, "Entrypoint").is_array()) i.config.entrypoint = Strings(At(config, "Entrypoint"));
+  if (At(config, "Cmd").is_array()) i.config.cmd = Strings(At(config, "Cmd"));
+  i.config.working_dir = Str(config, "WorkingDir");
+  i.config.user = Str(config, "User");
   i.labels = At(j, "Labels").is_object() ? StringMap(At(j, "Labels")) : StringMap(At(At(j, "Config"), "Labels"));
   return i;
 }

@@ -191,6 +191,43 @@ LoadedObject Build(model::Kind kind, const Document& doc, json value, const std:
   return lo;
 }
 
+// Paths in a spec are relative to the manifest file that names them; they are
+// stored absolute, so the controller (another process, another directory)
+// finds the same file. From stdin they are relative to the working directory.
+void MakeAbsolute(json* path, const fs::path& base) {
+  if (!path || !path->is_string()) return;
+  fs::path p = path->get<std::string>();
+  if (p.is_absolute()) return;
+  *path = (base / p).lexically_normal().string();
+}
+
+void ResolveEnvFiles(json& runner_spec, const fs::path& base) {
+  if (!runner_spec.contains("env")) return;
+  for (auto& e : runner_spec["env"]) {
+    if (e.contains("valueFrom")) MakeAbsolute(&e["valueFrom"]["file"], base);
+  }
+}
+
+void ResolvePaths(model::Kind kind, json& value, const std::string& source) {
+  std::error_code ec;
+  fs::path base = source == "<stdin>" ? fs::current_path(ec) : fs::absolute(source, ec).parent_path();
+  json& spec = value["spec"];
+  switch (kind) {
+    case model::Kind::kImage:
+      if (spec.contains("build")) MakeAbsolute(&spec["build"]["context"], base);
+      if (spec.contains("auth")) MakeAbsolute(&spec["auth"]["passwordFile"], base);
+      break;
+    case model::Kind::kRunner:
+      ResolveEnvFiles(spec, base);
+      break;
+    case model::Kind::kRunnerPool:
+      ResolveEnvFiles(spec["template"], base);
+      break;
+    default:
+      break;
+  }
+}
+
 }  // namespace
 
 Result<std::vector<Source>> ReadSources(const std::vector<std::string>& paths, bool recursive,
@@ -246,6 +283,7 @@ LoadResult LoadManifests(const std::vector<Source>& sources, const std::string& 
       }
       json value = doc.value;
       schema.ApplyDefaults(value);
+      ResolvePaths(*kind, value, doc.file);
       LoadedObject lo = Build(*kind, doc, std::move(value), default_namespace);
       std::string key = model::Key(lo.object);
       auto [it, inserted] = seen.emplace(key, std::make_pair(doc.file, doc.start));

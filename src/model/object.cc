@@ -2,6 +2,15 @@
 
 namespace keelson::model {
 
+std::optional<ObjectRef> ParseKey(const std::string& key) {
+  auto a = key.find('/');
+  auto b = a == std::string::npos ? a : key.find('/', a + 1);
+  if (b == std::string::npos) return std::nullopt;
+  auto kind = KindFromManifestName(key.substr(0, a));
+  if (!kind) return std::nullopt;
+  return ObjectRef{*kind, key.substr(a + 1, b - a - 1), key.substr(b + 1)};
+}
+
 std::string Key(Kind kind, const std::string& ns, const std::string& name) {
   std::string key(Info(kind).name);
   key += '/';
@@ -49,6 +58,12 @@ const nlohmann::json* FindCondition(const Object& o, const std::string& type) {
     if (c.is_object() && c.value("type", "") == type) return &c;
   }
   return nullptr;
+}
+
+bool IsReady(const Object& o) {
+  const auto* c = FindCondition(o, "Ready");
+  if (!c || c->value("status", "") != "True" || o.meta.deletion_timestamp) return false;
+  return c->value("observedGeneration", o.status.value("observedGeneration", int64_t{0})) == o.meta.generation;
 }
 
 }  // namespace keelson::model

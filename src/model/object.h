@@ -39,6 +39,13 @@ struct Object {
 /// "Runner/default/web": unique across the store.
 std::string Key(Kind kind, const std::string& ns, const std::string& name);
 inline std::string Key(const Object& o) { return Key(o.kind, o.meta.namespace_, o.meta.name); }
+/// The parts of a Key; nullopt when `key` is not one.
+struct ObjectRef {
+  Kind kind;
+  std::string namespace_, name;
+};
+std::optional<ObjectRef> ParseKey(const std::string& key);
+
 /// "runner/web", as kubectl prints it.
 std::string DisplayName(const Object& o);
 
@@ -47,5 +54,9 @@ nlohmann::json ToJson(const Object& o);
 nlohmann::json ToJson(Object&& o);  ///< moves spec, status and labels out of `o`
 /// The condition of `type` in status.conditions, or nullptr.
 const nlohmann::json* FindCondition(const Object& o, const std::string& type);
+
+/// The contract's rule: Ready is "True", reported for the current generation,
+/// and the object is not being deleted.
+bool IsReady(const Object& o);
 
 }  // namespace keelson::model

@@ -51,6 +51,13 @@ CREATE INDEX events_by_object ON events (kind, namespace, name);
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO counters VALUES ('resource_version', 0);
 )sql",
+    R"sql(
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 30000;

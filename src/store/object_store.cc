@@ -273,7 +273,7 @@ Result<DeleteResult> ObjectStore::DeleteRow(const Row& row, bool force, const st
     if (!rev) return Unexpected(rev.error());
     if (auto r = (*rev)->Bind(1, o.meta.uid).Run(); !r) return Unexpected(r.error());
     if (auto r = NextResourceVersion(); !r) return Unexpected(r.error());
-    if (auto r = AddEvent(o, "Normal", "Deleted", force ? "deleted (forced)" : "deleted", now); !r) {
+    if (auto r = AddEvent(o, "Normal", "Deleted", force && !o.meta.deletion_timestamp ? "deleted (forced)" : "deleted", now); !r) {
       return Unexpected(r.error());
     }
     return DeleteResult::kRemoved;
@@ -341,6 +341,59 @@ Result<std::vector<Revision>> ObjectStore::History(model::Kind kind, const std::
     if (!*step) break;
     Revision rev{(*s)->Int(0), (*s)->Text(1), (*s)->Text(2), json::parse((*s)->Text(3), nullptr, false)};
     out.push_back(std::move(rev));
+  }
+  return out;
+}
+
+Result<bool> ObjectStore::UpdateStatus(const model::Object& o, const json& status) {
+  Db::Transaction tx(db_);
+  if (auto r = tx.Begin(); !r) return Unexpected(r.error());
+  auto row = Find(o.kind, o.meta.namespace_, o.meta.name);
+  if (!row) return Unexpected(row.error());
+  if (!*row || (*row)->object.meta.uid != o.meta.uid || (*row)->object.status == status) return false;
+  auto rv = NextResourceVersion();
+  if (!rv) return Unexpected(rv.error());
+  auto s = db_.Prepare("UPDATE objects SET status = ?, resource_version = ? WHERE uid = ?");
+  if (!s) return Unexpected(s.error());
+  if (auto r = (*s)->Bind(1, Dump(status)).Bind(2, *rv).Bind(3, o.meta.uid).Run(); !r) return Unexpected(r.error());
+  if (auto r = tx.Commit(); !r) return Unexpected(r.error());
+  return true;
+}
+
+Result<bool> ObjectStore::FinishDeletion(const model::Object& o) {
+  Db::Transaction tx(db_);
+  if (auto r = tx.Begin(); !r) return Unexpected(r.error());
+  auto row = Find(o.kind, o.meta.namespace_, o.meta.name);
+  if (!row) return Unexpected(row.error());
+  if (!*row || (*row)->object.meta.uid != o.meta.uid || !(*row)->object.meta.deletion_timestamp) return false;
+  auto r = DeleteRow(**row, true, FormatTimestamp(clock_.Now()));
+  if (!r) return Unexpected(r.error());
+  if (auto c = tx.Commit(); !c) return Unexpected(c.error());
+  return true;
+}
+
+Result<std::map<std::string, int64_t>> ObjectStore::Versions() {
+  auto s = db_.Prepare("SELECT kind, namespace, name, resource_version FROM objects");
+  if (!s) return Unexpected(s.error());
+  std::map<std::string, int64_t> out;
+  while (true) {
+    auto row = (*s)->Step();
+    if (!row) return Unexpected(row.error());
+    if (!*row) break;
+    out[(*s)->Text(0) + "/" + (*s)->Text(1) + "/" + (*s)->Text(2)] = (*s)->Int(3);
+  }
+  return out;
+}
+
+Result<std::set<std::string>> ObjectStore::Uids() {
+  auto s = db_.Prepare("SELECT uid FROM objects");
+  if (!s) return Unexpected(s.error());
+  std::set<std::string> out;
+  while (true) {
+    auto row = (*s)->Step();
+    if (!row) return Unexpected(row.error());
+    if (!*row) break;
+    out.insert((*s)->Text(0));
   }
   return out;
 }

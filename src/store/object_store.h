@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -122,6 +123,19 @@ class ObjectStore {
   /// The last kRevisionsKept specs, oldest first.
   Result<std::vector<Revision>> History(model::Kind kind, const std::string& ns,
                                         const std::string& name);
+
+  /// Writes `status` when it differs from the stored one and the object is
+  /// still the one with `o`'s uid. True when written; false (not an error)
+  /// when unchanged or the object is gone. Bumps resourceVersion only.
+  Result<bool> UpdateStatus(const model::Object& o, const nlohmann::json& status);
+  /// The controller's last step of a deletion: removes the object (same uid,
+  /// marked for deletion) and its revisions. False when there is none such.
+  Result<bool> FinishDeletion(const model::Object& o);
+  /// Every object's key ("Runner/default/web") and resourceVersion: a cheap
+  /// scan for the controller's change watcher.
+  Result<std::map<std::string, int64_t>> Versions();
+  /// The uids of every stored object (the owners engine objects may name).
+  Result<std::set<std::string>> Uids();
 
   Result<void> RecordEvent(const model::Object& object, const std::string& type,
                            const std::string& reason, const std::string& message);

@@ -1,0 +1,194 @@
+#include "controller/cache.h"
+
+#include "reconcile/labels.h"
+
+namespace keelson::controller {
+
+docker::ListFilter ManagedFilter() {
+  return docker::ListFilter{{std::string(reconcile::kManagedByLabel) + "=" + reconcile::kManagedByValue}, true};
+}
+
+Result<void> Cache::Resync() {
+  auto list = engine_.ListContainers(ManagedFilter());
+  if (!list) return Unexpected(list.error());
+  auto networks = engine_.ListNetworks(ManagedFilter());
+  if (!networks) return Unexpected(networks.error());
+  auto volumes = engine_.ListVolumes(ManagedFilter());
+  if (!volumes) return Unexpected(volumes.error());
+  // A container is inspected again only when its list row changed: the status
+  // text ("Up 5 minutes (healthy)") moves with state, health and restarts.
+  std::map<std::string, docker::Container> containers;
+  std::map<std::string, std::string> status;
+  for (const auto& s : *list) {
+    std::string summary = s.state + "|" + s.status.substr(0, s.status.find(' ')) + "|" + s.health;
+    {
+      std::lock_guard lock(mu_);
+      auto it = containers_.find(s.id);
+      if (it != containers_.end() && container_status_[s.id] == summary) {
+        containers[s.id] = it->second;
+        status[s.id] = summary;
+        continue;
+      }
+    }
+    auto c = engine_.InspectContainer(s.id);
+    if (!c) {
+      if (c.error().code == ErrorCode::kNotFound) continue;  // gone since the list
+      return Unexpected(c.error());
+    }
+    containers[s.id] = std::move(*c);
+    status[s.id] = summary;
+  }
+  std::lock_guard lock(mu_);
+  containers_ = std::move(containers);
+  container_status_ = std::move(status);
+  networks_.clear();
+  for (auto& n : *networks) networks_[n.spec.name] = std::move(n);
+  volumes_.clear();
+  for (auto& v : *volumes) volumes_[v.spec.name] = std::move(v);
+  synced_ = true;
+  return {};
+}
+
+bool Cache::Synced() const {
+  std::lock_guard lock(mu_);
+  return synced_;
+}
+
+Result<void> Cache::RefreshContainer(const std::string& ref) {
+  auto c = engine_.InspectContainer(ref);
+  std::lock_guard lock(mu_);
+  if (!c) {
+    if (c.error().code != ErrorCode::kNotFound) return Unexpected(c.error());
+    for (auto it = containers_.begin(); it != containers_.end();) {
+      bool match = it->first == ref || it->second.name == ref;
+      if (match) container_status_.erase(it->first);
+      it = match ? containers_.erase(it) : std::next(it);
+    }
+    return {};
+  }
+  if (!reconcile::IsManaged(c->config.labels)) return {};
+  container_status_.erase(c->id);  // the next resync inspects it again
+  containers_[c->id] = std::move(*c);
+  return {};
+}
+
+void Cache::ForgetContainer(const std::string& id) {
+  std::lock_guard lock(mu_);
+  containers_.erase(id);
+  container_status_.erase(id);
+}
+
+Result<void> Cache::RefreshNetwork(const std::string& name) {
+  auto n = engine_.InspectNetwork(name);
+  std::lock_guard lock(mu_);
+  if (!n) {
+    if (n.error().code != ErrorCode::kNotFound) return Unexpected(n.error());
+    networks_.erase(name);
+    return {};
+  }
+  if (reconcile::IsManaged(n->spec.labels)) networks_[n->spec.name] = std::move(*n);
+  return {};
+}
+
+Result<void> Cache::RefreshVolume(const std::string& name) {
+  auto v = engine_.InspectVolume(name);
+  std::lock_guard lock(mu_);
+  if (!v) {
+    if (v.error().code != ErrorCode::kNotFound) return Unexpected(v.error());
+    volumes_.erase(name);
+    return {};
+  }
+  if (reconcile::IsManaged(v->spec.labels)) volumes_[v->spec.name] = std::move(*v);
+  return {};
+}
+
+std::vector<docker::Container> Cache::ContainersOf(const std::string& uid) const {
+  std::lock_guard lock(mu_);
+  std::vector<docker::Container> out;
+  for (const auto& [id, c] : containers_) {
+    auto it = c.config.labels.find(reconcile::kUidLabel);
+    if (it != c.config.labels.end() && it->second == uid) out.push_back(c);
+  }
+  return out;
+}
+
+std::vector<docker::Container> Cache::Containers() const {
+  std::lock_guard lock(mu_);
+  std::vector<docker::Container> out;
+  for (const auto& [id, c] : containers_) out.push_back(c);
+  return out;
+}
+
+std::vector<docker::Network> Cache::Networks() const {
+  std::lock_guard lock(mu_);
+  std::vector<docker::Network> out;
+  for (const auto& [name, n] : networks_) out.push_back(n);
+  return out;
+}
+
+std::vector<docker::Volume> Cache::Volumes() const {
+  std::lock_guard lock(mu_);
+  std::vector<docker::Volume> out;
+  for (const auto& [name, v] : volumes_) out.push_back(v);
+  return out;
+}
+
+std::optional<docker::Network> Cache::Network(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = networks_.find(name);
+  if (it == networks_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<docker::Volume> Cache::Volume(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = volumes_.find(name);
+  if (it == volumes_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Cache::OwnerOfContainer(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = containers_.find(id);
+  return it == containers_.end() ? "" : reconcile::OwnerKey(it->second.config.labels);
+}
+
+bool Cache::VolumeInUse(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, c] : containers_) {
+    for (const auto& m : c.config.mounts) {
+      if (m.type == docker::Mount::Type::kVolume && m.source == name) return true;
+    }
+  }
+  return false;
+}
+
+Result<std::optional<docker::Image>> Cache::Image(const std::string& ref) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = images_.find(ref);
+    if (it != images_.end()) return it->second;
+  }
+  auto img = engine_.InspectImage(ref);
+  std::optional<docker::Image> value;
+  if (img) {
+    value = std::move(*img);
+  } else if (img.error().code != ErrorCode::kNotFound) {
+    return Unexpected(img.error());
+  }
+  std::lock_guard lock(mu_);
+  images_[ref] = value;
+  return value;
+}
+
+void Cache::ForgetImage(const std::string& ref) {
+  std::lock_guard lock(mu_);
+  images_.erase(ref);
+}
+
+void Cache::ForgetImages() {
+  std::lock_guard lock(mu_);
+  images_.clear();
+}
+
+}  // namespace keelson::controller

@@ -1,0 +1,72 @@
+#pragma once
+// The observed engine state keelson cares about: its own containers (full
+// inspect), its networks and volumes, and the images its objects name. Filled
+// by a resync's list calls, kept current by engine events and by the
+// controller's own actions, so a pass over converged objects reads memory,
+// not the engine.
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "docker/engine.h"
+
+namespace keelson::controller {
+
+/// Thread-safe; values are returned by copy.
+class Cache {
+ public:
+  explicit Cache(docker::Engine& engine) : engine_(engine) {}
+
+  /// Lists managed containers, networks and volumes (3 engine calls) and
+  /// inspects only containers that are new or whose state changed since the
+  /// last sync. Errors leave the previous contents.
+  Result<void> Resync();
+  /// True once a Resync succeeded.
+  bool Synced() const;
+
+  /// Inspects the container again (or forgets it if gone): after an event or
+  /// an action of ours.
+  Result<void> RefreshContainer(const std::string& id_or_name);
+  void ForgetContainer(const std::string& id);
+  Result<void> RefreshNetwork(const std::string& name);
+  Result<void> RefreshVolume(const std::string& name);
+
+  /// Containers labelled with owner uid `uid`.
+  std::vector<docker::Container> ContainersOf(const std::string& uid) const;
+  /// Every managed container, network and volume.
+  std::vector<docker::Container> Containers() const;
+  std::vector<docker::Network> Networks() const;
+  std::vector<docker::Volume> Volumes() const;
+  std::optional<docker::Network> Network(const std::string& name) const;
+  std::optional<docker::Volume> Volume(const std::string& name) const;
+  /// The owner key of a cached container, "" when unknown.
+  std::string OwnerOfContainer(const std::string& id) const;
+  /// True when some cached container mounts volume `name`.
+  bool VolumeInUse(const std::string& name) const;
+
+  /// The image `ref` names, inspected once and remembered (an image's config
+  /// never changes under its id); nullopt when absent. Forget it after a
+  /// pull, build or an image event.
+  Result<std::optional<docker::Image>> Image(const std::string& ref);
+  void ForgetImage(const std::string& ref);
+  void ForgetImages();
+
+ private:
+  docker::Engine& engine_;
+  mutable std::mutex mu_;
+  bool synced_ = false;
+  std::map<std::string, docker::Container> containers_;  ///< by id
+  std::map<std::string, std::string> container_status_;  ///< id -> list status, to skip re-inspects
+  std::map<std::string, docker::Network> networks_;      ///< by name
+  std::map<std::string, docker::Volume> volumes_;        ///< by name
+  std::map<std::string, std::optional<docker::Image>> images_;  ///< by ref
+};
+
+/// The list filter for keelson's own objects.
+docker::ListFilter ManagedFilter();
+
+}  // namespace keelson::controller

@@ -1,0 +1,66 @@
+#include "controller/metrics.h"
+
+#include <sstream>
+
+namespace keelson::controller {
+
+void Metrics::Reconciled(const std::string& kind, const std::string& result, double seconds) {
+  std::lock_guard lock(mu_);
+  ++reconciles_[{kind, result}];
+  Histogram& h = durations_[kind];
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) ++h.counts[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+void Metrics::EngineCall(const std::string& operation, const std::string& outcome) {
+  std::lock_guard lock(mu_);
+  ++engine_calls_[{operation, outcome}];
+}
+
+void Metrics::DriftRepaired(const std::string& kind) {
+  std::lock_guard lock(mu_);
+  ++repairs_[kind];
+}
+
+std::string Metrics::Render() const {
+  std::ostringstream out;
+  std::lock_guard lock(mu_);
+  out << "# HELP keelson_reconcile_total Reconciles by kind and result.\n# TYPE keelson_reconcile_total counter\n";
+  for (const auto& [k, n] : reconciles_) {
+    out << "keelson_reconcile_total{kind=\"" << k.first << "\",result=\"" << k.second << "\"} " << n << "\n";
+  }
+  out << "# HELP keelson_reconcile_duration_seconds Time of one reconcile.\n"
+         "# TYPE keelson_reconcile_duration_seconds histogram\n";
+  for (const auto& [kind, h] : durations_) {
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      out << "keelson_reconcile_duration_seconds_bucket{kind=\"" << kind << "\",le=\"" << kBuckets[i] << "\"} "
+          << h.counts[i] << "\n";
+    }
+    out << "keelson_reconcile_duration_seconds_bucket{kind=\"" << kind << "\",le=\"+Inf\"} " << h.count << "\n";
+    out << "keelson_reconcile_duration_seconds_sum{kind=\"" << kind << "\"} " << h.sum << "\n";
+    out << "keelson_reconcile_duration_seconds_count{kind=\"" << kind << "\"} " << h.count << "\n";
+  }
+  out << "# HELP keelson_workqueue_depth Keys waiting in the work queue.\n# TYPE keelson_workqueue_depth gauge\n"
+      << "keelson_workqueue_depth " << queue_depth_.load() << "\n";
+  out << "# HELP keelson_engine_calls_total Engine API calls by operation and outcome.\n"
+         "# TYPE keelson_engine_calls_total counter\n";
+  for (const auto& [k, n] : engine_calls_) {
+    out << "keelson_engine_calls_total{operation=\"" << k.first << "\",outcome=\"" << k.second << "\"} " << n << "\n";
+  }
+  out << "# HELP keelson_drift_repairs_total Engine objects repaired after a change outside keelson.\n"
+         "# TYPE keelson_drift_repairs_total counter\n";
+  for (const auto& [kind, n] : repairs_) out << "keelson_drift_repairs_total{kind=\"" << kind << "\"} " << n << "\n";
+  out << "# HELP keelson_leader 1 while this controller holds the store's lease.\n# TYPE keelson_leader gauge\n"
+      << "keelson_leader " << (leader_ ? 1 : 0) << "\n";
+  out << "# HELP keelson_event_stream_reconnects_total Times the engine event stream was reconnected.\n"
+         "# TYPE keelson_event_stream_reconnects_total counter\n"
+      << "keelson_event_stream_reconnects_total " << event_reconnects_.load() << "\n";
+  out << "# HELP keelson_resyncs_total Full resyncs done.\n# TYPE keelson_resyncs_total counter\n"
+      << "keelson_resyncs_total " << resyncs_.load() << "\n";
+  return out.str();
+}
+
+}  // namespace keelson::controller

@@ -1,0 +1,46 @@
+#pragma once
+// The controller's Prometheus metrics, rendered in the text exposition format.
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace keelson::controller {
+
+/// Thread-safe.
+class Metrics {
+ public:
+  /// One reconcile of `kind` ended with `result` (success, error, requeue).
+  void Reconciled(const std::string& kind, const std::string& result, double seconds);
+  /// One engine call (operation: create, start, pull, ...; outcome: ok or an error code).
+  void EngineCall(const std::string& operation, const std::string& outcome);
+  void DriftRepaired(const std::string& kind);
+  void SetQueueDepth(size_t depth) { queue_depth_ = static_cast<int64_t>(depth); }
+  void SetLeader(bool leader) { leader_ = leader; }
+  void EventStreamReconnected() { ++event_reconnects_; }
+  void ResyncDone() { ++resyncs_; }
+
+  std::string Render() const;
+
+  /// Upper bounds (seconds) of the reconcile duration histogram's buckets.
+  static constexpr std::array<double, 10> kBuckets = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10};
+
+ private:
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> counts{};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, uint64_t> reconciles_;
+  std::map<std::string, Histogram> durations_;  ///< by kind
+  std::map<std::pair<std::string, std::string>, uint64_t> engine_calls_;
+  std::map<std::string, uint64_t> repairs_;
+  std::atomic<int64_t> queue_depth_{0};
+  std::atomic<bool> leader_{false};
+  std::atomic<uint64_t> event_reconnects_{0}, resyncs_{0};
+};
+
+}  // namespace keelson::controller

@@ -1,0 +1,223 @@
+#include "controller/reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include "reconcile/labels.h"
+#include "reconcile/status.h"
+
+namespace keelson::controller {
+namespace {
+
+using nlohmann::json;
+using reconcile::Plan;
+using std::chrono::milliseconds;
+
+// While actions are under way, look again soon: a started container's health
+// or a backoff decides the next step.
+constexpr milliseconds kProgressRecheck{1000};
+
+bool ReadyOf(const json& status) {
+  // Callers compare one object's statuses, so the generation is the same.
+  for (const auto& c : status.value("conditions", json::array())) {
+    if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
+  }
+  return false;
+}
+
+const docker::Container* Named(const std::vector<docker::Container>& cs, const std::string& name) {
+  for (const auto& c : cs) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Outcome Reconciler::Reconcile(const std::string& key) {
+  auto ref = model::ParseKey(key);
+  if (!ref) return Outcome{Error{ErrorCode::kInternal, "not an object key: " + key}, {}, false};
+  auto found = store_.Get(ref->kind, ref->namespace_, ref->name);
+  if (!found) return Outcome{found.error(), {}, false};
+  if (!*found) {
+    // Gone from the store (forced delete): what it owned is now an orphan.
+    auto r = RemoveOrphans();
+    return Outcome{r ? std::nullopt : std::optional<Error>(r.error()), {}, false};
+  }
+  const model::Object& o = **found;
+  if (o.meta.deletion_timestamp) return Delete(o);
+  json status = o.status;
+  auto plan = PlanFor(o);
+  if (plan) {
+    for (const auto& a : plan->actions) {
+      if (auto r = Execute(o, a, status); !r) {
+        auto after = Result<Plan>(Unexpected(r.error()));
+        Outcome out = Finish(o, after, std::move(status));
+        out.error = r.error();
+        return out;
+      }
+    }
+    if (!plan->actions.empty()) plan = PlanFor(o);  // observe again, for the status
+  }
+  Outcome out = Finish(o, plan, std::move(status));
+  if (!plan && plan.error().transient()) out.error = plan.error();
+  return out;
+}
+
+Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, json status) {
+  Outcome out;
+  json next = BuildStatus(o, after, status);
+  bool was_ready = ReadyOf(o.status), ready = ReadyOf(next);
+  auto written = store_.UpdateStatus(o, next);
+  if (!written) out.error = written.error();
+  out.ready_changed = was_ready != ready;
+  if (after && after->requeue_after) out.requeue_after = after->requeue_after;
+  // Still actions pending after acting (a start that has not shown yet): look again soon.
+  if (after && !after->actions.empty() && !out.requeue_after) out.requeue_after = kProgressRecheck;
+  return out;
+}
+
+json Reconciler::BuildStatus(const model::Object& o, const Result<Plan>& after, const json& previous) {
+  json status = previous.is_object() ? previous : json::object();
+  const TimePoint now = s_.clock.Now();
+  const int64_t gen = o.meta.generation;
+  if (!after) {
+    const Error& e = after.error();
+    const char* reason = e.transient() ? "EngineUnavailable" : e.code == ErrorCode::kConflict ? "Conflict" : "InvalidSpec";
+    reconcile::SetStandardConditions(status, false, reason, e.message, !e.transient(), gen, now);
+    if (o.kind == model::Kind::kRunner) RunnerStatus(o, false, status);
+    return status;
+  }
+  const Plan& p = *after;
+  bool converged = p.actions.empty() && p.blocked_reason.empty();
+  if (!p.blocked_reason.empty()) {
+    bool waiting = p.blocked_reason.rfind("Waiting", 0) == 0 || p.blocked_reason == "NotImplemented";
+    reconcile::SetStandardConditions(status, false, p.blocked_reason, p.blocked_message, !waiting, gen, now);
+  } else if (converged) {
+    reconcile::SetStandardConditions(status, true, o.kind == model::Kind::kPolicy ? "Accepted" : "Ready",
+                                     "matches the spec", false, gen, now);
+  } else {
+    reconcile::SetStandardConditions(status, false, "Converging", reconcile::Describe(p.actions.front()), false, gen, now);
+  }
+  switch (o.kind) {
+    case model::Kind::kNetwork:
+      if (auto n = s_.cache.Network(reconcile::EngineName(o))) status["id"] = n->id;
+      break;
+    case model::Kind::kVolume:
+      if (auto v = s_.cache.Volume(reconcile::EngineName(o))) status["mountpoint"] = v->mountpoint;
+      break;
+    case model::Kind::kImage:
+      if (auto img = s_.cache.Image(o.spec["ref"].get<std::string>()); img && *img) {
+        status["id"] = (*img)->id;
+        status["size"] = (*img)->size;
+        if (!(*img)->repo_digests.empty()) status["repoDigest"] = (*img)->repo_digests.front();
+      }
+      break;
+    case model::Kind::kRunner:
+      RunnerStatus(o, converged, status);
+      break;
+    default:
+      break;
+  }
+  return status;
+}
+
+// The container's fields; and when the plan is done, the container decides
+// Ready: running (and healthy, with a healthcheck), or down for good.
+void Reconciler::RunnerStatus(const model::Object& o, bool converged, json& status) {
+  auto containers = s_.cache.ContainersOf(o.meta.uid);
+  const docker::Container* c = Named(containers, reconcile::EngineName(o));
+  status["restarts"] = status.value("restarts", 0);
+  if (!c) {
+    status.erase("containerID");
+    status.erase("health");
+    status["state"] = "absent";
+    return;
+  }
+  status["containerID"] = c->id;
+  status["state"] = c->state.status;
+  if (c->state.health.empty()) {
+    status.erase("health");
+  } else {
+    status["health"] = c->state.health;
+  }
+  if (!c->state.started_at.empty()) status["startedAt"] = c->state.started_at;
+  if (!converged) return;
+  const TimePoint now = s_.clock.Now();
+  const int64_t gen = o.meta.generation;
+  const std::string& health = c->state.health;
+  if (c->state.running && (health.empty() || health == "healthy")) {
+    reconcile::SetStandardConditions(status, true, "Running", health.empty() ? "running" : "running and healthy", false,
+                                     gen, now);
+  } else if (c->state.running) {
+    bool unhealthy = health == "unhealthy";
+    reconcile::SetStandardConditions(status, false, unhealthy ? "Unhealthy" : "Starting", "healthcheck: " + health,
+                                     unhealthy, gen, now);
+  } else {
+    bool failed = c->state.exit_code != 0;
+    reconcile::SetStandardConditions(
+        status, false, failed ? "Failed" : "Completed",
+        "exited with code " + std::to_string(c->state.exit_code) + " (restartPolicy " +
+            o.spec.value("restartPolicy", "Always") + ")",
+        failed, gen, now);
+  }
+}
+
+Outcome Reconciler::Delete(const model::Object& o) {
+  json status = o.status;
+  auto plan = PlanDeletion(o);
+  if (!plan) return Outcome{plan.error(), {}, false};
+  for (const auto& a : plan->actions) {
+    if (auto r = Execute(o, a, status); !r) {
+      reconcile::SetStandardConditions(status, false, "DeletionBlocked", r.error().message, true, o.meta.generation,
+                                       s_.clock.Now());
+      (void)store_.UpdateStatus(o, status);
+      // In use (a network with running containers) or transient: retry with backoff.
+      return Outcome{r.error().code == ErrorCode::kConflict ? Error{ErrorCode::kUnavailable, r.error().message} : r.error(),
+                     {}, false};
+    }
+  }
+  auto done = store_.FinishDeletion(o);
+  if (!done) return Outcome{done.error(), {}, false};
+  if (*done) Event(o, "Normal", "Deleted", "engine objects removed; object deleted");
+  return Outcome{std::nullopt, {}, true};
+}
+
+Result<int> Reconciler::RemoveOrphans() {
+  // The engine state first, then the store: an object applied in between has
+  // no engine objects in this snapshot, so nothing of it is taken for an orphan.
+  auto containers = s_.cache.Containers();
+  auto networks = s_.cache.Networks();
+  auto volumes = s_.cache.Volumes();
+  auto uids = store_.Uids();
+  if (!uids) return Unexpected(uids.error());
+  auto orphan = [&](const docker::Labels& labels) {
+    auto it = labels.find(reconcile::kUidLabel);
+    return reconcile::IsManaged(labels) && (it == labels.end() || !uids->count(it->second));
+  };
+  int removed = 0;
+  for (const auto& c : containers) {
+    if (!orphan(c.config.labels)) continue;
+    if (auto r = RemoveContainer(c.id, c.config.stop_timeout.value_or(10)); !r) return Unexpected(r.error());
+    spdlog::info("removed orphan container {} (owner {} is gone)", c.name, reconcile::OwnerKey(c.config.labels));
+    ++removed;
+  }
+  for (const auto& n : networks) {
+    if (!orphan(n.spec.labels)) continue;
+    auto r = Call("remove_network", s_.engine.RemoveNetwork(n.id));
+    if (!r && r.error().code != ErrorCode::kNotFound) return Unexpected(r.error());
+    (void)s_.cache.RefreshNetwork(n.spec.name);
+    spdlog::info("removed orphan network {}", n.spec.name);
+    ++removed;
+  }
+  for (const auto& v : volumes) {
+    if (!orphan(v.spec.labels)) continue;
+    auto r = Call("remove_volume", s_.engine.RemoveVolume(v.spec.name, false));
+    if (!r && r.error().code != ErrorCode::kNotFound) return Unexpected(r.error());
+    (void)s_.cache.RefreshVolume(v.spec.name);
+    spdlog::info("removed orphan volume {}", v.spec.name);
+    ++removed;
+  }
+  return removed;
+}
+
+}  // namespace keelson::controller

@@ -1,0 +1,80 @@
+#pragma once
+// Reconcile(key): read the object, plan against the cached engine state with
+// the pure planners, act, observe again, write status. Level-based and
+// idempotent: it never knows which event woke it.
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/cache.h"
+#include "controller/metrics.h"
+#include "docker/engine.h"
+#include "model/object.h"
+#include "reconcile/plan.h"
+#include "store/object_store.h"
+#include "util/clock.h"
+
+namespace keelson::controller {
+
+/// What every worker shares. All members are thread-safe.
+struct Shared {
+  docker::Engine& engine;
+  Cache& cache;
+  const Clock& clock;
+  Metrics& metrics;
+  std::chrono::seconds image_recheck{300};  ///< pullPolicy Always: pull again after this long
+};
+
+struct Outcome {
+  /// Set when the pass failed: transient errors retry with backoff, terminal
+  /// ones (an invalid spec) are in the status and wait for a change.
+  std::optional<Error> error;
+  std::optional<std::chrono::milliseconds> requeue_after;
+  bool ready_changed = false;  ///< Ready flipped: objects that depend on this one look again
+};
+
+class Reconciler {
+ public:
+  /// `store` is this worker's own (a store is one thread's).
+  Reconciler(Shared& shared, store::ObjectStore& store) : s_(shared), store_(store) {}
+
+  Outcome Reconcile(const std::string& key);
+
+  /// The actions Reconcile would take now, changing nothing (keelson plan).
+  /// Deletions plan removals; blocked objects return a Plan with blocked_*.
+  Result<reconcile::Plan> PlanFor(const model::Object& o);
+
+  /// Removes managed engine objects whose owner uid is not in the store
+  /// (containers first, then networks and volumes). Returns how many.
+  Result<int> RemoveOrphans();
+
+ private:
+  // Planning, per kind (reconciler_plan.cc).
+  Result<reconcile::Plan> PlanRunner(const model::Object& o);
+  Result<reconcile::Plan> PlanImage(const model::Object& o);
+  Result<reconcile::Plan> PlanDeletion(const model::Object& o);
+  /// The image reference a Runner spec runs, or a blocked plan saying what it
+  /// waits for (an Image, a Network, a Volume, a dependsOn object).
+  Result<std::string> ResolveDependencies(const model::Object& o, const nlohmann::json& spec, reconcile::Plan* blocked);
+
+  // Acting (reconciler_act.cc).
+  Result<void> Execute(const model::Object& o, const reconcile::Action& a, nlohmann::json& status);
+  Result<void> CreateAndStart(const model::Object& o, const reconcile::Action& a);
+  Result<void> RemoveContainer(const std::string& id, int stop_timeout_s);
+  Result<void> Call(const char* operation, Result<void> r);
+  void Event(const model::Object& o, const std::string& type, const std::string& reason, const std::string& message);
+
+  // Status (reconciler.cc).
+  nlohmann::json BuildStatus(const model::Object& o, const Result<reconcile::Plan>& after, const nlohmann::json& previous);
+  void RunnerStatus(const model::Object& o, bool converged, nlohmann::json& status);
+  Outcome Finish(const model::Object& o, const Result<reconcile::Plan>& after, nlohmann::json status);
+  Outcome Delete(const model::Object& o);
+
+  Shared& s_;
+  store::ObjectStore& store_;
+};
+
+}  // namespace keelson::controller

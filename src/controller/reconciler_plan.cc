@@ -1,0 +1,149 @@
+// Reconciler: from a stored object and the cache to a reconcile::Plan.
+
+#include "controller/reconciler.h"
+#include "reconcile/desired.h"
+#include "reconcile/labels.h"
+
+namespace keelson::controller {
+namespace {
+
+using nlohmann::json;
+using reconcile::Plan;
+
+void Block(Plan* plan, std::string reason, std::string message) {
+  plan->blocked_reason = std::move(reason);
+  plan->blocked_message = std::move(message);
+}
+
+std::string Display(model::Kind kind, const std::string& name) {
+  return std::string(model::Info(kind).singular) + "/" + name;
+}
+
+}  // namespace
+
+Result<Plan> Reconciler::PlanFor(const model::Object& o) {
+  if (o.meta.deletion_timestamp) return PlanDeletion(o);
+  switch (o.kind) {
+    case model::Kind::kNetwork:
+      return reconcile::PlanNetwork(reconcile::DesiredNetwork(o), s_.cache.Network(reconcile::EngineName(o)));
+    case model::Kind::kVolume: {
+      const std::string name = reconcile::EngineName(o);
+      return reconcile::PlanVolume(reconcile::DesiredVolume(o), s_.cache.Volume(name), s_.cache.VolumeInUse(name));
+    }
+    case model::Kind::kImage:
+      return PlanImage(o);
+    case model::Kind::kRunner:
+      return PlanRunner(o);
+    case model::Kind::kRunnerPool: {
+      Plan plan;
+      Block(&plan, "NotImplemented", "RunnerPool replicas are not reconciled yet");
+      return plan;
+    }
+    case model::Kind::kPolicy:
+      return Plan{};
+  }
+  return Plan{};
+}
+
+Result<std::string> Reconciler::ResolveDependencies(const model::Object& o, const json& spec, Plan* blocked) {
+  const std::string& ns = o.meta.namespace_;
+  // Each entry: the kind, the name, and the reason a wait on it reports.
+  std::vector<std::tuple<model::Kind, std::string, const char*>> deps;
+  if (spec.contains("imageRef")) deps.emplace_back(model::Kind::kImage, spec["imageRef"].get<std::string>(), "WaitingForImage");
+  for (const auto& n : spec.value("networks", json::array())) {
+    deps.emplace_back(model::Kind::kNetwork, n["name"].get<std::string>(), "WaitingForNetwork");
+  }
+  for (const auto& v : spec.value("volumes", json::array())) {
+    deps.emplace_back(model::Kind::kVolume, v["name"].get<std::string>(), "WaitingForVolume");
+  }
+  for (const auto& d : o.spec.value("dependsOn", json::array())) {
+    auto kind = model::KindFromManifestName(d["kind"].get<std::string>());
+    if (kind) deps.emplace_back(*kind, d["name"].get<std::string>(), "WaitingForDependency");
+  }
+  std::string image = spec.value("image", "");
+  for (const auto& [kind, name, reason] : deps) {
+    auto dep = store_.Get(kind, ns, name);
+    if (!dep) return Unexpected(dep.error());
+    if (!*dep) {
+      Block(blocked, reason, Display(kind, name) + " not found");
+      return std::string();
+    }
+    if (!model::IsReady(**dep)) {
+      Block(blocked, reason, Display(kind, name) + " is not Ready");
+      return std::string();
+    }
+    if (kind == model::Kind::kImage && spec.contains("imageRef")) image = (*dep)->spec["ref"].get<std::string>();
+  }
+  return image;
+}
+
+Result<Plan> Reconciler::PlanRunner(const model::Object& o) {
+  Plan plan;
+  auto image = ResolveDependencies(o, o.spec, &plan);
+  if (!image) return Unexpected(image.error());
+  if (!plan.blocked_reason.empty()) return plan;
+  auto want = reconcile::DesiredContainer(o, o.spec, reconcile::EngineName(o), *image);
+  if (!want) return Unexpected(want.error());
+  reconcile::RunnerObserved observed;
+  observed.containers = s_.cache.ContainersOf(o.meta.uid);
+  observed.restarts = o.status.value("restarts", 0);
+  observed.now = s_.clock.Now();
+  std::optional<docker::Image> image_config;
+  for (const auto& c : observed.containers) {
+    if (c.name != want->name) continue;
+    auto img = s_.cache.Image(c.image_id);
+    if (!img) return Unexpected(img.error());
+    image_config = std::move(*img);
+  }
+  observed.image = image_config ? &*image_config : nullptr;
+  plan = reconcile::PlanRunner(*want, o.spec.value("restartPolicy", "Always"), observed);
+  bool creates = false;
+  for (const auto& a : plan.actions) creates |= a.verb == reconcile::Verb::kCreate || a.verb == reconcile::Verb::kRecreate;
+  if (!creates) return plan;
+  // Create never pulls: a missing image is pulled first, as `docker run` does.
+  auto present = s_.cache.Image(*image);
+  if (!present) return Unexpected(present.error());
+  if (!*present) {
+    reconcile::Action pull;
+    pull.verb = reconcile::Verb::kPull;
+    pull.target = reconcile::Target::kImage;
+    pull.name = *image;
+    pull.reasons.push_back("not present");
+    plan.actions.insert(plan.actions.begin(), std::move(pull));
+  }
+  return plan;
+}
+
+Result<Plan> Reconciler::PlanImage(const model::Object& o) {
+  auto present = s_.cache.Image(o.spec["ref"].get<std::string>());
+  if (!present) return Unexpected(present.error());
+  reconcile::ImageObserved observed;
+  observed.image = *present;
+  observed.generation = o.meta.generation;
+  observed.built_generation = o.status.value("builtGeneration", int64_t{0});
+  observed.pulled_at = o.status.value("pulledAt", "");
+  observed.recheck = s_.image_recheck;
+  observed.now = s_.clock.Now();
+  return reconcile::PlanImage(o.spec, observed);
+}
+
+Result<Plan> Reconciler::PlanDeletion(const model::Object& o) {
+  std::vector<docker::Network> networks;
+  std::vector<docker::Volume> volumes;
+  auto owned = [&](const docker::Labels& labels) {
+    auto it = labels.find(reconcile::kUidLabel);
+    return reconcile::IsManaged(labels) && it != labels.end() && it->second == o.meta.uid;
+  };
+  if (o.kind == model::Kind::kNetwork) {
+    auto n = s_.cache.Network(reconcile::EngineName(o));
+    if (n && owned(n->spec.labels)) networks.push_back(*n);
+  }
+  if (o.kind == model::Kind::kVolume) {
+    auto v = s_.cache.Volume(reconcile::EngineName(o));
+    if (v && owned(v->spec.labels)) volumes.push_back(*v);
+  }
+  int stop = reconcile::StopTimeoutSeconds(o.kind == model::Kind::kRunnerPool ? o.spec.value("template", json::object()) : o.spec);
+  return reconcile::PlanRemoval(s_.cache.ContainersOf(o.meta.uid), networks, volumes, stop);
+}
+
+}  // namespace keelson::controller

@@ -1,0 +1,44 @@
+#include "reconcile/labels.h"
+
+#include <cstdio>
+
+namespace keelson::reconcile {
+
+std::string EngineName(const std::string& ns, const std::string& name) { return ns + "." + name; }
+
+docker::Labels OwnerLabels(const model::Object& owner) {
+  return {
+      {kManagedByLabel, kManagedByValue},
+      {kKindLabel, std::string(model::Info(owner.kind).name)},
+      {kNamespaceLabel, owner.meta.namespace_},
+      {kNameLabel, owner.meta.name},
+      {kUidLabel, owner.meta.uid},
+  };
+}
+
+bool IsManaged(const docker::Labels& labels) {
+  auto it = labels.find(kManagedByLabel);
+  return it != labels.end() && it->second == kManagedByValue;
+}
+
+std::string OwnerKey(const docker::Labels& labels) {
+  if (!IsManaged(labels)) return "";
+  auto kind = labels.find(kKindLabel), ns = labels.find(kNamespaceLabel), name = labels.find(kNameLabel);
+  if (kind == labels.end() || ns == labels.end() || name == labels.end()) return "";
+  auto k = model::KindFromManifestName(kind->second);
+  if (!k) return "";
+  return model::Key(*k, ns->second, name->second);
+}
+
+std::string Hash(const nlohmann::json& canonical) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : canonical.dump()) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace keelson::reconcile

@@ -1,0 +1,40 @@
+#pragma once
+// What keelson writes on the engine objects it creates: their names, the
+// labels that say who owns them, and the hash that decides replacement.
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "docker/types.h"
+#include "model/object.h"
+
+namespace keelson::reconcile {
+
+inline constexpr const char* kManagedByLabel = "dev.keelson.managed-by";
+inline constexpr const char* kManagedByValue = "keelson";
+inline constexpr const char* kKindLabel = "dev.keelson.kind";
+inline constexpr const char* kNamespaceLabel = "dev.keelson.namespace";
+inline constexpr const char* kNameLabel = "dev.keelson.name";
+inline constexpr const char* kUidLabel = "dev.keelson.uid";
+inline constexpr const char* kSpecHashLabel = "dev.keelson.spec-hash";
+
+/// "NAMESPACE.NAME": networks, volumes and Runner containers.
+std::string EngineName(const std::string& ns, const std::string& name);
+inline std::string EngineName(const model::Object& o) { return EngineName(o.meta.namespace_, o.meta.name); }
+
+/// The labels every engine object of `owner` carries (without the spec hash).
+docker::Labels OwnerLabels(const model::Object& owner);
+
+/// True when keelson created the object: the only objects it may change.
+bool IsManaged(const docker::Labels& labels);
+
+/// The owner's store key ("Runner/default/web") named by an engine object's
+/// labels, or "" when they do not name one.
+std::string OwnerKey(const docker::Labels& labels);
+
+/// A short, stable hash (16 hex digits, FNV-1a 64) of `canonical`'s dump.
+/// nlohmann::json keeps object keys sorted, so equal values hash equally.
+std::string Hash(const nlohmann::json& canonical);
+
+}  // namespace keelson::reconcile
