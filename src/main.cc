@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   RegisterWait(app, g);
   RegisterEvents(app, g);
   RegisterHistory(app, g);
+  RegisterController(app, g);
+  RegisterPlan(app, g);
   RegisterVersion(app, g);
   RegisterCompletion(app, g);
 

@@ -14,8 +14,8 @@ namespace {
 
 using namespace docker;
 
-std::string NowRfc3339() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+std::string Rfc3339(std::chrono::system_clock::time_point now) {
+  auto t = std::chrono::system_clock::to_time_t(now);
   char buf[32];
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -61,13 +61,17 @@ FakeEngine::FakeEngine() = default;
 
 // --- the world -------------------------------------------------------------------
 
+std::string FakeEngine::Now() const {
+  return Rfc3339(clock_ ? clock_->Now() : std::chrono::system_clock::now());
+}
+
 void FakeEngine::AddImage(const std::string& ref, std::vector<std::string> env, std::vector<std::string> cmd) {
   std::lock_guard lock(mu_);
   FakeImage img;
   img.image.id = "sha256:" + NewId();
   img.image.repo_tags = {NormalizeRef(ref)};
   img.image.size = 2 << 20;
-  img.image.created = NowRfc3339();
+  img.image.created = Now();
   img.image.config.env = std::move(env);
   img.image.config.cmd = std::move(cmd);
   images_[img.image.id] = img;
@@ -216,7 +220,7 @@ void FakeEngine::Exited(FakeContainer& fc, int code) {
   fc.c.state.exit_code = code;
   fc.c.state.pid = 0;
   fc.c.state.health = fc.c.config.healthcheck ? "unhealthy" : "";
-  fc.c.state.finished_at = NowRfc3339();
+  fc.c.state.finished_at = Now();
   ContainerEvent(fc, "die", {{"exitCode", std::to_string(code)}});
 }
 
@@ -330,7 +334,7 @@ Result<std::string> FakeEngine::CreateContainer(const ContainerSpec& spec) {
   c.id = NewId();
   c.name = spec.name.empty() ? "fake_" + c.id.substr(0, 8) : spec.name;
   c.image_id = img->image.id;
-  c.created = NowRfc3339();
+  c.created = Now();
   c.config = spec;
   c.config.name = c.name;
   // What the engine fills in from the image.
@@ -358,7 +362,7 @@ Result<std::string> FakeEngine::CreateContainer(const ContainerSpec& spec) {
       Volume v;
       v.spec.name = m.source;
       v.mountpoint = "/var/lib/docker/volumes/" + m.source + "/_data";
-      v.created = NowRfc3339();
+      v.created = Now();
       volumes_[m.source] = v;
       Emit("volume", "create", m.source, {{"driver", "local"}});
     }
@@ -386,7 +390,7 @@ Result<void> FakeEngine::StartContainer(const std::string& ref) {
   fc->c.state.exit_code = 0;
   fc->c.state.pid = 4242;
   fc->c.state.health = fc->c.config.healthcheck ? "starting" : "";
-  fc->c.state.started_at = NowRfc3339();
+  fc->c.state.started_at = Now();
   ContainerEvent(*fc, "start");
   return {};
 }
@@ -530,7 +534,7 @@ Result<void> FakeEngine::PullImage(const std::string& ref, const std::optional<R
   img.image.repo_tags = {tagged};
   img.image.repo_digests = {digest};
   img.image.size = 2 << 20;
-  img.image.created = NowRfc3339();
+  img.image.created = Now();
   img.image.config.env = {"PATH=/bin"};
   img.image.config.cmd = std::vector<std::string>{"/bin/sh"};
   images_[img.image.id] = img;
@@ -644,7 +648,7 @@ Result<std::string> FakeEngine::BuildImage(const BuildRequest& request, const Pr
   img.image.id = "sha256:" + NewId();
   img.image.repo_tags.clear();
   img.image.repo_digests.clear();
-  img.image.created = NowRfc3339();
+  img.image.created = Now();
   for (const auto& [k, v] : request.labels) img.image.labels[k] = v;
   for (auto& [id, other] : images_) {
     auto& tags = other.image.repo_tags;
@@ -773,7 +777,7 @@ Result<Volume> FakeEngine::CreateVolume(const VolumeSpec& spec) {
   Volume v;
   v.spec = spec;
   v.mountpoint = "/var/lib/docker/volumes/" + spec.name + "/_data";
-  v.created = NowRfc3339();
+  v.created = Now();
   volumes_[spec.name] = v;
   Emit("volume", "create", spec.name, {{"driver", spec.driver}});
   return v;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "docker/engine.h"
+#include "util/clock.h"
 
 namespace keelson::testing {
 
@@ -32,6 +33,10 @@ class FakeEngine : public docker::Engine {
   /// The container's healthcheck reports "starting", "healthy" or "unhealthy".
   void SetHealth(const std::string& ref, const std::string& health);
   void AppendLogs(const std::string& ref, const std::string& out, const std::string& err);
+
+  /// Timestamps (created, startedAt, finishedAt) come from `clock` (not owned)
+  /// instead of the system clock.
+  void SetClock(const Clock* clock) { clock_ = clock; }
 
   // --- failure injection ----------------------------------------------------------
   /// The next `times` calls (of any method) fail with `error`.
@@ -112,6 +117,9 @@ class FakeEngine : public docker::Engine {
   Result<void> Connect(docker::Network& n, FakeContainer& fc, const std::vector<std::string>& aliases);
   std::vector<std::string> Endpoints(const docker::Network& n) const;  ///< running containers on n
 
+  std::string Now() const;  ///< RFC 3339, from clock_ or the system clock
+
+  const Clock* clock_ = nullptr;
   mutable std::mutex mu_;
   std::condition_variable changed_;
   uint64_t next_id_ = 1;

@@ -19,6 +19,8 @@ void RegisterEvents(CLI::App& app, Globals& g);
 void RegisterHistory(CLI::App& app, Globals& g);
 void RegisterWait(CLI::App& app, Globals& g);
 void RegisterVersion(CLI::App& app, Globals& g);
+void RegisterController(CLI::App& app, Globals& g);
+void RegisterPlan(CLI::App& app, Globals& g);
 void RegisterCompletion(CLI::App& app, Globals& g);
 
 }  // namespace keelson::cli

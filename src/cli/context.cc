@@ -51,6 +51,8 @@ void InstallSignalHandlers() {
   std::signal(SIGTERM, OnSignal);
 }
 
+bool Interrupted() { return g_interrupted; }
+
 bool SleepUnlessInterrupted(int millis) {
   for (int waited = 0; waited < millis && !g_interrupted; waited += 20) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

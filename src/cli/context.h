@@ -47,5 +47,7 @@ int Fail(const std::string& message, int code = kExitFailure);
 /// Sleeps in small steps; false if interrupted by SIGINT/SIGTERM.
 bool SleepUnlessInterrupted(int millis);
 void InstallSignalHandlers();
+/// True once SIGINT or SIGTERM arrived (after InstallSignalHandlers).
+bool Interrupted();
 
 }  // namespace keelson::cli

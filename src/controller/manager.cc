@@ -134,7 +134,13 @@ void Manager::Worker() {
   Reconciler reconciler(shared, *session->store);
   while (auto key = queue_.Get()) {
     auto start = std::chrono::steady_clock::now();
-    Outcome out = reconciler.Reconcile(*key);
+    Outcome out;
+    try {
+      out = reconciler.Reconcile(*key);
+    } catch (const std::exception& e) {
+      // A bug, not the input (specs are validated at apply): keep the others going.
+      out.error = Error{ErrorCode::kInternal, "reconcile " + *key + ": " + e.what()};
+    }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     auto ref = model::ParseKey(*key);
     std::string kind = ref ? std::string(model::Info(ref->kind).name) : "?";

@@ -59,7 +59,7 @@ Outcome Reconciler::Reconcile(const std::string& key) {
     if (!plan->actions.empty()) plan = PlanFor(o);  // observe again, for the status
   }
   Outcome out = Finish(o, plan, std::move(status));
-  if (!plan && plan.error().transient()) out.error = plan.error();
+  if (!plan) out.error = plan.error();
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "controller/reconciler.h"
+#include "reconcile/desired.h"
 #include "reconcile/labels.h"
 
 namespace keelson::controller {
@@ -186,7 +187,7 @@ Result<void> Reconciler::Execute(const model::Object& o, const Action& a, json& 
         req.context_dir = b["context"].get<std::string>();
         req.dockerfile = b.value("dockerfile", "Dockerfile");
         req.tags = {a.name};
-        for (const auto& [k, v] : b.value("args", json::object()).items()) req.args[k] = v.get<std::string>();
+        req.args = reconcile::StringMapField(b, "args");
         req.target = b.value("target", "");
         auto id = s_.engine.BuildImage(req, LogProgress("build " + a.name));
         r = Call("build", id ? Result<void>() : Result<void>(Unexpected(id.error())));

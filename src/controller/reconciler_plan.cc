@@ -24,8 +24,14 @@ std::string Display(model::Kind kind, const std::string& name) {
 Result<Plan> Reconciler::PlanFor(const model::Object& o) {
   if (o.meta.deletion_timestamp) return PlanDeletion(o);
   switch (o.kind) {
-    case model::Kind::kNetwork:
-      return reconcile::PlanNetwork(reconcile::DesiredNetwork(o), s_.cache.Network(reconcile::EngineName(o)));
+    case model::Kind::kNetwork: {
+      const std::string name = reconcile::EngineName(o);
+      auto plan = reconcile::PlanNetwork(reconcile::DesiredNetwork(o), s_.cache.Network(name));
+      if (plan.actions.empty() || plan.actions[0].verb != reconcile::Verb::kReplace) return plan;
+      // Replacing needs the network unused: ask the engine, not the cache.
+      if (auto r = s_.cache.RefreshNetwork(name); !r) return Unexpected(r.error());
+      return reconcile::PlanNetwork(reconcile::DesiredNetwork(o), s_.cache.Network(name));
+    }
     case model::Kind::kVolume: {
       const std::string name = reconcile::EngineName(o);
       return reconcile::PlanVolume(reconcile::DesiredVolume(o), s_.cache.Volume(name), s_.cache.VolumeInUse(name));

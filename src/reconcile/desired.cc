@@ -113,6 +113,14 @@ void Health(const json& spec, docker::ContainerSpec* c) {
 
 }  // namespace
 
+std::map<std::string, std::string> StringMapField(const json& spec, const char* field) {
+  std::map<std::string, std::string> out;
+  auto it = spec.find(field);
+  if (it == spec.end() || !it->is_object()) return out;
+  for (const auto& [k, v] : it->items()) out[k] = v.get<std::string>();
+  return out;
+}
+
 int StopTimeoutSeconds(const json& runner_spec) {
   auto d = ParseDuration(runner_spec.value("stopTimeout", "10s"));
   if (!d) return 10;
@@ -142,7 +150,7 @@ Result<docker::ContainerSpec> DesiredContainer(const model::Object& owner, const
   c.env = *env;
   c.working_dir = spec.value("workingDir", "");
   c.user = spec.value("user", "");
-  for (const auto& [k, v] : spec.value("labels", json::object()).items()) c.labels[k] = v.get<std::string>();
+  for (const auto& [k, v] : StringMapField(spec, "labels")) c.labels[k] = v;
   for (const auto& [k, v] : OwnerLabels(owner)) c.labels[k] = v;
   c.labels[kSpecHashLabel] = ContainerHash(spec, image, c.env);
   Ports(spec, &c);
@@ -167,9 +175,9 @@ docker::NetworkSpec DesiredNetwork(const model::Object& network) {
   n.attachable = spec.value("attachable", false);
   n.subnet = spec.value("subnet", "");
   n.gateway = spec.value("gateway", "");
-  for (const auto& [k, v] : spec.value("options", json::object()).items()) n.options[k] = v.get<std::string>();
+  for (const auto& [k, v] : StringMapField(spec, "options")) n.options[k] = v;
   if (spec.contains("mtu")) n.options["com.docker.network.driver.mtu"] = std::to_string(spec["mtu"].get<int>());
-  for (const auto& [k, v] : spec.value("labels", json::object()).items()) n.labels[k] = v.get<std::string>();
+  for (const auto& [k, v] : StringMapField(spec, "labels")) n.labels[k] = v;
   for (const auto& [k, v] : OwnerLabels(network)) n.labels[k] = v;
   n.labels[kSpecHashLabel] = Hash(spec);
   return n;
@@ -180,8 +188,8 @@ docker::VolumeSpec DesiredVolume(const model::Object& volume) {
   docker::VolumeSpec v;
   v.name = EngineName(volume);
   v.driver = spec.value("driver", "local");
-  for (const auto& [k, val] : spec.value("driverOpts", json::object()).items()) v.driver_opts[k] = val.get<std::string>();
-  for (const auto& [k, val] : spec.value("labels", json::object()).items()) v.labels[k] = val.get<std::string>();
+  for (const auto& [k, val] : StringMapField(spec, "driverOpts")) v.driver_opts[k] = val;
+  for (const auto& [k, val] : StringMapField(spec, "labels")) v.labels[k] = val;
   for (const auto& [k, val] : OwnerLabels(volume)) v.labels[k] = val;
   v.labels[kSpecHashLabel] = Hash(spec);
   return v;

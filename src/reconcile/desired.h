@@ -2,6 +2,7 @@
 // Desired engine-side config, from a stored spec: what keelson would create
 // now. Pure except for reading env files (spec.env[].valueFrom.file).
 
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +29,9 @@ std::string ContainerHash(const nlohmann::json& runner_spec, const std::string& 
 
 docker::NetworkSpec DesiredNetwork(const model::Object& network);
 docker::VolumeSpec DesiredVolume(const model::Object& volume);
+
+/// The string map at `spec[field]`; empty when absent.
+std::map<std::string, std::string> StringMapField(const nlohmann::json& spec, const char* field);
 
 /// Stop timeout of a Runner spec in whole seconds (spec.stopTimeout, 10 s default).
 int StopTimeoutSeconds(const nlohmann::json& runner_spec);

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reconcile/labels.h"
+
 namespace keelson::reconcile {
 namespace {
 
@@ -71,6 +73,11 @@ Strings Texts(const auto& items, auto text) {
   return out;
 }
 
+std::map<std::string, std::string> WithoutHash(std::map<std::string, std::string> labels) {
+  labels.erase(kSpecHashLabel);
+  return labels;
+}
+
 Strings OrEmpty(const std::optional<Strings>& v) { return v ? *v : Strings{}; }
 
 void DiffCommand(const docker::ContainerSpec& want, const docker::ContainerSpec& have, const docker::Image* image,
@@ -113,6 +120,9 @@ void DiffEnvAndLabels(const docker::ContainerSpec& want, const docker::Container
   if (!image) {
     for (auto it = have_labels.begin(); it != have_labels.end();) it = expected_labels.count(it->first) ? std::next(it) : have_labels.erase(it);
   }
+  // The spec hash is keelson's own summary of the rest, not a field to report.
+  expected_labels.erase(kSpecHashLabel);
+  have_labels.erase(kSpecHashLabel);
   DiffMaps("labels", expected_labels, have_labels, out);
 }
 
@@ -185,7 +195,7 @@ std::vector<std::string> DiffNetwork(const docker::NetworkSpec& want, const dock
     auto it = have.options.find(k);
     DiffValue(("options[" + k + "]").c_str(), v, it == have.options.end() ? std::string("(unset)") : it->second, &out);
   }
-  DiffMaps("labels", want.labels, have.labels, &out);
+  DiffMaps("labels", WithoutHash(want.labels), WithoutHash(have.labels), &out);
   return out;
 }
 
@@ -196,7 +206,7 @@ std::vector<std::string> DiffVolume(const docker::VolumeSpec& want, const docker
     auto it = have.driver_opts.find(k);
     DiffValue(("driverOpts[" + k + "]").c_str(), v, it == have.driver_opts.end() ? std::string("(unset)") : it->second, &out);
   }
-  DiffMaps("labels", want.labels, have.labels, &out);
+  DiffMaps("labels", WithoutHash(want.labels), WithoutHash(have.labels), &out);
   return out;
 }
 

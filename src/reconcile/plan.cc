@@ -51,6 +51,13 @@ std::string Label(const docker::Labels& labels, const char* key) {
   return it == labels.end() ? "" : it->second;
 }
 
+// A changed hash with no field to show (a field the diff does not read) still
+// means replace: say so rather than miss it.
+void HashFallback(const docker::Labels& want, const docker::Labels& have, std::vector<std::string>* reasons) {
+  std::string w = Label(want, kSpecHashLabel), h = Label(have, kSpecHashLabel);
+  if (reasons->empty() && w != h) reasons->push_back("spec-hash " + (h.empty() ? "(none)" : h) + " -> " + w);
+}
+
 std::string ExitText(const docker::Container& c) {
   return "exited with code " + std::to_string(c.state.exit_code) + (c.state.oom_killed ? " (OOM killed)" : "");
 }
@@ -130,8 +137,7 @@ Plan PlanRunner(const docker::ContainerSpec& want, const std::string& policy, co
     return plan;
   }
   auto reasons = DiffContainer(want, *current, observed.image);
-  std::string want_hash = Label(want.labels, kSpecHashLabel), have_hash = Label(current->config.labels, kSpecHashLabel);
-  if (reasons.empty() && want_hash != have_hash) reasons.push_back("spec-hash " + have_hash + " -> " + want_hash);
+  HashFallback(want.labels, current->config.labels, &reasons);
   if (!reasons.empty()) {
     auto a = ContainerAction(Verb::kRecreate, *current, "");
     a.reasons = std::move(reasons);
@@ -161,6 +167,7 @@ Plan PlanNetwork(const docker::NetworkSpec& want, const std::optional<docker::Ne
     return plan;
   }
   auto reasons = DiffNetwork(want, have->spec);
+  HashFallback(want.labels, have->spec.labels, &reasons);
   if (reasons.empty()) return plan;
   if (!have->containers.empty()) {
     plan.blocked_reason = "InUse";
@@ -187,6 +194,7 @@ Plan PlanVolume(const docker::VolumeSpec& want, const std::optional<docker::Volu
     return plan;
   }
   auto reasons = DiffVolume(want, have->spec);
+  HashFallback(want.labels, have->spec.labels, &reasons);
   if (reasons.empty()) return plan;
   if (in_use) {
     plan.blocked_reason = "InUse";

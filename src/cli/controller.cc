@@ -1,0 +1,138 @@
+// keelson controller [--once] [--timeout D] [--workers N] [--resync D] [--listen ADDR]
+
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "controller/manager.h"
+#include "util/units.h"
+
+namespace keelson::cli {
+namespace {
+
+struct ControllerOptions {
+  bool once = false;
+  std::string timeout = "5m";
+  int workers = 4;
+  std::string resync = "30s";
+  std::string listen = "127.0.0.1:9464";
+};
+
+// /healthz, /readyz and /metrics on `listen` ("" or "off": none).
+class Endpoints {
+ public:
+  Endpoints(controller::Manager& m) : manager_(m) {}
+  ~Endpoints() {
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  Result<void> Start(const std::string& listen) {
+    if (listen.empty() || listen == "off") return {};
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos) return Unexpected(ErrorCode::kInvalid, "--listen: want HOST:PORT, got " + listen);
+    std::string host = listen.substr(0, colon);
+    int port = std::atoi(listen.substr(colon + 1).c_str());
+    server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+    server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+      if (manager_.Ready()) {
+        res.set_content("ok\n", "text/plain");
+      } else {
+        res.status = 503;
+        res.set_content(manager_.NotReadyReason() + "\n", "text/plain");
+      }
+    });
+    server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(manager_.metrics().Render(), "text/plain; version=0.0.4");
+    });
+    if (!server_.bind_to_port(host, port)) return Unexpected(ErrorCode::kUnavailable, "--listen: cannot bind " + listen);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    return {};
+  }
+
+ private:
+  controller::Manager& manager_;
+  httplib::Server server_;
+  std::thread thread_;
+};
+
+// --once: every object Ready? Lists those that are not, with their reason.
+Result<std::vector<std::string>> NotReady(store::ObjectStore& objects) {
+  auto list = objects.List({});
+  if (!list) return Unexpected(list.error());
+  std::vector<std::string> out;
+  for (const auto& o : *list) {
+    if (model::IsReady(o)) continue;
+    const auto* c = model::FindCondition(o, "Ready");
+    std::string why = c ? c->value("reason", "") + ": " + c->value("message", "") : "not reconciled yet";
+    out.push_back(o.meta.namespace_ + "/" + model::DisplayName(o) + " (" + why + ")");
+  }
+  return out;
+}
+
+int RunController(const Globals& g, const ControllerOptions& opts) {
+  auto timeout = ParseDuration(opts.timeout);
+  if (!timeout) return Fail("--timeout: not a duration: " + opts.timeout, kExitUsage);
+  auto resync = ParseDuration(opts.resync);
+  if (!resync || resync->count() <= 0) return Fail("--resync: not a positive duration: " + opts.resync, kExitUsage);
+  if (opts.workers < 1 || opts.workers > 64) return Fail("--workers: must be 1..64", kExitUsage);
+  auto session = OpenSession(g);
+  if (!session) return Fail(session.error().message);
+  auto engine = OpenEngine(g);
+  if (!engine) return Fail(engine.error().message);
+  RealClock clock;
+  controller::ManagerOptions mo;
+  mo.db_path = g.db_path;
+  mo.workers = opts.workers;
+  mo.resync = std::chrono::duration_cast<std::chrono::milliseconds>(*resync);
+  controller::Manager manager(**engine, clock, mo);
+  Endpoints endpoints(manager);
+  if (auto r = endpoints.Start(opts.listen); !r) return Fail(r.error().message, kExitUsage);
+  InstallSignalHandlers();
+  Result<void> result;
+  std::thread runner([&] { result = manager.Run(); });
+  auto deadline = std::chrono::steady_clock::now() + *timeout;
+  int code = kExitOk;
+  while (SleepUnlessInterrupted(200)) {
+    if (!opts.once) continue;
+    if (manager.Ready()) {
+      auto pending = NotReady(*(*session)->objects);
+      if (pending && pending->empty()) break;
+      if (pending && std::chrono::steady_clock::now() >= deadline) {
+        for (const auto& p : *pending) std::cerr << "not ready: " << p << "\n";
+        code = kExitFailure;
+        break;
+      }
+    } else if (std::chrono::steady_clock::now() >= deadline) {
+      std::cerr << "not ready: " << manager.NotReadyReason() << "\n";
+      code = kExitFailure;
+      break;
+    }
+  }
+  spdlog::info("controller: stopping");
+  manager.Stop();
+  runner.join();
+  if (!result) return Fail(result.error().message);
+  if (opts.once && code == kExitOk) std::cout << "converged: every object is Ready\n";
+  return code;
+}
+
+}  // namespace
+
+void RegisterController(CLI::App& app, Globals& g) {
+  auto opts = std::make_shared<ControllerOptions>();
+  auto* cmd = app.add_subcommand("controller", "Run the reconcile loop until SIGINT/SIGTERM");
+  cmd->add_flag("--once", opts->once, "Converge every object, then exit 0 if all are Ready, 1 if not within --timeout");
+  cmd->add_option("--timeout", opts->timeout, "With --once: how long to wait (default 5m)");
+  cmd->add_option("--workers", opts->workers, "Objects reconciled at once (default 4)");
+  cmd->add_option("--resync", opts->resync, "Full resync period (default 30s)");
+  cmd->add_option("--listen", opts->listen, "Address for /healthz, /readyz, /metrics (default 127.0.0.1:9464; off: none)");
+  cmd->callback([&g, opts] { g.exit_code = RunController(g, *opts); });
+}
+
+}  // namespace keelson::cli

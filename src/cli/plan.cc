@@ -1,0 +1,113 @@
+// keelson plan [KIND [NAME...]]: the actions the controller would take now
+// against the live engine, changing nothing.
+
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/resolve.h"
+#include "controller/cache.h"
+#include "controller/reconciler.h"
+#include "reconcile/labels.h"
+
+namespace keelson::cli {
+namespace {
+
+struct PlanOptions {
+  std::vector<std::string> words;
+  bool all_namespaces = false;
+};
+
+// The objects the words name (every object when none), in the store's order.
+Result<std::vector<model::Object>> Selected(store::ObjectStore& objects, const Globals& g, const PlanOptions& opts) {
+  std::optional<std::string> ns;
+  if (!opts.all_namespaces) ns = g.namespace_;
+  if (opts.words.empty()) return objects.List({std::nullopt, ns, nullptr});
+  auto refs = ParseRefs(opts.words);
+  if (!refs) return Unexpected(refs.error());
+  std::vector<model::Object> out;
+  for (const auto& r : *refs) {
+    auto list = objects.List({r.kind, ns, nullptr});
+    if (!list) return Unexpected(list.error());
+    bool found = false;
+    for (auto& o : *list) {
+      if (!r.name.empty() && o.meta.name != r.name) continue;
+      found = true;
+      out.push_back(std::move(o));
+    }
+    if (!found && !r.name.empty()) {
+      return Unexpected(ErrorCode::kNotFound, std::string(model::Info(r.kind).singular) + "/" + r.name + " not found");
+    }
+  }
+  return out;
+}
+
+// Orphans: managed engine objects whose owner is no longer stored.
+int PrintOrphans(const controller::Cache& cache, const std::set<std::string>& uids) {
+  int n = 0;
+  auto orphan = [&](const docker::Labels& labels) {
+    auto it = labels.find(reconcile::kUidLabel);
+    return reconcile::IsManaged(labels) && (it == labels.end() || !uids.count(it->second));
+  };
+  for (const auto& c : cache.Containers()) {
+    if (orphan(c.config.labels) && ++n) std::cout << "orphan: remove container " << c.name << ": owner is gone\n";
+  }
+  for (const auto& net : cache.Networks()) {
+    if (orphan(net.spec.labels) && ++n) std::cout << "orphan: remove network " << net.spec.name << ": owner is gone\n";
+  }
+  for (const auto& v : cache.Volumes()) {
+    if (orphan(v.spec.labels) && ++n) std::cout << "orphan: remove volume " << v.spec.name << ": owner is gone\n";
+  }
+  return n;
+}
+
+int RunPlan(const Globals& g, const PlanOptions& opts) {
+  auto session = OpenSession(g);
+  if (!session) return Fail(session.error().message, kExitUsage);
+  auto engine = OpenEngine(g);
+  if (!engine) return Fail(engine.error().message, kExitUsage);
+  controller::Cache cache(**engine);
+  if (auto r = cache.Resync(); !r) return Fail(r.error().message, kExitUsage);
+  auto objects = Selected(*(*session)->objects, g, opts);
+  if (!objects) return Fail(objects.error().message, objects.error().code == ErrorCode::kNotFound ? kExitUsage : kExitUsage);
+  controller::Metrics metrics;
+  controller::Shared shared{**engine, cache, (*session)->clock, metrics};
+  controller::Reconciler reconciler(shared, *(*session)->objects);
+  int pending = 0;
+  for (const auto& o : *objects) {
+    auto plan = reconciler.PlanFor(o);
+    std::string who = model::DisplayName(o);
+    if (!plan) {
+      if (plan.error().transient()) return Fail(plan.error().message, kExitUsage);
+      std::cout << who << ": invalid: " << plan.error().message << "\n";
+      continue;
+    }
+    for (const auto& a : plan->actions) {
+      std::cout << who << ": " << reconcile::Describe(a) << "\n";
+      ++pending;
+    }
+    if (!plan->blocked_reason.empty()) std::cout << who << ": blocked: " << plan->blocked_reason << ": " << plan->blocked_message << "\n";
+  }
+  if (opts.words.empty()) {
+    auto uids = (*session)->objects->Uids();
+    if (!uids) return Fail(uids.error().message, kExitUsage);
+    pending += PrintOrphans(cache, *uids);
+  }
+  if (pending == 0) std::cout << "nothing to do\n";
+  return pending == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+void RegisterPlan(CLI::App& app, Globals& g) {
+  auto opts = std::make_shared<PlanOptions>();
+  auto* cmd = app.add_subcommand("plan", "Show the actions the controller would take now (exit 0 none, 1 pending, 2 error)");
+  cmd->add_option("object", opts->words, "[KIND [NAME...]] or KIND/NAME");
+  cmd->add_flag("-A,--all-namespaces", opts->all_namespaces, "Every namespace");
+  cmd->callback([&g, opts] { g.exit_code = RunPlan(g, *opts); });
+}
+
+}  // namespace keelson::cli

@@ -1,0 +1,385 @@
+// Reconcilers on FakeEngine and a real SQLite: the state of the world after
+// each pass, not the calls made to get there.
+
+#include <filesystem>
+#include <fstream>
+
+#include <doctest/doctest.h>
+
+#include "controller_fixture.h"
+#include "reconcile/labels.h"
+
+using namespace keelson;
+using keelson::testing::ControllerFixture;
+
+namespace {
+
+const char* kWeb = R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: web}
+spec:
+  image: keelson-test/busybox:1
+  command: [httpd, -f]
+  env: [{name: LOG_LEVEL, value: info}]
+)";
+
+const char* kNet = R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Network
+metadata: {name: backend}
+spec: {internal: true}
+)";
+
+const char* kVol = R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Volume
+metadata: {name: cache}
+spec: {}
+)";
+
+std::string WithEnv(const std::string& value) {
+  std::string s = kWeb;
+  return s.replace(s.find("value: info"), 11, "value: " + value);
+}
+
+bool HasEvent(store::ObjectStore& store, const std::string& reason, const std::string& text) {
+  auto events = store.Events({});
+  for (const auto& e : *events) {
+    if (e.reason == reason && e.message.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: creates and starts the container with keelson's name and labels") {
+  Apply(kWeb);
+  auto out = Converge("Runner/default/web");
+  CHECK_FALSE(out.error);
+  auto c = *engine.InspectContainer("default.web");
+  CHECK(c.state.running);
+  CHECK(c.config.labels.at("dev.keelson.managed-by") == "keelson");
+  CHECK(c.config.labels.at("dev.keelson.kind") == "Runner");
+  CHECK(c.config.labels.at("dev.keelson.uid") == Get("Runner/default/web").meta.uid);
+  CHECK(c.config.labels.count("dev.keelson.spec-hash") == 1);
+  CHECK(Ready("Runner/default/web"));
+  CHECK(Get("Runner/default/web").status["containerID"] == c.id);
+  CHECK(HasEvent(store, "Created", "container default.web"));
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: a second pass over a converged runner makes no engine calls") {
+  Apply(kWeb);
+  Converge("Runner/default/web");
+  auto rv = Get("Runner/default/web").meta.resource_version;
+  engine.ResetCalls();
+  auto out = reconciler.Reconcile("Runner/default/web");
+  CHECK_FALSE(out.error);
+  CHECK(engine.TotalCalls() == 0);
+  CHECK(Get("Runner/default/web").meta.resource_version == rv);  // status unchanged: not written
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: repairs a container removed, stopped or disconnected by hand") {
+  Apply(std::string(kNet) + "---" + R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: web}
+spec:
+  image: keelson-test/busybox:1
+  networks: [{name: backend, aliases: [www]}]
+)");
+  Converge("Network/default/backend");
+  Converge("Runner/default/web");
+  REQUIRE(Ready("Runner/default/web"));
+
+  SUBCASE("removed") {
+    std::string old = Get("Runner/default/web").status["containerID"];
+    REQUIRE(engine.RemoveContainer("default.web", true));
+    Converge("Runner/default/web");
+    auto c = *engine.InspectContainer("default.web");
+    CHECK(c.id != old);
+    CHECK(c.state.running);
+    CHECK(HasEvent(store, "Repaired", "removed outside keelson"));
+  }
+  SUBCASE("stopped") {
+    REQUIRE(engine.StopContainer("default.web", 1));
+    Converge("Runner/default/web");
+    CHECK(engine.InspectContainer("default.web")->state.running);
+    CHECK(Get("Runner/default/web").status["restarts"] == 1);
+  }
+  SUBCASE("disconnected") {
+    REQUIRE(engine.DisconnectNetwork("default.backend", "default.web", true));
+    Converge("Runner/default/web");
+    auto c = *engine.InspectContainer("default.web");
+    REQUIRE(c.config.networks.size() == 1);
+    CHECK(c.config.networks[0].network == "default.backend");
+    CHECK(c.config.networks[0].aliases == std::vector<std::string>{"www"});
+  }
+  CHECK(Ready("Runner/default/web"));
+  CHECK(Containers().size() == 1);
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: a changed env replaces only that runner, and says why") {
+  Apply(std::string(kWeb) + "---" + R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: other}
+spec: {image: keelson-test/busybox:1}
+)");
+  Converge("Runner/default/web");
+  Converge("Runner/default/other");
+  std::string web = engine.InspectContainer("default.web")->id, other = engine.InspectContainer("default.other")->id;
+  Apply(WithEnv("debug") + "---" + R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: other}
+spec: {image: keelson-test/busybox:1}
+)");
+  auto plan = reconciler.PlanFor(Get("Runner/default/web"));
+  REQUIRE(plan->actions.size() == 1);
+  CHECK(reconcile::Describe(plan->actions[0]) == "recreate container default.web: env[LOG_LEVEL] \"info\" -> \"debug\"");
+  Converge("Runner/default/web");
+  Converge("Runner/default/other");
+  auto c = *engine.InspectContainer("default.web");
+  CHECK(c.id != web);
+  CHECK(std::count(c.config.env.begin(), c.config.env.end(), "LOG_LEVEL=debug") == 1);
+  CHECK(engine.InspectContainer("default.other")->id == other);
+  CHECK(HasEvent(store, "Recreated", "env[LOG_LEVEL] \"info\" -> \"debug\""));
+  CHECK(Ready("Runner/default/web"));
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: image defaults are not drift") {
+  engine.AddImage("example/app:1", {"PATH=/bin", "APP_HOME=/srv"}, {"/bin/app", "--serve"});
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: app}
+spec: {image: example/app:1, env: [{name: A, value: b}]}
+)");
+  Converge("Runner/default/app");
+  auto plan = reconciler.PlanFor(Get("Runner/default/app"));
+  CHECK(plan->actions.empty());
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: delete removes the container, then the object") {
+  Apply(kWeb);
+  Converge("Runner/default/web");
+  REQUIRE(store.Delete(model::Kind::kRunner, "default", "web", false));
+  auto out = Converge("Runner/default/web");
+  CHECK_FALSE(out.error);
+  CHECK_FALSE(engine.InspectContainer("default.web").has_value());
+  CHECK_FALSE(store.Get(model::Kind::kRunner, "default", "web")->has_value());
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "Reconciler: orphans are removed; objects without keelson's label are never touched") {
+  Apply(kWeb);
+  Converge("Runner/default/web");
+  docker::ContainerSpec orphan;
+  orphan.name = "default.gone";
+  orphan.image = "keelson-test/busybox:1";
+  orphan.labels = {{"dev.keelson.managed-by", "keelson"}, {"dev.keelson.uid", "no-such-uid"}};
+  REQUIRE(engine.CreateContainer(orphan));
+  docker::ContainerSpec mine;
+  mine.name = "someone-elses";
+  mine.image = "keelson-test/busybox:1";
+  REQUIRE(engine.CreateContainer(mine));
+  REQUIRE(engine.CreateNetwork({"someone-elses-net", "bridge", false, false, "", "", {}, {}}));
+  REQUIRE(cache.Resync());
+  auto removed = reconciler.RemoveOrphans();
+  CHECK(*removed == 1);
+  CHECK_FALSE(engine.InspectContainer("default.gone").has_value());
+  CHECK(engine.InspectContainer("someone-elses").has_value());
+  CHECK(engine.InspectNetwork("someone-elses-net").has_value());
+  CHECK(engine.InspectContainer("default.web").has_value());
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: a name taken by someone else's container is a conflict, not a takeover") {
+  docker::ContainerSpec theirs;
+  theirs.name = "default.web";
+  theirs.image = "keelson-test/busybox:1";
+  std::string id = *engine.CreateContainer(theirs);
+  Apply(kWeb);
+  Converge("Runner/default/web");
+  CHECK(Reason("Runner/default/web") == "Conflict");
+  CHECK(engine.InspectContainer("default.web")->id == id);
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: an engine that is down is retried with backoff; desired state stays") {
+  Apply(kWeb);
+  REQUIRE(cache.Resync());
+  engine.SetDown(true);
+  auto out = reconciler.Reconcile("Runner/default/web");
+  REQUIRE(out.error);
+  CHECK(out.error->transient());
+  CHECK(Get("Runner/default/web").spec["image"] == "keelson-test/busybox:1");
+  engine.SetDown(false);
+  out = Converge("Runner/default/web");
+  CHECK_FALSE(out.error);
+  CHECK(Ready("Runner/default/web"));
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: an invalid spec is a terminal condition, with no engine changes") {
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: web}
+spec:
+  image: keelson-test/busybox:1
+  env: [{name: TOKEN, valueFrom: {file: /nonexistent/keelson-token}}]
+)");
+  engine.ResetCalls();
+  auto out = Converge("Runner/default/web");
+  REQUIRE(out.error);
+  CHECK_FALSE(out.error->transient());
+  CHECK_FALSE(out.requeue_after);
+  CHECK(Reason("Runner/default/web") == "InvalidSpec");
+  CHECK(Reason("Runner/default/web", "Degraded") == "InvalidSpec");
+  CHECK(ChangingCalls() == 0);
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: waits for its network, volume and image, naming which") {
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: web}
+spec:
+  imageRef: app
+  networks: [{name: backend}]
+  volumes: [{name: cache, mountPath: /cache}]
+)");
+  Converge("Runner/default/web");
+  CHECK(Reason("Runner/default/web") == "WaitingForImage");
+  CHECK(Containers().empty());
+  engine.AddRegistryImage("registry.local/app:2");
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Image
+metadata: {name: app}
+spec: {ref: registry.local/app:2}
+)");
+  Converge("Image/default/app");
+  CHECK(Ready("Image/default/app"));
+  Converge("Runner/default/web");
+  CHECK(Reason("Runner/default/web") == "WaitingForNetwork");
+  Apply(kNet);
+  Converge("Network/default/backend");
+  Converge("Runner/default/web");
+  CHECK(Reason("Runner/default/web") == "WaitingForVolume");
+  Apply(kVol);
+  Converge("Volume/default/cache");
+  Converge("Runner/default/web");
+  CHECK(Ready("Runner/default/web"));
+  CHECK(engine.InspectContainer("default.web")->config.image == "registry.local/app:2");
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: restartPolicy, crash-loop backoff and health") {
+  SUBCASE("Never: an exited runner stays down") {
+    std::string yaml = kWeb;
+    Apply(yaml + "  restartPolicy: Never\n");
+    Converge("Runner/default/web");
+    engine.ExitContainer("default.web", 3);
+    Converge("Runner/default/web");
+    CHECK_FALSE(engine.InspectContainer("default.web")->state.running);
+    CHECK(Reason("Runner/default/web") == "Failed");
+  }
+  SUBCASE("Always: a runner that keeps crashing waits longer each time") {
+    Apply(kWeb);
+    Converge("Runner/default/web");
+    // Each quick exit doubles the wait: 1 s after the first, 2 s after the second.
+    for (int restarts = 1; restarts <= 2; ++restarts) {
+      engine.ExitContainer("default.web", 1);
+      REQUIRE(cache.RefreshContainer("default.web"));
+      auto wait = reconciler.Reconcile("Runner/default/web");
+      REQUIRE(wait.requeue_after);
+      CHECK(wait.requeue_after->count() == 1000 * (1 << (restarts - 1)));
+      CHECK_FALSE(engine.InspectContainer("default.web")->state.running);
+      CHECK(Reason("Runner/default/web", "Degraded") == "CrashLoopBackOff");
+      clock.Advance(*wait.requeue_after);
+      reconciler.Reconcile("Runner/default/web");
+      CHECK(engine.InspectContainer("default.web")->state.running);
+      CHECK(Get("Runner/default/web").status["restarts"] == restarts);
+    }
+  }
+  SUBCASE("a healthcheck decides Ready") {
+    std::string yaml = kWeb;
+    Apply(yaml + "  healthcheck: {test: [CMD, 'true']}\n");
+    Converge("Runner/default/web");
+    CHECK(Reason("Runner/default/web") == "Starting");
+    engine.SetHealth("default.web", "healthy");
+    REQUIRE(cache.RefreshContainer("default.web"));
+    reconciler.Reconcile("Runner/default/web");
+    CHECK(Ready("Runner/default/web"));
+  }
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "NetworkReconciler: create, no-op, repair, replace when unused, in use reported") {
+  Apply(kNet);
+  Converge("Network/default/backend");
+  auto n = *engine.InspectNetwork("default.backend");
+  CHECK(n.spec.internal);
+  CHECK(n.spec.labels.at("dev.keelson.kind") == "Network");
+  CHECK(Ready("Network/default/backend"));
+  engine.ResetCalls();
+  reconciler.Reconcile("Network/default/backend");
+  CHECK(engine.TotalCalls() == 0);
+
+  REQUIRE(engine.RemoveNetwork("default.backend"));
+  Converge("Network/default/backend");
+  CHECK(engine.InspectNetwork("default.backend").has_value());
+
+  Apply("apiVersion: keelson.dev/v1alpha1\nkind: Network\nmetadata: {name: backend}\nspec: {internal: false}\n");
+  Converge("Network/default/backend");
+  CHECK_FALSE(engine.InspectNetwork("default.backend")->spec.internal);
+  CHECK(HasEvent(store, "Replaced", "internal true -> false"));
+
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: web}
+spec: {image: keelson-test/busybox:1, networks: [{name: backend}]}
+)");
+  Converge("Runner/default/web");
+  Apply("apiVersion: keelson.dev/v1alpha1\nkind: Network\nmetadata: {name: backend}\nspec: {internal: true}\n");
+  Converge("Network/default/backend");
+  CHECK(Reason("Network/default/backend", "Degraded") == "InUse");
+  CHECK_FALSE(engine.InspectNetwork("default.backend")->spec.internal);
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "NetworkReconciler and VolumeReconciler: delete removes what keelson created") {
+  Apply(std::string(kNet) + "---" + kVol);
+  Converge("Network/default/backend");
+  Converge("Volume/default/cache");
+  CHECK(engine.InspectVolume("default.cache").has_value());
+  REQUIRE(store.Delete(model::Kind::kNetwork, "default", "backend", false));
+  REQUIRE(store.Delete(model::Kind::kVolume, "default", "cache", false));
+  Converge("Network/default/backend");
+  Converge("Volume/default/cache");
+  CHECK_FALSE(engine.InspectNetwork("default.backend").has_value());
+  CHECK_FALSE(engine.InspectVolume("default.cache").has_value());
+  CHECK_FALSE(store.Get(model::Kind::kVolume, "default", "cache")->has_value());
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "ImageReconciler: pulls when absent, reports id and digest; Never without the image is blocked") {
+  engine.AddRegistryImage("registry.local/tool:1");
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Image
+metadata: {name: tool}
+spec: {ref: registry.local/tool:1}
+---
+apiVersion: keelson.dev/v1alpha1
+kind: Image
+metadata: {name: local}
+spec: {ref: nowhere.local/x:1, pullPolicy: Never}
+)");
+  Converge("Image/default/tool");
+  CHECK(Ready("Image/default/tool"));
+  auto img = Get("Image/default/tool");
+  CHECK(img.status["id"] == engine.InspectImage("registry.local/tool:1")->id);
+  CHECK(img.status.contains("repoDigest"));
+  engine.ResetCalls();
+  reconciler.Reconcile("Image/default/tool");
+  CHECK(engine.TotalCalls() == 0);
+  Converge("Image/default/local");
+  CHECK(Reason("Image/default/local") == "ImageMissing");
+}
