@@ -115,6 +115,9 @@ json Reconciler::BuildStatus(const model::Object& o, const Result<Plan>& after, 
     case model::Kind::kRunner:
       RunnerStatus(o, converged, status);
       break;
+    case model::Kind::kRunnerPool:
+      PoolStatus(o, p, status);
+      break;
     default:
       break;
   }
@@ -160,6 +163,21 @@ void Reconciler::RunnerStatus(const model::Object& o, bool converged, json& stat
             o.spec.value("restartPolicy", "Always") + ")",
         failed, gen, now);
   }
+}
+
+// Counts from the planner; Ready when every desired replica is on the
+// current template and available, and nothing is left to do.
+void Reconciler::PoolStatus(const model::Object& o, const Plan& p, json& status) {
+  for (const auto& [k, v] : p.status_fields.items()) status[k] = v;
+  if (!p.blocked_reason.empty()) return;
+  const int want = o.spec.value("replicas", 1);
+  const int available = status.value("availableReplicas", 0), updated = status.value("updatedReplicas", 0);
+  const int total = status.value("replicas", 0);
+  bool ready = p.actions.empty() && available >= want && updated == total && total == want;
+  std::string message = std::to_string(available) + "/" + std::to_string(want) + " available, " +
+                        std::to_string(updated) + " on the current template";
+  reconcile::SetStandardConditions(status, ready, ready ? "Ready" : "ScalingOrUpdating", message, false,
+                                   o.meta.generation, s_.clock.Now());
 }
 
 Outcome Reconciler::Delete(const model::Object& o) {

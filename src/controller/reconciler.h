@@ -55,6 +55,7 @@ class Reconciler {
   // Planning, per kind (reconciler_plan.cc).
   Result<reconcile::Plan> PlanRunner(const model::Object& o);
   Result<reconcile::Plan> PlanImage(const model::Object& o);
+  Result<reconcile::Plan> PlanPool(const model::Object& o);
   Result<reconcile::Plan> PlanDeletion(const model::Object& o);
   /// The image reference a Runner spec runs, or a blocked plan saying what it
   /// waits for (an Image, a Network, a Volume, a dependsOn object).
@@ -70,6 +71,7 @@ class Reconciler {
   // Status (reconciler.cc).
   nlohmann::json BuildStatus(const model::Object& o, const Result<reconcile::Plan>& after, const nlohmann::json& previous);
   void RunnerStatus(const model::Object& o, bool converged, nlohmann::json& status);
+  void PoolStatus(const model::Object& o, const reconcile::Plan& p, nlohmann::json& status);
   Outcome Finish(const model::Object& o, const Result<reconcile::Plan>& after, nlohmann::json status);
   Outcome Delete(const model::Object& o);
 

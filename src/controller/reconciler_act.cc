@@ -140,6 +140,12 @@ Result<void> Reconciler::Execute(const model::Object& o, const Action& a, json& 
           break;
         case Verb::kRemove:
           r = RemoveContainer(a.id, a.stop_timeout_s);
+          if (r && a.reasons.front().rfind("run finished with code ", 0) == 0) {
+            // An ephemeral replica's run: counted once, as its container goes.
+            bool ok = a.reasons.front() == "run finished with code 0";
+            const char* field = ok ? "completedRuns" : "failedRuns";
+            status[field] = status.value(field, 0) + 1;
+          }
           break;
         case Verb::kConnect:
           r = Call("connect", s_.engine.ConnectNetwork(a.attachment.network, a.id, a.attachment.aliases));

@@ -3,6 +3,9 @@
 #include "controller/reconciler.h"
 #include "reconcile/desired.h"
 #include "reconcile/labels.h"
+#include "reconcile/pool.h"
+
+#include <algorithm>
 
 namespace keelson::controller {
 namespace {
@@ -40,11 +43,8 @@ Result<Plan> Reconciler::PlanFor(const model::Object& o) {
       return PlanImage(o);
     case model::Kind::kRunner:
       return PlanRunner(o);
-    case model::Kind::kRunnerPool: {
-      Plan plan;
-      Block(&plan, "NotImplemented", "RunnerPool replicas are not reconciled yet");
-      return plan;
-    }
+    case model::Kind::kRunnerPool:
+      return PlanPool(o);
     case model::Kind::kPolicy:
       return Plan{};
   }
@@ -118,6 +118,32 @@ Result<Plan> Reconciler::PlanRunner(const model::Object& o) {
     plan.actions.insert(plan.actions.begin(), std::move(pull));
   }
   return plan;
+}
+
+Result<Plan> Reconciler::PlanPool(const model::Object& o) {
+  Plan plan;
+  const json tmpl = o.spec.value("template", json::object());
+  auto image = ResolveDependencies(o, tmpl, &plan);
+  if (!image) return Unexpected(image.error());
+  if (!plan.blocked_reason.empty()) return plan;
+  auto want = reconcile::DesiredContainer(o, tmpl, "", *image);
+  if (!want) return Unexpected(want.error());
+  auto pool = reconcile::PlanPool(reconcile::ParsePoolSpec(o.spec), *want, reconcile::EngineName(o),
+                                  s_.cache.ContainersOf(o.meta.uid), s_.clock.Now(), reconcile::RandomSuffix);
+  bool creates = std::any_of(pool.plan.actions.begin(), pool.plan.actions.end(),
+                             [](const auto& a) { return a.verb == reconcile::Verb::kCreate; });
+  if (!creates) return pool.plan;
+  auto present = s_.cache.Image(*image);
+  if (!present) return Unexpected(present.error());
+  if (!*present) {
+    reconcile::Action pull;
+    pull.verb = reconcile::Verb::kPull;
+    pull.target = reconcile::Target::kImage;
+    pull.name = *image;
+    pull.reasons.push_back("not present");
+    pool.plan.actions.insert(pool.plan.actions.begin(), std::move(pull));
+  }
+  return pool.plan;
 }
 
 Result<Plan> Reconciler::PlanImage(const model::Object& o) {

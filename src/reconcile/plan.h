@@ -41,6 +41,8 @@ struct Plan {
   std::optional<std::chrono::milliseconds> requeue_after;
   /// Why the object cannot converge now, for its conditions ("" when it can).
   std::string blocked_reason, blocked_message;
+  /// Kind-specific status fields the planner observed (a pool's replica counts).
+  nlohmann::json status_fields = nlohmann::json::object();
 };
 
 // --- Runner -----------------------------------------------------------------------

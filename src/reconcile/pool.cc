@@ -1,0 +1,168 @@
+#include "reconcile/pool.h"
+
+#include <algorithm>
+#include <random>
+
+#include "reconcile/desired.h"
+#include "reconcile/labels.h"
+
+namespace keelson::reconcile {
+namespace {
+
+struct Replica {
+  const docker::Container* c;
+  bool current = false;  ///< on the current template
+  bool ready = false;
+  bool available = false;
+  bool exited = false;
+};
+
+bool IsReadyContainer(const docker::Container& c) {
+  return c.state.running && (c.state.health.empty() || c.state.health == "healthy");
+}
+
+Action Remove(const docker::Container& c, std::string reason, int stop_timeout) {
+  Action a;
+  a.verb = Verb::kRemove;
+  a.target = Target::kContainer;
+  a.name = c.name;
+  a.id = c.id;
+  a.stop_timeout_s = stop_timeout;
+  a.reasons.push_back(std::move(reason));
+  return a;
+}
+
+// Which replicas go first when there are too many: not ready, then old, then newest.
+void SortForRemoval(std::vector<Replica>* rs) {
+  std::stable_sort(rs->begin(), rs->end(), [](const Replica& a, const Replica& b) {
+    if (a.ready != b.ready) return !a.ready;
+    if (a.current != b.current) return !a.current;
+    return a.c->created > b.c->created;
+  });
+}
+
+}  // namespace
+
+int ResolveIntOrPercent(const nlohmann::json& value, int replicas, bool round_up) {
+  if (value.is_number_integer()) return std::max(0, value.get<int>());
+  if (!value.is_string()) return 0;
+  std::string s = value.get<std::string>();
+  if (s.empty() || s.back() != '%') return 0;
+  int pct = std::atoi(s.c_str());
+  int scaled = replicas * pct;
+  return round_up ? (scaled + 99) / 100 : scaled / 100;
+}
+
+PoolSpec ParsePoolSpec(const nlohmann::json& spec) {
+  PoolSpec p;
+  p.replicas = spec.value("replicas", 1);
+  p.ephemeral = spec.value("ephemeral", false);
+  const nlohmann::json strategy = spec.value("strategy", nlohmann::json::object());
+  p.recreate = strategy.value("type", "RollingUpdate") == "Recreate";
+  p.max_surge = ResolveIntOrPercent(strategy.value("maxSurge", nlohmann::json(1)), p.replicas, true);
+  p.max_unavailable = ResolveIntOrPercent(strategy.value("maxUnavailable", nlohmann::json(0)), p.replicas, false);
+  // Both zero would never make progress: surge one, as Kubernetes refuses that pair.
+  if (p.max_surge == 0 && p.max_unavailable == 0) p.max_surge = 1;
+  p.min_ready = std::chrono::seconds(spec.value("minReadySeconds", 0));
+  p.restart_policy = spec.value("template", nlohmann::json::object()).value("restartPolicy", "Always");
+  return p;
+}
+
+std::string RandomSuffix() {
+  static const char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string s(5, 'a');
+  for (auto& ch : s) ch = kChars[rng() % 36];
+  return s;
+}
+
+PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const std::string& prefix,
+                  const std::vector<docker::Container>& containers, TimePoint now,
+                  const std::function<std::string()>& suffix) {
+  PoolPlan out;
+  Plan& plan = out.plan;
+  const int stop = want.stop_timeout.value_or(10);
+  const std::string hash = want.labels.count(kSpecHashLabel) ? want.labels.at(kSpecHashLabel) : "";
+  std::vector<Replica> live;
+  for (const auto& c : containers) {
+    Replica r{&c};
+    auto h = c.config.labels.find(kSpecHashLabel);
+    r.current = h != c.config.labels.end() && h->second == hash;
+    r.exited = !c.state.running && c.state.status != "created" && c.state.status != "restarting";
+    if (spec.ephemeral && r.exited) {
+      // One job per runner: a finished run is removed and replaced.
+      (c.state.exit_code == 0 ? out.counts.completed : out.counts.failed)++;
+      plan.actions.push_back(Remove(c, "run finished with code " + std::to_string(c.state.exit_code), stop));
+      continue;
+    }
+    r.ready = IsReadyContainer(c);
+    TimePoint started;
+    r.available = r.ready && (spec.min_ready.count() == 0 ||
+                              (ParseTimestamp(c.state.started_at, &started) && now - started >= spec.min_ready));
+    if (!spec.ephemeral && !c.state.running && !StaysDown(c, spec.restart_policy)) {
+      Action a;
+      a.verb = Verb::kStart;
+      a.name = c.name;
+      a.id = c.id;
+      a.reasons.push_back(c.state.status == "created" ? "created, not started" : "exited with code " + std::to_string(c.state.exit_code));
+      plan.actions.push_back(std::move(a));
+    }
+    live.push_back(r);
+  }
+  auto count = [&](auto pred) { return static_cast<int>(std::count_if(live.begin(), live.end(), pred)); };
+  const int current = count([](const Replica& r) { return r.current; });
+  const int old = static_cast<int>(live.size()) - current;
+  int ready = count([](const Replica& r) { return r.ready; });
+  out.counts = {static_cast<int>(live.size()), ready, current, count([](const Replica& r) { return r.available; }),
+                out.counts.completed, out.counts.failed};
+  plan.status_fields = {{"replicas", out.counts.replicas},
+                        {"readyReplicas", out.counts.ready},
+                        {"updatedReplicas", out.counts.updated},
+                        {"availableReplicas", out.counts.available}};
+
+  auto create = [&](int n, const char* why) {
+    for (int i = 0; i < n; ++i) {
+      Action a;
+      a.verb = Verb::kCreate;
+      a.container = want;
+      a.container.name = prefix + "." + suffix();
+      a.name = a.container.name;
+      a.reasons.push_back(why);
+      plan.actions.push_back(std::move(a));
+    }
+  };
+  SortForRemoval(&live);
+  if (old == 0) {
+    if (current < spec.replicas) create(spec.replicas - current, "scale up");
+    for (int i = 0, extra = current - spec.replicas; i < static_cast<int>(live.size()) && extra > 0; ++i, --extra) {
+      plan.actions.push_back(Remove(*live[i].c, "scale down", stop));
+    }
+    return out;
+  }
+  if (spec.recreate) {
+    for (const auto& r : live) {
+      if (!r.current) plan.actions.push_back(Remove(*r.c, "template changed (Recreate)", stop));
+    }
+    if (old == static_cast<int>(live.size())) create(spec.replicas, "template changed (Recreate)");
+    return out;
+  }
+  // RollingUpdate: never more than replicas + maxSurge containers, never
+  // fewer than replicas - maxUnavailable ready.
+  const int total = static_cast<int>(live.size());
+  const int max_total = spec.replicas + spec.max_surge;
+  const int min_ready = std::max(0, spec.replicas - spec.max_unavailable);
+  int to_create = std::min(max_total - total, spec.replicas - current);
+  if (to_create > 0) create(to_create, "rolling update");
+  int removable_ready = ready - min_ready;
+  for (const auto& r : live) {
+    if (r.current) continue;
+    if (r.ready) {
+      if (removable_ready <= 0) continue;
+      --removable_ready;
+    }
+    plan.actions.push_back(Remove(*r.c, "rolling update: old template", stop));
+  }
+  return out;
+}
+
+}  // namespace keelson::reconcile
