@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""The controller, as the real binary, against the real (isolated) engine;
+the world is checked with the docker CLI.
+
+    controller_test.py KEELSON_BINARY SAMPLES_DIR
+
+Exits 77 (skipped) without DOCKER_HOST. Each test works in its own namespace
+and store, and removes what it made.
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'cli'))
+from harness import Keelson, expect, run_tests  # noqa: E402
+
+if not os.environ.get('DOCKER_HOST'):
+    print('DOCKER_HOST is not set: skipping the controller integration tests')
+    sys.exit(77)
+
+binary, samples = sys.argv[1], os.path.abspath(sys.argv[2])
+IMAGE = 'keelson-test/busybox:1'
+
+
+def docker(*args, check=True):
+    p = subprocess.run(['docker'] + list(args), capture_output=True, text=True, timeout=120)
+    if check and p.returncode != 0:
+        raise AssertionError(f'docker {" ".join(args)}: {p.stderr.strip()}')
+    return p.stdout.strip()
+
+
+def ids(*filters, all_=True):
+    args = ['ps', '-q', '--no-trunc'] + (['-a'] if all_ else [])
+    for f in filters:
+        args += ['--filter', f]
+    out = docker(*args)
+    return sorted(out.split()) if out else []
+
+
+def inspect(name):
+    p = subprocess.run(['docker', 'inspect', name], capture_output=True, text=True)
+    return json.loads(p.stdout)[0] if p.returncode == 0 else None
+
+
+def wait_for(what, pred, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f'timed out after {timeout}s waiting for {what}')
+
+
+def runner(name, ns, env=None, networks=None, extra=''):
+    spec = f'  image: {IMAGE}\n  command: [sleep, "3600"]\n  stopTimeout: 1s\n'
+    if env:
+        spec += '  env: ' + json.dumps([{'name': k, 'value': v} for k, v in env.items()]) + '\n'
+    if networks:
+        spec += '  networks: ' + json.dumps([{'name': n} for n in networks]) + '\n'
+    return (f'---\napiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {{name: {name}, namespace: {ns}}}\n'
+            f'spec:\n{spec}{extra}')
+
+
+def network(name, ns):
+    return f'---\napiVersion: keelson.dev/v1alpha1\nkind: Network\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{}}\n'
+
+
+def volume(name, ns):
+    return f'---\napiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{}}\n'
+
+
+class Controller:
+    """`keelson controller` in the background, stopped with SIGTERM (or killed)."""
+
+    def __init__(self, k, *extra):
+        self.log = open(os.path.join(k.dir, f'controller-{time.time_ns()}.log'), 'w+')
+        self.p = subprocess.Popen([k.binary, '--db', k.db, '--log-level', 'info', 'controller', '--resync', '5s',
+                                   '--listen', 'off'] + list(extra), stdout=self.log, stderr=subprocess.STDOUT,
+                                  cwd=k.dir)
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            self.p.wait(timeout=60)
+        return self.p.returncode
+
+    def kill(self):
+        self.p.kill()
+        self.p.wait()
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read()
+
+
+def cleanup(ns):
+    """Removes what keelson made in namespace `ns` (the test's own)."""
+    label = f'label=dev.keelson.namespace={ns}'
+    for c in ids(label):
+        docker('rm', '-f', c, check=False)
+    for n in docker('network', 'ls', '-q', '--filter', label).split():
+        docker('network', 'rm', n, check=False)
+    for v in docker('volume', 'ls', '-q', '--filter', label).split():
+        docker('volume', 'rm', v, check=False)
+
+
+def in_namespace(fn):
+    """Runs fn(k, ns) with a fresh store and namespace, and cleans up after it."""
+    def test():
+        ns = 'it-' + fn.__name__.replace('_', '-')[:40].rstrip('-')
+        k = Keelson(binary)
+        cleanup(ns)
+        try:
+            fn(k, ns)
+        finally:
+            cleanup(ns)
+    test.__name__ = fn.__name__
+    return test
+
+
+# --- tests ----------------------------------------------------------------------
+
+@in_namespace
+def converges_the_samples_and_plan_is_then_empty(k, ns):
+    k.ok('-n', ns, 'apply', '-f', samples)
+    out = k.ok('-n', ns, 'controller', '--once', '--timeout', '120s', '--listen', 'off', timeout=180)
+    expect('every object is Ready' in out, out)
+    label = f'label=dev.keelson.namespace={ns}'
+    expect(len(ids(label, 'label=dev.keelson.kind=RunnerPool')) == 3, 'three pool replicas')
+    cache = inspect(f'{ns}.artifact-cache')
+    expect(cache['State']['Running'], 'artifact-cache runs')
+    expect(cache['Config']['Labels']['dev.keelson.managed-by'] == 'keelson', 'labelled')
+    expect(f'{ns}.ci-net' in cache['NetworkSettings']['Networks'], 'on its network')
+    rc, out, err = k.run('-n', ns, 'plan')
+    expect(rc == 0 and 'nothing to do' in out, f'plan after converge: rc {rc}\n{out}{err}')
+    k.ok('-n', ns, 'wait', 'runner/artifact-cache', '--for=condition=Ready', '--timeout', '5s')
+
+
+@in_namespace
+def repairs_rm_stop_and_network_disconnect(k, ns):
+    k.ok('apply', '-f', k.write('m.yaml', network('net', ns) + runner('web', ns, networks=['net'])))
+    ctl = Controller(k)
+    try:
+        name = f'{ns}.web'
+        wait_for('the runner', lambda: (inspect(name) or {}).get('State', {}).get('Running'))
+        first = inspect(name)['Id']
+        docker('rm', '-f', name)
+        wait_for('a new container after rm -f', lambda: (inspect(name) or {}).get('Id', first) != first
+                 and inspect(name)['State']['Running'])
+        docker('stop', '-t', '0', name)
+        wait_for('a start after docker stop', lambda: inspect(name)['State']['Running'])
+        docker('network', 'disconnect', f'{ns}.net', name)
+        wait_for('reconnect after network disconnect',
+                 lambda: f'{ns}.net' in inspect(name)['NetworkSettings']['Networks'])
+        expect(len(ids(f'label=dev.keelson.namespace={ns}')) == 1, 'exactly one container')
+        events = k.ok('-n', ns, 'events')
+        expect('Repaired' in events, events)
+    finally:
+        expect(ctl.stop() == 0, 'controller exits 0 on SIGTERM\n' + ctl.output())
+
+
+@in_namespace
+def a_changed_env_replaces_only_that_runner(k, ns):
+    path = k.write('m.yaml', runner('a', ns, env={'LOG_LEVEL': 'info'}) + runner('b', ns))
+    k.ok('apply', '-f', path)
+    k.ok('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
+    a, b = inspect(f'{ns}.a')['Id'], inspect(f'{ns}.b')['Id']
+    k.write('m.yaml', runner('a', ns, env={'LOG_LEVEL': 'debug'}) + runner('b', ns))
+    k.ok('apply', '-f', path)
+    rc, out, _ = k.run('-n', ns, 'plan')
+    expect(rc == 1 and f'recreate container {ns}.a: env[LOG_LEVEL] "info" -> "debug"' in out, out)
+    k.ok('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
+    new_a = inspect(f'{ns}.a')
+    expect(new_a['Id'] != a and 'LOG_LEVEL=debug' in new_a['Config']['Env'], 'a replaced with the new env')
+    expect(inspect(f'{ns}.b')['Id'] == b, 'b untouched')
+
+
+@in_namespace
+def delete_removes_exactly_keelsons_objects(k, ns):
+    mine = [f'{ns}-unmanaged-{i}' for i in range(5)]
+    try:
+        for n in mine:
+            docker('network', 'create', n)
+            docker('volume', 'create', n)
+            # Same labels but managed-by: keelson is missing: still not keelson's.
+            docker('create', '--name', n, '--label', f'dev.keelson.namespace={ns}', '--label',
+                   'dev.keelson.kind=Runner', '--network', n, '-v', f'{n}:/data', IMAGE, 'sleep', '3600')
+            docker('start', n)
+        path = k.write('m.yaml', network('net', ns) + volume('vol', ns) + runner(
+            'web', ns, networks=['net'], extra='  volumes: [{name: vol, mountPath: /data}]\n'))
+        k.ok('apply', '-f', path)
+        k.ok('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
+        expect(inspect(f'{ns}.web') is not None, 'converged')
+        k.ok('delete', '-f', path)
+        ctl = Controller(k)
+        try:
+            wait_for('deletion', lambda: inspect(f'{ns}.web') is None and
+                     docker('network', 'ls', '-q', '--filter', f'name=^{ns}.net$') == '' and
+                     docker('volume', 'ls', '-q', '--filter', f'name=^{ns}.vol$') == '', timeout=60)
+            wait_for('objects gone from the store', lambda: json.loads(k.ok('get', 'all', '-A', '-o', 'json'))['items'] == [])
+        finally:
+            ctl.stop()
+        for n in mine:
+            c = inspect(n)
+            expect(c is not None and c['State']['Running'], f'unmanaged container {n} survived, running')
+            docker('network', 'inspect', n)
+            docker('volume', 'inspect', n)
+    finally:
+        for n in mine:
+            docker('rm', '-f', n, check=False)
+            docker('network', 'rm', n, check=False)
+            docker('volume', 'rm', n, check=False)
+
+
+@in_namespace
+def sigkill_during_a_converge_leaves_no_duplicates(k, ns):
+    path = k.write('m.yaml', ''.join(runner(f'r{i}', ns) for i in range(20)))
+    k.ok('apply', '-f', path)
+    rng = random.Random(7)
+    for _ in range(10):
+        ctl = Controller(k)
+        time.sleep(rng.uniform(0.2, 2.0))
+        ctl.kill()
+    # The lease of the last killed controller must expire (10 s) before the next one acts.
+    k.ok('controller', '--once', '--timeout', '120s', '--listen', 'off', timeout=180)
+    managed = ids(f'label=dev.keelson.namespace={ns}')
+    names = sorted(inspect(c)['Name'].lstrip('/') for c in managed)
+    expect(names == sorted(f'{ns}.r{i}' for i in range(20)), f'exactly 20 runners, no duplicates: {names}')
+
+
+@in_namespace
+def two_controllers_on_one_store_only_one_acts(k, ns):
+    k.ok('apply', '-f', k.write('m.yaml', runner('web', ns)))
+    first = Controller(k)
+    try:
+        wait_for('the runner', lambda: inspect(f'{ns}.web') is not None)
+        second = Controller(k)
+        try:
+            time.sleep(2)
+            expect('standby' in second.output(), 'second controller waits as standby:\n' + second.output())
+            expect('leader' not in second.output(), 'second controller never led')
+            first.kill()  # dies without releasing: the standby takes over once the lease expires
+            wait_for('the standby to take over', lambda: 'leader: lease taken' in second.output(), timeout=30)
+            docker('rm', '-f', f'{ns}.web')
+            wait_for('the new leader to repair', lambda: (inspect(f'{ns}.web') or {}).get('State', {}).get('Running'))
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+
+
+run_tests([
+    converges_the_samples_and_plan_is_then_empty,
+    repairs_rm_stop_and_network_disconnect,
+    a_changed_env_replaces_only_that_runner,
+    delete_removes_exactly_keelsons_objects,
+    sigkill_during_a_converge_leaves_no_duplicates,
+    two_controllers_on_one_store_only_one_acts,
+])
