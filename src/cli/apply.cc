@@ -1,5 +1,6 @@
 // keelson apply -f PATH... [-R] [--dry-run] [--prune -l SELECTOR]
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -8,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/manifests.h"
+#include "reconcile/depends.h"
 
 namespace keelson::cli {
 namespace {
@@ -19,6 +21,30 @@ struct ApplyOptions {
   bool prune = false;
   std::string selector;
 };
+
+// dependsOn cycles among the stored objects as they would be after this
+// apply. Reported at the applied object that closes the cycle.
+Result<void> CheckDependencyCycles(store::ObjectStore& objects, const std::vector<store::ApplyRequest>& requests,
+                                   const std::vector<manifest::LoadedObject>& loaded) {
+  std::vector<model::Object> all;
+  for (auto kind : {model::Kind::kRunner, model::Kind::kRunnerPool}) {
+    auto stored = objects.List({kind, std::nullopt, nullptr});
+    if (!stored) return Unexpected(stored.error());
+    for (auto& o : *stored) all.push_back(std::move(o));
+  }
+  for (const auto& r : requests) all.push_back(r.object);  // later entries win
+  auto cycle = reconcile::FindDependencyCycle(all);
+  if (cycle.empty()) return {};
+  std::string path;
+  for (const auto& c : cycle) path += (path.empty() ? "" : " -> ") + c;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (std::find(cycle.begin(), cycle.end(), model::DisplayName(requests[i].object)) == cycle.end()) continue;
+    const auto& lo = loaded[i];
+    return Unexpected(ErrorCode::kInvalid, lo.source + ":" + std::to_string(lo.depends_on.line) + ":" +
+                                               std::to_string(lo.depends_on.column) + ": spec.dependsOn: cycle: " + path);
+  }
+  return Unexpected(ErrorCode::kInvalid, "spec.dependsOn: cycle: " + path);
+}
 
 int RunApply(const Globals& g, const ApplyOptions& opts) {
   if (opts.prune && opts.selector.empty()) {
@@ -41,6 +67,10 @@ int RunApply(const Globals& g, const ApplyOptions& opts) {
   }
   auto session = OpenSession(g);
   if (!session) return Fail(session.error().message);
+  if (auto r = CheckDependencyCycles(*(*session)->objects, requests, *loaded); !r) {
+    std::cerr << r.error().message << "\n";  // starts with FILE:LINE:COL, as every manifest error
+    return kExitFailure;
+  }
   auto result = (*session)->objects->Apply(requests, prune, opts.dry_run);
   if (!result) return Fail(result.error().message);
   const char* suffix = opts.dry_run ? " (dry run)" : "";

@@ -285,6 +285,8 @@ LoadResult LoadManifests(const std::vector<Source>& sources, const std::string& 
       schema.ApplyDefaults(value);
       ResolvePaths(*kind, value, doc.file);
       LoadedObject lo = Build(*kind, doc, std::move(value), default_namespace);
+      lo.depends_on = lo.object.spec.contains("dependsOn") ? doc.At({{"spec", -1}, {"dependsOn", -1}}, false, "").mark
+                                                            : doc.start;
       std::string key = model::Key(lo.object);
       auto [it, inserted] = seen.emplace(key, std::make_pair(doc.file, doc.start));
       if (!inserted) {

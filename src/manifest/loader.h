@@ -28,6 +28,7 @@ struct LoadedObject {
   model::Object object;  ///< spec defaulted; metadata uid/generation etc. unset
   std::string source;    ///< file it came from
   Mark mark;             ///< where its document starts
+  Mark depends_on;       ///< where spec.dependsOn is (the document start when absent)
 };
 
 struct LoadResult {

@@ -383,3 +383,22 @@ spec: {ref: nowhere.local/x:1, pullPolicy: Never}
   Converge("Image/default/local");
   CHECK(Reason("Image/default/local") == "ImageMissing");
 }
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: dependsOn waits until the dependency is Ready") {
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: app}
+spec:
+  image: keelson-test/busybox:1
+  dependsOn: [{kind: Runner, name: db}]
+)");
+  Converge("Runner/default/app");
+  CHECK(Reason("Runner/default/app") == "WaitingForDependency");
+  CHECK(Get("Runner/default/app").status["conditions"][0]["message"] == "runner/db not found");
+  CHECK(Containers().empty());
+  Apply("apiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {name: db}\nspec: {image: keelson-test/busybox:1}\n");
+  Converge("Runner/default/db");
+  Converge("Runner/default/app");
+  CHECK(Ready("Runner/default/app"));
+}
