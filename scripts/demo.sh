@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: install what is needed, build, connect to an engine (DOCKER_HOST
 # if set, else the isolated one of scripts/test-engine.sh), apply samples/ to
-# a fresh store and show the result. The store lives in .keelson/ of this checkout.
+# a fresh store, converge it with the controller, repair a drift, scale the
+# pool, and show the result. The store lives in .keelson/ of this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -22,11 +23,24 @@ rm -f "$KEELSON_DB" "$KEELSON_DB-wal" "$KEELSON_DB-shm"
 
 k apply -f samples/
 echo
+k plan || true   # exit 1: actions pending
+echo
+k --log-level info controller --once --timeout 3m --listen off
+echo
 k get all
 echo
-k diff -f samples/ && echo "(no differences: the store matches samples/)"
+k plan   # converged: nothing to do
+
+if command -v docker >/dev/null; then
+  echo
+  echo "\$ docker rm -f default.artifact-cache    # drift: a container removed by hand" >&2
+  docker rm -f default.artifact-cache >/dev/null
+  k --log-level info controller --once --timeout 1m --listen off
+  k events runner/artifact-cache | tail -n 3
+fi
 echo
 k scale runnerpool ci-runners --replicas 5
-k history runnerpool ci-runners
+k --log-level info controller --once --timeout 2m --listen off
+k get runnerpools
 echo
-k describe runnerpool ci-runners
+k describe runner artifact-cache

@@ -215,7 +215,8 @@ Result<int> Reconciler::RemoveOrphans() {
   int removed = 0;
   for (const auto& c : containers) {
     if (!orphan(c.config.labels)) continue;
-    if (auto r = RemoveContainer(c.id, c.config.stop_timeout.value_or(10)); !r) return Unexpected(r.error());
+    // Its owner is gone (deleted with --force, or another store): no grace period.
+    if (auto r = RemoveContainer(c.id, 0); !r) return Unexpected(r.error());
     spdlog::info("removed orphan container {} (owner {} is gone)", c.name, reconcile::OwnerKey(c.config.labels));
     ++removed;
   }

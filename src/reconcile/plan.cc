@@ -58,6 +58,15 @@ void HashFallback(const docker::Labels& want, const docker::Labels& have, std::v
   if (reasons->empty() && w != h) reasons->push_back("spec-hash " + (h.empty() ? "(none)" : h) + " -> " + w);
 }
 
+// The name is keelson's but the object was made for an earlier owner of that
+// name (deleted with --force, or another store): that, not its labels, is why.
+void EarlierOwner(const docker::Labels& want, const docker::Labels& have, std::vector<std::string>* reasons) {
+  std::string w = Label(want, kUidLabel), h = Label(have, kUidLabel);
+  if (w == h) return;
+  reasons->clear();
+  reasons->push_back("made for an earlier object of this name (uid " + (h.empty() ? "(none)" : h) + ")");
+}
+
 std::string ExitText(const docker::Container& c) {
   return "exited with code " + std::to_string(c.state.exit_code) + (c.state.oom_killed ? " (OOM killed)" : "");
 }
@@ -168,6 +177,7 @@ Plan PlanNetwork(const docker::NetworkSpec& want, const std::optional<docker::Ne
   }
   auto reasons = DiffNetwork(want, have->spec);
   HashFallback(want.labels, have->spec.labels, &reasons);
+  EarlierOwner(want.labels, have->spec.labels, &reasons);
   if (reasons.empty()) return plan;
   if (!have->containers.empty()) {
     plan.blocked_reason = "InUse";
@@ -195,6 +205,7 @@ Plan PlanVolume(const docker::VolumeSpec& want, const std::optional<docker::Volu
   }
   auto reasons = DiffVolume(want, have->spec);
   HashFallback(want.labels, have->spec.labels, &reasons);
+  EarlierOwner(want.labels, have->spec.labels, &reasons);
   if (reasons.empty()) return plan;
   if (in_use) {
     plan.blocked_reason = "InUse";
