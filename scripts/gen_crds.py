@@ -232,7 +232,9 @@ SPECS = {
             }, required=['context']),
             'push': b('Push ref after a build.', False),
         }, required=['ref']),
-        {'id': s('Image ID.'), 'repoDigest': s('Digest in the registry.'), 'size': i('Bytes.')},
+        {'id': s('Image ID.'), 'repoDigest': s('Digest in the registry.'), 'size': i('Bytes.'),
+         'builtGeneration': i('The generation last built (spec.build).'),
+         'pulledAt': s('When it was last pulled.')},
         [('Ref', '.spec.ref'), ('Policy', '.spec.pullPolicy')],
     ),
     'Network': (
@@ -292,7 +294,9 @@ SPECS = {
         }, required=['template']),
         {'replicas': i('Replicas that exist.'), 'readyReplicas': i('Replicas ready.'),
          'updatedReplicas': i('Replicas on the current template.'),
-         'availableReplicas': i('Replicas ready for minReadySeconds.')},
+         'availableReplicas': i('Replicas ready for minReadySeconds.'),
+         'completedRuns': i('Ephemeral runs that ended with exit code 0.'),
+         'failedRuns': i('Ephemeral runs that ended with another exit code.')},
         [('Desired', '.spec.replicas'), ('Ready', '.status.readyReplicas')],
     ),
     'Policy': (
