@@ -42,6 +42,10 @@ def expect(cond, message):
 
 
 def run_tests(tests):
+    """KEELSON_TEST_FILTER=substring runs only the tests whose name has it."""
+    only = os.environ.get('KEELSON_TEST_FILTER')
+    if only:
+        tests = [t for t in tests if only in t.__name__]
     passed = failed = 0
     for test in tests:
         try:

@@ -253,6 +253,36 @@ def two_controllers_on_one_store_only_one_acts(k, ns):
         first.stop()
 
 
+def engine_up():
+    return subprocess.run(['docker', 'version'], capture_output=True, timeout=10).returncode == 0
+
+
+@in_namespace
+def survives_dockerd_restart_and_converges_again(k, ns):
+    engine = os.path.join(os.path.dirname(samples), 'scripts', 'test-engine.sh')
+    pidfile = os.path.join(os.environ.get('KEELSON_ENGINE_DIR', '/tmp/keelson-engine'), 'docker.pid')
+    if not os.path.exists(pidfile):
+        print('    (the engine is not the isolated one of scripts/test-engine.sh: not restarting it)')
+        return
+    k.ok('apply', '-f', k.write('m.yaml', ''.join(runner(f'r{i}', ns) for i in range(3))))
+    ctl = Controller(k)
+    try:
+        running = lambda: all((inspect(f'{ns}.r{i}') or {}).get('State', {}).get('Running') for i in range(3))
+        wait_for('three runners', running)
+        with open(pidfile) as f:
+            os.kill(int(f.read()), signal.SIGTERM)
+        wait_for('dockerd to stop', lambda: not engine_up(), timeout=60)
+        time.sleep(2)
+        expect(ctl.p.poll() is None, 'the controller survives the engine going away:\n' + ctl.output())
+        subprocess.run(['bash', engine, 'start'], check=True, capture_output=True, timeout=180)
+        wait_for('the runners to run again', running, timeout=60)
+        expect('reconnecting' in ctl.output(), 'the event stream was reconnected:\n' + ctl.output())
+    finally:
+        if not engine_up():
+            subprocess.run(['bash', engine, 'start'], capture_output=True, timeout=180)
+        expect(ctl.stop() == 0, 'controller exits 0 on SIGTERM\n' + ctl.output())
+
+
 run_tests([
     converges_the_samples_and_plan_is_then_empty,
     repairs_rm_stop_and_network_disconnect,
@@ -260,4 +290,5 @@ run_tests([
     delete_removes_exactly_keelsons_objects,
     sigkill_during_a_converge_leaves_no_duplicates,
     two_controllers_on_one_store_only_one_acts,
+    survives_dockerd_restart_and_converges_again,  # last: it restarts the engine
 ])
