@@ -45,25 +45,6 @@ Result<std::vector<model::Object>> Selected(store::ObjectStore& objects, const G
   return out;
 }
 
-// Orphans: managed engine objects whose owner is no longer stored.
-int PrintOrphans(const controller::Cache& cache, const std::set<std::string>& uids) {
-  int n = 0;
-  auto orphan = [&](const docker::Labels& labels) {
-    auto it = labels.find(reconcile::kUidLabel);
-    return reconcile::IsManaged(labels) && (it == labels.end() || !uids.count(it->second));
-  };
-  for (const auto& c : cache.Containers()) {
-    if (orphan(c.config.labels) && ++n) std::cout << "orphan: remove container " << c.name << ": owner is gone\n";
-  }
-  for (const auto& net : cache.Networks()) {
-    if (orphan(net.spec.labels) && ++n) std::cout << "orphan: remove network " << net.spec.name << ": owner is gone\n";
-  }
-  for (const auto& v : cache.Volumes()) {
-    if (orphan(v.spec.labels) && ++n) std::cout << "orphan: remove volume " << v.spec.name << ": owner is gone\n";
-  }
-  return n;
-}
-
 int RunPlan(const Globals& g, const PlanOptions& opts) {
   auto session = OpenSession(g);
   if (!session) return Fail(session.error().message, kExitUsage);
@@ -92,9 +73,10 @@ int RunPlan(const Globals& g, const PlanOptions& opts) {
     if (!plan->blocked_reason.empty()) std::cout << who << ": blocked: " << plan->blocked_reason << ": " << plan->blocked_message << "\n";
   }
   if (opts.words.empty()) {
-    auto uids = (*session)->objects->Uids();
-    if (!uids) return Fail(uids.error().message, kExitUsage);
-    pending += PrintOrphans(cache, *uids);
+    auto orphans = reconciler.Orphans();
+    if (!orphans) return Fail(orphans.error().message, kExitUsage);
+    for (const auto& o : *orphans) std::cout << "orphan: remove " << o << ": its owner is no longer in the store\n";
+    pending += static_cast<int>(orphans->size());
   }
   if (pending == 0) std::cout << "nothing to do\n";
   return pending == 0 ? kExitOk : kExitFailure;

@@ -72,10 +72,13 @@ Result<void> Cache::RefreshContainer(const std::string& ref) {
   return {};
 }
 
-void Cache::ForgetContainer(const std::string& id) {
+void Cache::ForgetContainer(const std::string& ref) {
   std::lock_guard lock(mu_);
-  containers_.erase(id);
-  container_status_.erase(id);
+  for (auto it = containers_.begin(); it != containers_.end();) {
+    bool match = it->first == ref || it->second.name == ref;
+    if (match) container_status_.erase(it->first);
+    it = match ? containers_.erase(it) : std::next(it);
+  }
 }
 
 Result<void> Cache::RefreshNetwork(const std::string& name) {

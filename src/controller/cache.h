@@ -31,7 +31,7 @@ class Cache {
   /// Inspects the container again (or forgets it if gone): after an event or
   /// an action of ours.
   Result<void> RefreshContainer(const std::string& id_or_name);
-  void ForgetContainer(const std::string& id);
+  void ForgetContainer(const std::string& id_or_name);
   Result<void> RefreshNetwork(const std::string& name);
   Result<void> RefreshVolume(const std::string& name);
 

@@ -200,7 +200,23 @@ Outcome Reconciler::Delete(const model::Object& o) {
   return Outcome{std::nullopt, {}, true};
 }
 
-Result<int> Reconciler::RemoveOrphans() {
+Result<std::string> Reconciler::StoreId() {
+  if (store_id_.empty()) {
+    auto id = store_.StoreId();
+    if (!id) return Unexpected(id.error());
+    store_id_ = *id;
+  }
+  return store_id_;
+}
+
+bool Reconciler::Orphan(const docker::Labels& labels, const std::set<std::string>& uids,
+                        const std::string& store_id) const {
+  // Another store's objects are never ours to judge, whatever their uid.
+  if (!reconcile::IsManaged(labels) || reconcile::LabelValue(labels, reconcile::kStoreLabel) != store_id) return false;
+  return !uids.count(reconcile::LabelValue(labels, reconcile::kUidLabel));
+}
+
+Result<std::vector<std::string>> Reconciler::Orphans() {
   // The engine state first, then the store: an object applied in between has
   // no engine objects in this snapshot, so nothing of it is taken for an orphan.
   auto containers = s_.cache.Containers();
@@ -208,35 +224,44 @@ Result<int> Reconciler::RemoveOrphans() {
   auto volumes = s_.cache.Volumes();
   auto uids = store_.Uids();
   if (!uids) return Unexpected(uids.error());
-  auto orphan = [&](const docker::Labels& labels) {
-    auto it = labels.find(reconcile::kUidLabel);
-    return reconcile::IsManaged(labels) && (it == labels.end() || !uids->count(it->second));
-  };
-  int removed = 0;
+  auto id = StoreId();
+  if (!id) return Unexpected(id.error());
+  std::vector<std::string> out;
   for (const auto& c : containers) {
-    if (!orphan(c.config.labels)) continue;
-    // Its owner is gone (deleted with --force, or another store): no grace period.
-    if (auto r = RemoveContainer(c.id, 0); !r) return Unexpected(r.error());
-    spdlog::info("removed orphan container {} (owner {} is gone)", c.name, reconcile::OwnerKey(c.config.labels));
-    ++removed;
+    if (Orphan(c.config.labels, *uids, *id)) out.push_back("container " + c.name);
   }
   for (const auto& n : networks) {
-    if (!orphan(n.spec.labels)) continue;
-    auto r = Call("remove_network", s_.engine.RemoveNetwork(n.id));
-    if (!r && r.error().code != ErrorCode::kNotFound) return Unexpected(r.error());
-    (void)s_.cache.RefreshNetwork(n.spec.name);
-    spdlog::info("removed orphan network {}", n.spec.name);
-    ++removed;
+    if (Orphan(n.spec.labels, *uids, *id)) out.push_back("network " + n.spec.name);
   }
   for (const auto& v : volumes) {
-    if (!orphan(v.spec.labels)) continue;
-    auto r = Call("remove_volume", s_.engine.RemoveVolume(v.spec.name, false));
-    if (!r && r.error().code != ErrorCode::kNotFound) return Unexpected(r.error());
-    (void)s_.cache.RefreshVolume(v.spec.name);
-    spdlog::info("removed orphan volume {}", v.spec.name);
-    ++removed;
+    if (Orphan(v.spec.labels, *uids, *id)) out.push_back("volume " + v.spec.name);
   }
-  return removed;
+  return out;
+}
+
+Result<int> Reconciler::RemoveOrphans() {
+  auto orphans = Orphans();
+  if (!orphans) return Unexpected(orphans.error());
+  for (const auto& what : *orphans) {
+    auto space = what.find(' ');
+    std::string type = what.substr(0, space), name = what.substr(space + 1);
+    Result<void> r;
+    if (type == "container") {
+      // Its owner is gone (deleted with --force): no grace period.
+      r = RemoveContainer(name, 0);
+    } else if (type == "network") {
+      r = Call("remove_network", s_.engine.RemoveNetwork(name));
+      if (!r && r.error().code == ErrorCode::kNotFound) r = {};
+      (void)s_.cache.RefreshNetwork(name);
+    } else {
+      r = Call("remove_volume", s_.engine.RemoveVolume(name, false));
+      if (!r && r.error().code == ErrorCode::kNotFound) r = {};
+      (void)s_.cache.RefreshVolume(name);
+    }
+    if (!r) return Unexpected(r.error());
+    spdlog::info("removed orphan {} (its owner is no longer in the store)", what);
+  }
+  return static_cast<int>(orphans->size());
 }
 
 }  // namespace keelson::controller

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,8 @@ class Reconciler {
   /// Removes managed engine objects whose owner uid is not in the store
   /// (containers first, then networks and volumes). Returns how many.
   Result<int> RemoveOrphans();
+  /// The orphans RemoveOrphans would remove now, as "container NAME" etc.
+  Result<std::vector<std::string>> Orphans();
 
  private:
   // Planning, per kind (reconciler_plan.cc).
@@ -75,8 +78,14 @@ class Reconciler {
   Outcome Finish(const model::Object& o, const Result<reconcile::Plan>& after, nlohmann::json status);
   Outcome Delete(const model::Object& o);
 
+  /// This store's id (read once): the kStoreLabel value of what it creates.
+  Result<std::string> StoreId();
+  /// Managed by keelson for this store, owned by a uid the store no longer has.
+  bool Orphan(const docker::Labels& labels, const std::set<std::string>& uids, const std::string& store_id) const;
+
   Shared& s_;
   store::ObjectStore& store_;
+  std::string store_id_;
 };
 
 }  // namespace keelson::controller

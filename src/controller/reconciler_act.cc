@@ -108,6 +108,11 @@ Result<void> Reconciler::CreateAndStart(const model::Object& o, const Action& a)
       return Unexpected(ErrorCode::kConflict, "container name " + a.container.name +
                                                   " is taken by a container keelson did not create");
     }
+    const std::string theirs = other ? reconcile::LabelValue(other->config.labels, reconcile::kStoreLabel) : "";
+    if (other && theirs != reconcile::LabelValue(a.container.labels, reconcile::kStoreLabel)) {
+      return Unexpected(ErrorCode::kConflict, "container name " + a.container.name +
+                                                  " is taken by a container of another keelson store (" + theirs + ")");
+    }
     if (other) {
       if (auto r = RemoveContainer(other->id, a.stop_timeout_s); !r) return r;
     }

@@ -26,18 +26,21 @@ std::string Display(model::Kind kind, const std::string& name) {
 
 Result<Plan> Reconciler::PlanFor(const model::Object& o) {
   if (o.meta.deletion_timestamp) return PlanDeletion(o);
+  auto store_id = StoreId();
+  if (!store_id) return Unexpected(store_id.error());
   switch (o.kind) {
     case model::Kind::kNetwork: {
       const std::string name = reconcile::EngineName(o);
-      auto plan = reconcile::PlanNetwork(reconcile::DesiredNetwork(o), s_.cache.Network(name));
+      auto plan = reconcile::PlanNetwork(reconcile::DesiredNetwork(o, *store_id), s_.cache.Network(name));
       if (plan.actions.empty() || plan.actions[0].verb != reconcile::Verb::kReplace) return plan;
       // Replacing needs the network unused: ask the engine, not the cache.
       if (auto r = s_.cache.RefreshNetwork(name); !r) return Unexpected(r.error());
-      return reconcile::PlanNetwork(reconcile::DesiredNetwork(o), s_.cache.Network(name));
+      return reconcile::PlanNetwork(reconcile::DesiredNetwork(o, *store_id), s_.cache.Network(name));
     }
     case model::Kind::kVolume: {
       const std::string name = reconcile::EngineName(o);
-      return reconcile::PlanVolume(reconcile::DesiredVolume(o), s_.cache.Volume(name), s_.cache.VolumeInUse(name));
+      return reconcile::PlanVolume(reconcile::DesiredVolume(o, *store_id), s_.cache.Volume(name),
+                                   s_.cache.VolumeInUse(name));
     }
     case model::Kind::kImage:
       return PlanImage(o);
@@ -88,7 +91,9 @@ Result<Plan> Reconciler::PlanRunner(const model::Object& o) {
   auto image = ResolveDependencies(o, o.spec, &plan);
   if (!image) return Unexpected(image.error());
   if (!plan.blocked_reason.empty()) return plan;
-  auto want = reconcile::DesiredContainer(o, o.spec, reconcile::EngineName(o), *image);
+  auto store_id = StoreId();
+  if (!store_id) return Unexpected(store_id.error());
+  auto want = reconcile::DesiredContainer(o, o.spec, reconcile::EngineName(o), *image, *store_id);
   if (!want) return Unexpected(want.error());
   reconcile::RunnerObserved observed;
   observed.containers = s_.cache.ContainersOf(o.meta.uid);
@@ -126,7 +131,9 @@ Result<Plan> Reconciler::PlanPool(const model::Object& o) {
   auto image = ResolveDependencies(o, tmpl, &plan);
   if (!image) return Unexpected(image.error());
   if (!plan.blocked_reason.empty()) return plan;
-  auto want = reconcile::DesiredContainer(o, tmpl, "", *image);
+  auto store_id = StoreId();
+  if (!store_id) return Unexpected(store_id.error());
+  auto want = reconcile::DesiredContainer(o, tmpl, "", *image, *store_id);
   if (!want) return Unexpected(want.error());
   auto pool = reconcile::PlanPool(reconcile::ParsePoolSpec(o.spec), *want, reconcile::EngineName(o),
                                   s_.cache.ContainersOf(o.meta.uid), s_.clock.Now(), reconcile::RandomSuffix);

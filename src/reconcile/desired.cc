@@ -139,7 +139,8 @@ std::string ContainerHash(const json& runner_spec, const std::string& image,
 }
 
 Result<docker::ContainerSpec> DesiredContainer(const model::Object& owner, const json& spec,
-                                               const std::string& name, const std::string& image) {
+                                               const std::string& name, const std::string& image,
+                                               const std::string& store_id) {
   docker::ContainerSpec c;
   c.name = name;
   c.image = image;
@@ -151,7 +152,7 @@ Result<docker::ContainerSpec> DesiredContainer(const model::Object& owner, const
   c.working_dir = spec.value("workingDir", "");
   c.user = spec.value("user", "");
   for (const auto& [k, v] : StringMapField(spec, "labels")) c.labels[k] = v;
-  for (const auto& [k, v] : OwnerLabels(owner)) c.labels[k] = v;
+  for (const auto& [k, v] : OwnerLabels(owner, store_id)) c.labels[k] = v;
   c.labels[kSpecHashLabel] = ContainerHash(spec, image, c.env);
   Ports(spec, &c);
   for (const auto& n : spec.value("networks", json::array())) {
@@ -166,7 +167,7 @@ Result<docker::ContainerSpec> DesiredContainer(const model::Object& owner, const
   return c;
 }
 
-docker::NetworkSpec DesiredNetwork(const model::Object& network) {
+docker::NetworkSpec DesiredNetwork(const model::Object& network, const std::string& store_id) {
   const json& spec = network.spec;
   docker::NetworkSpec n;
   n.name = EngineName(network);
@@ -178,19 +179,19 @@ docker::NetworkSpec DesiredNetwork(const model::Object& network) {
   for (const auto& [k, v] : StringMapField(spec, "options")) n.options[k] = v;
   if (spec.contains("mtu")) n.options["com.docker.network.driver.mtu"] = std::to_string(spec["mtu"].get<int>());
   for (const auto& [k, v] : StringMapField(spec, "labels")) n.labels[k] = v;
-  for (const auto& [k, v] : OwnerLabels(network)) n.labels[k] = v;
+  for (const auto& [k, v] : OwnerLabels(network, store_id)) n.labels[k] = v;
   n.labels[kSpecHashLabel] = Hash(spec);
   return n;
 }
 
-docker::VolumeSpec DesiredVolume(const model::Object& volume) {
+docker::VolumeSpec DesiredVolume(const model::Object& volume, const std::string& store_id) {
   const json& spec = volume.spec;
   docker::VolumeSpec v;
   v.name = EngineName(volume);
   v.driver = spec.value("driver", "local");
   for (const auto& [k, val] : StringMapField(spec, "driverOpts")) v.driver_opts[k] = val;
   for (const auto& [k, val] : StringMapField(spec, "labels")) v.labels[k] = val;
-  for (const auto& [k, val] : OwnerLabels(volume)) v.labels[k] = val;
+  for (const auto& [k, val] : OwnerLabels(volume, store_id)) v.labels[k] = val;
   v.labels[kSpecHashLabel] = Hash(spec);
   return v;
 }

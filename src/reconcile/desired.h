@@ -20,15 +20,16 @@ namespace keelson::reconcile {
 /// hash. kInvalid (naming the field) for values the engine cannot take, e.g.
 /// an env file that cannot be read.
 Result<docker::ContainerSpec> DesiredContainer(const model::Object& owner, const nlohmann::json& runner_spec,
-                                               const std::string& name, const std::string& image);
+                                               const std::string& name, const std::string& image,
+                                               const std::string& store_id);
 
 /// The Runner spec fields that only the controller acts on (restartPolicy,
 /// dependsOn) are left out of the hash: changing them replaces nothing.
 std::string ContainerHash(const nlohmann::json& runner_spec, const std::string& image,
                           const std::vector<std::string>& resolved_env);
 
-docker::NetworkSpec DesiredNetwork(const model::Object& network);
-docker::VolumeSpec DesiredVolume(const model::Object& volume);
+docker::NetworkSpec DesiredNetwork(const model::Object& network, const std::string& store_id);
+docker::VolumeSpec DesiredVolume(const model::Object& volume, const std::string& store_id);
 
 /// The string map at `spec[field]`; empty when absent.
 std::map<std::string, std::string> StringMapField(const nlohmann::json& spec, const char* field);

@@ -6,8 +6,14 @@ namespace keelson::reconcile {
 
 std::string EngineName(const std::string& ns, const std::string& name) { return ns + "." + name; }
 
-docker::Labels OwnerLabels(const model::Object& owner) {
+std::string LabelValue(const docker::Labels& labels, const char* key) {
+  auto it = labels.find(key);
+  return it == labels.end() ? "" : it->second;
+}
+
+docker::Labels OwnerLabels(const model::Object& owner, const std::string& store_id) {
   return {
+      {kStoreLabel, store_id},
       {kManagedByLabel, kManagedByValue},
       {kKindLabel, std::string(model::Info(owner.kind).name)},
       {kNamespaceLabel, owner.meta.namespace_},

@@ -18,13 +18,20 @@ inline constexpr const char* kNamespaceLabel = "dev.keelson.namespace";
 inline constexpr const char* kNameLabel = "dev.keelson.name";
 inline constexpr const char* kUidLabel = "dev.keelson.uid";
 inline constexpr const char* kSpecHashLabel = "dev.keelson.spec-hash";
+/// The id of the store whose object owns it: several stores may share one
+/// engine, and each sweeps only its own orphans.
+inline constexpr const char* kStoreLabel = "dev.keelson.store";
 
 /// "NAMESPACE.NAME": networks, volumes and Runner containers.
 std::string EngineName(const std::string& ns, const std::string& name);
 inline std::string EngineName(const model::Object& o) { return EngineName(o.meta.namespace_, o.meta.name); }
 
-/// The labels every engine object of `owner` carries (without the spec hash).
-docker::Labels OwnerLabels(const model::Object& owner);
+/// The labels every engine object of `owner` (kept in store `store_id`)
+/// carries, without the spec hash.
+docker::Labels OwnerLabels(const model::Object& owner, const std::string& store_id);
+
+/// The value of `key` in `labels`, "" when absent.
+std::string LabelValue(const docker::Labels& labels, const char* key);
 
 /// True when keelson created the object: the only objects it may change.
 bool IsManaged(const docker::Labels& labels);

@@ -58,6 +58,15 @@ void HashFallback(const docker::Labels& want, const docker::Labels& have, std::v
   if (reasons->empty() && w != h) reasons->push_back("spec-hash " + (h.empty() ? "(none)" : h) + " -> " + w);
 }
 
+// Made by keelson for another store on this engine: never ours to replace.
+bool OtherStore(const docker::Labels& want, const docker::Labels& have, const std::string& what, Plan* plan) {
+  std::string mine = Label(want, kStoreLabel), theirs = Label(have, kStoreLabel);
+  if (mine == theirs) return false;
+  plan->blocked_reason = "Conflict";
+  plan->blocked_message = what + " belongs to another keelson store (" + (theirs.empty() ? "unknown" : theirs) + ")";
+  return true;
+}
+
 // The name is keelson's but the object was made for an earlier owner of that
 // name (deleted with --force, or another store): that, not its labels, is why.
 void EarlierOwner(const docker::Labels& want, const docker::Labels& have, std::vector<std::string>* reasons) {
@@ -175,6 +184,7 @@ Plan PlanNetwork(const docker::NetworkSpec& want, const std::optional<docker::Ne
     plan.actions.push_back(std::move(a));
     return plan;
   }
+  if (OtherStore(want.labels, have->spec.labels, "network " + want.name, &plan)) return plan;
   auto reasons = DiffNetwork(want, have->spec);
   HashFallback(want.labels, have->spec.labels, &reasons);
   EarlierOwner(want.labels, have->spec.labels, &reasons);
@@ -203,6 +213,7 @@ Plan PlanVolume(const docker::VolumeSpec& want, const std::optional<docker::Volu
     plan.actions.push_back(std::move(a));
     return plan;
   }
+  if (OtherStore(want.labels, have->spec.labels, "volume " + want.name, &plan)) return plan;
   auto reasons = DiffVolume(want, have->spec);
   HashFallback(want.labels, have->spec.labels, &reasons);
   EarlierOwner(want.labels, have->spec.labels, &reasons);

@@ -58,6 +58,10 @@ CREATE TABLE leases (
   expires_at INTEGER NOT NULL
 );
 )sql",
+    R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('store_id', lower(hex(randomblob(8))));
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 30000;

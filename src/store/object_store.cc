@@ -398,6 +398,17 @@ Result<std::set<std::string>> ObjectStore::Uids() {
   return out;
 }
 
+Result<std::string> ObjectStore::StoreId() {
+  auto s = db_.Prepare("SELECT value FROM meta WHERE key = 'store_id'");
+  if (!s) return Unexpected(s.error());
+  auto row = (*s)->Step();
+  if (!row) return Unexpected(row.error());
+  if (!*row) return Unexpected(ErrorCode::kInternal, "store: no store_id in meta");
+  std::string id = (*s)->Text(0);
+  (*s)->Reset();
+  return id;
+}
+
 Result<void> ObjectStore::RecordEvent(const model::Object& object, const std::string& type,
                                       const std::string& reason, const std::string& message) {
   return AddEvent(object, type, reason, message, FormatTimestamp(clock_.Now()));

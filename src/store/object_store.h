@@ -136,6 +136,9 @@ class ObjectStore {
   Result<std::map<std::string, int64_t>> Versions();
   /// The uids of every stored object (the owners engine objects may name).
   Result<std::set<std::string>> Uids();
+  /// This store's random id (16 hex digits, made with the database): engine
+  /// objects carry it, so stores sharing an engine keep to their own.
+  Result<std::string> StoreId();
 
   Result<void> RecordEvent(const model::Object& object, const std::string& type,
                            const std::string& reason, const std::string& message);

@@ -253,6 +253,19 @@ def two_controllers_on_one_store_only_one_acts(k, ns):
         first.stop()
 
 
+@in_namespace
+def two_stores_on_one_engine_keep_to_their_own(k, ns):
+    k.ok('apply', '-f', k.write('a.yaml', runner('a', ns)))
+    k.ok('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
+    a = inspect(f'{ns}.a')['Id']
+    other = Keelson(binary)
+    other.ok('apply', '-f', other.write('b.yaml', runner('b', ns) + runner('a', ns, env={'MINE': '1'})))
+    rc, out, err = other.run('controller', '--once', '--timeout', '15s', '--listen', 'off', timeout=60)
+    expect(rc == 1 and 'another keelson store' in err, f'the name clash is reported: rc {rc}\n{err}')
+    expect(inspect(f'{ns}.a')['Id'] == a, "the other store neither removed nor replaced a's container")
+    expect(inspect(f'{ns}.b')['State']['Running'], 'its own runner converged')
+
+
 def engine_up():
     return subprocess.run(['docker', 'version'], capture_output=True, timeout=10).returncode == 0
 
@@ -290,5 +303,6 @@ run_tests([
     delete_removes_exactly_keelsons_objects,
     sigkill_during_a_converge_leaves_no_duplicates,
     two_controllers_on_one_store_only_one_acts,
+    two_stores_on_one_engine_keep_to_their_own,
     survives_dockerd_restart_and_converges_again,  # last: it restarts the engine
 ])

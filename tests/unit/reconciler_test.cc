@@ -177,8 +177,14 @@ TEST_CASE_FIXTURE(ControllerFixture, "Reconciler: orphans are removed; objects w
   docker::ContainerSpec orphan;
   orphan.name = "default.gone";
   orphan.image = "keelson-test/busybox:1";
-  orphan.labels = {{"dev.keelson.managed-by", "keelson"}, {"dev.keelson.uid", "no-such-uid"}};
+  orphan.labels = {{"dev.keelson.managed-by", "keelson"}, {"dev.keelson.uid", "no-such-uid"},
+                   {"dev.keelson.store", *store.StoreId()}};
   REQUIRE(engine.CreateContainer(orphan));
+  // Another store's object on the same engine: not an orphan of this one.
+  docker::ContainerSpec other_store = orphan;
+  other_store.name = "default.other-store";
+  other_store.labels["dev.keelson.store"] = "0123456789abcdef";
+  REQUIRE(engine.CreateContainer(other_store));
   docker::ContainerSpec mine;
   mine.name = "someone-elses";
   mine.image = "keelson-test/busybox:1";
@@ -189,6 +195,7 @@ TEST_CASE_FIXTURE(ControllerFixture, "Reconciler: orphans are removed; objects w
   CHECK(*removed == 1);
   CHECK_FALSE(engine.InspectContainer("default.gone").has_value());
   CHECK(engine.InspectContainer("someone-elses").has_value());
+  CHECK(engine.InspectContainer("default.other-store").has_value());
   CHECK(engine.InspectNetwork("someone-elses-net").has_value());
   CHECK(engine.InspectContainer("default.web").has_value());
 }
