@@ -16,6 +16,14 @@ using std::chrono::milliseconds;
 // or a backoff decides the next step.
 constexpr milliseconds kProgressRecheck{1000};
 
+const json* ConditionOf(const json& status, const char* type) {
+  if (!status.contains("conditions")) return nullptr;
+  for (const auto& c : status["conditions"]) {
+    if (c.value("type", "") == type) return &c;
+  }
+  return nullptr;
+}
+
 bool ReadyOf(const json& status) {
   // Callers compare one object's statuses, so the generation is the same.
   for (const auto& c : status.value("conditions", json::array())) {
@@ -63,6 +71,22 @@ Outcome Reconciler::Reconcile(const std::string& key) {
   return out;
 }
 
+// A status written anew: say what changed that a user would want to know,
+// once per change (not on every pass that finds the same).
+void Reconciler::TransitionEvents(const model::Object& o, const json& before, const json& after) {
+  const json* was = ConditionOf(before, "Degraded");
+  const json* now = ConditionOf(after, "Degraded");
+  bool degraded = now && now->value("status", "") == "True";
+  bool reason_moved = !was || was->value("reason", "") != now->value("reason", "") || was->value("status", "") != "True";
+  if (degraded && reason_moved) Event(o, "Warning", now->value("reason", ""), now->value("message", ""));
+  const json* ready = ConditionOf(after, "Ready");
+  if (ready && ready->value("status", "") == "True" && !ReadyOf(before)) Event(o, "Normal", "Ready", ready->value("message", ""));
+  std::string old_digest = before.value("repoDigest", ""), new_digest = after.value("repoDigest", "");
+  if (o.kind == model::Kind::kImage && !old_digest.empty() && old_digest != new_digest) {
+    Event(o, "Normal", "DigestChanged", "repo digest " + old_digest + " -> " + new_digest);
+  }
+}
+
 Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, json status) {
   Outcome out;
   json next = BuildStatus(o, after, status);
@@ -70,6 +94,7 @@ Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, js
   auto written = store_.UpdateStatus(o, next);
   if (!written) out.error = written.error();
   out.ready_changed = was_ready != ready;
+  if (written && *written) TransitionEvents(o, o.status, next);
   if (after && after->requeue_after) out.requeue_after = after->requeue_after;
   // Still actions pending after acting (a start that has not shown yet): look again soon.
   if (after && !after->actions.empty() && !out.requeue_after) out.requeue_after = kProgressRecheck;

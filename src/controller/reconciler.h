@@ -76,6 +76,7 @@ class Reconciler {
   void RunnerStatus(const model::Object& o, bool converged, nlohmann::json& status);
   void PoolStatus(const model::Object& o, const reconcile::Plan& p, nlohmann::json& status);
   Outcome Finish(const model::Object& o, const Result<reconcile::Plan>& after, nlohmann::json status);
+  void TransitionEvents(const model::Object& o, const nlohmann::json& before, const nlohmann::json& after);
   Outcome Delete(const model::Object& o);
 
   /// This store's id (read once): the kStoreLabel value of what it creates.

@@ -242,6 +242,11 @@ spec:
   CHECK(Reason("Runner/default/web") == "InvalidSpec");
   CHECK(Reason("Runner/default/web", "Degraded") == "InvalidSpec");
   CHECK(ChangingCalls() == 0);
+  CHECK(HasEvent(store, "InvalidSpec", "spec.env[0].valueFrom.file: cannot read /nonexistent/keelson-token"));
+  // Once: a second pass that finds the same writes no second event.
+  auto before = store.Events({})->size();
+  reconciler.Reconcile("Runner/default/web");
+  CHECK(store.Events({})->size() == before);
 }
 
 TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: waits for its network, volume and image, naming which") {
