@@ -8,6 +8,9 @@
 #   scripts/test-engine.sh env      print  export DOCKER_HOST=...  (eval "$(scripts/test-engine.sh env)")
 #   scripts/test-engine.sh status   exit 0 when it answers
 #
+# Inside the namespace the engine also listens on tcp://127.0.0.1:2376 with
+# TLS (client certificates in $KEELSON_ENGINE_DIR/tls, made by start).
+#
 # KEELSON_ENGINE_DIR (default /tmp/keelson-engine) holds its state;
 # KEELSON_ENGINE_NETNS (default keelson-test) names its network namespace.
 set -euo pipefail
@@ -37,14 +40,41 @@ wait_for() {  # wait_for SECONDS WHAT COMMAND...
   done
 }
 
+# A CA, a server certificate for 127.0.0.1 and a client certificate, so the
+# engine also listens on tcp://127.0.0.1:2376 with --tlsverify (inside the
+# namespace): DOCKER_CERT_PATH=$D/tls holds ca.pem, cert.pem, key.pem as the
+# docker CLI wants them.
+make_tls() {
+  [[ -f $D/tls/cert.pem ]] && return 0
+  local t="$D/tls"
+  mkdir -p "$t"
+  (
+    cd "$t"
+    openssl genrsa -out ca-key.pem 2048
+    openssl req -x509 -new -key ca-key.pem -days 30 -subj /CN=keelson-test-ca -out ca.pem
+    openssl genrsa -out server-key.pem 2048
+    openssl req -new -key server-key.pem -subj /CN=127.0.0.1 -out server.csr
+    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 30 \
+      -extfile server.ext -out server-cert.pem
+    openssl genrsa -out key.pem 2048
+    openssl req -new -key key.pem -subj /CN=keelson-test-client -out client.csr
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 30 \
+      -extfile client.ext -out cert.pem
+  ) >"$D/tls.log" 2>&1
+}
+
 start_dockerd() {
   alive "$D/docker.pid" && pinged && return 0
   mkdir -p "$D/data" "$D/exec"
   rm -f "$SOCK"
+  make_tls
   # nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then
   # fails with "Devices cgroup isn't mounted".
   in_ns dockerd --data-root "$D/data" --exec-root "$D/exec" \
-    -H "unix://$SOCK" --pidfile "$D/docker.pid" \
+    -H "unix://$SOCK" -H tcp://127.0.0.1:2376 --tlsverify --tlscacert "$D/tls/ca.pem" \
+    --tlscert "$D/tls/server-cert.pem" --tlskey "$D/tls/server-key.pem" --pidfile "$D/docker.pid" \
     --iptables=false --ip-masq=false --bridge=none >"$D/dockerd.log" 2>&1 &
   wait_for 60 dockerd pinged
 }
