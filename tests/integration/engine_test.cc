@@ -1,8 +1,10 @@
 // HttpEngine against the real engine, beyond the contract: registry pulls and
-// pushes, builds, logs, a dead socket, and events caused by the docker CLI.
+// pushes, builds, logs, a dead socket, events caused by the docker CLI,
+// network aliases, image prune.
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -190,6 +192,58 @@ TEST_CASE("engine: many threads share one client") {
   }
   for (auto& t : threads) t.join();
   CHECK(ok.load() == 200);
+}
+
+TEST_CASE("engine: connect with aliases, aliases read back, disconnect, on a running container") {
+  auto e = Engine();
+  NetworkSpec net;
+  net.name = Unique("keelson-aliases");
+  net.labels = {{"dev.keelson.test", "aliases"}};
+  const std::string net_id = Must(e->CreateNetwork(net));
+  ContainerSpec spec;
+  spec.name = Unique("keelson-aliased");
+  spec.image = kImage;
+  spec.cmd = std::vector<std::string>{"sleep", "60"};
+  spec.stop_timeout = 1;
+  const std::string c = Must(e->CreateContainer(spec));
+  Must(e->StartContainer(c));
+  Must(e->ConnectNetwork(net.name, c, {"db", "db-primary"}));
+  auto attached = Must(e->InspectContainer(c)).config.networks;
+  auto it = std::find_if(attached.begin(), attached.end(), [&](const auto& a) { return a.network == net.name; });
+  REQUIRE(it != attached.end());
+  std::sort(it->aliases.begin(), it->aliases.end());
+  CHECK(it->aliases == std::vector<std::string>{"db", "db-primary"});  // the engine's short-id alias is left out
+  CHECK(Must(e->InspectNetwork(net.name)).containers.size() == 1);
+  // Connecting again is a conflict the caller can recognise.
+  auto again = e->ConnectNetwork(net.name, c, {"db"});
+  CHECK_FALSE(again.has_value());
+  Must(e->DisconnectNetwork(net.name, c, false));
+  attached = Must(e->InspectContainer(c)).config.networks;
+  CHECK(std::none_of(attached.begin(), attached.end(), [&](const auto& a) { return a.network == net.name; }));
+  CHECK(Must(e->InspectNetwork(net_id)).containers.empty());
+  Must(e->RemoveContainer(c, true));
+  Must(e->RemoveNetwork(net_id));
+}
+
+TEST_CASE("engine: image prune removes unused dangling images and keeps used ones") {
+  auto e = Engine();
+  fs::path dir = fs::temp_directory_path() / Unique("keelson-prune");
+  fs::create_directories(dir);
+  const std::string tag = Unique("keelson-prune/img") + ":1";
+  // Two builds under one tag: the first image loses its tag and dangles.
+  std::ofstream(dir / "Dockerfile") << "FROM keelson-test/busybox:1\nRUN echo one > /one\n";
+  const std::string first = Must(e->BuildImage({dir.string(), "Dockerfile", {tag}, {}, "", {}}, nullptr));
+  std::ofstream(dir / "Dockerfile") << "FROM keelson-test/busybox:1\nRUN echo two > /two\n";
+  const std::string second = Must(e->BuildImage({dir.string(), "Dockerfile", {tag}, {}, "", {}}, nullptr));
+  REQUIRE(first != second);
+  CHECK(Must(e->InspectImage(first)).repo_tags.empty());
+  auto report = Must(e->PruneImages(false));
+  CHECK_FALSE(e->InspectImage(first).has_value());
+  CHECK(e->InspectImage(tag).has_value());  // tagged: kept
+  CHECK(e->InspectImage(kImage).has_value());
+  (void)report;
+  Must(e->RemoveImage(tag, true));
+  fs::remove_all(dir);
 }
 
 }  // namespace
