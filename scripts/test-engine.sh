@@ -65,7 +65,12 @@ make_tls() {
   ) >"$D/tls.log" 2>&1
 }
 
+gone_or_up() { ! alive "$D/docker.pid" || pinged; }
+
 start_dockerd() {
+  # A dockerd still shutting down (stopping its containers) holds the socket
+  # and the pid file: let it finish first.
+  alive "$D/docker.pid" && ! pinged && wait_for 90 "the previous dockerd to exit" gone_or_up
   alive "$D/docker.pid" && pinged && return 0
   mkdir -p "$D/data" "$D/exec"
   rm -f "$SOCK"

@@ -56,13 +56,11 @@ Outcome Reconciler::Reconcile(const std::string& key) {
   json status = o.status;
   auto plan = PlanFor(o);
   if (plan) {
-    for (const auto& a : plan->actions) {
-      if (auto r = Execute(o, a, status); !r) {
-        auto after = Result<Plan>(Unexpected(r.error()));
-        Outcome out = Finish(o, after, std::move(status));
-        out.error = r.error();
-        return out;
-      }
+    if (auto r = ExecuteAll(o, plan->actions, status); !r) {
+      auto after = Result<Plan>(Unexpected(r.error()));
+      Outcome out = Finish(o, after, std::move(status));
+      out.error = r.error();
+      return out;
     }
     if (!plan->actions.empty()) plan = PlanFor(o);  // observe again, for the status
   }
@@ -85,6 +83,25 @@ void Reconciler::TransitionEvents(const model::Object& o, const json& before, co
   if (o.kind == model::Kind::kImage && !old_digest.empty() && old_digest != new_digest) {
     Event(o, "Normal", "DigestChanged", "repo digest " + old_digest + " -> " + new_digest);
   }
+}
+
+Result<void> Reconciler::ExecuteAll(const model::Object& o, const std::vector<reconcile::Action>& actions,
+                                    json& status) {
+  auto is_create = [](const reconcile::Action& a) {
+    return a.verb == reconcile::Verb::kCreate && a.target == reconcile::Target::kContainer;
+  };
+  for (size_t i = 0; i < actions.size();) {
+    size_t j = i;
+    while (j < actions.size() && is_create(actions[j])) ++j;
+    if (j - i > 1) {
+      if (auto r = CreateInParallel(o, {actions.begin() + static_cast<long>(i), actions.begin() + static_cast<long>(j)}); !r) return r;
+      i = j;
+      continue;
+    }
+    if (auto r = Execute(o, actions[i], status); !r) return r;
+    ++i;
+  }
+  return {};
 }
 
 Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, json status) {

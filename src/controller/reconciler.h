@@ -20,6 +20,9 @@
 
 namespace keelson::controller {
 
+/// Container creates one reconcile runs at once.
+inline constexpr size_t kParallelCreates = 8;
+
 /// What every worker shares. All members are thread-safe.
 struct Shared {
   docker::Engine& engine;
@@ -67,6 +70,11 @@ class Reconciler {
   // Acting (reconciler_act.cc).
   Result<void> Execute(const model::Object& o, const reconcile::Action& a, nlohmann::json& status);
   Result<void> CreateAndStart(const model::Object& o, const reconcile::Action& a);
+  /// Several creates at once (a pool's scale-up), at most kParallelCreates in flight.
+  Result<void> CreateInParallel(const model::Object& o, const std::vector<reconcile::Action>& creates);
+  /// Runs the plan's actions in order; runs of container creates go in parallel.
+  Result<void> ExecuteAll(const model::Object& o, const std::vector<reconcile::Action>& actions,
+                          nlohmann::json& status);
   Result<void> RemoveContainer(const std::string& id, int stop_timeout_s);
   Result<void> Call(const char* operation, Result<void> r);
   void Event(const model::Object& o, const std::string& type, const std::string& reason, const std::string& message);

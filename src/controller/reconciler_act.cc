@@ -1,7 +1,10 @@
 // Reconciler: carrying out a plan's actions on the engine, with an event each.
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -124,6 +127,32 @@ Result<void> Reconciler::CreateAndStart(const model::Object& o, const Action& a)
   if (auto r = s_.cache.RefreshContainer(*id); !r) return r;
   (void)o;
   return started;
+}
+
+Result<void> Reconciler::CreateInParallel(const model::Object& o, const std::vector<Action>& creates) {
+  // Creates and starts are independent and the engine serves them in
+  // parallel; a bound keeps a scale-up of hundreds from flooding it.
+  std::vector<Result<void>> results(creates.size());
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> threads;
+  const size_t n = std::min(creates.size(), kParallelCreates);
+  for (size_t t = 0; t < n; ++t) {
+    threads.emplace_back([&] {
+      for (size_t i = next++; i < creates.size(); i = next++) results[i] = CreateAndStart(o, creates[i]);
+    });
+  }
+  for (auto& t : threads) t.join();
+  Result<void> first;
+  for (size_t i = 0; i < creates.size(); ++i) {
+    if (!results[i]) {
+      Event(o, "Warning", "Failed", "Failed to " + reconcile::Describe(creates[i]) + ": " + results[i].error().message);
+      if (first) first = results[i];
+      continue;
+    }
+    auto [reason, message] = Describe(o, creates[i]);
+    Event(o, "Normal", reason, message);
+  }
+  return first;
 }
 
 Result<void> Reconciler::Execute(const model::Object& o, const Action& a, json& status) {

@@ -1,0 +1,188 @@
+// RunnerPools: the pure planner's ordering and bounds, and the reconciler on
+// FakeEngine through scale, update, ephemeral runs and deletion.
+
+#include <doctest/doctest.h>
+
+#include "controller_fixture.h"
+#include "reconcile/labels.h"
+#include "reconcile/pool.h"
+
+using namespace keelson;
+using keelson::testing::ControllerFixture;
+
+namespace {
+
+std::string Pool(int replicas, const std::string& version, const std::string& extra = "") {
+  return "apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {name: ci}\nspec:\n  replicas: " +
+         std::to_string(replicas) + "\n" + extra +
+         "  template:\n    image: keelson-test/busybox:1\n    command: [sleep, '3600']\n"
+         "    env: [{name: VERSION, value: '" + version + "'}]\n";
+}
+
+docker::Container Replica(const std::string& name, const std::string& hash, bool running, int64_t created) {
+  docker::Container c;
+  c.id = name + "-id";
+  c.name = name;
+  c.created = std::to_string(created);
+  c.config.labels = {{reconcile::kSpecHashLabel, hash}};
+  c.state.running = running;
+  c.state.status = running ? "running" : "created";
+  return c;
+}
+
+std::vector<std::string> Removed(const reconcile::Plan& p) {
+  std::vector<std::string> out;
+  for (const auto& a : p.actions) {
+    if (a.verb == reconcile::Verb::kRemove) out.push_back(a.name);
+  }
+  return out;
+}
+
+struct PoolFixture : ControllerFixture {
+  int Running() {
+    int n = 0;
+    for (const auto& c : Containers()) n += c.state == "running";
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("PlanPool: scale down removes not-ready replicas first, then old-template ones, then the newest") {
+  reconcile::PoolSpec spec;
+  spec.replicas = 2;
+  docker::ContainerSpec want;
+  want.labels[reconcile::kSpecHashLabel] = "new";
+  std::vector<docker::Container> replicas = {
+      Replica("p.a", "new", true, 1), Replica("p.b", "new", true, 5), Replica("p.c", "new", false, 2),
+      Replica("p.d", "new", true, 3), Replica("p.e", "new", true, 4)};
+  auto plan = reconcile::PlanPool(spec, want, "p", replicas, TimePoint{}, [] { return std::string("x"); });
+  CHECK(Removed(plan.plan) == std::vector<std::string>{"p.c", "p.b", "p.e"});
+}
+
+TEST_CASE("PlanPool: maxSurge and maxUnavailable as counts and percentages") {
+  CHECK(reconcile::ResolveIntOrPercent(nlohmann::json("25%"), 10, true) == 3);
+  CHECK(reconcile::ResolveIntOrPercent(nlohmann::json("25%"), 10, false) == 2);
+  CHECK(reconcile::ResolveIntOrPercent(nlohmann::json(2), 10, false) == 2);
+  auto spec = reconcile::ParsePoolSpec({{"replicas", 4}, {"strategy", {{"maxSurge", 0}, {"maxUnavailable", 0}}}});
+  CHECK(spec.max_surge == 1);  // both zero could never progress
+}
+
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: scales up in parallel, names replicas NAMESPACE.POOL.SUFFIX, scales to 0 and back") {
+  Apply(Pool(5, "1"));
+  Converge("RunnerPool/default/ci");
+  auto containers = Containers();
+  REQUIRE(containers.size() == 5);
+  for (const auto& c : containers) {
+    CHECK(c.name.rfind("default.ci.", 0) == 0);
+    CHECK(c.name.size() == std::string("default.ci.").size() + 5);
+    CHECK(c.labels.at("dev.keelson.kind") == "RunnerPool");
+  }
+  CHECK(Ready("RunnerPool/default/ci"));
+  CHECK(Get("RunnerPool/default/ci").status["readyReplicas"] == 5);
+  engine.ResetCalls();
+  reconciler.Reconcile("RunnerPool/default/ci");
+  CHECK(engine.TotalCalls() == 0);
+  Apply(Pool(0, "1"));
+  Converge("RunnerPool/default/ci");
+  CHECK(Containers().empty());
+  CHECK(Ready("RunnerPool/default/ci"));
+  Apply(Pool(2, "1"));
+  Converge("RunnerPool/default/ci");
+  CHECK(Running() == 2);
+}
+
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: a rolling update holds maxSurge and maxUnavailable at every step") {
+  struct Case {
+    std::string strategy;
+    int max_total, min_ready;
+  };
+  for (const auto& c : {Case{"  strategy: {maxSurge: 1, maxUnavailable: 0}\n", 5, 4},
+                        Case{"  strategy: {maxSurge: 0, maxUnavailable: 1}\n", 4, 3},
+                        Case{"  strategy: {maxSurge: 2, maxUnavailable: 1}\n", 6, 3}}) {
+    CAPTURE(c.strategy);
+    Apply(Pool(4, "1", c.strategy));
+    Converge("RunnerPool/default/ci");
+    REQUIRE(Running() == 4);
+    Apply(Pool(4, "2", c.strategy));
+    REQUIRE(cache.Resync());
+    int steps = 0;
+    while (!Ready("RunnerPool/default/ci") && steps < 20) {
+      reconciler.Reconcile("RunnerPool/default/ci");
+      ++steps;
+      CHECK(static_cast<int>(Containers().size()) <= c.max_total);
+      CHECK(Running() >= c.min_ready);
+    }
+    CHECK(Ready("RunnerPool/default/ci"));
+    CHECK(steps > 1);  // it took steps, not one replace-all
+    for (const auto& ctr : Containers()) {
+      auto env = engine.InspectContainer(ctr.id)->config.env;
+      CHECK(std::count(env.begin(), env.end(), "VERSION=2") == 1);
+    }
+    // Back to version 1 for the next case.
+    Apply(Pool(4, "1", c.strategy));
+    Converge("RunnerPool/default/ci", 20);
+  }
+}
+
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: Recreate removes every old replica before creating new ones") {
+  Apply(Pool(3, "1", "  strategy: {type: Recreate}\n"));
+  Converge("RunnerPool/default/ci");
+  Apply(Pool(3, "2", "  strategy: {type: Recreate}\n"));
+  REQUIRE(cache.Resync());
+  engine.ResetCalls();
+  reconciler.Reconcile("RunnerPool/default/ci");
+  CHECK(Running() == 3);
+  for (const auto& ctr : Containers()) {
+    auto env = engine.InspectContainer(ctr.id)->config.env;
+    CHECK(std::count(env.begin(), env.end(), "VERSION=2") == 1);
+  }
+  CHECK(engine.Calls()["RemoveContainer"] == 3);
+  CHECK(engine.Calls()["CreateContainer"] == 3);
+}
+
+TEST_CASE("PlanPool: Recreate plans every removal before the first create") {
+  reconcile::PoolSpec spec;
+  spec.replicas = 2;
+  spec.recreate = true;
+  docker::ContainerSpec want;
+  want.labels[reconcile::kSpecHashLabel] = "new";
+  auto plan = reconcile::PlanPool(spec, want, "p", {Replica("p.a", "old", true, 1), Replica("p.b", "old", true, 2)},
+                                  TimePoint{}, [] { return std::string("x"); });
+  std::string verbs;
+  for (const auto& a : plan.plan.actions) verbs += a.verb == reconcile::Verb::kRemove ? 'R' : 'C';
+  CHECK(verbs == "RRCC");
+}
+
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: an ephemeral replica that exits is removed, counted and replaced") {
+  Apply(Pool(3, "1", "  ephemeral: true\n"));
+  Converge("RunnerPool/default/ci");
+  auto before = Containers();
+  REQUIRE(before.size() == 3);
+  engine.ExitContainer(before[0].id, 0);
+  engine.ExitContainer(before[1].id, 2);
+  REQUIRE(cache.Resync());
+  reconciler.Reconcile("RunnerPool/default/ci");
+  auto after = Containers();
+  CHECK(after.size() == 3);
+  CHECK(Running() == 3);
+  CHECK_FALSE(engine.InspectContainer(before[0].id).has_value());
+  CHECK_FALSE(engine.InspectContainer(before[1].id).has_value());
+  CHECK(engine.InspectContainer(before[2].id).has_value());
+  auto status = Get("RunnerPool/default/ci").status;
+  CHECK(status["completedRuns"] == 1);
+  CHECK(status["failedRuns"] == 1);
+}
+
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: deleting a pool mid-update removes every replica, old and new") {
+  Apply(Pool(4, "1"));
+  Converge("RunnerPool/default/ci");
+  Apply(Pool(4, "2"));
+  REQUIRE(cache.Resync());
+  reconciler.Reconcile("RunnerPool/default/ci");  // one surge replica on the new template
+  REQUIRE(Containers().size() == 5);
+  REQUIRE(store.Delete(model::Kind::kRunnerPool, "default", "ci", false));
+  Converge("RunnerPool/default/ci");
+  CHECK(Containers().empty());
+  CHECK_FALSE(store.Get(model::Kind::kRunnerPool, "default", "ci")->has_value());
+}
