@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "controller/manager.h"
+#include "docker/http_engine.h"
 #include "util/units.h"
 
 namespace keelson::cli {
@@ -91,6 +92,9 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   mo.workers = opts.workers;
   mo.resync = std::chrono::duration_cast<std::chrono::milliseconds>(*resync);
   controller::Manager manager(**engine, clock, mo);
+  if (auto* http = dynamic_cast<docker::HttpEngine*>(engine->get())) {
+    manager.metrics().SetEngineRequests([http] { return http->Requests(); });
+  }
   Endpoints endpoints(manager);
   if (auto r = endpoints.Start(opts.listen); !r) return Fail(r.error().message, kExitUsage);
   InstallSignalHandlers();
@@ -98,7 +102,7 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   std::thread runner([&] { result = manager.Run(); });
   auto deadline = std::chrono::steady_clock::now() + *timeout;
   int code = kExitOk;
-  while (SleepUnlessInterrupted(200)) {
+  while (SleepUnlessInterrupted(opts.once ? 50 : 200)) {
     if (!opts.once) continue;
     if (manager.Ready()) {
       auto pending = NotReady(*(*session)->objects);

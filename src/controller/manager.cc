@@ -189,6 +189,7 @@ void Manager::EnqueueAll() {
 
 void Manager::Resync(const char* why) {
   std::lock_guard lock(resync_mu_);
+  auto start = std::chrono::steady_clock::now();
   auto r = cache_.Resync();
   metrics_.EngineCall("list", r ? "ok" : "unavailable");
   engine_ok_ = r.has_value();
@@ -203,6 +204,7 @@ void Manager::Resync(const char* why) {
     Reconciler reconciler(shared, *session->store);
     if (auto removed = reconciler.RemoveOrphans(); !removed) spdlog::warn("orphans: {}", removed.error().message);
   }
+  metrics_.ResyncTook(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   EnqueueAll();
   metrics_.ResyncDone();
   synced_ = true;

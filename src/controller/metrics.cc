@@ -60,6 +60,14 @@ std::string Metrics::Render() const {
       << "keelson_event_stream_reconnects_total " << event_reconnects_.load() << "\n";
   out << "# HELP keelson_resyncs_total Full resyncs done.\n# TYPE keelson_resyncs_total counter\n"
       << "keelson_resyncs_total " << resyncs_.load() << "\n";
+  out << "# HELP keelson_last_resync_seconds How long the last resync's engine listing and orphan sweep took.\n"
+         "# TYPE keelson_last_resync_seconds gauge\n"
+      << "keelson_last_resync_seconds " << static_cast<double>(last_resync_ms_.load()) / 1000 << "\n";
+  if (engine_requests_) {
+    out << "# HELP keelson_engine_requests_total HTTP requests sent to the engine.\n"
+           "# TYPE keelson_engine_requests_total counter\n"
+        << "keelson_engine_requests_total " << engine_requests_() << "\n";
+  }
   return out.str();
 }
 

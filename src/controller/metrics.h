@@ -3,6 +3,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -21,6 +22,10 @@ class Metrics {
   void SetLeader(bool leader) { leader_ = leader; }
   void EventStreamReconnected() { ++event_reconnects_; }
   void ResyncDone() { ++resyncs_; }
+
+  /// Where the engine request count comes from (HttpEngine::Requests), if set.
+  void SetEngineRequests(std::function<uint64_t()> source) { engine_requests_ = std::move(source); }
+  void ResyncTook(double seconds) { last_resync_ms_ = static_cast<int64_t>(seconds * 1000); }
 
   std::string Render() const;
 
@@ -41,6 +46,8 @@ class Metrics {
   std::atomic<int64_t> queue_depth_{0};
   std::atomic<bool> leader_{false};
   std::atomic<uint64_t> event_reconnects_{0}, resyncs_{0};
+  std::atomic<int64_t> last_resync_ms_{0};
+  std::function<uint64_t()> engine_requests_;
 };
 
 }  // namespace keelson::controller

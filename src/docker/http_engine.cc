@@ -87,6 +87,7 @@ Result<HttpResponse> HttpEngine::Send(HttpRequest request, const std::string& co
   auto version = ApiVersion();
   if (!version) return Unexpected(version.error());
   request.target = "/v" + *version + request.target;
+  ++requests_;
   if (request.timeout.count() == 0 && !request.on_line && !request.on_data) request.timeout = options_.request_timeout;
   auto r = http_.Send(request);
   if (!r) return Unexpected(Error{r.error().code, context + ": " + r.error().message});

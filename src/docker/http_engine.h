@@ -1,6 +1,7 @@
 #pragma once
 // HttpEngine: docker::Engine over the Engine API (unix socket, TCP, TLS).
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,10 @@ class HttpEngine : public Engine {
   /// next call while the engine is unreachable. kInvalid if the engine is
   /// older than kMinApiVersion or requires newer than kMaxApiVersion.
   Result<std::string> ApiVersion();
+
+  /// Requests sent so far (the version negotiation's included): what the
+  /// controller's metrics and the benchmarks count as engine calls.
+  uint64_t Requests() const { return requests_; }
 
   Result<void> Ping() override;
   Result<EngineVersion> Version() override;
@@ -74,6 +79,7 @@ class HttpEngine : public Engine {
                             CancelFlag& cancel) override;
 
  private:
+  std::atomic<uint64_t> requests_{0};
   /// Sends with the negotiated version prefixed; an HTTP error status becomes
   /// an Error whose message starts with `context`.
   Result<HttpResponse> Send(HttpRequest request, const std::string& context);
