@@ -62,6 +62,7 @@ class Reconciler {
   Result<reconcile::Plan> PlanRunner(const model::Object& o);
   Result<reconcile::Plan> PlanImage(const model::Object& o);
   Result<reconcile::Plan> PlanPool(const model::Object& o);
+  Result<void> PullFirstIfMissing(const std::string& image, reconcile::Plan* plan);
   Result<reconcile::Plan> PlanDeletion(const model::Object& o);
   /// The image reference a Runner spec runs, or a blocked plan saying what it
   /// waits for (an Image, a Network, a Volume, a dependsOn object).

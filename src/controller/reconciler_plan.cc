@@ -86,6 +86,25 @@ Result<std::string> Reconciler::ResolveDependencies(const model::Object& o, cons
   return image;
 }
 
+// Create never pulls: when the plan creates containers of a missing image,
+// the image is pulled first, as `docker run` does.
+Result<void> Reconciler::PullFirstIfMissing(const std::string& image, Plan* plan) {
+  bool creates = std::any_of(plan->actions.begin(), plan->actions.end(), [](const auto& a) {
+    return a.verb == reconcile::Verb::kCreate || a.verb == reconcile::Verb::kRecreate;
+  });
+  if (!creates) return {};
+  auto present = s_.cache.Image(image);
+  if (!present) return Unexpected(present.error());
+  if (*present) return {};
+  reconcile::Action pull;
+  pull.verb = reconcile::Verb::kPull;
+  pull.target = reconcile::Target::kImage;
+  pull.name = image;
+  pull.reasons.push_back("not present");
+  plan->actions.insert(plan->actions.begin(), std::move(pull));
+  return {};
+}
+
 Result<Plan> Reconciler::PlanRunner(const model::Object& o) {
   Plan plan;
   auto image = ResolveDependencies(o, o.spec, &plan);
@@ -108,20 +127,7 @@ Result<Plan> Reconciler::PlanRunner(const model::Object& o) {
   }
   observed.image = image_config ? &*image_config : nullptr;
   plan = reconcile::PlanRunner(*want, o.spec.value("restartPolicy", "Always"), observed);
-  bool creates = false;
-  for (const auto& a : plan.actions) creates |= a.verb == reconcile::Verb::kCreate || a.verb == reconcile::Verb::kRecreate;
-  if (!creates) return plan;
-  // Create never pulls: a missing image is pulled first, as `docker run` does.
-  auto present = s_.cache.Image(*image);
-  if (!present) return Unexpected(present.error());
-  if (!*present) {
-    reconcile::Action pull;
-    pull.verb = reconcile::Verb::kPull;
-    pull.target = reconcile::Target::kImage;
-    pull.name = *image;
-    pull.reasons.push_back("not present");
-    plan.actions.insert(plan.actions.begin(), std::move(pull));
-  }
+  if (auto r = PullFirstIfMissing(*image, &plan); !r) return Unexpected(r.error());
   return plan;
 }
 
@@ -137,19 +143,7 @@ Result<Plan> Reconciler::PlanPool(const model::Object& o) {
   if (!want) return Unexpected(want.error());
   auto pool = reconcile::PlanPool(reconcile::ParsePoolSpec(o.spec), *want, reconcile::EngineName(o),
                                   s_.cache.ContainersOf(o.meta.uid), s_.clock.Now(), reconcile::RandomSuffix);
-  bool creates = std::any_of(pool.plan.actions.begin(), pool.plan.actions.end(),
-                             [](const auto& a) { return a.verb == reconcile::Verb::kCreate; });
-  if (!creates) return pool.plan;
-  auto present = s_.cache.Image(*image);
-  if (!present) return Unexpected(present.error());
-  if (!*present) {
-    reconcile::Action pull;
-    pull.verb = reconcile::Verb::kPull;
-    pull.target = reconcile::Target::kImage;
-    pull.name = *image;
-    pull.reasons.push_back("not present");
-    pool.plan.actions.insert(pool.plan.actions.begin(), std::move(pull));
-  }
+  if (auto r = PullFirstIfMissing(*image, &pool.plan); !r) return Unexpected(r.error());
   return pool.plan;
 }
 
