@@ -156,18 +156,16 @@ void Manager::Worker() {
       if (out.requeue_after) queue_.AddAfter(*key, *out.requeue_after);
       metrics_.Reconciled(kind, out.error ? "error" : out.requeue_after ? "requeue" : "success", secs);
     }
-    if (out.ready_changed) EnqueueDependents(*key);
+    if (out.ready_changed) EnqueueDependents(*key, *session->store);
     queue_.Done(*key);
   }
 }
 
-void Manager::EnqueueDependents(const std::string& key) {
+void Manager::EnqueueDependents(const std::string& key, store::ObjectStore& store) {
   auto ref = model::ParseKey(key);
   if (!ref) return;
   // Runners and pools of the namespace may wait on it: they look again.
-  auto session = Open(opts_.db_path, clock_);
-  if (!session) return;
-  auto versions = session->store->Versions();
+  auto versions = store.Versions();
   if (!versions) return;
   for (const auto& [k, rv] : *versions) {
     auto other = model::ParseKey(k);

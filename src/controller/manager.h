@@ -17,6 +17,7 @@
 #include "controller/metrics.h"
 #include "controller/work_queue.h"
 #include "docker/engine.h"
+#include "store/object_store.h"
 #include "util/clock.h"
 #include "util/result.h"
 
@@ -63,7 +64,7 @@ class Manager {
   void ResyncLoop();
   void OnEngineEvent(const docker::Event& e);
   void EnqueueAll();
-  void EnqueueDependents(const std::string& key);
+  void EnqueueDependents(const std::string& key, store::ObjectStore& store);
   bool SleepFor(std::chrono::milliseconds d);  ///< false when stopping
 
   docker::Engine& engine_;
