@@ -81,7 +81,8 @@ start_dockerd() {
     -H "unix://$SOCK" -H tcp://127.0.0.1:2376 --tlsverify --tlscacert "$D/tls/ca.pem" \
     --tlscert "$D/tls/server-cert.pem" --tlskey "$D/tls/server-key.pem" --pidfile "$D/docker.pid" \
     --iptables=false --ip-masq=false --bridge=none >"$D/dockerd.log" 2>&1 &
-  wait_for 60 dockerd pinged
+  # Restarting over many old containers, dockerd cleans their sandboxes first (≈ 0.25 s each).
+  wait_for 300 dockerd pinged
 }
 
 registry_up() { [[ $(in_ns curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$REGISTRY/v2/" 2>/dev/null) == 200 ]]; }

@@ -288,7 +288,7 @@ def survives_dockerd_restart_and_converges_again(k, ns):
         wait_for('dockerd to exit', lambda: not os.path.exists(f'/proc/{pid}'), timeout=90)
         time.sleep(2)
         expect(ctl.p.poll() is None, 'the controller survives the engine going away:\n' + ctl.output())
-        subprocess.run(['bash', engine, 'start'], check=True, capture_output=True, timeout=180)
+        subprocess.run(['bash', engine, 'start'], check=True, capture_output=True, timeout=360)
         wait_for('the runners to run again', running, timeout=60)
         expect('reconnecting' in ctl.output(), 'the event stream was reconnected:\n' + ctl.output())
     finally:
