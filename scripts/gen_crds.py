@@ -296,7 +296,9 @@ SPECS = {
          'updatedReplicas': i('Replicas on the current template.'),
          'availableReplicas': i('Replicas ready for minReadySeconds.'),
          'completedRuns': i('Ephemeral runs that ended with exit code 0.'),
-         'failedRuns': i('Ephemeral runs that ended with another exit code.')},
+         'failedRuns': i('Ephemeral runs that ended with another exit code.'),
+         'failureStreak': i('Ephemeral runs in a row that failed within 10 s (crash-loop backoff).'),
+         'lastFailureAt': s('When the last of those ended.')},
         [('Desired', '.spec.replicas'), ('Ready', '.status.readyReplicas')],
     ),
     'Policy': (

@@ -62,7 +62,12 @@ Outcome Reconciler::Reconcile(const std::string& key) {
       out.error = r.error();
       return out;
     }
-    if (!plan->actions.empty()) plan = PlanFor(o);  // observe again, for the status
+    if (!plan->actions.empty()) {
+      // Observe again, for the status: with what the actions recorded (restarts, runs).
+      model::Object acted = o;
+      acted.status = status;
+      plan = PlanFor(acted);
+    }
   }
   Outcome out = Finish(o, plan, std::move(status));
   if (!plan) out.error = plan.error();

@@ -174,11 +174,12 @@ Result<void> Reconciler::Execute(const model::Object& o, const Action& a, json& 
           break;
         case Verb::kRemove:
           r = RemoveContainer(a.id, a.stop_timeout_s);
-          if (r && a.reasons.front().rfind("run finished with code ", 0) == 0) {
+          if (r && a.run_exit_code) {
             // An ephemeral replica's run: counted once, as its container goes.
-            bool ok = a.reasons.front() == "run finished with code 0";
-            const char* field = ok ? "completedRuns" : "failedRuns";
+            const char* field = *a.run_exit_code == 0 ? "completedRuns" : "failedRuns";
             status[field] = status.value(field, 0) + 1;
+            status["failureStreak"] = a.quick_failure ? status.value("failureStreak", 0) + 1 : 0;
+            if (a.quick_failure) status["lastFailureAt"] = FormatTimestamp(s_.clock.Now());
           }
           break;
         case Verb::kConnect:

@@ -141,8 +141,9 @@ Result<Plan> Reconciler::PlanPool(const model::Object& o) {
   if (!store_id) return Unexpected(store_id.error());
   auto want = reconcile::DesiredContainer(o, tmpl, "", *image, *store_id);
   if (!want) return Unexpected(want.error());
+  reconcile::PoolHistory history{o.status.value("failureStreak", 0), o.status.value("lastFailureAt", "")};
   auto pool = reconcile::PlanPool(reconcile::ParsePoolSpec(o.spec), *want, reconcile::EngineName(o),
-                                  s_.cache.ContainersOf(o.meta.uid), s_.clock.Now(), reconcile::RandomSuffix);
+                                  s_.cache.ContainersOf(o.meta.uid), s_.clock.Now(), reconcile::RandomSuffix, history);
   if (auto r = PullFirstIfMissing(*image, &pool.plan); !r) return Unexpected(r.error());
   return pool.plan;
 }

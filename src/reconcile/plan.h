@@ -30,6 +30,10 @@ struct Action {
   docker::VolumeSpec volume;
   docker::NetworkAttachment attachment;  ///< kConnect
   int stop_timeout_s = 10;               ///< kRecreate, kRemove of a container
+  /// kRemove of an ephemeral replica whose run ended: its exit code, and
+  /// whether it failed quickly (non-zero within kStableRun), for crash-loop backoff.
+  std::optional<int> run_exit_code;
+  bool quick_failure = false;
 };
 
 /// "recreate container default.web: env[LOG_LEVEL] "info" -> "debug""

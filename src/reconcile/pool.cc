@@ -78,12 +78,15 @@ std::string RandomSuffix() {
 
 PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const std::string& prefix,
                   const std::vector<docker::Container>& containers, TimePoint now,
-                  const std::function<std::string()>& suffix) {
+                  const std::function<std::string()>& suffix, const PoolHistory& history) {
   PoolPlan out;
   Plan& plan = out.plan;
   const int stop = want.stop_timeout.value_or(10);
   const std::string hash = want.labels.count(kSpecHashLabel) ? want.labels.at(kSpecHashLabel) : "";
   std::vector<Replica> live;
+  int streak = history.failure_streak;
+  TimePoint last_failure;
+  bool known_last = ParseTimestamp(history.last_failure_at, &last_failure);
   for (const auto& c : containers) {
     Replica r{&c};
     auto h = c.config.labels.find(kSpecHashLabel);
@@ -92,7 +95,14 @@ PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const
     if (spec.ephemeral && r.exited) {
       // One job per runner: a finished run is removed and replaced.
       (c.state.exit_code == 0 ? out.counts.completed : out.counts.failed)++;
-      plan.actions.push_back(Remove(c, "run finished with code " + std::to_string(c.state.exit_code), stop));
+      auto a = Remove(c, "run finished with code " + std::to_string(c.state.exit_code), stop);
+      a.run_exit_code = c.state.exit_code;
+      TimePoint started, finished;
+      a.quick_failure = c.state.exit_code != 0 && ParseTimestamp(c.state.started_at, &started) &&
+                        ParseTimestamp(c.state.finished_at, &finished) && finished - started < kStableRun;
+      streak = a.quick_failure ? streak + 1 : 0;
+      if (a.quick_failure) last_failure = now, known_last = true;
+      plan.actions.push_back(std::move(a));
       continue;
     }
     r.ready = IsReadyContainer(c);
@@ -120,7 +130,23 @@ PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const
                         {"updatedReplicas", out.counts.updated},
                         {"availableReplicas", out.counts.available}};
 
+  // A template whose runs keep failing at once waits before the next ones:
+  // the first failure is replaced at once, then 1 s, 2 s, ... up to 5 min.
+  std::chrono::milliseconds wait{0};
+  if (spec.ephemeral && streak >= 2 && known_last) {
+    auto delay = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(1000LL << std::min(streak - 2, 9)),
+                                                     kMaxRestartDelay);
+    wait = std::chrono::duration_cast<std::chrono::milliseconds>(last_failure + delay - now);
+  }
   auto create = [&](int n, const char* why) {
+    if (n > 0 && wait.count() > 0) {
+      plan.requeue_after = wait;
+      plan.blocked_reason = "CrashLoopBackOff";
+      plan.blocked_message = std::to_string(streak) + " run(s) in a row failed within " +
+                             std::to_string(kStableRun.count()) + "s; next replica in " +
+                             std::to_string((wait.count() + 999) / 1000) + "s";
+      return;
+    }
     for (int i = 0; i < n; ++i) {
       Action a;
       a.verb = Verb::kCreate;

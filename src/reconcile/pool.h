@@ -47,9 +47,18 @@ struct PoolPlan {
 /// `want` is the template's container (name empty: each create gets
 /// "PREFIX.SUFFIX" with a fresh suffix from `suffix`); `replicas` every
 /// container labelled with the pool's uid.
+/// Quick failures of ephemeral runs in a row (status.failureStreak) and when
+/// the last one ended: a template that keeps failing backs off before the
+/// next replacement: the first failure is replaced at once, then 1 s
+/// doubling per failure up to 5 min.
+struct PoolHistory {
+  int failure_streak = 0;
+  std::string last_failure_at;
+};
+
 PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const std::string& prefix,
                   const std::vector<docker::Container>& replicas, TimePoint now,
-                  const std::function<std::string()>& suffix);
+                  const std::function<std::string()>& suffix, const PoolHistory& history = {});
 
 /// Five random [a-z0-9], as the contract names replicas.
 std::string RandomSuffix();

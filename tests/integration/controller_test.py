@@ -266,6 +266,68 @@ def two_stores_on_one_engine_keep_to_their_own(k, ns):
     expect(inspect(f'{ns}.b')['State']['Running'], 'its own runner converged')
 
 
+def pool(ns, replicas, version='1', extra=''):
+    return (f'apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {{name: p, namespace: {ns}}}\n'
+            f'spec:\n  replicas: {replicas}\n{extra}  template:\n    image: {IMAGE}\n'
+            f'    command: [sleep, "3600"]\n    stopTimeout: 1s\n    env: [{{name: VERSION, value: "{version}"}}]\n')
+
+
+def replicas(ns, running_only=True):
+    return ids(f'label=dev.keelson.namespace={ns}', 'label=dev.keelson.kind=RunnerPool', all_=not running_only)
+
+
+@in_namespace
+def a_pool_of_10_converges_is_repaired_rolls_and_scales(k, ns):
+    path = k.write('p.yaml', pool(ns, 10))
+    k.ok('apply', '-f', path)
+    ctl = Controller(k)
+    try:
+        wait_for('10 replicas', lambda: len(replicas(ns)) == 10, timeout=60)
+        k.ok('-n', ns, 'wait', 'runnerpool/p', '--for=condition=Ready', '--timeout', '30s')
+        gone = replicas(ns)[:3]
+        docker('rm', '-f', *gone)
+        wait_for('3 new replicas', lambda: len(replicas(ns)) == 10 and not set(gone) & set(replicas(ns)), timeout=30)
+        # A template change rolls with maxSurge 1, maxUnavailable 0: sampled with the docker CLI.
+        k.write('p.yaml', pool(ns, 10, version='2'))
+        k.ok('apply', '-f', path)
+        most, fewest, deadline = 0, 10, time.time() + 120
+        while time.time() < deadline:
+            running = replicas(ns, running_only=True)
+            most, fewest = max(most, len(replicas(ns, running_only=False))), min(fewest, len(running))
+            envs = [(inspect(c) or {}).get('Config', {}).get('Env', []) for c in running]
+            if len(running) == 10 and all('VERSION=2' in e for e in envs):
+                break
+            time.sleep(0.05)
+        expect(most <= 11, f'never more than replicas + maxSurge containers: saw {most}')
+        expect(fewest >= 10, f'never fewer than replicas - maxUnavailable running: saw {fewest}')
+        k.ok('-n', ns, 'wait', 'runnerpool/p', '--for=condition=Ready', '--timeout', '60s')
+        k.ok('-n', ns, 'scale', 'runnerpool', 'p', '--replicas', '0')
+        wait_for('scale to 0', lambda: replicas(ns, running_only=False) == [], timeout=60)
+        k.ok('-n', ns, 'scale', 'runnerpool', 'p', '--replicas', '2')
+        wait_for('scale back to 2', lambda: len(replicas(ns)) == 2, timeout=60)
+    finally:
+        expect(ctl.stop() == 0, ctl.output())
+
+
+@in_namespace
+def ephemeral_runners_run_30_jobs(k, ns):
+    spec = (f'apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {{name: jobs, namespace: {ns}}}\n'
+            f'spec:\n  replicas: 5\n  ephemeral: true\n  template:\n    image: {IMAGE}\n'
+            '    command: [sh, -c, "sleep 0.5; echo job done"]\n    restartPolicy: Never\n')
+    k.ok('apply', '-f', k.write('jobs.yaml', spec))
+    ctl = Controller(k)
+    try:
+        def runs():
+            status = json.loads(k.ok('-n', ns, 'get', 'runnerpool', 'jobs', '-o', 'json')).get('status', {})
+            return status.get('completedRuns', 0) + status.get('failedRuns', 0)
+        wait_for('30 jobs', lambda: runs() >= 30, timeout=120)
+        status = json.loads(k.ok('-n', ns, 'get', 'runnerpool', 'jobs', '-o', 'json'))['status']
+        expect(status.get('failedRuns', 0) == 0, f'every job exited 0: {status}')
+        expect(len(replicas(ns, running_only=False)) <= 5, 'never more than 5 runners at once')
+    finally:
+        expect(ctl.stop() == 0, ctl.output())
+
+
 def engine_up():
     return subprocess.run(['docker', 'version'], capture_output=True, timeout=10).returncode == 0
 
@@ -305,5 +367,7 @@ run_tests([
     sigkill_during_a_converge_leaves_no_duplicates,
     two_controllers_on_one_store_only_one_acts,
     two_stores_on_one_engine_keep_to_their_own,
+    a_pool_of_10_converges_is_repaired_rolls_and_scales,
+    ephemeral_runners_run_30_jobs,
     survives_dockerd_restart_and_converges_again,  # last: it restarts the engine
 ])

@@ -186,3 +186,32 @@ TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: deleting a pool mid-update
   CHECK(Containers().empty());
   CHECK_FALSE(store.Get(model::Kind::kRunnerPool, "default", "ci")->has_value());
 }
+
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: an ephemeral template that keeps failing at once backs off") {
+  Apply(Pool(1, "1", "  ephemeral: true\n"));
+  Converge("RunnerPool/default/ci");
+  auto fail_current = [&] {
+    auto cs = Containers();
+    REQUIRE(cs.size() == 1);
+    engine.ExitContainer(cs[0].id, 1);
+    REQUIRE(cache.RefreshContainer(cs[0].id));
+  };
+  fail_current();
+  auto first = reconciler.Reconcile("RunnerPool/default/ci");  // the first failure is replaced at once
+  CHECK(Running() == 1);
+  fail_current();
+  auto second = reconciler.Reconcile("RunnerPool/default/ci");
+  CHECK(Containers().empty());  // removed, not yet replaced
+  REQUIRE(second.requeue_after);
+  CHECK(second.requeue_after->count() == 1000);
+  CHECK(Reason("RunnerPool/default/ci", "Degraded") == "CrashLoopBackOff");
+  clock.Advance(*second.requeue_after);
+  reconciler.Reconcile("RunnerPool/default/ci");
+  CHECK(Running() == 1);
+  fail_current();
+  auto third = reconciler.Reconcile("RunnerPool/default/ci");
+  REQUIRE(third.requeue_after);
+  CHECK(third.requeue_after->count() == 2000);  // doubled
+  CHECK(Get("RunnerPool/default/ci").status["failedRuns"] == 3);
+  (void)first;
+}
