@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   RegisterHistory(app, g);
   RegisterController(app, g);
   RegisterPlan(app, g);
+  RegisterRollout(app, g);
   RegisterVersion(app, g);
   RegisterCompletion(app, g);
 

@@ -21,6 +21,7 @@ void RegisterWait(CLI::App& app, Globals& g);
 void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterController(CLI::App& app, Globals& g);
 void RegisterPlan(CLI::App& app, Globals& g);
+void RegisterRollout(CLI::App& app, Globals& g);
 void RegisterCompletion(CLI::App& app, Globals& g);
 
 }  // namespace keelson::cli

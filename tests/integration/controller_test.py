@@ -310,6 +310,27 @@ def a_pool_of_10_converges_is_repaired_rolls_and_scales(k, ns):
 
 
 @in_namespace
+def rollout_status_follows_and_undo_restores_the_previous_template(k, ns):
+    path = k.write('p.yaml', pool(ns, 2, version='1'))
+    k.ok('apply', '-f', path)
+    ctl = Controller(k)
+    try:
+        out = k.ok('-n', ns, 'rollout', 'status', 'runnerpool/p', '--timeout', '60s', timeout=90)
+        expect('successfully rolled out' in out, out)
+        k.write('p.yaml', pool(ns, 2, version='2'))
+        k.ok('apply', '-f', path)
+        out = k.ok('-n', ns, 'rollout', 'status', 'runnerpool/p', '--timeout', '60s', timeout=90)
+        expect('2 of 2 updated replicas' in out and 'successfully rolled out' in out, out)
+        out = k.ok('-n', ns, 'rollout', 'undo', 'runnerpool', 'p')
+        expect('rolled back to the template of generation 1' in out, out)
+        k.ok('-n', ns, 'rollout', 'status', 'runnerpool/p', '--timeout', '60s', timeout=90)
+        envs = [inspect(c)['Config']['Env'] for c in replicas(ns)]
+        expect(len(envs) == 2 and all('VERSION=1' in e for e in envs), f'back on version 1: {envs}')
+    finally:
+        expect(ctl.stop() == 0, ctl.output())
+
+
+@in_namespace
 def ephemeral_runners_run_30_jobs(k, ns):
     spec = (f'apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {{name: jobs, namespace: {ns}}}\n'
             f'spec:\n  replicas: 5\n  ephemeral: true\n  template:\n    image: {IMAGE}\n'
@@ -368,6 +389,7 @@ run_tests([
     two_controllers_on_one_store_only_one_acts,
     two_stores_on_one_engine_keep_to_their_own,
     a_pool_of_10_converges_is_repaired_rolls_and_scales,
+    rollout_status_follows_and_undo_restores_the_previous_template,
     ephemeral_runners_run_30_jobs,
     survives_dockerd_restart_and_converges_again,  # last: it restarts the engine
 ])
