@@ -291,6 +291,12 @@ SPECS = {
             'minReadySeconds': i('Seconds a replica without a healthcheck must run before it '
                                  'counts as ready.', minimum=0, default=0),
             'dependsOn': DEPENDS_ON,
+            'progressDeadline': duration('How long a template change may take to make every '
+                                         'replica ready before the pool is Degraded '
+                                         '(ProgressDeadlineExceeded) and the update stops.', '10m'),
+            'rollback': s('auto: when the progress deadline passes, restore the previous '
+                          'template; none: leave it to `keelson rollout undo`.',
+                          enum=['none', 'auto'], default='none'),
         }, required=['template']),
         {'replicas': i('Replicas that exist.'), 'readyReplicas': i('Replicas ready.'),
          'updatedReplicas': i('Replicas on the current template.'),
@@ -298,7 +304,9 @@ SPECS = {
          'completedRuns': i('Ephemeral runs that ended with exit code 0.'),
          'failedRuns': i('Ephemeral runs that ended with another exit code.'),
          'failureStreak': i('Ephemeral runs in a row that failed within 10 s (crash-loop backoff).'),
-         'lastFailureAt': s('When the last of those ended.')},
+         'lastFailureAt': s('When the last of those ended.'),
+         'updateStartedAt': s('When the current template change began rolling out.'),
+         'updateGeneration': i('The generation that change belongs to.')},
         [('Desired', '.spec.replicas'), ('Ready', '.status.readyReplicas')],
     ),
     'Policy': (

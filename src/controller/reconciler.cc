@@ -71,6 +71,7 @@ Outcome Reconciler::Reconcile(const std::string& key) {
   }
   Outcome out = Finish(o, plan, std::move(status));
   if (!plan) out.error = plan.error();
+  if (plan && plan->blocked_reason == "ProgressDeadlineExceeded" && o.spec.value("rollback", "none") == "auto") RollBack(o);
   return out;
 }
 
@@ -216,6 +217,17 @@ void Reconciler::RunnerStatus(const model::Object& o, bool converged, json& stat
 // current template and available, and nothing is left to do.
 void Reconciler::PoolStatus(const model::Object& o, const Plan& p, json& status) {
   for (const auto& [k, v] : p.status_fields.items()) status[k] = v;
+  // The clock of spec.progressDeadline: from the first pass that finds
+  // replicas on an older template, for this generation.
+  if (status.value("updatedReplicas", 0) < status.value("replicas", 0)) {
+    if (status.value("updateGeneration", int64_t{0}) != o.meta.generation) {
+      status["updateGeneration"] = o.meta.generation;
+      status["updateStartedAt"] = FormatTimestamp(s_.clock.Now());
+    }
+  } else if (p.blocked_reason.empty()) {
+    status.erase("updateGeneration");
+    status.erase("updateStartedAt");
+  }
   if (!p.blocked_reason.empty()) return;
   const int want = o.spec.value("replicas", 1);
   const int available = status.value("availableReplicas", 0), updated = status.value("updatedReplicas", 0);
@@ -225,6 +237,23 @@ void Reconciler::PoolStatus(const model::Object& o, const Plan& p, json& status)
                         std::to_string(updated) + " on the current template";
   reconcile::SetStandardConditions(status, ready, ready ? "Ready" : "ScalingOrUpdating", message, false,
                                    o.meta.generation, s_.clock.Now());
+}
+
+void Reconciler::RollBack(const model::Object& o) {
+  auto history = store_.History(o.kind, o.meta.namespace_, o.meta.name);
+  if (!history) return;
+  for (auto it = history->rbegin(); it != history->rend(); ++it) {
+    if (!it->spec.contains("template") || it->spec["template"] == o.spec["template"]) continue;
+    json spec = o.spec;
+    spec["template"] = it->spec["template"];
+    auto r = store_.UpdateSpec(o.kind, o.meta.namespace_, o.meta.name, spec,
+                               "rollback: auto (template of generation " + std::to_string(it->generation) + ")");
+    if (r) {
+      Event(o, "Warning", "RolledBack",
+            "progress deadline exceeded: restored the template of generation " + std::to_string(it->generation));
+    }
+    return;
+  }
 }
 
 Outcome Reconciler::Delete(const model::Object& o) {

@@ -63,6 +63,10 @@ class Reconciler {
   Result<reconcile::Plan> PlanImage(const model::Object& o);
   Result<reconcile::Plan> PlanPool(const model::Object& o);
   Result<void> PullFirstIfMissing(const std::string& image, reconcile::Plan* plan);
+  /// Why a pool's template change is past spec.progressDeadline, or "".
+  std::string PastProgressDeadline(const model::Object& o);
+  /// rollback: auto: restores the newest earlier template from the history.
+  void RollBack(const model::Object& o);
   Result<reconcile::Plan> PlanDeletion(const model::Object& o);
   /// The image reference a Runner spec runs, or a blocked plan saying what it
   /// waits for (an Image, a Network, a Volume, a dependsOn object).

@@ -4,6 +4,7 @@
 #include "reconcile/desired.h"
 #include "reconcile/labels.h"
 #include "reconcile/pool.h"
+#include "util/units.h"
 
 #include <algorithm>
 
@@ -141,11 +142,27 @@ Result<Plan> Reconciler::PlanPool(const model::Object& o) {
   if (!store_id) return Unexpected(store_id.error());
   auto want = reconcile::DesiredContainer(o, tmpl, "", *image, *store_id);
   if (!want) return Unexpected(want.error());
+  if (auto late = PastProgressDeadline(o); !late.empty()) {
+    Block(&plan, "ProgressDeadlineExceeded", late);
+    return plan;
+  }
   reconcile::PoolHistory history{o.status.value("failureStreak", 0), o.status.value("lastFailureAt", "")};
   auto pool = reconcile::PlanPool(reconcile::ParsePoolSpec(o.spec), *want, reconcile::EngineName(o),
                                   s_.cache.ContainersOf(o.meta.uid), s_.clock.Now(), reconcile::RandomSuffix, history);
   if (auto r = PullFirstIfMissing(*image, &pool.plan); !r) return Unexpected(r.error());
   return pool.plan;
+}
+
+std::string Reconciler::PastProgressDeadline(const model::Object& o) {
+  TimePoint started;
+  if (o.status.value("updateGeneration", int64_t{0}) != o.meta.generation ||
+      !ParseTimestamp(o.status.value("updateStartedAt", ""), &started)) {
+    return "";
+  }
+  auto deadline = ParseDuration(o.spec.value("progressDeadline", "10m")).value_or(std::chrono::minutes(10));
+  if (s_.clock.Now() - started <= deadline) return "";
+  return "the template of generation " + std::to_string(o.meta.generation) + " did not make every replica ready within " +
+         o.spec.value("progressDeadline", "10m") + "; the update is stopped";
 }
 
 Result<Plan> Reconciler::PlanImage(const model::Object& o) {

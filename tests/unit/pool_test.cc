@@ -215,3 +215,41 @@ TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: an ephemeral template that
   CHECK(Get("RunnerPool/default/ci").status["failedRuns"] == 3);
   (void)first;
 }
+
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: past progressDeadline the update stops, and rollback: auto restores the template") {
+  const std::string health = "    healthcheck: {test: [CMD, 'true']}\n";
+  for (std::string rollback : {"none", "auto"}) {
+    CAPTURE(rollback);
+    std::string extra = "  progressDeadline: 30s\n  rollback: " + rollback + "\n";
+    Apply(Pool(2, "1", extra));
+    Converge("RunnerPool/default/ci");
+    for (const auto& c : Containers()) engine.SetHealth(c.id, "healthy");
+    REQUIRE(cache.Resync());
+    reconciler.Reconcile("RunnerPool/default/ci");
+    REQUIRE(Ready("RunnerPool/default/ci"));
+    // Version 2's replicas never become healthy, so maxUnavailable 0 keeps the old ones.
+    Apply(Pool(2, "2", extra) + health);
+    REQUIRE(cache.Resync());
+    reconciler.Reconcile("RunnerPool/default/ci");
+    CHECK(Containers().size() == 3);
+    clock.Advance(std::chrono::seconds(31));
+    reconciler.Reconcile("RunnerPool/default/ci");
+    auto o = Get("RunnerPool/default/ci");
+    if (rollback == "none") {
+      CHECK(Reason("RunnerPool/default/ci", "Degraded") == "ProgressDeadlineExceeded");
+      engine.ResetCalls();
+      reconciler.Reconcile("RunnerPool/default/ci");
+      CHECK(ChangingCalls() == 0);  // stopped
+      CHECK(o.spec["template"]["env"][0]["value"] == "2");
+    } else {
+      CHECK(o.spec["template"]["env"][0]["value"] == "1");  // the previous template is back
+      CHECK(o.spec["template"].contains("healthcheck") == false);
+      Converge("RunnerPool/default/ci", 10);
+      CHECK(Containers().size() == 2);
+    }
+    REQUIRE(store.Delete(model::Kind::kRunnerPool, "default", "ci", true));
+    REQUIRE(cache.Resync());
+    REQUIRE(reconciler.RemoveOrphans());
+    REQUIRE(Containers().empty());
+  }
+}
