@@ -165,9 +165,12 @@ PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const
     }
     return out;
   }
+  // An ephemeral replica on an old template may be running a job: it is never
+  // stopped by an update, but replaced by the new template when its run ends.
+  auto keep_running = [&](const Replica& r) { return spec.ephemeral && r.c->state.running; };
   if (spec.recreate) {
     for (const auto& r : live) {
-      if (!r.current) plan.actions.push_back(Remove(*r.c, "template changed (Recreate)", stop));
+      if (!r.current && !keep_running(r)) plan.actions.push_back(Remove(*r.c, "template changed (Recreate)", stop));
     }
     if (old == static_cast<int>(live.size())) create(spec.replicas, "template changed (Recreate)");
     return out;
@@ -181,7 +184,7 @@ PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const
   if (to_create > 0) create(to_create, "rolling update");
   int removable_ready = ready - min_ready;
   for (const auto& r : live) {
-    if (r.current) continue;
+    if (r.current || keep_running(r)) continue;
     if (r.ready) {
       if (removable_ready <= 0) continue;
       --removable_ready;

@@ -253,3 +253,24 @@ TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: past progressDeadline the 
     REQUIRE(Containers().empty());
   }
 }
+
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: an update never stops a running ephemeral replica; it is replaced when its run ends") {
+  Apply(Pool(2, "1", "  ephemeral: true\n"));
+  Converge("RunnerPool/default/ci");
+  auto old = Containers();
+  REQUIRE(old.size() == 2);
+  Apply(Pool(2, "2", "  ephemeral: true\n"));
+  Converge("RunnerPool/default/ci", 10);
+  for (const auto& c : old) CHECK(engine.InspectContainer(c.id)->state.running);  // both jobs go on
+  CHECK(Containers().size() <= 3);                                               // replicas + maxSurge
+  engine.ExitContainer(old[0].id, 0);
+  REQUIRE(cache.Resync());
+  Converge("RunnerPool/default/ci", 10);
+  CHECK_FALSE(engine.InspectContainer(old[0].id).has_value());
+  CHECK(engine.InspectContainer(old[1].id)->state.running);
+  engine.ExitContainer(old[1].id, 0);
+  REQUIRE(cache.Resync());
+  Converge("RunnerPool/default/ci", 10);
+  CHECK(Get("RunnerPool/default/ci").status["updatedReplicas"] == 2);
+  CHECK(Ready("RunnerPool/default/ci"));
+}
