@@ -25,6 +25,11 @@ void Metrics::DriftRepaired(const std::string& kind) {
   ++repairs_[kind];
 }
 
+void Metrics::EphemeralRun(const std::string& result) {
+  std::lock_guard lock(mu_);
+  ++runs_[result];
+}
+
 std::string Metrics::Render() const {
   std::ostringstream out;
   std::lock_guard lock(mu_);
@@ -53,6 +58,9 @@ std::string Metrics::Render() const {
   out << "# HELP keelson_drift_repairs_total Engine objects repaired after a change outside keelson.\n"
          "# TYPE keelson_drift_repairs_total counter\n";
   for (const auto& [kind, n] : repairs_) out << "keelson_drift_repairs_total{kind=\"" << kind << "\"} " << n << "\n";
+  out << "# HELP keelson_ephemeral_runs_total Runs of ephemeral pool replicas that ended, by result.\n"
+         "# TYPE keelson_ephemeral_runs_total counter\n";
+  for (const auto& [result, n] : runs_) out << "keelson_ephemeral_runs_total{result=\"" << result << "\"} " << n << "\n";
   out << "# HELP keelson_leader 1 while this controller holds the store's lease.\n# TYPE keelson_leader gauge\n"
       << "keelson_leader " << (leader_ ? 1 : 0) << "\n";
   out << "# HELP keelson_event_stream_reconnects_total Times the engine event stream was reconnected.\n"

@@ -18,6 +18,8 @@ class Metrics {
   /// One engine call (operation: create, start, pull, ...; outcome: ok or an error code).
   void EngineCall(const std::string& operation, const std::string& outcome);
   void DriftRepaired(const std::string& kind);
+  /// An ephemeral replica's run ended (result: completed or failed).
+  void EphemeralRun(const std::string& result);
   void SetQueueDepth(size_t depth) { queue_depth_ = static_cast<int64_t>(depth); }
   void SetLeader(bool leader) { leader_ = leader; }
   void EventStreamReconnected() { ++event_reconnects_; }
@@ -43,6 +45,7 @@ class Metrics {
   std::map<std::string, Histogram> durations_;  ///< by kind
   std::map<std::pair<std::string, std::string>, uint64_t> engine_calls_;
   std::map<std::string, uint64_t> repairs_;
+  std::map<std::string, uint64_t> runs_;
   std::atomic<int64_t> queue_depth_{0};
   std::atomic<bool> leader_{false};
   std::atomic<uint64_t> event_reconnects_{0}, resyncs_{0};

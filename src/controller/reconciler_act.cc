@@ -178,6 +178,7 @@ Result<void> Reconciler::Execute(const model::Object& o, const Action& a, json& 
             // An ephemeral replica's run: counted once, as its container goes.
             const char* field = *a.run_exit_code == 0 ? "completedRuns" : "failedRuns";
             status[field] = status.value(field, 0) + 1;
+            s_.metrics.EphemeralRun(*a.run_exit_code == 0 ? "completed" : "failed");
             status["failureStreak"] = a.quick_failure ? status.value("failureStreak", 0) + 1 : 0;
             if (a.quick_failure) status["lastFailureAt"] = FormatTimestamp(s_.clock.Now());
           }

@@ -172,6 +172,9 @@ TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: an ephemeral replica that 
   auto status = Get("RunnerPool/default/ci").status;
   CHECK(status["completedRuns"] == 1);
   CHECK(status["failedRuns"] == 1);
+  auto metrics = this->metrics.Render();
+  CHECK(metrics.find("keelson_ephemeral_runs_total{result=\"completed\"} 1") != std::string::npos);
+  CHECK(metrics.find("keelson_ephemeral_runs_total{result=\"failed\"} 1") != std::string::npos);
 }
 
 TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: deleting a pool mid-update removes every replica, old and new") {
