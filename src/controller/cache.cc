@@ -45,13 +45,7 @@ Result<void> Cache::Resync() {
   for (auto& n : *networks) networks_[n.spec.name] = std::move(n);
   volumes_.clear();
   for (auto& v : *volumes) volumes_[v.spec.name] = std::move(v);
-  synced_ = true;
   return {};
-}
-
-bool Cache::Synced() const {
-  std::lock_guard lock(mu_);
-  return synced_;
 }
 
 Result<void> Cache::RefreshContainer(const std::string& ref) {

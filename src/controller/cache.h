@@ -25,8 +25,6 @@ class Cache {
   /// inspects only containers that are new or whose state changed since the
   /// last sync. Errors leave the previous contents.
   Result<void> Resync();
-  /// True once a Resync succeeded.
-  bool Synced() const;
 
   /// Inspects the container again (or forgets it if gone): after an event or
   /// an action of ours.
@@ -58,7 +56,6 @@ class Cache {
  private:
   docker::Engine& engine_;
   mutable std::mutex mu_;
-  bool synced_ = false;
   std::map<std::string, docker::Container> containers_;  ///< by id
   std::map<std::string, std::string> container_status_;  ///< id -> list status, to skip re-inspects
   std::map<std::string, docker::Network> networks_;      ///< by name

@@ -52,8 +52,6 @@ class Manager {
   /// Lease held, engine reachable, first sync done.
   bool Ready() const { return leader_ && synced_ && engine_ok_; }
   std::string NotReadyReason() const;
-  /// True when the queue is idle (nothing queued, delayed or in progress).
-  bool QueueIdle() const { return queue_.Idle(); }
   Metrics& metrics() { return metrics_; }
 
  private:

@@ -46,21 +46,16 @@ Action ContainerAction(Verb verb, const docker::Container& c, std::string reason
   return a;
 }
 
-std::string Label(const docker::Labels& labels, const char* key) {
-  auto it = labels.find(key);
-  return it == labels.end() ? "" : it->second;
-}
-
 // A changed hash with no field to show (a field the diff does not read) still
 // means replace: say so rather than miss it.
 void HashFallback(const docker::Labels& want, const docker::Labels& have, std::vector<std::string>* reasons) {
-  std::string w = Label(want, kSpecHashLabel), h = Label(have, kSpecHashLabel);
+  std::string w = LabelValue(want, kSpecHashLabel), h = LabelValue(have, kSpecHashLabel);
   if (reasons->empty() && w != h) reasons->push_back("spec-hash " + (h.empty() ? "(none)" : h) + " -> " + w);
 }
 
 // Made by keelson for another store on this engine: never ours to replace.
 bool OtherStore(const docker::Labels& want, const docker::Labels& have, const std::string& what, Plan* plan) {
-  std::string mine = Label(want, kStoreLabel), theirs = Label(have, kStoreLabel);
+  std::string mine = LabelValue(want, kStoreLabel), theirs = LabelValue(have, kStoreLabel);
   if (mine == theirs) return false;
   plan->blocked_reason = "Conflict";
   plan->blocked_message = what + " belongs to another keelson store (" + (theirs.empty() ? "unknown" : theirs) + ")";
@@ -70,7 +65,7 @@ bool OtherStore(const docker::Labels& want, const docker::Labels& have, const st
 // The name is keelson's but the object was made for an earlier owner of that
 // name (deleted with --force, or another store): that, not its labels, is why.
 void EarlierOwner(const docker::Labels& want, const docker::Labels& have, std::vector<std::string>* reasons) {
-  std::string w = Label(want, kUidLabel), h = Label(have, kUidLabel);
+  std::string w = LabelValue(want, kUidLabel), h = LabelValue(have, kUidLabel);
   if (w == h) return;
   reasons->clear();
   reasons->push_back("made for an earlier object of this name (uid " + (h.empty() ? "(none)" : h) + ")");
