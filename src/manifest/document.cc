@@ -26,9 +26,25 @@ bool IsIdentifier(const std::string& key) {
   return true;
 }
 
-Mark ToMark(const YAML::Mark& m) {
-  if (m.is_null() || m.line < 0) return Mark{};
-  return Mark{m.line + 1, m.column + 1};
+void AppendPathSegment(std::string& out, const PathSeg& seg) {
+  if (seg.index >= 0) {
+    out += '[';
+    out += std::to_string(seg.index);
+    out += ']';
+  } else if (IsIdentifier(seg.key)) {
+    if (!out.empty()) out += '.';
+    out += seg.key;
+  } else {
+    out += '[';
+    out += nlohmann::json(seg.key).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += ']';
+  }
+}
+
+// `first_line`: the line of the whole file the parsed text starts on.
+Mark ToMark(const YAML::Mark& m, int first_line) {
+  if (m.is_null() || m.line < 0) return Mark{first_line, 1};
+  return Mark{m.line + first_line, m.column + 1};
 }
 
 // Resolves a plain (unquoted) scalar by the YAML 1.2 core schema.
@@ -62,8 +78,8 @@ nlohmann::json ResolvePlain(const std::string& s) {
 // bound alias expansion and document count, and refuse duplicate keys.
 class Builder final : public YAML::EventHandler {
  public:
-  Builder(const ParseLimits& limits, size_t max_documents)
-      : limits_(limits), max_documents_(max_documents) {}
+  Builder(const ParseLimits& limits, size_t max_documents, int first_line)
+      : limits_(limits), max_documents_(max_documents), first_line_(first_line) {}
 
   struct Failure {
     Mark mark;
@@ -76,11 +92,13 @@ class Builder final : public YAML::EventHandler {
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (++documents_ > max_documents_) Throw(mark, "the YAML stream does not end (malformed input)");
     doc_ = Document{};
-    doc_.start = ToMark(mark);
+    doc_.start = MarkOf(mark);
     nodes_ = 0;
     anchors_.clear();
     stack_.clear();
     path_.clear();
+    path_text_.clear();
+    lengths_.clear();
     root_ = nlohmann::json();
     has_root_ = false;
   }
@@ -130,8 +148,10 @@ class Builder final : public YAML::EventHandler {
     std::string key;
   };
 
+  Mark MarkOf(const YAML::Mark& mark) const { return ToMark(mark, first_line_); }
+
   [[noreturn]] void Throw(const YAML::Mark& mark, std::string message) {
-    throw Failure{ToMark(mark), PathString(path_), std::move(message)};
+    throw Failure{MarkOf(mark), PathString(path_), std::move(message)};
   }
 
   void Count(const YAML::Mark& mark, size_t n) {
@@ -166,19 +186,31 @@ class Builder final : public YAML::EventHandler {
     Frame& f = stack_.back();
     f.key = value.is_string() ? value.get<std::string>() : text;
     f.has_key = true;
-    path_.push_back(PathSeg{f.key, -1});
+    Push(PathSeg{f.key, -1});
     if (f.value.contains(f.key)) {
-      Mark first = doc_.key_marks[PathString(path_)];
+      Mark first = doc_.Locate(path_, true);
       Throw(mark, "duplicate key (first at line " + std::to_string(first.line) + ")");
     }
-    doc_.key_marks.emplace(PathString(path_), ToMark(mark));
+    doc_.positions.push_back({path_text_, MarkOf(mark), true});
     return true;
+  }
+
+  // path_ and its PathString, kept in step so no node rebuilds the string.
+  void Push(PathSeg seg) {
+    lengths_.push_back(path_text_.size());
+    AppendPathSegment(path_text_, seg);
+    path_.push_back(std::move(seg));
+  }
+  void Pop() {
+    path_.pop_back();
+    path_text_.resize(lengths_.back());
+    lengths_.pop_back();
   }
 
   // Where the next child goes: pushes its path segment for arrays.
   void Enter() {
     if (!stack_.empty() && stack_.back().value.is_array()) {
-      path_.push_back(PathSeg{"", static_cast<int64_t>(stack_.back().value.size())});
+      Push(PathSeg{"", static_cast<int64_t>(stack_.back().value.size())});
     }
   }
 
@@ -195,7 +227,7 @@ class Builder final : public YAML::EventHandler {
       f.value[f.key] = std::move(value);
       f.has_key = false;
     }
-    if (!path_.empty()) path_.pop_back();
+    if (!path_.empty()) Pop();
   }
 
   void Value(const YAML::Mark& mark, nlohmann::json value, YAML::anchor_t anchor, size_t nodes,
@@ -205,9 +237,9 @@ class Builder final : public YAML::EventHandler {
       Throw(mark, "mapping keys must be plain strings");
     }
     Count(mark, nodes);
-    if (stack_.empty()) doc_.start = ToMark(mark);
+    if (stack_.empty()) doc_.start = MarkOf(mark);
     Enter();
-    doc_.value_marks.emplace(PathString(path_), ToMark(mark));
+    doc_.positions.push_back({path_text_, MarkOf(mark), false});
     if (anchor) anchors_[anchor] = {value, nodes};
     Attach(std::move(value));
   }
@@ -218,8 +250,8 @@ class Builder final : public YAML::EventHandler {
     }
     Count(mark, 1);
     Enter();
-    doc_.value_marks.emplace(PathString(path_), ToMark(mark));
-    if (stack_.empty()) doc_.start = ToMark(mark);
+    doc_.positions.push_back({path_text_, MarkOf(mark), false});
+    if (stack_.empty()) doc_.start = MarkOf(mark);
     stack_.push_back(Frame{std::move(value), anchor, nodes_, false, ""});
   }
 
@@ -232,12 +264,15 @@ class Builder final : public YAML::EventHandler {
 
   const ParseLimits& limits_;
   size_t max_documents_;
+  int first_line_;
   size_t documents_ = 0;
   Document doc_;
   size_t nodes_ = 0;
   std::map<YAML::anchor_t, std::pair<nlohmann::json, size_t>> anchors_;
   std::vector<Frame> stack_;
   Path path_;
+  std::string path_text_;       // PathString(path_)
+  std::vector<size_t> lengths_;  // path_text_'s length before each segment of path_
   nlohmann::json root_;
   bool has_root_ = false;
 };
@@ -246,20 +281,7 @@ class Builder final : public YAML::EventHandler {
 
 std::string PathString(const Path& path) {
   std::string out;
-  for (const auto& seg : path) {
-    if (seg.index >= 0) {
-      out += '[';
-      out += std::to_string(seg.index);
-      out += ']';
-    } else if (IsIdentifier(seg.key)) {
-      if (!out.empty()) out += '.';
-      out += seg.key;
-    } else {
-      out += '[';
-      out += nlohmann::json(seg.key).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      out += ']';
-    }
-  }
+  for (const auto& seg : path) AppendPathSegment(out, seg);
   return out;
 }
 
@@ -271,14 +293,18 @@ std::string Diagnostic::ToString() const {
 }
 
 Mark Document::Locate(const Path& path, bool at_key) const {
+  auto find = [this](const std::string& p, bool key) -> const Mark* {
+    for (const auto& pos : positions) {
+      if (pos.key == key && pos.path == p) return &pos.mark;
+    }
+    return nullptr;
+  };
   Path p = path;
   if (at_key) {
-    auto it = key_marks.find(PathString(p));
-    if (it != key_marks.end()) return it->second;
+    if (const Mark* m = find(PathString(p), true)) return *m;
   }
   while (true) {
-    auto it = value_marks.find(PathString(p));
-    if (it != value_marks.end()) return it->second;
+    if (const Mark* m = find(PathString(p), false)) return *m;
     if (p.empty()) return start;
     p.pop_back();
   }
@@ -289,7 +315,7 @@ Diagnostic Document::At(const Path& path, bool at_key, std::string message) cons
 }
 
 Result<std::vector<Document>> ParseYaml(std::string_view text, const std::string& file,
-                                        const ParseLimits& limits) {
+                                        const ParseLimits& limits, int first_line) {
   auto fail = [&](Mark m, const std::string& path, std::string msg) {
     return Unexpected(ErrorCode::kInvalid, Diagnostic{file, m, path, std::move(msg)}.ToString());
   };
@@ -300,7 +326,7 @@ Result<std::vector<Document>> ParseYaml(std::string_view text, const std::string
   }
   // Each document takes at least one byte; more documents than bytes means
   // the parser is looping on malformed input (seen with yaml-cpp 0.7).
-  Builder builder(limits, text.size() + 2);
+  Builder builder(limits, text.size() + 2, first_line);
   try {
     std::istringstream in{std::string(text)};
     YAML::Parser parser(in);
@@ -309,14 +335,41 @@ Result<std::vector<Document>> ParseYaml(std::string_view text, const std::string
   } catch (const Builder::Failure& f) {
     return fail(f.mark, f.path, f.message);
   } catch (const YAML::DeepRecursion& e) {
-    return fail(ToMark(e.mark), "", "YAML nesting is too deep");
+    return fail(ToMark(e.mark, first_line), "", "YAML nesting is too deep");
   } catch (const YAML::Exception& e) {
-    return fail(ToMark(e.mark), "", "YAML syntax error: " + e.msg);
+    return fail(ToMark(e.mark, first_line), "", "YAML syntax error: " + e.msg);
   } catch (const std::exception& e) {
-    return fail(Mark{}, "", std::string("YAML error: ") + e.what());
+    return fail(Mark{first_line, 1}, "", std::string("YAML error: ") + e.what());
   }
   for (auto& d : builder.docs) d.file = file;
   return std::move(builder.docs);
+}
+
+std::vector<StreamPiece> SplitDocuments(std::string_view text, size_t target_bytes) {
+  std::vector<StreamPiece> pieces;
+  size_t piece_start = 0;
+  int piece_line = 1;
+  int line = 1;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t eol = text.find('\n', pos);
+    size_t end = eol == std::string_view::npos ? text.size() : eol;
+    std::string_view l = text.substr(pos, end - pos);
+    auto marker = [&l](std::string_view m) {
+      return l.substr(0, 3) == m && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    };
+    if (!l.empty() && l[0] == '%') return {StreamPiece{text, 1}};  // a directive
+    if (marker("...")) return {StreamPiece{text, 1}};
+    if (marker("---") && pos > piece_start && pos - piece_start >= target_bytes) {
+      pieces.push_back({text.substr(piece_start, pos - piece_start), piece_line});
+      piece_start = pos;
+      piece_line = line;
+    }
+    if (eol == std::string_view::npos) break;
+    pos = eol + 1;
+    ++line;
+  }
+  pieces.push_back({text.substr(piece_start), piece_line});
+  return pieces;
 }
 
 }  // namespace keelson::manifest

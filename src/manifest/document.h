@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -46,8 +45,15 @@ struct Document {
   int index = 0;     ///< 0-based position among the file's non-empty documents
   Mark start;
   nlohmann::json value;
-  std::unordered_map<std::string, Mark> value_marks;  ///< PathString -> where the value starts
-  std::unordered_map<std::string, Mark> key_marks;    ///< PathString -> where its key starts
+
+  /// Where each node starts, by PathString, in document order. Looked up only
+  /// to report an error, so a flat list (cheap to build) beats a hash map.
+  struct Position {
+    std::string path;
+    Mark mark;
+    bool key = false;  ///< the position of the node's key rather than its value
+  };
+  std::vector<Position> positions;
 
   /// Where `path` is, or its nearest ancestor that has a position.
   Mark Locate(const Path& path, bool at_key) const;
@@ -64,8 +70,23 @@ struct ParseLimits {
 /// `no` and `on` stay strings; quoted scalars are always strings.
 /// Errors (kInvalid) carry one formatted Diagnostic line: syntax errors,
 /// duplicate keys, non-scalar keys, unknown tags, size and expansion limits.
+/// `first_line`: the line of the file `text` starts on (see SplitDocuments).
 Result<std::vector<Document>> ParseYaml(std::string_view text, const std::string& file,
-                                        const ParseLimits& limits = {});
+                                        const ParseLimits& limits = {}, int first_line = 1);
+
+/// Whole documents of a YAML stream, and the line of the stream they start on.
+struct StreamPiece {
+  std::string_view text;
+  int first_line = 1;
+};
+
+/// Cuts a YAML stream before document markers ("---" at the start of a line)
+/// into pieces of at least `target_bytes` (the last may be shorter), so they
+/// can be parsed apart, in parallel, to the same documents: YAML allows no
+/// marker inside a document, and anchors do not cross documents. A stream
+/// with a directive ("%...") or a document end marker ("...") is left whole,
+/// since a cut could change what they apply to.
+std::vector<StreamPiece> SplitDocuments(std::string_view text, size_t target_bytes);
 
 }  // namespace keelson::manifest
 

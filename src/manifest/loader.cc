@@ -1,12 +1,14 @@
 #include "manifest/loader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
 #include "util/names.h"
 
@@ -208,9 +210,13 @@ void ResolveEnvFiles(json& runner_spec, const fs::path& base) {
   }
 }
 
-void ResolvePaths(model::Kind kind, json& value, const std::string& source) {
+// The directory a source's relative paths are resolved against.
+fs::path BaseDirectory(const std::string& source) {
   std::error_code ec;
-  fs::path base = source == "<stdin>" ? fs::current_path(ec) : fs::absolute(source, ec).parent_path();
+  return source == "<stdin>" ? fs::current_path(ec) : fs::absolute(source, ec).parent_path();
+}
+
+void ResolvePaths(model::Kind kind, json& value, const fs::path& base) {
   json& spec = value["spec"];
   switch (kind) {
     case model::Kind::kImage:
@@ -256,42 +262,103 @@ Result<std::vector<Source>> ReadSources(const std::vector<std::string>& paths, b
   return out;
 }
 
+namespace {
+
+// What one piece of one source yields; merged in source order afterwards.
+struct PieceResult {
+  std::vector<LoadedObject> objects;
+  std::vector<Diagnostic> errors;
+  std::vector<Diagnostic> warnings;
+};
+
+PieceResult LoadPiece(const Source& source, const StreamPiece& piece, const fs::path& base,
+                      const std::string& default_namespace, const CrdSet& crds) {
+  PieceResult result;
+  auto docs = ParseYaml(piece.text, source.name, {}, piece.first_line);
+  if (!docs) {
+    // ParseYaml's message is already a complete "file:line:col: ..." line.
+    result.errors.push_back(Diagnostic{"", {}, "", docs.error().message});
+    return result;
+  }
+  for (auto& doc : *docs) {
+    size_t before = result.errors.size();
+    auto kind = Envelope(doc, &result.errors);
+    if (!kind) continue;
+    const Schema& schema = crds.For(*kind);
+    for (auto& e : schema.Validate(doc.value)) {
+      result.errors.push_back(doc.At(e.path, e.at_key, std::move(e.message)));
+    }
+    if (result.errors.size() != before) continue;
+    Semantics(doc, &result.errors).Check(*kind);
+    if (result.errors.size() != before) continue;
+    if (doc.value.contains("status")) {
+      result.warnings.push_back(doc.At({{"status", -1}}, true, "ignored: status is written by the controller"));
+    }
+    json value = std::move(doc.value);  // the document's positions are all errors need now
+    schema.ApplyDefaults(value);
+    ResolvePaths(*kind, value, base);
+    LoadedObject lo = Build(*kind, doc, std::move(value), default_namespace);
+    lo.depends_on = lo.object.spec.contains("dependsOn") ? doc.At({{"spec", -1}, {"dependsOn", -1}}, false, "").mark
+                                                          : doc.start;
+    result.objects.push_back(std::move(lo));
+  }
+  return result;
+}
+
+// Below this a source is parsed as one piece: threads would cost more than
+// they save.
+constexpr size_t kPieceBytes = 64 << 10;
+constexpr unsigned kMaxThreads = 8;
+
+}  // namespace
+
 LoadResult LoadManifests(const std::vector<Source>& sources, const std::string& default_namespace,
                          const CrdSet& crds) {
-  LoadResult result;
-  std::map<std::string, std::pair<std::string, Mark>> seen;  // key -> where first defined
-  for (const auto& source : sources) {
-    auto docs = ParseYaml(source.text, source.name);
-    if (!docs) {
-      // ParseYaml's message is already a complete "file:line:col: ..." line.
-      result.errors.push_back(Diagnostic{"", {}, "", docs.error().message});
+  // Large inputs are parsed and validated on every core: YAML parsing is most
+  // of an apply's time. Results are merged in file order, so errors, warnings
+  // and objects come out exactly as one thread would give them.
+  struct Work {
+    size_t source;
+    StreamPiece piece;
+  };
+  std::vector<Work> work;
+  std::vector<fs::path> bases;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    bases.push_back(BaseDirectory(sources[i].name));
+    const std::string& text = sources[i].text;
+    if (text.size() > ParseLimits{}.max_bytes) {
+      work.push_back({i, StreamPiece{text, 1}});  // ParseYaml refuses it with the limit named
       continue;
     }
-    for (const auto& doc : *docs) {
-      size_t before = result.errors.size();
-      auto kind = Envelope(doc, &result.errors);
-      if (!kind) continue;
-      const Schema& schema = crds.For(*kind);
-      for (auto& e : schema.Validate(doc.value)) {
-        result.errors.push_back(doc.At(e.path, e.at_key, std::move(e.message)));
-      }
-      if (result.errors.size() != before) continue;
-      Semantics(doc, &result.errors).Check(*kind);
-      if (result.errors.size() != before) continue;
-      if (doc.value.contains("status")) {
-        result.warnings.push_back(doc.At({{"status", -1}}, true, "ignored: status is written by the controller"));
-      }
-      json value = doc.value;
-      schema.ApplyDefaults(value);
-      ResolvePaths(*kind, value, doc.file);
-      LoadedObject lo = Build(*kind, doc, std::move(value), default_namespace);
-      lo.depends_on = lo.object.spec.contains("dependsOn") ? doc.At({{"spec", -1}, {"dependsOn", -1}}, false, "").mark
-                                                            : doc.start;
+    for (const auto& piece : SplitDocuments(text, kPieceBytes)) work.push_back({i, piece});
+  }
+  std::vector<PieceResult> results(work.size());
+  std::atomic<size_t> next{0};
+  auto run = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < work.size();) {
+      const Work& w = work[i];
+      results[i] = LoadPiece(sources[w.source], w.piece, bases[w.source], default_namespace, crds);
+    }
+  };
+  unsigned threads = std::min<size_t>({std::max(1u, std::thread::hardware_concurrency()), kMaxThreads,
+                                       work.size()});
+  {
+    std::vector<std::jthread> helpers;
+    for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(run);
+    run();
+  }
+
+  LoadResult result;
+  std::map<std::string, std::pair<std::string, Mark>> seen;  // key -> where first defined
+  for (auto& piece : results) {
+    std::move(piece.errors.begin(), piece.errors.end(), std::back_inserter(result.errors));
+    std::move(piece.warnings.begin(), piece.warnings.end(), std::back_inserter(result.warnings));
+    for (auto& lo : piece.objects) {
       std::string key = model::Key(lo.object);
-      auto [it, inserted] = seen.emplace(key, std::make_pair(doc.file, doc.start));
+      auto [it, inserted] = seen.emplace(key, std::make_pair(lo.source, lo.mark));
       if (!inserted) {
         result.errors.push_back(Diagnostic{
-            doc.file, doc.start, "",
+            lo.source, lo.mark, "",
             "duplicate object " + model::DisplayName(lo.object) + " in namespace " +
                 lo.object.meta.namespace_ + " (first at " + it->second.first + ":" +
                 std::to_string(it->second.second.line) + ")"});

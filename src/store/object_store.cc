@@ -111,6 +111,7 @@ Result<void> ObjectStore::AddRevision(const std::string& uid, int64_t generation
   if (auto r = (*ins)->Bind(1, uid).Bind(2, generation).Bind(3, spec).Bind(4, source).Bind(5, now).Run(); !r) {
     return r;
   }
+  if (generation <= kRevisionsKept) return {};
   auto trim = db_.Prepare("DELETE FROM revisions WHERE uid = ? AND generation <= ?");
   if (!trim) return Unexpected(trim.error());
   return (*trim)->Bind(1, uid).Bind(2, generation - kRevisionsKept).Run();

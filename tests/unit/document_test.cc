@@ -93,3 +93,61 @@ TEST_CASE("PathString: dotted fields, indices, and bracketed odd keys") {
   CHECK(PathString({{"metadata", -1}, {"labels", -1}, {"app.kubernetes.io/name", -1}}) ==
         "metadata.labels[\"app.kubernetes.io/name\"]");
 }
+
+TEST_CASE("SplitDocuments: pieces parse to the same documents at the same positions") {
+  std::string text = "# leading comment\na: 1\n";
+  for (int i = 0; i < 40; ++i) {
+    text += "---\nkey" + std::to_string(i) + ": |\n  block\n  text\nlist: [1, 2]\n";
+    text += "--- # a marker with a comment\nq: \"x\"\n";
+  }
+  auto whole = ParseYaml(text, "f");
+  REQUIRE(whole);
+  auto pieces = SplitDocuments(text, 64);
+  CHECK(pieces.size() > 10);
+  std::string joined;
+  std::vector<Document> parts;
+  for (const auto& p : pieces) {
+    joined += p.text;
+    auto docs = ParseYaml(p.text, "f", {}, p.first_line);
+    REQUIRE(docs);
+    for (auto& d : *docs) parts.push_back(std::move(d));
+  }
+  CHECK(joined == text);  // nothing lost or repeated
+  REQUIRE(parts.size() == whole->size());
+  for (size_t i = 0; i < parts.size(); ++i) {
+    CAPTURE(i);
+    CHECK(parts[i].value == (*whole)[i].value);
+    CHECK(parts[i].start.line == (*whole)[i].start.line);
+    CHECK(parts[i].positions.size() == (*whole)[i].positions.size());
+    for (size_t j = 0; j < parts[i].positions.size(); ++j) {
+      CHECK(parts[i].positions[j].path == (*whole)[i].positions[j].path);
+      CHECK(parts[i].positions[j].mark.line == (*whole)[i].positions[j].mark.line);
+      CHECK(parts[i].positions[j].mark.column == (*whole)[i].positions[j].mark.column);
+    }
+  }
+}
+
+TEST_CASE("SplitDocuments: a syntax error in a later piece names the file's own line") {
+  std::string text;
+  for (int i = 0; i < 20; ++i) text += "---\na: " + std::to_string(i) + "\n";
+  text += "---\nb: [1, 2\n";  // line 42
+  auto pieces = SplitDocuments(text, 16);
+  REQUIRE(pieces.size() > 1);
+  auto last = ParseYaml(pieces.back().text, "f.yaml", {}, pieces.back().first_line);
+  REQUIRE_FALSE(last);
+  auto whole = ParseYaml(text, "f.yaml");
+  REQUIRE_FALSE(whole);
+  CHECK(last.error().message == whole.error().message);
+}
+
+TEST_CASE("SplitDocuments: directives, end markers and small streams stay whole") {
+  std::string docs;
+  for (int i = 0; i < 50; ++i) docs += "---\na: " + std::to_string(i) + "\n";
+  CHECK(SplitDocuments("%YAML 1.2\n" + docs, 8).size() == 1);
+  CHECK(SplitDocuments(docs + "...\n", 8).size() == 1);
+  CHECK(SplitDocuments(docs, 1 << 20).size() == 1);
+  // "---" only counts at the start of a line and followed by a space or the line's end.
+  CHECK(SplitDocuments("a: 1\n---x: 2\n b: ---\n", 1).size() == 1);
+  CHECK(SplitDocuments("a: 1\n---\nb: 2\n", 1).size() == 2);
+  CHECK(SplitDocuments("a: 1\r\n---\r\nb: 2\r\n", 1).size() == 2);
+}

@@ -109,3 +109,28 @@ TEST_CASE("ReadSources: stdin, files and missing paths") {
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == ErrorCode::kNotFound);
 }
+
+TEST_CASE("LoadManifests: a large file loads in pieces to what one piece would give") {
+  // More than one piece (64 KiB) of documents, with errors and a duplicate
+  // far apart: the result is in file order whatever thread parsed what.
+  std::string text;
+  int line = 1;
+  std::vector<int> bad_lines;
+  for (int i = 0; i < 3000; ++i) {
+    text += "---\napiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata:\n  name: v" + std::to_string(i % 2999) +
+            "\nspec:\n  driver: " + (i % 1000 == 7 ? "[oops]" : "local") + "\n";
+    if (i % 1000 == 7) bad_lines.push_back(line + 6);
+    line += 7;
+  }
+  REQUIRE(text.size() > 3 * (64 << 10));
+  auto r = Load(text);
+  REQUIRE(r.errors.size() == 4);  // three wrong types, then the duplicate v0
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(r.errors[i].ToString() == "m.yaml:" + std::to_string(bad_lines[i]) + ":11: spec.driver: must be of type string, got array");
+  }
+  CHECK(r.errors[3].ToString() == "m.yaml:20995:1: duplicate object volume/v0 in namespace default (first at m.yaml:2)");
+  REQUIRE(r.objects.size() == 2999 - 3);
+  CHECK(r.objects.front().object.meta.name == "v0");
+  CHECK(r.objects.back().object.meta.name == "v2998");
+  CHECK(r.objects.back().mark.line == 2998 * 7 + 2);  // its metadata line, after "---"
+}
