@@ -119,6 +119,12 @@ void FakeEngine::SetLatency(std::chrono::milliseconds latency) {
   latency_ = latency;
 }
 
+int FakeEngine::PeakConcurrency(const std::string& method) const {
+  std::lock_guard lock(mu_);
+  auto it = peak_in_flight_.find(method);
+  return it == peak_in_flight_.end() ? 0 : it->second;
+}
+
 std::map<std::string, int> FakeEngine::Calls() const {
   std::lock_guard lock(mu_);
   return calls_;
@@ -144,9 +150,12 @@ Result<void> FakeEngine::Enter(const char* method) {
     std::lock_guard lock(mu_);
     ++calls_[method];
     latency = latency_;
+    int& n = ++in_flight_[method];
+    peak_in_flight_[method] = std::max(peak_in_flight_[method], n);
   }
   if (latency.count() > 0) std::this_thread::sleep_for(latency);
   std::lock_guard lock(mu_);
+  --in_flight_[method];
   if (down_) return Unexpected(ErrorCode::kUnavailable, "engine fake: cannot connect (is the engine running?)");
   if (!failures_.empty()) {
     Error e = failures_.front();

@@ -45,6 +45,8 @@ class FakeEngine : public docker::Engine {
   void SetDown(bool down);
   /// Every call first sleeps this long.
   void SetLatency(std::chrono::milliseconds latency);
+  /// The most calls of `method` that were in their latency at once.
+  int PeakConcurrency(const std::string& method) const;
 
   /// Calls made so far, by method name ("ListContainers", ...).
   std::map<std::string, int> Calls() const;
@@ -130,6 +132,7 @@ class FakeEngine : public docker::Engine {
   std::map<std::string, docker::Volume> volumes_;    ///< by name
   std::vector<docker::Event> events_;                ///< the whole history
   std::map<std::string, int> calls_;
+  std::map<std::string, int> in_flight_, peak_in_flight_;
   std::deque<Error> failures_;
   bool down_ = false;
   std::chrono::milliseconds latency_{0};

@@ -1,5 +1,7 @@
 #include "controller/cache.h"
 
+#include <algorithm>
+
 #include "reconcile/labels.h"
 
 namespace keelson::controller {
@@ -150,14 +152,29 @@ std::string Cache::OwnerOfContainer(const std::string& id) const {
   return it == containers_.end() ? "" : reconcile::OwnerKey(it->second.config.labels);
 }
 
-bool Cache::VolumeInUse(const std::string& name) const {
+std::vector<std::string> Cache::ContainersMatching(const std::function<bool(const docker::Container&)>& uses) const {
   std::lock_guard lock(mu_);
+  std::vector<std::string> out;
   for (const auto& [id, c] : containers_) {
-    for (const auto& m : c.config.mounts) {
-      if (m.type == docker::Mount::Type::kVolume && m.source == name) return true;
-    }
+    if (uses(c)) out.push_back(c.name);
   }
-  return false;
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> Cache::ContainersMounting(const std::string& volume) const {
+  return ContainersMatching([&](const docker::Container& c) {
+    return std::any_of(c.config.mounts.begin(), c.config.mounts.end(), [&](const docker::Mount& m) {
+      return m.type == docker::Mount::Type::kVolume && m.source == volume;
+    });
+  });
+}
+
+std::vector<std::string> Cache::ContainersOn(const std::string& network) const {
+  return ContainersMatching([&](const docker::Container& c) {
+    return std::any_of(c.config.networks.begin(), c.config.networks.end(),
+                       [&](const docker::NetworkAttachment& n) { return n.network == network; });
+  });
 }
 
 Result<std::optional<docker::Image>> Cache::Image(const std::string& ref) {

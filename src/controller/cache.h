@@ -5,6 +5,7 @@
 // controller's own actions, so a pass over converged objects reads memory,
 // not the engine.
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -44,7 +45,11 @@ class Cache {
   /// The owner key of a cached container, "" when unknown.
   std::string OwnerOfContainer(const std::string& id) const;
   /// True when some cached container mounts volume `name`.
-  bool VolumeInUse(const std::string& name) const;
+  bool VolumeInUse(const std::string& name) const { return !ContainersMounting(name).empty(); }
+  /// Names of the cached containers that mount volume `name`, sorted.
+  std::vector<std::string> ContainersMounting(const std::string& volume) const;
+  /// Names of the cached containers attached to network `name`, sorted.
+  std::vector<std::string> ContainersOn(const std::string& network) const;
 
   /// The image `ref` names, inspected once and remembered (an image's config
   /// never changes under its id); nullopt when absent. Forget it after a
@@ -54,6 +59,8 @@ class Cache {
   void ForgetImages();
 
  private:
+  std::vector<std::string> ContainersMatching(const std::function<bool(const docker::Container&)>& uses) const;
+
   docker::Engine& engine_;
   mutable std::mutex mu_;
   std::map<std::string, docker::Container> containers_;  ///< by id

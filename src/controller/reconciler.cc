@@ -15,6 +15,8 @@ using std::chrono::milliseconds;
 // While actions are under way, look again soon: a started container's health
 // or a backoff decides the next step.
 constexpr milliseconds kProgressRecheck{1000};
+// How often a deletion waiting for containers to go looks again (cache only).
+constexpr milliseconds kDeletionPoll{1000};
 
 const json* ConditionOf(const json& status, const char* type) {
   if (!status.contains("conditions")) return nullptr;
@@ -93,14 +95,14 @@ void Reconciler::TransitionEvents(const model::Object& o, const json& before, co
 
 Result<void> Reconciler::ExecuteAll(const model::Object& o, const std::vector<reconcile::Action>& actions,
                                     json& status) {
-  auto is_create = [](const reconcile::Action& a) {
-    return a.verb == reconcile::Verb::kCreate && a.target == reconcile::Target::kContainer;
-  };
+  // Runs of creates, or of container removes, go in parallel; anything else,
+  // and the order between runs, as planned.
   for (size_t i = 0; i < actions.size();) {
     size_t j = i;
-    while (j < actions.size() && is_create(actions[j])) ++j;
+    while (j < actions.size() && RunsInParallel(actions[j]) && actions[j].verb == actions[i].verb) ++j;
     if (j - i > 1) {
-      if (auto r = CreateInParallel(o, {actions.begin() + static_cast<long>(i), actions.begin() + static_cast<long>(j)}); !r) return r;
+      std::vector<reconcile::Action> batch(actions.begin() + static_cast<long>(i), actions.begin() + static_cast<long>(j));
+      if (auto r = ExecuteInParallel(o, batch, status); !r) return r;
       i = j;
       continue;
     }
@@ -260,19 +262,24 @@ Outcome Reconciler::Delete(const model::Object& o) {
   json status = o.status;
   auto plan = PlanDeletion(o);
   if (!plan) return Outcome{plan.error(), {}, false};
-  for (const auto& a : plan->actions) {
-    if (auto r = Execute(o, a, status); !r) {
-      reconcile::SetStandardConditions(status, false, "DeletionBlocked", r.error().message, true, o.meta.generation,
-                                       s_.clock.Now());
-      (void)store_.UpdateStatus(o, status);
-      // In use (a network with running containers) or transient: retry with backoff.
-      return Outcome{r.error().code == ErrorCode::kConflict ? Error{ErrorCode::kUnavailable, r.error().message} : r.error(),
-                     {}, false};
-    }
+  if (!plan->blocked_reason.empty()) {
+    reconcile::SetStandardConditions(status, false, plan->blocked_reason, plan->blocked_message, false,
+                                     o.meta.generation, s_.clock.Now());
+    if (status != o.status) (void)store_.UpdateStatus(o, status);
+    return Outcome{std::nullopt, kDeletionPoll, false};
+  }
+  if (auto r = ExecuteAll(o, plan->actions, status); !r) {
+    reconcile::SetStandardConditions(status, false, "DeletionBlocked", r.error().message, true, o.meta.generation,
+                                     s_.clock.Now());
+    (void)store_.UpdateStatus(o, status);
+    // In use (by a container keelson did not create) or transient: retry with backoff.
+    return Outcome{r.error().code == ErrorCode::kConflict ? Error{ErrorCode::kUnavailable, r.error().message} : r.error(),
+                   {}, false};
   }
   auto done = store_.FinishDeletion(o);
   if (!done) return Outcome{done.error(), {}, false};
-  if (*done) Event(o, "Normal", "Deleted", "engine objects removed; object deleted");
+  // The store records the Deleted event with the row it removes.
+  if (*done) spdlog::info("{}: engine objects removed; object deleted", model::Key(o));
   return Outcome{std::nullopt, {}, true};
 }
 

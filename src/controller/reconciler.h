@@ -20,8 +20,8 @@
 
 namespace keelson::controller {
 
-/// Container creates one reconcile runs at once.
-inline constexpr size_t kParallelCreates = 8;
+/// Container creates, or container removes, one reconcile runs at once.
+inline constexpr size_t kParallelActions = 8;
 
 /// What every worker shares. All members are thread-safe.
 struct Shared {
@@ -75,11 +75,20 @@ class Reconciler {
   // Acting (reconciler_act.cc).
   Result<void> Execute(const model::Object& o, const reconcile::Action& a, nlohmann::json& status);
   Result<void> CreateAndStart(const model::Object& o, const reconcile::Action& a);
-  /// Several creates at once (a pool's scale-up), at most kParallelCreates in flight.
-  Result<void> CreateInParallel(const model::Object& o, const std::vector<reconcile::Action>& creates);
-  /// Runs the plan's actions in order; runs of container creates go in parallel.
+  /// Container creates and removes may run side by side (RunsInParallel).
+  static bool RunsInParallel(const reconcile::Action& a);
+  /// Several container creates, or removes, at once (a pool's scale-up,
+  /// scale-down or deletion), at most kParallelActions in flight.
+  Result<void> ExecuteInParallel(const model::Object& o, const std::vector<reconcile::Action>& batch,
+                                 nlohmann::json& status);
+  /// Runs the plan's actions in order; runs of container creates, or of
+  /// container removes, go in parallel.
   Result<void> ExecuteAll(const model::Object& o, const std::vector<reconcile::Action>& actions,
                           nlohmann::json& status);
+  /// An ephemeral replica's finished run, counted in the status as it goes.
+  void CountRun(const reconcile::Action& a, nlohmann::json& status);
+  /// The event for an action's result; returns the result.
+  Result<void> Report(const model::Object& o, const reconcile::Action& a, const Result<void>& r);
   Result<void> RemoveContainer(const std::string& id, int stop_timeout_s);
   Result<void> Call(const char* operation, Result<void> r);
   void Event(const model::Object& o, const std::string& type, const std::string& reason, const std::string& message);

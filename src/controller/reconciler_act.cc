@@ -129,30 +129,54 @@ Result<void> Reconciler::CreateAndStart(const model::Object& o, const Action& a)
   return started;
 }
 
-Result<void> Reconciler::CreateInParallel(const model::Object& o, const std::vector<Action>& creates) {
-  // Creates and starts are independent and the engine serves them in
-  // parallel; a bound keeps a scale-up of hundreds from flooding it.
-  std::vector<Result<void>> results(creates.size());
+bool Reconciler::RunsInParallel(const Action& a) {
+  return a.target == Target::kContainer && (a.verb == Verb::kCreate || a.verb == Verb::kRemove);
+}
+
+Result<void> Reconciler::ExecuteInParallel(const model::Object& o, const std::vector<Action>& batch, json& status) {
+  // Creates (a scale-up) and removes (a scale-down or a deletion, each
+  // perhaps waiting out a stop timeout) are independent, and the engine
+  // serves them in parallel; a bound keeps hundreds from flooding it.
+  std::vector<Result<void>> results(batch.size());
   std::atomic<size_t> next{0};
   std::vector<std::thread> threads;
-  const size_t n = std::min(creates.size(), kParallelCreates);
+  const size_t n = std::min(batch.size(), kParallelActions);
   for (size_t t = 0; t < n; ++t) {
     threads.emplace_back([&] {
-      for (size_t i = next++; i < creates.size(); i = next++) results[i] = CreateAndStart(o, creates[i]);
+      for (size_t i = next++; i < batch.size(); i = next++) {
+        const Action& a = batch[i];
+        results[i] = a.verb == Verb::kCreate ? CreateAndStart(o, a) : RemoveContainer(a.id, a.stop_timeout_s);
+      }
     });
   }
   for (auto& t : threads) t.join();
   Result<void> first;
-  for (size_t i = 0; i < creates.size(); ++i) {
-    if (!results[i]) {
-      Event(o, "Warning", "Failed", "Failed to " + reconcile::Describe(creates[i]) + ": " + results[i].error().message);
-      if (first) first = results[i];
-      continue;
-    }
-    auto [reason, message] = Describe(o, creates[i]);
-    Event(o, "Normal", reason, message);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (results[i] && batch[i].verb == Verb::kRemove) CountRun(batch[i], status);
+    if (auto r = Report(o, batch[i], results[i]); !r && first) first = r;
   }
   return first;
+}
+
+void Reconciler::CountRun(const Action& a, json& status) {
+  if (!a.run_exit_code) return;
+  // An ephemeral replica's run: counted once, as its container goes.
+  const char* field = *a.run_exit_code == 0 ? "completedRuns" : "failedRuns";
+  status[field] = status.value(field, 0) + 1;
+  s_.metrics.EphemeralRun(*a.run_exit_code == 0 ? "completed" : "failed");
+  status["failureStreak"] = a.quick_failure ? status.value("failureStreak", 0) + 1 : 0;
+  if (a.quick_failure) status["lastFailureAt"] = FormatTimestamp(s_.clock.Now());
+}
+
+Result<void> Reconciler::Report(const model::Object& o, const Action& a, const Result<void>& r) {
+  if (!r) {
+    Event(o, "Warning", "Failed", "Failed to " + reconcile::Describe(a) + ": " + r.error().message);
+    return r;
+  }
+  auto [reason, message] = Describe(o, a);
+  if (reason == "Repaired") s_.metrics.DriftRepaired(std::string(model::Info(o.kind).name));
+  Event(o, "Normal", reason, message);
+  return {};
 }
 
 Result<void> Reconciler::Execute(const model::Object& o, const Action& a, json& status) {
@@ -174,14 +198,7 @@ Result<void> Reconciler::Execute(const model::Object& o, const Action& a, json& 
           break;
         case Verb::kRemove:
           r = RemoveContainer(a.id, a.stop_timeout_s);
-          if (r && a.run_exit_code) {
-            // An ephemeral replica's run: counted once, as its container goes.
-            const char* field = *a.run_exit_code == 0 ? "completedRuns" : "failedRuns";
-            status[field] = status.value(field, 0) + 1;
-            s_.metrics.EphemeralRun(*a.run_exit_code == 0 ? "completed" : "failed");
-            status["failureStreak"] = a.quick_failure ? status.value("failureStreak", 0) + 1 : 0;
-            if (a.quick_failure) status["lastFailureAt"] = FormatTimestamp(s_.clock.Now());
-          }
+          if (r) CountRun(a, status);
           break;
         case Verb::kConnect:
           r = Call("connect", s_.engine.ConnectNetwork(a.attachment.network, a.id, a.attachment.aliases));
@@ -241,14 +258,7 @@ Result<void> Reconciler::Execute(const model::Object& o, const Action& a, json& 
       break;
     }
   }
-  if (!r) {
-    Event(o, "Warning", "Failed", "Failed to " + reconcile::Describe(a) + ": " + r.error().message);
-    return r;
-  }
-  auto [reason, message] = Describe(o, a);
-  if (reason == "Repaired") s_.metrics.DriftRepaired(std::string(model::Info(o.kind).name));
-  Event(o, "Normal", reason, message);
-  return {};
+  return Report(o, a, r);
 }
 
 }  // namespace keelson::controller

@@ -185,13 +185,34 @@ Result<Plan> Reconciler::PlanDeletion(const model::Object& o) {
     auto it = labels.find(reconcile::kUidLabel);
     return reconcile::IsManaged(labels) && it != labels.end() && it->second == o.meta.uid;
   };
+  // A network or volume still in use by keelson's containers (typically of
+  // Runners deleted in the same breath) waits for them to go, rather than
+  // failing against the engine and backing off.
+  auto wait_for_users = [&](const std::vector<std::string>& users, const std::string& what) -> std::optional<Plan> {
+    if (users.empty()) return std::nullopt;
+    Plan plan;
+    plan.blocked_reason = "WaitingForContainers";
+    std::string names;
+    for (size_t i = 0; i < users.size() && i < 3; ++i) names += (i ? ", " : "") + users[i];
+    if (users.size() > 3) names += ", ...";
+    plan.blocked_message = what + " " + reconcile::EngineName(o) + " is still used by " +
+                           std::to_string(users.size()) + " container(s) (" + names +
+                           "); it is removed when they are gone";
+    return plan;
+  };
   if (o.kind == model::Kind::kNetwork) {
     auto n = s_.cache.Network(reconcile::EngineName(o));
-    if (n && owned(n->spec.labels)) networks.push_back(*n);
+    if (n && owned(n->spec.labels)) {
+      if (auto wait = wait_for_users(s_.cache.ContainersOn(n->spec.name), "network")) return *wait;
+      networks.push_back(*n);
+    }
   }
   if (o.kind == model::Kind::kVolume) {
     auto v = s_.cache.Volume(reconcile::EngineName(o));
-    if (v && owned(v->spec.labels)) volumes.push_back(*v);
+    if (v && owned(v->spec.labels)) {
+      if (auto wait = wait_for_users(s_.cache.ContainersMounting(v->spec.name), "volume")) return *wait;
+      volumes.push_back(*v);
+    }
   }
   int stop = reconcile::StopTimeoutSeconds(o.kind == model::Kind::kRunnerPool ? o.spec.value("template", json::object()) : o.spec);
   return reconcile::PlanRemoval(s_.cache.ContainersOf(o.meta.uid), networks, volumes, stop);

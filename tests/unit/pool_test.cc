@@ -190,6 +190,25 @@ TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: deleting a pool mid-update
   CHECK_FALSE(store.Get(model::Kind::kRunnerPool, "default", "ci")->has_value());
 }
 
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: creates and removes of replicas run side by side") {
+  // Each engine call takes a while, as a stop waiting out its timeout does:
+  // replicas are created, scaled down and deleted several at a time.
+  engine.SetLatency(std::chrono::milliseconds(30));
+  Apply(Pool(6, "1"));
+  Converge("RunnerPool/default/ci");
+  REQUIRE(Running() == 6);
+  CHECK(engine.PeakConcurrency("CreateContainer") > 1);
+  Apply(Pool(3, "1"));
+  Converge("RunnerPool/default/ci");
+  CHECK(Running() == 3);
+  CHECK(engine.PeakConcurrency("StopContainer") > 1);
+  CHECK(engine.PeakConcurrency("StopContainer") <= static_cast<int>(controller::kParallelActions));
+  REQUIRE(store.Delete(model::Kind::kRunnerPool, "default", "ci", false));
+  Converge("RunnerPool/default/ci");
+  CHECK(Containers().empty());
+  CHECK_FALSE(store.Get(model::Kind::kRunnerPool, "default", "ci")->has_value());
+}
+
 TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: an ephemeral template that keeps failing at once backs off") {
   Apply(Pool(1, "1", "  ephemeral: true\n"));
   Converge("RunnerPool/default/ci");

@@ -371,6 +371,49 @@ TEST_CASE_FIXTURE(ControllerFixture, "NetworkReconciler and VolumeReconciler: de
   CHECK_FALSE(store.Get(model::Kind::kVolume, "default", "cache")->has_value());
 }
 
+TEST_CASE_FIXTURE(ControllerFixture, "Delete: a network and a volume wait for the containers using them, without engine calls") {
+  Apply(std::string(kNet) + "---" + kVol + R"(---
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: web}
+spec:
+  image: keelson-test/busybox:1
+  networks: [{name: backend}]
+  volumes: [{name: cache, mountPath: /cache}]
+)");
+  Converge("Network/default/backend");
+  Converge("Volume/default/cache");
+  Converge("Runner/default/web");
+  REQUIRE(Ready("Runner/default/web"));
+  // All three deleted at once; the network and the volume happen to go first.
+  for (auto [kind, name] : {std::pair{model::Kind::kNetwork, "backend"}, {model::Kind::kVolume, "cache"},
+                            {model::Kind::kRunner, "web"}}) {
+    REQUIRE(store.Delete(kind, "default", name, false));
+  }
+  REQUIRE(cache.Resync());
+  engine.ResetCalls();
+  for (const char* key : {"Network/default/backend", "Volume/default/cache"}) {
+    CAPTURE(key);
+    auto out = reconciler.Reconcile(key);
+    CHECK_FALSE(out.error);
+    REQUIRE(out.requeue_after);
+    CHECK(*out.requeue_after <= std::chrono::seconds(1));
+    CHECK(Reason(key) == "WaitingForContainers");
+    CHECK(model::FindCondition(Get(key), "Ready")->value("message", "").find("default.web") != std::string::npos);
+  }
+  CHECK(ChangingCalls() == 0);
+  CHECK(engine.InspectNetwork("default.backend").has_value());
+  CHECK_FALSE(HasEvent(store, "Failed", "default.backend"));
+
+  Converge("Runner/default/web");
+  Converge("Network/default/backend");
+  Converge("Volume/default/cache");
+  CHECK_FALSE(engine.InspectNetwork("default.backend").has_value());
+  CHECK_FALSE(engine.InspectVolume("default.cache").has_value());
+  CHECK_FALSE(store.Get(model::Kind::kNetwork, "default", "backend")->has_value());
+  CHECK_FALSE(store.Get(model::Kind::kVolume, "default", "cache")->has_value());
+}
+
 TEST_CASE_FIXTURE(ControllerFixture, "ImageReconciler: pulls when absent, reports id and digest; Never without the image is blocked") {
   engine.AddRegistryImage("registry.local/tool:1");
   Apply(R"(
