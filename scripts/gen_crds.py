@@ -320,18 +320,25 @@ SPECS = {
                 'denyPrivileged': b('Refuse privileged containers.'),
                 'denyHostPathBinds': b('Refuse binds outside allowedHostPaths.'),
                 'allowedHostPaths': strlist('Host path prefixes binds may use.', pattern='^/'),
-                'denyDockerSocket': b('Refuse binding the Docker socket.'),
-                'allowedRegistries': strlist('Registry hosts images may come from.'),
+                'denyDockerSocket': b('Refuse binding the Docker socket, or a directory holding it '
+                                  '(/var/run, /run, /).'),
+                'allowedRegistries': strlist('Registries images may come from: a host as the engine '
+                                         'resolves it (docker.io for Docker Hub names, so busybox '
+                                         'is docker.io/library/busybox), or a host/path prefix '
+                                         '(docker.io/keelson-test). Checks Runners\' image, '
+                                         'pool templates\' image and Images\' ref.'),
                 'requireResources': b('Require resources.cpus and resources.memory.'),
-                'requireNonRoot': b('Require a non-root user.'),
+                'requireNonRoot': b('Require spec.user, not root or 0.'),
                 'requireReadOnlyRootFilesystem': b('Require a read-only root filesystem.'),
                 'maxMemory': s('Largest memory limit allowed.', format='quantity'),
                 'maxCpus': dict(description='Largest CPU limit allowed.', format='cpus',
                                 **{'x-keelson-number-or-string': True}),
             }),
         }, required=['rules']),
-        {},
-        [('Enforcement', '.spec.enforcement')],
+        {'violations': i('Stored objects in scope that break a rule (the controller audits them '
+                         'on every resync).'),
+         'violators': strlist('The first 20 of them, each with the rules it breaks.')},
+        [('Enforcement', '.spec.enforcement'), ('Violations', '.status.violations')],
     ),
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/manifests.h"
+#include "policy/policy.h"
 #include "reconcile/depends.h"
 
 namespace keelson::cli {
@@ -46,6 +48,43 @@ Result<void> CheckDependencyCycles(store::ObjectStore& objects, const std::vecto
   return Unexpected(ErrorCode::kInvalid, "spec.dependsOn: cycle: " + path);
 }
 
+// Policies as they will be after this apply (the stored ones, replaced by
+// applied ones of the same name) judge every applied Runner, RunnerPool and
+// Image. enforce: an error line each, and the apply fails; warn: a warning
+// line each and a Warning event with the object; audit: the event only.
+Result<bool> CheckPolicies(store::ObjectStore& objects, std::vector<store::ApplyRequest>& requests,
+                           const std::vector<manifest::LoadedObject>& loaded) {
+  std::map<std::string, model::Object> by_key;
+  auto stored = objects.List({model::Kind::kPolicy, std::nullopt, nullptr});
+  if (!stored) return Unexpected(stored.error());
+  for (auto& p : *stored) by_key[model::Key(p)] = std::move(p);
+  for (const auto& r : requests) {
+    if (r.object.kind == model::Kind::kPolicy) by_key[model::Key(r.object)] = r.object;
+  }
+  if (by_key.empty()) return true;
+  std::vector<model::Object> policies;
+  for (auto& [key, p] : by_key) policies.push_back(std::move(p));
+
+  bool admitted = true;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    for (const auto& v : policy::Admit(policies, requests[i].object)) {
+      const manifest::Document& doc = loaded[i].doc;
+      const std::string where = manifest::PathString(v.violation.path);
+      if (v.enforcement == "enforce") {
+        std::cerr << doc.At(v.violation.path, false, "denied by " + v.Describe()).ToString() << "\n";
+        admitted = false;
+        continue;
+      }
+      if (v.enforcement == "warn") {
+        std::cerr << "warning: " << doc.At(v.violation.path, false, v.Describe()).ToString() << "\n";
+      }
+      requests[i].events.push_back({"Warning", v.enforcement == "warn" ? "PolicyWarning" : "PolicyViolation",
+                                    v.Describe() + " (at " + where + ")"});
+    }
+  }
+  return admitted;
+}
+
 int RunApply(const Globals& g, const ApplyOptions& opts) {
   if (opts.prune && opts.selector.empty()) {
     return Fail("--prune needs -l/--selector: prune only what a selector names", kExitUsage);
@@ -71,6 +110,9 @@ int RunApply(const Globals& g, const ApplyOptions& opts) {
     std::cerr << r.error().message << "\n";  // starts with FILE:LINE:COL, as every manifest error
     return kExitFailure;
   }
+  auto admitted = CheckPolicies(*(*session)->objects, requests, *loaded);
+  if (!admitted) return Fail(admitted.error().message);
+  if (!*admitted) return kExitFailure;
   auto result = (*session)->objects->Apply(requests, prune, opts.dry_run);
   if (!result) return Fail(result.error().message);
   const char* suffix = opts.dry_run ? " (dry run)" : "";

@@ -81,7 +81,8 @@ std::vector<Column> KindColumns(model::Kind kind) {
       return {{"ENFORCEMENT", false, [](O o) { return Field(o.spec, {"enforcement"}); }},
               {"RULES", false, [](O o) {
                  return std::to_string(o.spec.value("rules", json::object()).size());
-               }}};
+               }},
+              {"VIOLATIONS", false, [](O o) { return Or(Field(o.status, {"violations"})); }}};
   }
   return {};
 }

@@ -87,6 +87,15 @@ void Reconciler::TransitionEvents(const model::Object& o, const json& before, co
   if (degraded && reason_moved) Event(o, "Warning", now->value("reason", ""), now->value("message", ""));
   const json* ready = ConditionOf(after, "Ready");
   if (ready && ready->value("status", "") == "True" && !ReadyOf(before)) Event(o, "Normal", "Ready", ready->value("message", ""));
+  const json no_one = json::array();
+  const json& was_violating = before.contains("violators") ? before["violators"] : no_one;
+  const json& violating = after.contains("violators") ? after["violators"] : no_one;
+  if (o.kind == model::Kind::kPolicy && violating != was_violating && !violating.empty()) {
+    std::string names;
+    for (const auto& v : violating) names += (names.empty() ? "" : "; ") + v.get<std::string>();
+    Event(o, "Warning", "Violations",
+          std::to_string(after.value("violations", 0)) + " stored object(s) break this policy: " + names);
+  }
   std::string old_digest = before.value("repoDigest", ""), new_digest = after.value("repoDigest", "");
   if (o.kind == model::Kind::kImage && !old_digest.empty() && old_digest != new_digest) {
     Event(o, "Normal", "DigestChanged", "repo digest " + old_digest + " -> " + new_digest);
@@ -168,7 +177,8 @@ json Reconciler::BuildStatus(const model::Object& o, const Result<Plan>& after, 
     case model::Kind::kRunnerPool:
       PoolStatus(o, p, status);
       break;
-    default:
+    case model::Kind::kPolicy:
+      for (const auto& [k, v] : p.status_fields.items()) status[k] = v;
       break;
   }
   return status;

@@ -23,6 +23,9 @@ namespace keelson::controller {
 /// Container creates, or container removes, one reconcile runs at once.
 inline constexpr size_t kParallelActions = 8;
 
+/// Objects a Policy's status names; status.violations counts them all.
+inline constexpr size_t kViolatorsShown = 20;
+
 /// What every worker shares. All members are thread-safe.
 struct Shared {
   docker::Engine& engine;
@@ -68,6 +71,9 @@ class Reconciler {
   /// rollback: auto: restores the newest earlier template from the history.
   void RollBack(const model::Object& o);
   Result<reconcile::Plan> PlanDeletion(const model::Object& o);
+  /// A Policy's audit of the stored objects it governs: status.violations
+  /// and the first kViolatorsShown in status.violators.
+  Result<reconcile::Plan> PlanPolicy(const model::Object& o);
   /// The image reference a Runner spec runs, or a blocked plan saying what it
   /// waits for (an Image, a Network, a Volume, a dependsOn object).
   Result<std::string> ResolveDependencies(const model::Object& o, const nlohmann::json& spec, reconcile::Plan* blocked);

@@ -1,6 +1,7 @@
 // Reconciler: from a stored object and the cache to a reconcile::Plan.
 
 #include "controller/reconciler.h"
+#include "policy/policy.h"
 #include "reconcile/desired.h"
 #include "reconcile/labels.h"
 #include "reconcile/pool.h"
@@ -50,7 +51,7 @@ Result<Plan> Reconciler::PlanFor(const model::Object& o) {
     case model::Kind::kRunnerPool:
       return PlanPool(o);
     case model::Kind::kPolicy:
-      return Plan{};
+      return PlanPolicy(o);
   }
   return Plan{};
 }
@@ -176,6 +177,33 @@ Result<Plan> Reconciler::PlanImage(const model::Object& o) {
   observed.recheck = s_.image_recheck;
   observed.now = s_.clock.Now();
   return reconcile::PlanImage(o.spec, observed);
+}
+
+Result<Plan> Reconciler::PlanPolicy(const model::Object& o) {
+  // Admission happens at apply; this audits what is stored, including what
+  // was stored before the policy existed. Nothing on the engine changes.
+  std::vector<std::string> violators;
+  for (auto kind : {model::Kind::kImage, model::Kind::kRunner, model::Kind::kRunnerPool}) {
+    auto objects = store_.List({kind, std::nullopt, nullptr});
+    if (!objects) return Unexpected(objects.error());
+    for (const auto& obj : *objects) {
+      if (obj.meta.deletion_timestamp) continue;
+      auto verdicts = policy::Admit({o}, obj);
+      if (verdicts.empty()) continue;
+      std::string rules;
+      for (const auto& v : verdicts) {
+        if (rules.find(v.violation.rule) == std::string::npos) rules += (rules.empty() ? "" : ", ") + v.violation.rule;
+      }
+      std::string name = model::DisplayName(obj);
+      if (obj.meta.namespace_ != o.meta.namespace_) name = obj.meta.namespace_ + "/" + name;
+      violators.push_back(name + " (" + rules + ")");
+    }
+  }
+  Plan plan;
+  plan.status_fields["violations"] = violators.size();
+  if (violators.size() > kViolatorsShown) violators.resize(kViolatorsShown);
+  plan.status_fields["violators"] = violators;
+  return plan;
 }
 
 Result<Plan> Reconciler::PlanDeletion(const model::Object& o) {

@@ -52,6 +52,12 @@ bool Contains(const std::string& haystack, std::initializer_list<const char*> ne
   return std::any_of(needles.begin(), needles.end(), [&](const char* n) { return h.find(n) != std::string::npos; });
 }
 
+// What the engine says when it cannot reach a registry or another host: the
+// network's trouble, not the request's, so worth retrying.
+const std::initializer_list<const char*> kNetworkTrouble = {
+    "connection refused", "timeout", "no such host", "connection reset", "network is unreachable",
+    "temporary failure in name resolution", "dial tcp", "tls handshake"};
+
 std::string PortKey(const PortBinding& p) { return std::to_string(p.container_port) + "/" + p.protocol; }
 
 }  // namespace
@@ -131,9 +137,7 @@ Error StatusError(long status, const std::string& body, const std::string& conte
       break;
   }
   if (Contains(message, {"no such"})) return MakeError(ErrorCode::kNotFound, text);
-  if (Contains(message, {"connection refused", "timeout", "i/o timeout", "no such host", "connection reset"})) {
-    return MakeError(ErrorCode::kUnavailable, text);
-  }
+  if (Contains(message, kNetworkTrouble)) return MakeError(ErrorCode::kUnavailable, text);
   return MakeError(status >= 500 ? ErrorCode::kInternal : ErrorCode::kInvalid, text);
 }
 
@@ -145,7 +149,7 @@ Error StreamError(const std::string& message, const std::string& context) {
   if (Contains(message, {"unauthorized", "denied", "authentication required", "forbidden"})) {
     return MakeError(ErrorCode::kUnauthorized, text);
   }
-  if (Contains(message, {"connection refused", "timeout", "no such host", "connection reset", "eof"})) {
+  if (Contains(message, kNetworkTrouble) || Contains(message, {"eof"})) {
     return MakeError(ErrorCode::kUnavailable, text);
   }
   return MakeError(ErrorCode::kInvalid, text);

@@ -300,6 +300,7 @@ PieceResult LoadPiece(const Source& source, const StreamPiece& piece, const fs::
     LoadedObject lo = Build(*kind, doc, std::move(value), default_namespace);
     lo.depends_on = lo.object.spec.contains("dependsOn") ? doc.At({{"spec", -1}, {"dependsOn", -1}}, false, "").mark
                                                           : doc.start;
+    lo.doc = std::move(doc);
     result.objects.push_back(std::move(lo));
   }
   return result;

@@ -29,6 +29,7 @@ struct LoadedObject {
   std::string source;    ///< file it came from
   Mark mark;             ///< where its document starts
   Mark depends_on;       ///< where spec.dependsOn is (the document start when absent)
+  Document doc;          ///< where each field was, for later errors (its value is moved into `object`)
 };
 
 struct LoadResult {

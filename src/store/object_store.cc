@@ -169,17 +169,26 @@ Result<ApplyAction> ObjectStore::ApplyOne(const ApplyRequest& request, const std
   const model::Object& o = request.object;
   auto found = Find(o.kind, o.meta.namespace_, o.meta.name);
   if (!found) return Unexpected(found.error());
+  ApplyAction action = ApplyAction::kCreated;
   if (!*found) {
     if (auto r = Insert(o, request.source, now); !r) return Unexpected(r.error());
-    return ApplyAction::kCreated;
+  } else {
+    const Row& row = **found;
+    bool spec_changed = Dump(o.spec) != row.spec_text;
+    bool meta_changed = Dump(o.meta.labels) != row.labels_text ||
+                        Dump(o.meta.annotations) != row.annotations_text;
+    if (!spec_changed && !meta_changed) return ApplyAction::kUnchanged;
+    if (auto r = Update(row, o, spec_changed, request.source, now); !r) return Unexpected(r.error());
+    action = ApplyAction::kConfigured;
   }
-  const Row& row = **found;
-  bool spec_changed = Dump(o.spec) != row.spec_text;
-  bool meta_changed = Dump(o.meta.labels) != row.labels_text ||
-                      Dump(o.meta.annotations) != row.annotations_text;
-  if (!spec_changed && !meta_changed) return ApplyAction::kUnchanged;
-  if (auto r = Update(row, o, spec_changed, request.source, now); !r) return Unexpected(r.error());
-  return ApplyAction::kConfigured;
+  if (!request.events.empty()) {
+    auto stored = Find(o.kind, o.meta.namespace_, o.meta.name);  // for its uid
+    if (!stored) return Unexpected(stored.error());
+    for (const auto& e : request.events) {
+      if (auto r = AddEvent((*stored)->object, e.type, e.reason, e.message, now); !r) return Unexpected(r.error());
+    }
+  }
+  return action;
 }
 
 Result<ApplyResult> ObjectStore::Apply(const std::vector<ApplyRequest>& requests,

@@ -27,9 +27,19 @@ namespace keelson::store {
 enum class ApplyAction { kCreated, kConfigured, kUnchanged };
 const char* ToString(ApplyAction action);
 
+/// An event to record with an object, as Events() returns it.
+struct EventNote {
+  std::string type;  ///< Normal or Warning
+  std::string reason;
+  std::string message;
+};
+
 struct ApplyRequest {
   model::Object object;  ///< kind, name, namespace, labels, annotations, spec
   std::string source;    ///< the file it came from, kept with the revision
+  /// Recorded with the object when it is created or configured (policy
+  /// warnings and audit findings); not when it is unchanged.
+  std::vector<EventNote> events = {};
 };
 
 /// apply --prune: objects in `namespaces` that match `selector` and are not in

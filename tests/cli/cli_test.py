@@ -334,6 +334,46 @@ def concurrent_processes_lose_nothing():
     expect(len(history) == rounds, f'history of w0-0: {history}')
 
 
+def policies_enforce_warn_and_audit_at_apply():
+    k = Keelson(binary)
+    policy = lambda name, ns, enforcement, rules: (
+        f'---\napiVersion: keelson.dev/v1alpha1\nkind: Policy\nmetadata: {{name: {name}, namespace: {ns}}}\n'
+        f'spec: {{enforcement: {enforcement}, rules: {json.dumps(rules)}}}\n')
+    k.ok('apply', '-f', k.write('policies.yaml',
+         policy('strict', 'default', 'enforce', {'allowedRegistries': ['127.0.0.1:5000']}) +
+         policy('soft', 'keelson-system', 'warn', {'requireResources': True}) +
+         policy('watch', 'team-b', 'audit', {'requireNonRoot': True})))
+
+    # enforce: one line per violation, FILE:LINE:COL, exit 1, nothing stored, even with a good object beside it.
+    path = k.write('web.yaml', runner('fine', image='127.0.0.1:5000/ci/web:1') + runner('web', image='busybox:1'))
+    rc, out, err = k.run('apply', '-f', path)
+    expect(rc == 1, f'exit {rc}')
+    expect(f'{path}:14:10: spec.image: denied by policy default/strict (allowedRegistries): image busybox:1 comes '
+           'from docker.io, not an allowed registry (127.0.0.1:5000)' in err.splitlines(), err)
+    expect(names(k, 'runners') == [], 'something was stored')
+    rc, _, err = k.run('apply', '-f', path, '--dry-run')
+    expect(rc == 1 and 'denied by policy default/strict' in err, f'dry run: exit {rc}: {err}')
+
+    # warn (from keelson-system, so every namespace): stored, a warning line and a Warning event.
+    path = k.write('ok.yaml', runner('fine', image='127.0.0.1:5000/ci/web:1'))
+    rc, out, err = k.run('apply', '-f', path)
+    expect(rc == 0 and out.strip() == 'runner/fine created', f'exit {rc}: {out} {err}')
+    expect(f'warning: {path}:7:3: spec.resources: policy keelson-system/soft (requireResources): '
+           'resources.cpus and resources.memory must be set' in err.splitlines(), err)
+    events = k.ok('events', 'runner/fine')
+    expect('PolicyWarning' in events and 'keelson-system/soft' in events, events)
+
+    # audit: stored with an event, no output; not repeated when re-applied unchanged.
+    path = k.write('b.yaml', runner('tool', image='127.0.0.1:5000/x:1').replace(
+        'metadata:\n', 'metadata:\n  namespace: team-b\n') + '  resources: {cpus: 1, memory: 1Gi}\n')
+    rc, out, err = k.run('apply', '-f', path)
+    expect(rc == 0 and err == '', f'exit {rc}: {err!r}')
+    for _ in range(2):
+        k.ok('apply', '-f', path)
+    events = [l for l in k.ok('events', '-n', 'team-b', 'runner/tool').splitlines() if 'PolicyViolation' in l]
+    expect(len(events) == 1 and 'team-b/watch (requireNonRoot)' in events[0], events)
+
+
 run_tests([
     apply_reports_created_configured_unchanged,
     generation_counts_spec_changes_only,
@@ -354,4 +394,5 @@ run_tests([
     completion_bash,
     usage_errors_exit_2,
     concurrent_processes_lose_nothing,
+    policies_enforce_warn_and_audit_at_apply,
 ])

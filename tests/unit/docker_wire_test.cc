@@ -43,6 +43,10 @@ TEST_CASE("wire: HTTP statuses and stream errors map to error codes") {
   CHECK(wire::StatusError(500, R"({"message":"boom"})", "c").code == ErrorCode::kInternal);
   CHECK(wire::StreamError("manifest for x:1 not found: manifest unknown", "pull").code == ErrorCode::kNotFound);
   CHECK(wire::StreamError("unauthorized: authentication required", "pull").code == ErrorCode::kUnauthorized);
+  // A registry the engine cannot reach (as Docker 20.10 words it): retried, not an invalid spec.
+  const char* unreachable = R"({"message":"Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io on 10.0.0.53:53: dial udp 10.0.0.53:53: connect: network is unreachable"})";
+  CHECK(wire::StatusError(500, unreachable, "pull busybox").transient());
+  CHECK(wire::StreamError("Get https://r/v2/: net/http: TLS handshake timeout", "pull").transient());
 }
 
 TEST_CASE("wire: stream lines carry progress, errors and a build's image id") {

@@ -457,3 +457,45 @@ spec:
   Converge("Runner/default/app");
   CHECK(Ready("Runner/default/app"));
 }
+
+TEST_CASE_FIXTURE(ControllerFixture, "PolicyReconciler: audits the stored objects it governs, touching no engine object") {
+  // Stored before the policy existed, so never admitted by it.
+  Apply(kWeb);
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: tool, namespace: team-b}
+spec: {image: keelson-test/busybox:1, user: "1000"}
+)");
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Policy
+metadata: {name: non-root}
+spec: {enforcement: audit, rules: {requireNonRoot: true}}
+)");
+  REQUIRE(cache.Resync());
+  engine.ResetCalls();
+  reconciler.Reconcile("Policy/default/non-root");
+  CHECK(engine.TotalCalls() == 0);
+  CHECK(Ready("Policy/default/non-root"));
+  auto status = Get("Policy/default/non-root").status;
+  CHECK(status["violations"] == 1);  // team-b's runner is another namespace's business
+  CHECK(status["violators"] == nlohmann::json::array({"runner/web (requireNonRoot)"}));
+  CHECK(HasEvent(store, "Violations", "runner/web (requireNonRoot)"));
+
+  // Fixed: the next pass finds no one.
+  Apply(std::string(kWeb) + "  user: \"1000\"\n");
+  Converge("Policy/default/non-root");
+  CHECK(Get("Policy/default/non-root").status["violations"] == 0);
+
+  // From keelson-system it governs every namespace.
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Policy
+metadata: {name: limits, namespace: keelson-system}
+spec: {rules: {requireResources: true}}
+)");
+  Converge("Policy/keelson-system/limits");
+  CHECK(Get("Policy/keelson-system/limits").status["violators"] ==
+        nlohmann::json::array({"default/runner/web (requireResources)", "team-b/runner/tool (requireResources)"}));
+}
