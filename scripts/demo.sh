@@ -44,3 +44,16 @@ k --log-level info controller --once --timeout 2m --listen off
 k get runnerpools
 echo
 k describe runner artifact-cache
+echo
+echo "# samples/00-policy.yaml refuses privileged runners and Docker socket binds:" >&2
+k apply -f - <<'YAML' || echo "(exit $?: nothing stored)" >&2
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: dind}
+spec:
+  image: keelson-test/busybox:1
+  resources: {cpus: "1", memory: 1Gi}
+  securityContext: {privileged: true}
+  binds: [{hostPath: /var/run/docker.sock, mountPath: /var/run/docker.sock}]
+YAML
+k get policies

@@ -234,7 +234,11 @@ SPECS = {
         }, required=['ref']),
         {'id': s('Image ID.'), 'repoDigest': s('Digest in the registry.'), 'size': i('Bytes.'),
          'builtGeneration': i('The generation last built (spec.build).'),
-         'pulledAt': s('When it was last pulled.')},
+         'pulledAt': s('When it was last pulled.'),
+         'createdOnEngine': b('keelson pulled or built the image while the engine did not have it: '
+                              'deleting this Image removes it again, once no container uses it and '
+                              'no other Image object names it. Images that were there before are '
+                              'never removed.')},
         [('Ref', '.spec.ref'), ('Policy', '.spec.pullPolicy')],
     ),
     'Network': (

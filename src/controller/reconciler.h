@@ -74,6 +74,9 @@ class Reconciler {
   /// A Policy's audit of the stored objects it governs: status.violations
   /// and the first kViolatorsShown in status.violators.
   Result<reconcile::Plan> PlanPolicy(const model::Object& o);
+  /// An Image object's deletion: removes the image if keelson brought it
+  /// onto the engine (status.createdOnEngine) and nothing uses it.
+  Result<reconcile::Plan> PlanImageRemoval(const model::Object& o);
   /// The image reference a Runner spec runs, or a blocked plan saying what it
   /// waits for (an Image, a Network, a Volume, a dependsOn object).
   Result<std::string> ResolveDependencies(const model::Object& o, const nlohmann::json& spec, reconcile::Plan* blocked);

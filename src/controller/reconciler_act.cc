@@ -237,9 +237,16 @@ Result<void> Reconciler::Execute(const model::Object& o, const Action& a, json& 
     case Target::kImage: {
       auto auth = Auth(o.kind == model::Kind::kImage ? o.spec : json::object());
       if (!auth) return Unexpected(auth.error());
+      // An image keelson brings onto the engine (pulled or built while
+      // absent) is its own: deleting the Image object removes it again.
+      const bool absent = !a.reasons.empty() && a.reasons.front() == "not present";
       if (a.verb == Verb::kPull) {
         r = Call("pull", s_.engine.PullImage(a.name, *auth, LogProgress("pull " + a.name)));
         if (r && o.kind == model::Kind::kImage) status["pulledAt"] = FormatTimestamp(s_.clock.Now());
+        if (r && o.kind == model::Kind::kImage && absent) status["createdOnEngine"] = true;
+      } else if (a.verb == Verb::kRemove) {
+        r = Call("remove_image", s_.engine.RemoveImage(a.name, false));
+        if (!r && r.error().code == ErrorCode::kNotFound) r = {};
       } else if (a.verb == Verb::kBuild) {
         const json& b = o.spec["build"];
         docker::BuildRequest req;
@@ -251,6 +258,7 @@ Result<void> Reconciler::Execute(const model::Object& o, const Action& a, json& 
         auto id = s_.engine.BuildImage(req, LogProgress("build " + a.name));
         r = Call("build", id ? Result<void>() : Result<void>(Unexpected(id.error())));
         if (r) status["builtGeneration"] = o.meta.generation;
+        if (r && absent) status["createdOnEngine"] = true;
       } else if (a.verb == Verb::kPush) {
         r = Call("push", s_.engine.PushImage(a.name, *auth, LogProgress("push " + a.name)));
       }

@@ -206,6 +206,46 @@ Result<Plan> Reconciler::PlanPolicy(const model::Object& o) {
   return plan;
 }
 
+Result<Plan> Reconciler::PlanImageRemoval(const model::Object& o) {
+  // Only an image keelson put on the engine, only while no container uses
+  // it, and only if no other Image object still wants that reference.
+  Plan plan;
+  if (!o.status.value("createdOnEngine", false)) return plan;
+  const std::string ref = o.spec["ref"].get<std::string>();
+  auto image = s_.cache.Image(ref);
+  if (!image) return Unexpected(image.error());
+  if (!*image) return plan;
+  auto images = store_.List({model::Kind::kImage, std::nullopt, nullptr});
+  if (!images) return Unexpected(images.error());
+  for (const auto& other : *images) {
+    if (other.meta.uid != o.meta.uid && !other.meta.deletion_timestamp && other.spec.value("ref", "") == ref) {
+      return plan;  // still wanted
+    }
+  }
+  auto users = s_.engine.ListContainers({{}, true});  // every container, not only keelson's
+  if (!users) return Unexpected(users.error());
+  std::vector<std::string> ours, theirs;
+  for (const auto& c : *users) {
+    if (c.image_id != (*image)->id) continue;
+    (reconcile::IsManaged(c.labels) ? ours : theirs).push_back(c.name);
+  }
+  if (!ours.empty()) {
+    plan.blocked_reason = "WaitingForContainers";
+    plan.blocked_message = "image " + ref + " is still used by " + std::to_string(ours.size()) +
+                           " container(s) (" + ours.front() + (ours.size() > 1 ? ", ..." : "") +
+                           "); it is removed when they are gone";
+    return plan;
+  }
+  if (!theirs.empty()) return plan;  // someone else's containers use it: it stays
+  reconcile::Action a;
+  a.verb = reconcile::Verb::kRemove;
+  a.target = reconcile::Target::kImage;
+  a.name = ref;
+  a.reasons.push_back("owner deleted; keelson pulled or built it and no container uses it");
+  plan.actions.push_back(std::move(a));
+  return plan;
+}
+
 Result<Plan> Reconciler::PlanDeletion(const model::Object& o) {
   std::vector<docker::Network> networks;
   std::vector<docker::Volume> volumes;
@@ -242,6 +282,7 @@ Result<Plan> Reconciler::PlanDeletion(const model::Object& o) {
       volumes.push_back(*v);
     }
   }
+  if (o.kind == model::Kind::kImage) return PlanImageRemoval(o);
   int stop = reconcile::StopTimeoutSeconds(o.kind == model::Kind::kRunnerPool ? o.spec.value("template", json::object()) : o.spec);
   return reconcile::PlanRemoval(s_.cache.ContainersOf(o.meta.uid), networks, volumes, stop);
 }

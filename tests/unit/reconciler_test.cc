@@ -439,6 +439,62 @@ spec: {ref: nowhere.local/x:1, pullPolicy: Never}
   CHECK(Reason("Image/default/local") == "ImageMissing");
 }
 
+TEST_CASE_FIXTURE(ControllerFixture, "ImageReconciler: deleting an Image removes the image only if keelson pulled it and nothing uses it") {
+  engine.AddRegistryImage("registry.local/tool:1");
+  engine.AddRegistryImage("registry.local/shared:1");
+  engine.AddImage("registry.local/before:1");  // on the engine before keelson
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Image
+metadata: {name: tool}
+spec: {ref: registry.local/tool:1}
+---
+apiVersion: keelson.dev/v1alpha1
+kind: Image
+metadata: {name: before}
+spec: {ref: registry.local/before:1}
+---
+apiVersion: keelson.dev/v1alpha1
+kind: Image
+metadata: {name: shared}
+spec: {ref: registry.local/shared:1}
+---
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: user}
+spec: {imageRef: tool}
+)");
+  for (const char* key : {"Image/default/tool", "Image/default/before", "Image/default/shared", "Runner/default/user"}) {
+    Converge(key);
+  }
+  CHECK(Get("Image/default/tool").status["createdOnEngine"] == true);
+  CHECK_FALSE(Get("Image/default/before").status.contains("createdOnEngine"));
+  // Someone else's container uses the shared image.
+  docker::ContainerSpec theirs;
+  theirs.name = "someone-elses";
+  theirs.image = "registry.local/shared:1";
+  REQUIRE(engine.CreateContainer(theirs));
+
+  for (auto name : {"tool", "before", "shared"}) REQUIRE(store.Delete(model::Kind::kImage, "default", name, false));
+  Converge("Image/default/before");
+  Converge("Image/default/shared");
+  CHECK(engine.InspectImage("registry.local/before:1").has_value());  // not keelson's to remove
+  CHECK(engine.InspectImage("registry.local/shared:1").has_value());  // in use by a container keelson did not create
+  CHECK_FALSE(store.Get(model::Kind::kImage, "default", "shared")->has_value());
+
+  REQUIRE(cache.Resync());
+  auto out = reconciler.Reconcile("Image/default/tool");  // runner/user still runs on it
+  CHECK(Reason("Image/default/tool") == "WaitingForContainers");
+  CHECK(out.requeue_after.has_value());
+  CHECK(engine.InspectImage("registry.local/tool:1").has_value());
+  REQUIRE(store.Delete(model::Kind::kRunner, "default", "user", false));
+  Converge("Runner/default/user");
+  Converge("Image/default/tool");
+  CHECK_FALSE(engine.InspectImage("registry.local/tool:1").has_value());
+  CHECK_FALSE(store.Get(model::Kind::kImage, "default", "tool")->has_value());
+  CHECK(HasEvent(store, "Removed", "registry.local/tool:1"));
+}
+
 TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: dependsOn waits until the dependency is Ready") {
   Apply(R"(
 apiVersion: keelson.dev/v1alpha1
