@@ -217,6 +217,40 @@ def delete_removes_exactly_keelsons_objects(k, ns):
 
 
 @in_namespace
+def deleting_a_fleet_at_once_removes_everything_and_the_built_image(k, ns):
+    ref = f'keelson.local/{ns}:1'
+    context = os.path.join(k.dir, 'image')
+    os.makedirs(context)
+    with open(os.path.join(context, 'Dockerfile'), 'w') as f:
+        f.write(f'FROM {IMAGE}\nLABEL test={ns}\n')
+    fleet = (network('net', ns) + volume('vol', ns) +
+             f'---\napiVersion: keelson.dev/v1alpha1\nkind: Image\nmetadata: {{name: img, namespace: {ns}}}\n'
+             f'spec: {{ref: "{ref}", build: {{context: image}}}}\n' +
+             f'---\napiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {{name: pool, namespace: {ns}}}\n'
+             'spec:\n  replicas: 4\n  template:\n    imageRef: img\n    command: [sleep, "3600"]\n'
+             '    stopTimeout: 2s\n    networks: [{name: net}]\n    volumes: [{name: vol, mountPath: /data}]\n')
+    path = k.write('fleet.yaml', fleet)
+    k.ok('apply', '-f', path)
+    out = k.ok('controller', '--once', '--timeout', '120s', '--listen', 'off', timeout=180)
+    expect('every object is Ready' in out, out)
+    expect(len(ids(f'label=dev.keelson.namespace={ns}', 'status=running')) == 4, 'four replicas run')
+    docker('image', 'inspect', ref)
+
+    k.ok('delete', '-f', path)
+    k.ok('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
+    expect(json.loads(k.ok('get', 'all', '-A', '-o', 'json'))['items'] == [], 'objects left in the store')
+    label = f'label=dev.keelson.namespace={ns}'
+    expect(ids(label) == [], 'containers left')
+    expect(docker('network', 'ls', '-q', '--filter', label) == '', 'network left')
+    expect(docker('volume', 'ls', '-q', '--filter', label) == '', 'volume left')
+    expect(subprocess.run(['docker', 'image', 'inspect', ref], capture_output=True).returncode != 0,
+           f'{ref}, built by keelson, was not removed')
+    docker('image', 'inspect', IMAGE)  # its base, not keelson's, stays
+    warnings = [l for l in k.ok('events', '-A').splitlines() if 'Warning' in l]
+    expect(warnings == [], f'a clean deletion has no warnings: {warnings}')
+
+
+@in_namespace
 def sigkill_during_a_converge_leaves_no_duplicates(k, ns):
     path = k.write('m.yaml', ''.join(runner(f'r{i}', ns) for i in range(20)))
     k.ok('apply', '-f', path)
@@ -385,6 +419,7 @@ run_tests([
     repairs_rm_stop_and_network_disconnect,
     a_changed_env_replaces_only_that_runner,
     delete_removes_exactly_keelsons_objects,
+    deleting_a_fleet_at_once_removes_everything_and_the_built_image,
     sigkill_during_a_converge_leaves_no_duplicates,
     two_controllers_on_one_store_only_one_acts,
     two_stores_on_one_engine_keep_to_their_own,
