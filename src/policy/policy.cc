@@ -103,6 +103,28 @@ void CheckBinds(const json& rules, const json& spec, const Path& base, std::vect
   }
 }
 
+// A maximum rule (maxMemory, maxCpus) over one resources field; no limit at
+// all breaks it too.
+struct Limit {
+  const char* rule;   // maxMemory
+  const char* field;  // memory
+  const char* noun;   // as in "no memory limit"
+  std::optional<int64_t> (*parse)(const json&);
+};
+
+void CheckLimit(const json& rules, const json& res, const Path& at, const Limit& limit, std::vector<Violation>* out) {
+  if (!rules.contains(limit.rule)) return;
+  const std::string max_text = Text(rules[limit.rule]);
+  auto max = limit.parse(rules[limit.rule]);
+  auto have = res.contains(limit.field) ? limit.parse(res[limit.field]) : std::nullopt;
+  if (!have) {
+    out->push_back({limit.rule, at, std::string("no ") + limit.noun + " limit; at most " + max_text + " is allowed"});
+  } else if (max && *have > *max) {
+    out->push_back({limit.rule, Under(at, {{limit.field, -1}}),
+                    std::string(limit.field) + " " + Text(res[limit.field]) + " is more than the allowed " + max_text});
+  }
+}
+
 void CheckResources(const json& rules, const json& spec, const Path& base, std::vector<Violation>* out) {
   const json res = spec.value("resources", json::object());
   const Path at = Under(base, {{"resources", -1}});
@@ -112,28 +134,8 @@ void CheckResources(const json& rules, const json& spec, const Path& base, std::
     if (!res.contains("memory")) missing += std::string(missing.empty() ? "" : " and ") + "resources.memory";
     if (!missing.empty()) out->push_back({"requireResources", at, missing + " must be set"});
   }
-  if (rules.contains("maxMemory")) {
-    const std::string max_text = Text(rules["maxMemory"]);
-    auto max = Memory(rules["maxMemory"]);
-    auto have = res.contains("memory") ? Memory(res["memory"]) : std::nullopt;
-    if (!have) {
-      out->push_back({"maxMemory", at, "no memory limit; at most " + max_text + " is allowed"});
-    } else if (max && *have > *max) {
-      out->push_back({"maxMemory", Under(at, {{"memory", -1}}),
-                      "memory " + Text(res["memory"]) + " is more than the allowed " + max_text});
-    }
-  }
-  if (rules.contains("maxCpus")) {
-    const std::string max_text = Text(rules["maxCpus"]);
-    auto max = Cpus(rules["maxCpus"]);
-    auto have = res.contains("cpus") ? Cpus(res["cpus"]) : std::nullopt;
-    if (!have) {
-      out->push_back({"maxCpus", at, "no CPU limit; at most " + max_text + " is allowed"});
-    } else if (max && *have > *max) {
-      out->push_back({"maxCpus", Under(at, {{"cpus", -1}}),
-                      "cpus " + Text(res["cpus"]) + " is more than the allowed " + max_text});
-    }
-  }
+  CheckLimit(rules, res, at, {"maxMemory", "memory", "memory", Memory}, out);
+  CheckLimit(rules, res, at, {"maxCpus", "cpus", "CPU", Cpus}, out);
 }
 
 std::vector<Violation> CheckRunner(const json& rules, const json& spec, const Path& base) {
