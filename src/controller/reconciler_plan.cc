@@ -206,6 +206,24 @@ Result<Plan> Reconciler::PlanPolicy(const model::Object& o) {
   return plan;
 }
 
+namespace {
+
+// A deletion that must wait for containers to go first: `what` is "network
+// default.ci-net", "image x:1", ...
+std::optional<Plan> WaitForContainers(const std::vector<std::string>& users, const std::string& what) {
+  if (users.empty()) return std::nullopt;
+  Plan plan;
+  plan.blocked_reason = "WaitingForContainers";
+  std::string names;
+  for (size_t i = 0; i < users.size() && i < 3; ++i) names += (i ? ", " : "") + users[i];
+  if (users.size() > 3) names += ", ...";
+  plan.blocked_message = what + " is still used by " + std::to_string(users.size()) + " container(s) (" + names +
+                         "); it is removed when they are gone";
+  return plan;
+}
+
+}  // namespace
+
 Result<Plan> Reconciler::PlanImageRemoval(const model::Object& o) {
   // Only an image keelson put on the engine, only while no container uses
   // it, and only if no other Image object still wants that reference.
@@ -224,19 +242,16 @@ Result<Plan> Reconciler::PlanImageRemoval(const model::Object& o) {
   }
   auto users = s_.engine.ListContainers({{}, true});  // every container, not only keelson's
   if (!users) return Unexpected(users.error());
+  auto store_id = StoreId();
+  if (!store_id) return Unexpected(store_id.error());
   std::vector<std::string> ours, theirs;
   for (const auto& c : *users) {
     if (c.image_id != (*image)->id) continue;
-    (reconcile::IsManaged(c.labels) ? ours : theirs).push_back(c.name);
+    const bool mine = reconcile::IsManaged(c.labels) && reconcile::LabelValue(c.labels, reconcile::kStoreLabel) == *store_id;
+    (mine ? ours : theirs).push_back(c.name);
   }
-  if (!ours.empty()) {
-    plan.blocked_reason = "WaitingForContainers";
-    plan.blocked_message = "image " + ref + " is still used by " + std::to_string(ours.size()) +
-                           " container(s) (" + ours.front() + (ours.size() > 1 ? ", ..." : "") +
-                           "); it is removed when they are gone";
-    return plan;
-  }
-  if (!theirs.empty()) return plan;  // someone else's containers use it: it stays
+  if (auto wait = WaitForContainers(ours, "image " + ref)) return *wait;
+  if (!theirs.empty()) return plan;  // used by containers this store did not make: it stays
   reconcile::Action a;
   a.verb = reconcile::Verb::kRemove;
   a.target = reconcile::Target::kImage;
@@ -256,29 +271,17 @@ Result<Plan> Reconciler::PlanDeletion(const model::Object& o) {
   // A network or volume still in use by keelson's containers (typically of
   // Runners deleted in the same breath) waits for them to go, rather than
   // failing against the engine and backing off.
-  auto wait_for_users = [&](const std::vector<std::string>& users, const std::string& what) -> std::optional<Plan> {
-    if (users.empty()) return std::nullopt;
-    Plan plan;
-    plan.blocked_reason = "WaitingForContainers";
-    std::string names;
-    for (size_t i = 0; i < users.size() && i < 3; ++i) names += (i ? ", " : "") + users[i];
-    if (users.size() > 3) names += ", ...";
-    plan.blocked_message = what + " " + reconcile::EngineName(o) + " is still used by " +
-                           std::to_string(users.size()) + " container(s) (" + names +
-                           "); it is removed when they are gone";
-    return plan;
-  };
   if (o.kind == model::Kind::kNetwork) {
     auto n = s_.cache.Network(reconcile::EngineName(o));
     if (n && owned(n->spec.labels)) {
-      if (auto wait = wait_for_users(s_.cache.ContainersOn(n->spec.name), "network")) return *wait;
+      if (auto wait = WaitForContainers(s_.cache.ContainersOn(n->spec.name), "network " + n->spec.name)) return *wait;
       networks.push_back(*n);
     }
   }
   if (o.kind == model::Kind::kVolume) {
     auto v = s_.cache.Volume(reconcile::EngineName(o));
     if (v && owned(v->spec.labels)) {
-      if (auto wait = wait_for_users(s_.cache.ContainersMounting(v->spec.name), "volume")) return *wait;
+      if (auto wait = WaitForContainers(s_.cache.ContainersMounting(v->spec.name), "volume " + v->spec.name)) return *wait;
       volumes.push_back(*v);
     }
   }
