@@ -6,6 +6,8 @@ command prints, its exit codes, and many keelson processes at once on one store.
 """
 import json
 import os
+import shlex
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -374,6 +376,56 @@ def policies_enforce_warn_and_audit_at_apply():
     expect(len(events) == 1 and 'team-b/watch (requireNonRoot)' in events[0], events)
 
 
+def exec_start(unit):
+    """The command line of a systemd unit in manifests/, as a list."""
+    path = os.path.join(os.path.dirname(samples), 'manifests', unit)
+    for line in open(path, encoding='utf-8'):
+        if line.startswith('ExecStart='):
+            return shlex.split(line[len('ExecStart='):])
+    raise AssertionError(f'{unit}: no ExecStart')
+
+
+def deploy_units_run_as_written():
+    k = Keelson(binary)
+    units = os.path.join(os.path.dirname(samples), 'manifests')
+    if subprocess.run(['sh', '-c', 'command -v systemd-analyze'], capture_output=True).returncode == 0:
+        for unit in ('keelson-controller.service', 'keelson-apply.service', 'keelson-apply.path'):
+            text = open(os.path.join(units, unit), encoding='utf-8').read().replace('/usr/local/bin/keelson', os.path.abspath(binary))
+            k.write(unit, text)
+        p = subprocess.run(['systemd-analyze', 'verify', 'keelson-controller.service', 'keelson-apply.service',
+                            'keelson-apply.path'], cwd=k.dir, capture_output=True, text=True)
+        expect(p.returncode == 0 and 'keelson' not in p.stderr, f'systemd-analyze verify: {p.stderr}')
+
+    # keelson-apply.service: applies the directory and prunes what it lost among labelled objects.
+    etc = os.path.join(k.dir, 'etc-manifests')
+    args = [a.replace('/etc/keelson/manifests', etc) for a in exec_start('keelson-apply.service')]
+    expect(args[0] == '/usr/local/bin/keelson', args)
+    k.write('etc-manifests/a.yaml', runner('a', labels={'keelson.dev/source': 'etc'}))
+    k.write('etc-manifests/b.yaml', runner('b', labels={'keelson.dev/source': 'etc'}))
+    k.ok('apply', '-f', k.write('by-hand.yaml', runner('by-hand')))
+    out = k.ok(*args[1:])
+    expect(out.split() == ['runner/a', 'created', 'runner/b', 'created'], out)
+    os.remove(os.path.join(etc, 'b.yaml'))
+    out = k.ok(*args[1:])
+    expect('runner/b pruned' in out, out)
+    expect(names(k, 'runners') == ['a', 'by-hand'], names(k, 'runners'))
+
+    # keelson-controller.service: its flags parse, and its logs are JSON lines.
+    args = exec_start('keelson-controller.service')
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    args = [a.replace('127.0.0.1:9464', f'127.0.0.1:{port}') for a in args]
+    p = subprocess.run([binary, '--db', k.db] + args[1:] + ['--once', '--timeout', '1s'], capture_output=True,
+                       text=True, timeout=60, env={**os.environ, 'DOCKER_HOST': 'unix:///nonexistent/docker.sock'})
+    expect(p.returncode == 1, f'exit {p.returncode} (2 would be a flag the binary does not know): {p.stderr}')
+    logs = [l for l in p.stderr.splitlines() if not l.startswith('not ready')]
+    expect(logs, 'no log lines')
+    for line in logs:
+        entry = json.loads(line)
+        expect({'time', 'level', 'msg'} <= entry.keys(), line)
+
+
 run_tests([
     apply_reports_created_configured_unchanged,
     generation_counts_spec_changes_only,
@@ -395,4 +447,5 @@ run_tests([
     usage_errors_exit_2,
     concurrent_processes_lose_nothing,
     policies_enforce_warn_and_audit_at_apply,
+    deploy_units_run_as_written,
 ])
