@@ -130,7 +130,7 @@ void Manager::Worker() {
     spdlog::error("worker: {}", session.error().message);
     return;
   }
-  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck};
+  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_};
   Reconciler reconciler(shared, *session->store);
   while (auto key = queue_.Get()) {
     auto start = std::chrono::steady_clock::now();
@@ -231,7 +231,9 @@ void Manager::WatchStore() {
     if (!now) continue;
     for (const auto& [k, rv] : *now) {
       auto it = known.find(k);
-      if (it == known.end() || it->second != rv) queue_.Add(k);
+      // A change that is only the controller's own status write ends a
+      // reconcile rather than asking for one.
+      if ((it == known.end() || it->second != rv) && !status_writes_.Own(k, rv)) queue_.Add(k);
     }
     for (const auto& [k, rv] : known) {
       if (!now->count(k)) queue_.Add(k);  // gone: Reconcile cleans up what it owned

@@ -71,6 +71,7 @@ class Manager {
   Metrics metrics_;
   Cache cache_;
   WorkQueue queue_;
+  StatusWrites status_writes_;  ///< the workers' own status writes, which the store watcher skips
   std::atomic<bool> stop_{false};
   std::atomic<bool> leader_{false}, synced_{false}, engine_ok_{false};
   docker::CancelFlag cancel_events_{false};

@@ -125,7 +125,7 @@ Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, js
   Outcome out;
   json next = BuildStatus(o, after, status);
   bool was_ready = ReadyOf(o.status), ready = ReadyOf(next);
-  auto written = store_.UpdateStatus(o, next);
+  auto written = WriteStatus(o, next);
   if (!written) out.error = written.error();
   out.ready_changed = was_ready != ready;
   if (written && *written) TransitionEvents(o, o.status, next);
@@ -275,13 +275,13 @@ Outcome Reconciler::Delete(const model::Object& o) {
   if (!plan->blocked_reason.empty()) {
     reconcile::SetStandardConditions(status, false, plan->blocked_reason, plan->blocked_message, false,
                                      o.meta.generation, s_.clock.Now());
-    if (status != o.status) (void)store_.UpdateStatus(o, status);
+    if (status != o.status) (void)WriteStatus(o, status);
     return Outcome{std::nullopt, kDeletionPoll, false};
   }
   if (auto r = ExecuteAll(o, plan->actions, status); !r) {
     reconcile::SetStandardConditions(status, false, "DeletionBlocked", r.error().message, true, o.meta.generation,
                                      s_.clock.Now());
-    (void)store_.UpdateStatus(o, status);
+    (void)WriteStatus(o, status);
     // In use (by a container keelson did not create) or transient: retry with backoff.
     return Outcome{r.error().code == ErrorCode::kConflict ? Error{ErrorCode::kUnavailable, r.error().message} : r.error(),
                    {}, false};
@@ -291,6 +291,16 @@ Outcome Reconciler::Delete(const model::Object& o) {
   // The store records the Deleted event with the row it removes.
   if (*done) spdlog::info("{}: engine objects removed; object deleted", model::Key(o));
   return Outcome{std::nullopt, {}, true};
+}
+
+Result<bool> Reconciler::WriteStatus(const model::Object& o, const json& status) {
+  auto written = store_.UpdateStatus(o, status);
+  // Noted only when nothing else changed the object since it was read: a
+  // spec applied meanwhile must still wake the watcher.
+  if (written && *written && s_.status_writes && store_.LastStatusVersion() != 0) {
+    s_.status_writes->Note(model::Key(o), store_.LastStatusVersion());
+  }
+  return written;
 }
 
 Result<std::string> Reconciler::StoreId() {

@@ -12,6 +12,7 @@
 
 #include "controller/cache.h"
 #include "controller/metrics.h"
+#include "controller/work_queue.h"
 #include "docker/engine.h"
 #include "model/object.h"
 #include "reconcile/plan.h"
@@ -33,6 +34,7 @@ struct Shared {
   const Clock& clock;
   Metrics& metrics;
   std::chrono::seconds image_recheck{300};  ///< pullPolicy Always: pull again after this long
+  StatusWrites* status_writes = nullptr;     ///< told of every status write, when set
 };
 
 struct Outcome {
@@ -96,6 +98,8 @@ class Reconciler {
                           nlohmann::json& status);
   /// An ephemeral replica's finished run, counted in the status as it goes.
   void CountRun(const reconcile::Action& a, nlohmann::json& status);
+  /// store_.UpdateStatus, noting the write in s_.status_writes.
+  Result<bool> WriteStatus(const model::Object& o, const nlohmann::json& status);
   /// The event for an action's result; returns the result.
   Result<void> Report(const model::Object& o, const reconcile::Action& a, const Result<void>& r);
   Result<void> RemoveContainer(const std::string& id, int stop_timeout_s);

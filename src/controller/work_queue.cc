@@ -137,4 +137,18 @@ bool WorkQueue::Idle() const {
   return queue_.empty() && delayed_.empty() && processing_.empty();
 }
 
+void StatusWrites::Note(const std::string& key, int64_t rv) {
+  std::lock_guard lock(mu_);
+  written_[key] = rv;
+}
+
+bool StatusWrites::Own(const std::string& key, int64_t rv) {
+  std::lock_guard lock(mu_);
+  auto it = written_.find(key);
+  if (it == written_.end()) return false;
+  bool own = it->second == rv;
+  written_.erase(it);
+  return own;
+}
+
 }  // namespace keelson::controller

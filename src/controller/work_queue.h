@@ -75,4 +75,20 @@ class WorkQueue {
   bool shut_down_ = false;
 };
 
+/// The controller's own status writes, so the store watcher can tell them
+/// from changes that need a reconcile (a status write is the end of one).
+/// Thread-safe.
+class StatusWrites {
+ public:
+  /// The worker wrote `key`'s status, giving it resourceVersion `rv`.
+  void Note(const std::string& key, int64_t rv);
+  /// The watcher saw `key` at `rv`: true if that is the controller's own
+  /// write (nothing else changed it since). Forgets the note either way.
+  bool Own(const std::string& key, int64_t rv);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, int64_t> written_;
+};
+
 }  // namespace keelson::controller

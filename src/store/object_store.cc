@@ -367,6 +367,7 @@ Result<bool> ObjectStore::UpdateStatus(const model::Object& o, const json& statu
   if (!s) return Unexpected(s.error());
   if (auto r = (*s)->Bind(1, Dump(status)).Bind(2, *rv).Bind(3, o.meta.uid).Run(); !r) return Unexpected(r.error());
   if (auto r = tx.Commit(); !r) return Unexpected(r.error());
+  last_status_version_ = (*row)->object.meta.resource_version == o.meta.resource_version ? *rv : 0;
   return true;
 }
 

@@ -138,6 +138,10 @@ class ObjectStore {
   /// still the one with `o`'s uid. True when written; false (not an error)
   /// when unchanged or the object is gone. Bumps resourceVersion only.
   Result<bool> UpdateStatus(const model::Object& o, const nlohmann::json& status);
+  /// The resourceVersion the last UpdateStatus that wrote gave its object,
+  /// or 0 when the object had changed since `o` was read (so that write was
+  /// not the only change to it).
+  int64_t LastStatusVersion() const { return last_status_version_; }
   /// The controller's last step of a deletion: removes the object (same uid,
   /// marked for deletion) and its revisions. False when there is none such.
   Result<bool> FinishDeletion(const model::Object& o);
@@ -173,6 +177,7 @@ class ObjectStore {
 
   Db& db_;
   const Clock& clock_;
+  int64_t last_status_version_ = 0;
 };
 
 }  // namespace keelson::store

@@ -173,6 +173,21 @@ TEST_CASE_FIXTURE(Fixture, "ObjectStore: events record what happened, filterable
   CHECK(newer->size() == 1);
 }
 
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: a status write tells whether it was the only change since the read") {
+  Apply({Runner("web")});
+  auto read = Get("web");
+  REQUIRE(store.UpdateStatus(read, {{"state", "running"}}).value());
+  CHECK(store.LastStatusVersion() == Get("web").meta.resource_version);
+  CHECK(store.LastStatusVersion() == store.Versions()->at("Runner/default/web"));
+
+  // A spec applied between the controller's read and its status write: the
+  // write is not the only change, so the watcher must still see one.
+  auto stale = Get("web");
+  Apply({Runner("web", "busybox:2")});
+  REQUIRE(store.UpdateStatus(stale, {{"state", "exited"}}).value());
+  CHECK(store.LastStatusVersion() == 0);
+}
+
 TEST_CASE("Db: a store on disk is created with its directories, in WAL mode, migrated once") {
   std::string path = TempDb();
   {

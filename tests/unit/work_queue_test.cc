@@ -77,3 +77,14 @@ TEST_CASE("WorkQueue: ShutDown wakes a blocked Get") {
   t.join();
   CHECK_FALSE(got);
 }
+
+TEST_CASE("StatusWrites: the watcher skips exactly the controller's own write, once") {
+  controller::StatusWrites writes;
+  CHECK_FALSE(writes.Own("Runner/default/web", 5));  // nothing noted: a change to look at
+  writes.Note("Runner/default/web", 7);
+  CHECK_FALSE(writes.Own("Runner/default/web", 8));  // changed again after our write
+  CHECK_FALSE(writes.Own("Runner/default/web", 7));  // that note is spent
+  writes.Note("Runner/default/web", 9);
+  CHECK(writes.Own("Runner/default/web", 9));
+  CHECK_FALSE(writes.Own("Runner/default/web", 9));
+}
