@@ -1,6 +1,8 @@
 #include "manifest/document.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -323,6 +325,20 @@ Result<std::vector<Document>> ParseYaml(std::string_view text, const std::string
     return fail(Mark{}, "", "file is " + std::to_string(text.size()) +
                                 " bytes, more than the limit of " +
                                 std::to_string(limits.max_bytes));
+  }
+  // YAML allows no control character but tab, line feed and carriage return
+  // (c-printable); yaml-cpp takes a NUL for the end of the stream and would
+  // silently drop every document after it.
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n' || c == '\r') continue;
+    const size_t nl = i == 0 ? std::string_view::npos : text.rfind('\n', i - 1);
+    const size_t bol = nl == std::string_view::npos ? 0 : nl + 1;
+    const int line = first_line + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(i), '\n'));
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", c);
+    return fail(Mark{line, static_cast<int>(i - bol) + 1}, "",
+                std::string("control character ") + hex + " is not allowed in YAML");
   }
   // Each document takes at least one byte; more documents than bytes means
   // the parser is looping on malformed input (seen with yaml-cpp 0.7).

@@ -151,3 +151,15 @@ TEST_CASE("SplitDocuments: directives, end markers and small streams stay whole"
   CHECK(SplitDocuments("a: 1\n---\nb: 2\n", 1).size() == 2);
   CHECK(SplitDocuments("a: 1\r\n---\r\nb: 2\r\n", 1).size() == 2);
 }
+
+TEST_CASE("ParseYaml: control characters are refused where they are, never taken for the end") {
+  // yaml-cpp reads a NUL as the end of the stream: the second document would vanish.
+  std::string text = std::string("a: x\n---\nb: y") + '\0' + "z\n---\nc: 1\n";
+  auto docs = ParseYaml(text, "f.yaml");
+  REQUIRE_FALSE(docs);
+  CHECK(docs.error().message == "f.yaml:3:5: control character 0x00 is not allowed in YAML");
+  auto piece = ParseYaml("x: \x1b[31m\n", "g.yaml", {}, 40);
+  REQUIRE_FALSE(piece);
+  CHECK(piece.error().message == "g.yaml:40:4: control character 0x1B is not allowed in YAML");
+  CHECK(ParseYaml("a: \"tab\there\"\r\nb: 2\r\n", "h.yaml"));  // tab, CR and LF are fine
+}
