@@ -370,8 +370,11 @@ std::vector<StreamPiece> SplitDocuments(std::string_view text, size_t target_byt
     size_t eol = text.find('\n', pos);
     size_t end = eol == std::string_view::npos ? text.size() : eol;
     std::string_view l = text.substr(pos, end - pos);
+    // A marker is followed by a blank or the line's end; yaml-cpp takes a
+    // CR for a line end only before LF ("---\rx" is a key, not a marker).
     auto marker = [&l](std::string_view m) {
-      return l.substr(0, 3) == m && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+      return l.substr(0, 3) == m &&
+             (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || (l[3] == '\r' && l.size() == 4));
     };
     if (!l.empty() && l[0] == '%') return {StreamPiece{text, 1}};  // a directive
     if (marker("...")) return {StreamPiece{text, 1}};

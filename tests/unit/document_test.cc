@@ -150,6 +150,7 @@ TEST_CASE("SplitDocuments: directives, end markers and small streams stay whole"
   CHECK(SplitDocuments("a: 1\n---x: 2\n b: ---\n", 1).size() == 1);
   CHECK(SplitDocuments("a: 1\n---\nb: 2\n", 1).size() == 2);
   CHECK(SplitDocuments("a: 1\r\n---\r\nb: 2\r\n", 1).size() == 2);
+  CHECK(SplitDocuments("a: 1\n---\rb: 2\n", 1).size() == 1);  // found by the fuzzer: a key, not a marker
 }
 
 TEST_CASE("ParseYaml: control characters are refused where they are, never taken for the end") {
