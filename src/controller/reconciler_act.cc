@@ -193,6 +193,14 @@ Result<void> Reconciler::Execute(const model::Object& o, const Action& a, json& 
           break;
         case Verb::kStart:
           r = Call("start", s_.engine.StartContainer(a.id));
+          if (!r && r.error().code == ErrorCode::kInternal) {
+            // The engine cannot start this container (seen after an unclean
+            // engine stop: its runtime state is left behind). A fresh one can
+            // start: remove it, and the next pass (after backoff) creates it.
+            if (RemoveContainer(a.id, 0)) {
+              r = Unexpected(ErrorCode::kUnavailable, r.error().message + "; removed it to create a fresh one");
+            }
+          }
           if (r && a.reasons.front().rfind("exited", 0) == 0) status["restarts"] = status.value("restarts", 0) + 1;
           if (auto refresh = s_.cache.RefreshContainer(a.id); r && !refresh) r = refresh;
           break;

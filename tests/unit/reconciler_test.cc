@@ -555,3 +555,25 @@ spec: {rules: {requireResources: true}}
   CHECK(Get("Policy/keelson-system/limits").status["violators"] ==
         nlohmann::json::array({"default/runner/web (requireResources)", "team-b/runner/tool (requireResources)"}));
 }
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: a container the engine can no longer start is replaced") {
+  Apply(kWeb);
+  Converge("Runner/default/web");
+  const std::string old_id = engine.InspectContainer("default.web")->id;
+  clock.Advance(std::chrono::seconds(60));  // a stable run: no crash-loop backoff
+  REQUIRE(engine.StopContainer("default.web", 0));
+  clock.Advance(std::chrono::seconds(1));
+  REQUIRE(cache.Resync());
+  // As dockerd says after an unclean stop left the container's runtime state behind.
+  engine.FailNext(Error{ErrorCode::kInternal, "start container: failed to start shim: mkdir .../moby/" + old_id + ": file exists"});
+  auto out = reconciler.Reconcile("Runner/default/web");
+  REQUIRE(out.error);
+  CHECK(out.error->transient());  // retried with backoff, not a terminal InvalidSpec
+  CHECK_FALSE(engine.InspectContainer("default.web").has_value());
+  Converge("Runner/default/web");
+  auto now = engine.InspectContainer("default.web");
+  REQUIRE(now.has_value());
+  CHECK(now->id != old_id);
+  CHECK(now->state.running);
+  CHECK(Ready("Runner/default/web"));
+}
