@@ -1,8 +1,6 @@
 // keelson apply -f PATH... [-R] [--dry-run] [--prune -l SELECTOR]
 
-#include <algorithm>
 #include <iostream>
-#include <map>
 #include <memory>
 
 #include <CLI/CLI.hpp>
@@ -10,8 +8,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/manifests.h"
-#include "policy/policy.h"
-#include "reconcile/depends.h"
+#include "admission/admission.h"
 
 namespace keelson::cli {
 namespace {
@@ -24,65 +21,21 @@ struct ApplyOptions {
   std::string selector;
 };
 
-// dependsOn cycles among the stored objects as they would be after this
-// apply. Reported at the applied object that closes the cycle.
-Result<void> CheckDependencyCycles(store::ObjectStore& objects, const std::vector<store::ApplyRequest>& requests,
-                                   const std::vector<manifest::LoadedObject>& loaded) {
-  std::vector<model::Object> all;
-  for (auto kind : {model::Kind::kRunner, model::Kind::kRunnerPool}) {
-    auto stored = objects.List({kind, std::nullopt, nullptr});
-    if (!stored) return Unexpected(stored.error());
-    for (auto& o : *stored) all.push_back(std::move(o));
-  }
-  for (const auto& r : requests) all.push_back(r.object);  // later entries win
-  auto cycle = reconcile::FindDependencyCycle(all);
-  if (cycle.empty()) return {};
-  std::string path;
-  for (const auto& c : cycle) path += (path.empty() ? "" : " -> ") + c;
+// Every document judged as the store will be after this apply: one line
+// per refusal (FILE:LINE:COL first), warnings printed, findings kept as events.
+Result<bool> Admit(store::ObjectStore& objects, std::vector<store::ApplyRequest>& requests,
+                   const std::vector<manifest::LoadedObject>& loaded) {
+  std::vector<admission::Candidate> candidates;
+  candidates.reserve(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
-    if (std::find(cycle.begin(), cycle.end(), model::DisplayName(requests[i].object)) == cycle.end()) continue;
-    const auto& lo = loaded[i];
-    return Unexpected(ErrorCode::kInvalid, lo.source + ":" + std::to_string(lo.depends_on.line) + ":" +
-                                               std::to_string(lo.depends_on.column) + ": spec.dependsOn: cycle: " + path);
+    candidates.push_back({&requests[i].object, &loaded[i].doc, loaded[i].depends_on});
   }
-  return Unexpected(ErrorCode::kInvalid, "spec.dependsOn: cycle: " + path);
-}
-
-// Policies as they will be after this apply (the stored ones, replaced by
-// applied ones of the same name) judge every applied Runner, RunnerPool and
-// Image. enforce: an error line each, and the apply fails; warn: a warning
-// line each and a Warning event with the object; audit: the event only.
-Result<bool> CheckPolicies(store::ObjectStore& objects, std::vector<store::ApplyRequest>& requests,
-                           const std::vector<manifest::LoadedObject>& loaded) {
-  std::map<std::string, model::Object> by_key;
-  auto stored = objects.List({model::Kind::kPolicy, std::nullopt, nullptr});
-  if (!stored) return Unexpected(stored.error());
-  for (auto& p : *stored) by_key[model::Key(p)] = std::move(p);
-  for (const auto& r : requests) {
-    if (r.object.kind == model::Kind::kPolicy) by_key[model::Key(r.object)] = r.object;
-  }
-  if (by_key.empty()) return true;
-  std::vector<model::Object> policies;
-  for (auto& [key, p] : by_key) policies.push_back(std::move(p));
-
-  bool admitted = true;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    for (const auto& v : policy::Admit(policies, requests[i].object)) {
-      const manifest::Document& doc = loaded[i].doc;
-      const std::string where = manifest::PathString(v.violation.path);
-      if (v.enforcement == "enforce") {
-        std::cerr << doc.At(v.violation.path, false, "denied by " + v.Describe()).ToString() << "\n";
-        admitted = false;
-        continue;
-      }
-      if (v.enforcement == "warn") {
-        std::cerr << "warning: " << doc.At(v.violation.path, false, v.Describe()).ToString() << "\n";
-      }
-      requests[i].events.push_back({"Warning", v.enforcement == "warn" ? "PolicyWarning" : "PolicyViolation",
-                                    v.Describe() + " (at " + where + ")"});
-    }
-  }
-  return admitted;
+  auto review = admission::Admit(objects, candidates);
+  if (!review) return Unexpected(review.error());
+  for (const auto& e : review->errors) std::cerr << e << "\n";
+  for (const auto& w : review->warnings) std::cerr << "warning: " << w << "\n";
+  for (size_t i = 0; i < requests.size(); ++i) requests[i].events = std::move(review->events[i]);
+  return review->admitted();
 }
 
 int RunApply(const Globals& g, const ApplyOptions& opts) {
@@ -106,11 +59,7 @@ int RunApply(const Globals& g, const ApplyOptions& opts) {
   }
   auto session = OpenSession(g);
   if (!session) return Fail(session.error().message);
-  if (auto r = CheckDependencyCycles(*(*session)->objects, requests, *loaded); !r) {
-    std::cerr << r.error().message << "\n";  // starts with FILE:LINE:COL, as every manifest error
-    return kExitFailure;
-  }
-  auto admitted = CheckPolicies(*(*session)->objects, requests, *loaded);
+  auto admitted = Admit(*(*session)->objects, requests, *loaded);
   if (!admitted) return Fail(admitted.error().message);
   if (!*admitted) return kExitFailure;
   auto result = (*session)->objects->Apply(requests, prune, opts.dry_run);

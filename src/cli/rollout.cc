@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/resolve.h"
+#include "admission/rollback.h"
 #include "util/units.h"
 
 namespace keelson::cli {
@@ -35,24 +36,10 @@ int RunUndo(const Globals& g, const RolloutOptions& opts) {
   if (!name) return Fail(name.error().message, kExitUsage);
   auto session = OpenSession(g);
   if (!session) return Fail(session.error().message);
-  auto& objects = *(*session)->objects;
-  auto o = objects.Get(model::Kind::kRunnerPool, g.namespace_, *name);
-  if (!o) return Fail(o.error().message);
-  if (!*o) return Fail("runnerpool \"" + *name + "\" not found in namespace " + g.namespace_);
-  auto history = objects.History(model::Kind::kRunnerPool, g.namespace_, *name);
-  if (!history) return Fail(history.error().message);
-  const nlohmann::json& current = (*o)->spec["template"];
-  for (auto it = history->rbegin(); it != history->rend(); ++it) {
-    if (!it->spec.contains("template") || it->spec["template"] == current) continue;
-    nlohmann::json spec = (*o)->spec;
-    spec["template"] = it->spec["template"];
-    auto r = objects.UpdateSpec(model::Kind::kRunnerPool, g.namespace_, *name, spec,
-                                "keelson rollout undo (template of generation " + std::to_string(it->generation) + ")");
-    if (!r) return Fail(r.error().message);
-    std::cout << "runnerpool/" << *name << " rolled back to the template of generation " << it->generation << "\n";
-    return kExitOk;
-  }
-  return Fail("runnerpool/" + *name + ": no earlier template in its history");
+  auto restored = admission::RestorePreviousTemplate(*(*session)->objects, g.namespace_, *name, "keelson rollout undo");
+  if (!restored) return Fail(restored.error().message);
+  std::cout << "runnerpool/" << *name << " rolled back to the template of generation " << **restored << "\n";
+  return kExitOk;
 }
 
 // Follows the pool until its current generation is Ready (exit 0), or it is

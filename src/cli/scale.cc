@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/resolve.h"
-#include "manifest/crds.h"
+#include "admission/admission.h"
 
 namespace keelson::cli {
 namespace {
@@ -24,22 +24,21 @@ int RunScale(const Globals& g, const ScaleOptions& opts) {
   if (refs->size() != 1 || refs->front().name.empty() || refs->front().kind != model::Kind::kRunnerPool) {
     return Fail("scale takes one runnerpool: keelson scale runnerpool NAME --replicas N", kExitUsage);
   }
+  if (opts.replicas < 0) return Fail("--replicas: must be >= 0", kExitUsage);
   auto session = OpenSession(g);
   if (!session) return Fail(session.error().message);
   const auto& name = refs->front().name;
-  auto o = (*session)->objects->Get(model::Kind::kRunnerPool, g.namespace_, name);
-  if (!o) return Fail(o.error().message);
-  if (!*o) return Fail("runnerpool \"" + name + "\" not found in namespace " + g.namespace_);
-  model::Object scaled = **o;
-  scaled.spec["replicas"] = opts.replicas;
-  // The CRD schema stays the one judge of what a spec may hold.
-  auto errors = manifest::CrdSet::Builtin().For(model::Kind::kRunnerPool).Validate(model::ToJson(scaled));
-  if (!errors.empty()) {
-    return Fail("--replicas: " + errors.front().message, kExitUsage);
-  }
-  auto r = (*session)->objects->UpdateSpec(model::Kind::kRunnerPool, g.namespace_, name, scaled.spec, "keelson scale");
+  const int64_t replicas = opts.replicas;
+  auto r = admission::Update(
+      *(*session)->objects, model::Kind::kRunnerPool, g.namespace_, name,
+      [replicas](const model::Object&, nlohmann::json& spec, std::string*) -> Result<bool> {
+        spec["replicas"] = replicas;
+        return true;
+      },
+      "keelson scale");
   if (!r) return Fail(r.error().message);
-  std::cout << "runnerpool/" << name << (*r == store::ApplyAction::kUnchanged ? " unchanged" : " scaled") << "\n";
+  for (const auto& w : r->warnings) std::cerr << "warning: " << w << "\n";
+  std::cout << "runnerpool/" << name << (r->action == store::ApplyAction::kUnchanged ? " unchanged" : " scaled") << "\n";
   return kExitOk;
 }
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "admission/rollback.h"
 #include "reconcile/labels.h"
 #include "reconcile/status.h"
 
@@ -252,20 +253,17 @@ void Reconciler::PoolStatus(const model::Object& o, const Plan& p, json& status)
 }
 
 void Reconciler::RollBack(const model::Object& o) {
-  auto history = store_.History(o.kind, o.meta.namespace_, o.meta.name);
-  if (!history) return;
-  for (auto it = history->rbegin(); it != history->rend(); ++it) {
-    if (!it->spec.contains("template") || it->spec["template"] == o.spec["template"]) continue;
-    json spec = o.spec;
-    spec["template"] = it->spec["template"];
-    auto r = store_.UpdateSpec(o.kind, o.meta.namespace_, o.meta.name, spec,
-                               "rollback: auto (template of generation " + std::to_string(it->generation) + ")");
-    if (r) {
-      Event(o, "Warning", "RolledBack",
-            "progress deadline exceeded: restored the template of generation " + std::to_string(it->generation));
-    }
+  // Only while the pool is still at the generation that missed its deadline:
+  // a change applied since is the user's newer word.
+  auto restored = admission::RestorePreviousTemplate(store_, o.meta.namespace_, o.meta.name, "rollback: auto",
+                                                     o.meta.generation);
+  if (!restored) {
+    spdlog::warn("{}: rollback: {}", model::Key(o), restored.error().message);
     return;
   }
+  if (!*restored) return;
+  Event(o, "Warning", "RolledBack",
+        "progress deadline exceeded: restored the template of generation " + std::to_string(**restored));
 }
 
 Outcome Reconciler::Delete(const model::Object& o) {
@@ -295,12 +293,23 @@ Outcome Reconciler::Delete(const model::Object& o) {
 
 Result<bool> Reconciler::WriteStatus(const model::Object& o, const json& status) {
   auto written = store_.UpdateStatus(o, status);
-  // Noted only when nothing else changed the object since it was read: a
-  // spec applied meanwhile must still wake the watcher.
-  if (written && *written && s_.status_writes && store_.LastStatusVersion() != 0) {
-    s_.status_writes->Note(model::Key(o), store_.LastStatusVersion());
+  if (written) {
+    // Nothing else changed the object since it was read: the watcher may
+    // skip exactly this version.
+    if (*written && s_.status_writes) s_.status_writes->Note(model::Key(o), **written);
+    return written->has_value();
   }
-  return written;
+  if (written.error().code != ErrorCode::kConflict) return Unexpected(written.error());
+  // A spec, label or deletion landed since the read. The status is the
+  // controller's alone and says which generation it observed, so it is still
+  // true: write it on the object as it is now. The watcher has seen (or will
+  // see) the other change, which brings the object back.
+  auto fresh = store_.Get(o.kind, o.meta.namespace_, o.meta.name);
+  if (!fresh) return Unexpected(fresh.error());
+  if (!*fresh || (*fresh)->meta.uid != o.meta.uid) return false;
+  auto again = store_.UpdateStatus(**fresh, status);
+  if (!again) return Unexpected(again.error());
+  return again->has_value();
 }
 
 Result<std::string> Reconciler::StoreId() {

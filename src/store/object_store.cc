@@ -311,19 +311,36 @@ Result<DeleteResult> ObjectStore::Delete(model::Kind kind, const std::string& ns
   return result;
 }
 
-Result<ApplyAction> ObjectStore::UpdateSpec(model::Kind kind, const std::string& ns,
-                                            const std::string& name, const json& spec,
+namespace {
+
+// The Kubernetes wording of a failed precondition, so users and scripts
+// recognise it: re-read the object and try again.
+Error Modified(const model::Object& o) {
+  return MakeError(ErrorCode::kConflict, std::string(model::Info(o.kind).singular) + "/" + o.meta.name +
+                                             ": the object has been modified since it was read (resourceVersion " +
+                                             std::to_string(o.meta.resource_version) +
+                                             "); read it again and retry");
+}
+
+}  // namespace
+
+Result<ApplyAction> ObjectStore::UpdateSpec(const model::Object& based_on, const json& spec,
                                             const std::string& source) {
   Db::Transaction tx(db_);
   if (auto r = tx.Begin(); !r) return Unexpected(r.error());
-  auto row = Find(kind, ns, name);
+  auto row = Find(based_on.kind, based_on.meta.namespace_, based_on.meta.name);
   if (!row) return Unexpected(row.error());
   if (!*row) {
-    return Unexpected(ErrorCode::kNotFound, std::string(model::Info(kind).singular) + "/" + name +
-                                                " not found in namespace " + ns);
+    return Unexpected(ErrorCode::kNotFound, std::string(model::Info(based_on.kind).singular) + "/" +
+                                                based_on.meta.name + " not found in namespace " +
+                                                based_on.meta.namespace_);
+  }
+  const model::Object& stored = (*row)->object;
+  if (stored.meta.uid != based_on.meta.uid || stored.meta.resource_version != based_on.meta.resource_version) {
+    return Unexpected(Modified(based_on));
   }
   if (Dump(spec) == (*row)->spec_text) return ApplyAction::kUnchanged;
-  model::Object updated = (*row)->object;
+  model::Object updated = stored;
   updated.spec = spec;
   if (auto r = Update(**row, updated, true, source, FormatTimestamp(clock_.Now())); !r) {
     return Unexpected(r.error());
@@ -355,20 +372,21 @@ Result<std::vector<Revision>> ObjectStore::History(model::Kind kind, const std::
   return out;
 }
 
-Result<bool> ObjectStore::UpdateStatus(const model::Object& o, const json& status) {
+Result<std::optional<int64_t>> ObjectStore::UpdateStatus(const model::Object& o, const json& status) {
   Db::Transaction tx(db_);
   if (auto r = tx.Begin(); !r) return Unexpected(r.error());
   auto row = Find(o.kind, o.meta.namespace_, o.meta.name);
   if (!row) return Unexpected(row.error());
-  if (!*row || (*row)->object.meta.uid != o.meta.uid || (*row)->object.status == status) return false;
+  if (!*row || (*row)->object.meta.uid != o.meta.uid) return std::optional<int64_t>();  // gone
+  if ((*row)->object.meta.resource_version != o.meta.resource_version) return Unexpected(Modified(o));
+  if ((*row)->object.status == status) return std::optional<int64_t>();
   auto rv = NextResourceVersion();
   if (!rv) return Unexpected(rv.error());
   auto s = db_.Prepare("UPDATE objects SET status = ?, resource_version = ? WHERE uid = ?");
   if (!s) return Unexpected(s.error());
   if (auto r = (*s)->Bind(1, Dump(status)).Bind(2, *rv).Bind(3, o.meta.uid).Run(); !r) return Unexpected(r.error());
   if (auto r = tx.Commit(); !r) return Unexpected(r.error());
-  last_status_version_ = (*row)->object.meta.resource_version == o.meta.resource_version ? *rv : 0;
-  return true;
+  return std::optional<int64_t>(*rv);
 }
 
 Result<bool> ObjectStore::FinishDeletion(const model::Object& o) {

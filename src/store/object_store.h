@@ -125,23 +125,23 @@ class ObjectStore {
   Result<DeleteResult> Delete(model::Kind kind, const std::string& ns, const std::string& name,
                               bool force);
 
-  /// Replaces the spec of an existing object as apply would (generation +1
-  /// when it differs). kNotFound when absent.
-  Result<ApplyAction> UpdateSpec(model::Kind kind, const std::string& ns, const std::string& name,
-                                 const nlohmann::json& spec, const std::string& source);
+  /// Replaces the spec of `based_on` as apply would (generation +1 when it
+  /// differs). `based_on` is the object as the caller read it: its uid and
+  /// resourceVersion are the precondition. kConflict when the stored object
+  /// changed since (re-read and retry), kNotFound when it is gone.
+  Result<ApplyAction> UpdateSpec(const model::Object& based_on, const nlohmann::json& spec,
+                                 const std::string& source);
 
   /// The last kRevisionsKept specs, oldest first.
   Result<std::vector<Revision>> History(model::Kind kind, const std::string& ns,
                                         const std::string& name);
 
-  /// Writes `status` when it differs from the stored one and the object is
-  /// still the one with `o`'s uid. True when written; false (not an error)
-  /// when unchanged or the object is gone. Bumps resourceVersion only.
-  Result<bool> UpdateStatus(const model::Object& o, const nlohmann::json& status);
-  /// The resourceVersion the last UpdateStatus that wrote gave its object,
-  /// or 0 when the object had changed since `o` was read (so that write was
-  /// not the only change to it).
-  int64_t LastStatusVersion() const { return last_status_version_; }
+  /// Writes `status` for `o` as the caller read it (its resourceVersion is
+  /// the precondition) when it differs from the stored one. Returns the
+  /// resourceVersion the write gave the object; nullopt (not an error) when
+  /// unchanged or the object is gone (another uid). kConflict when the object
+  /// changed since it was read. Bumps resourceVersion only.
+  Result<std::optional<int64_t>> UpdateStatus(const model::Object& o, const nlohmann::json& status);
   /// The controller's last step of a deletion: removes the object (same uid,
   /// marked for deletion) and its revisions. False when there is none such.
   Result<bool> FinishDeletion(const model::Object& o);
@@ -177,7 +177,6 @@ class ObjectStore {
 
   Db& db_;
   const Clock& clock_;
-  int64_t last_status_version_ = 0;
 };
 
 }  // namespace keelson::store

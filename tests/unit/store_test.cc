@@ -173,19 +173,51 @@ TEST_CASE_FIXTURE(Fixture, "ObjectStore: events record what happened, filterable
   CHECK(newer->size() == 1);
 }
 
-TEST_CASE_FIXTURE(Fixture, "ObjectStore: a status write tells whether it was the only change since the read") {
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: a status write is conditional on the resourceVersion read") {
   Apply({Runner("web")});
   auto read = Get("web");
-  REQUIRE(store.UpdateStatus(read, {{"state", "running"}}).value());
-  CHECK(store.LastStatusVersion() == Get("web").meta.resource_version);
-  CHECK(store.LastStatusVersion() == store.Versions()->at("Runner/default/web"));
+  auto rv = store.UpdateStatus(read, {{"state", "running"}});
+  REQUIRE(rv);
+  REQUIRE(rv->has_value());
+  CHECK(**rv == Get("web").meta.resource_version);
+  CHECK(**rv == store.Versions()->at("Runner/default/web"));
+  // Unchanged: no write, no new version.
+  auto same = store.UpdateStatus(Get("web"), {{"state", "running"}});
+  REQUIRE(same);
+  CHECK_FALSE(same->has_value());
 
-  // A spec applied between the controller's read and its status write: the
-  // write is not the only change, so the watcher must still see one.
+  // A spec applied between the read and the status write: a conflict, and
+  // the stored status is left as it was.
   auto stale = Get("web");
   Apply({Runner("web", "busybox:2")});
-  REQUIRE(store.UpdateStatus(stale, {{"state", "exited"}}).value());
-  CHECK(store.LastStatusVersion() == 0);
+  auto conflict = store.UpdateStatus(stale, {{"state", "exited"}});
+  REQUIRE_FALSE(conflict);
+  CHECK(conflict.error().code == keelson::ErrorCode::kConflict);
+  CHECK(conflict.error().message.find("has been modified") != std::string::npos);
+  CHECK(Get("web").status["state"] == "running");
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: a spec write based on a stale read is refused, not lost") {
+  Apply({Runner("web")});
+  auto read = Get("web");
+  Apply({Runner("web", "busybox:2")});  // another writer, after the read
+  auto r = store.UpdateSpec(read, {{"image", "busybox:1"}, {"user", "1000"}}, "keelson scale");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == keelson::ErrorCode::kConflict);
+  CHECK(Get("web").spec["image"] == "busybox:2");
+  CHECK(Get("web").meta.generation == 2);
+
+  auto fresh = Get("web");
+  auto ok = store.UpdateSpec(fresh, {{"image", "busybox:2"}, {"user", "1000"}}, "keelson scale");
+  REQUIRE(ok);
+  CHECK(*ok == ApplyAction::kConfigured);
+  CHECK(Get("web").meta.generation == 3);
+  // A re-created object of the same name is another object: refused too.
+  REQUIRE(store.Delete(model::Kind::kRunner, "default", "web", true));
+  Apply({Runner("web")});
+  auto gone = store.UpdateSpec(fresh, {{"image", "busybox:3"}}, "x");
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().code == keelson::ErrorCode::kConflict);
 }
 
 TEST_CASE("Db: a store on disk is created with its directories, in WAL mode, migrated once") {
