@@ -10,7 +10,8 @@
 #include "cli/context.h"
 #include "cli/resolve.h"
 #include "controller/cache.h"
-#include "controller/reconciler.h"
+#include "controller/cache_world.h"
+#include "reconcile/kinds.h"
 #include "reconcile/labels.h"
 
 namespace keelson::cli {
@@ -54,12 +55,13 @@ int RunPlan(const Globals& g, const PlanOptions& opts) {
   if (auto r = cache.Resync(); !r) return Fail(r.error().message, kExitUsage);
   auto objects = Selected(*(*session)->objects, g, opts);
   if (!objects) return Fail(objects.error().message, objects.error().code == ErrorCode::kNotFound ? kExitUsage : kExitUsage);
-  controller::Metrics metrics;
-  controller::Shared shared{**engine, cache, (*session)->clock, metrics};
-  controller::Reconciler reconciler(shared, *(*session)->objects);
+  // The same observation and planners as the controller, without a controller.
+  controller::CacheWorld world(**engine, cache, *(*session)->objects, (*session)->clock);
   int pending = 0;
   for (const auto& o : *objects) {
-    auto plan = reconciler.PlanFor(o);
+    const auto& kind = reconcile::ReconcilerFor(o.kind);
+    reconcile::Memory memory = reconcile::DecodeMemory(o.controller_state, o.status);
+    auto plan = o.meta.deletion_timestamp ? kind.PlanDeletion(o, world) : kind.PlanFor(o, memory, world);
     std::string who = model::DisplayName(o);
     if (!plan) {
       if (plan.error().transient()) return Fail(plan.error().message, kExitUsage);
@@ -70,12 +72,15 @@ int RunPlan(const Globals& g, const PlanOptions& opts) {
       std::cout << who << ": " << reconcile::Describe(a) << "\n";
       ++pending;
     }
-    if (!plan->blocked_reason.empty()) std::cout << who << ": blocked: " << plan->blocked_reason << ": " << plan->blocked_message << "\n";
+    if (plan->blocked) {
+      std::cout << who << ": blocked: " << reconcile::ReasonOf(plan->blocked->why) << ": " << plan->blocked->message
+                << "\n";
+    }
   }
   if (opts.words.empty()) {
-    auto orphans = reconciler.Orphans();
+    auto orphans = reconcile::PlanOrphans(world);
     if (!orphans) return Fail(orphans.error().message, kExitUsage);
-    for (const auto& o : *orphans) std::cout << "orphan: remove " << o << ": its owner is no longer in the store\n";
+    for (const auto& a : *orphans) std::cout << "orphan: " << reconcile::Describe(a) << "\n";
     pending += static_cast<int>(orphans->size());
   }
   if (pending == 0) std::cout << "nothing to do\n";

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "admission/rollback.h"
-#include "reconcile/labels.h"
 #include "reconcile/status.h"
 
 namespace keelson::controller {
@@ -19,27 +18,13 @@ constexpr milliseconds kProgressRecheck{1000};
 // How often a deletion waiting for containers to go looks again (cache only).
 constexpr milliseconds kDeletionPoll{1000};
 
-const json* ConditionOf(const json& status, const char* type) {
-  if (!status.contains("conditions")) return nullptr;
-  for (const auto& c : status["conditions"]) {
-    if (c.value("type", "") == type) return &c;
-  }
-  return nullptr;
-}
+// Kept in status by keelson 0.1; now the controller's memory.
+constexpr const char* kLegacyMemory[] = {"failureStreak", "lastFailureAt", "updateStartedAt",
+                                         "updateGeneration", "builtGeneration", "pulledAt"};
 
-bool ReadyOf(const json& status) {
-  // Callers compare one object's statuses, so the generation is the same.
-  for (const auto& c : status.value("conditions", json::array())) {
-    if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
-  }
-  return false;
-}
-
-const docker::Container* Named(const std::vector<docker::Container>& cs, const std::string& name) {
-  for (const auto& c : cs) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
+const char* ErrorReason(const Error& e) {
+  if (e.transient()) return "EngineUnavailable";
+  return e.code == ErrorCode::kConflict ? "Conflict" : "InvalidSpec";
 }
 
 }  // namespace
@@ -54,79 +39,55 @@ Outcome Reconciler::Reconcile(const std::string& key) {
     auto r = RemoveOrphans();
     return Outcome{r ? std::nullopt : std::optional<Error>(r.error()), {}, false};
   }
-  const model::Object& o = **found;
-  if (o.meta.deletion_timestamp) return Delete(o);
-  json status = o.status;
-  auto plan = PlanFor(o);
-  if (plan) {
-    if (auto r = ExecuteAll(o, plan->actions, status); !r) {
-      auto after = Result<Plan>(Unexpected(r.error()));
-      Outcome out = Finish(o, after, std::move(status));
-      out.error = r.error();
+  if ((*found)->meta.deletion_timestamp) return Delete(**found);
+  return Pass(**found);
+}
+
+Outcome Reconciler::Pass(const model::Object& o) {
+  const reconcile::KindReconciler& kind = reconcile::ReconcilerFor(o.kind);
+  reconcile::Memory memory = reconcile::DecodeMemory(o.controller_state, o.status);
+  json status = o.status.is_object() ? o.status : json::object();
+  auto plan = kind.PlanFor(o, memory, world_);
+  if (plan && !plan->actions.empty()) {
+    reconcile::Ledger ledger;
+    auto acted = Act(o, plan->actions, ledger);
+    kind.Record(o, ledger, s_.clock.Now(), memory, status);
+    if (!acted) {
+      Outcome out = Finish(o, Unexpected(acted.error()), std::move(status), memory);
+      out.error = acted.error();
       return out;
     }
-    if (!plan->actions.empty()) {
-      // Observe again, for the status: with what the actions recorded (restarts, runs).
-      model::Object acted = o;
-      acted.status = status;
-      plan = PlanFor(acted);
-    }
+    // Observe again, for the status, with what the actions recorded.
+    model::Object seen = o;
+    seen.status = status;
+    plan = kind.PlanFor(seen, memory, world_);
   }
-  Outcome out = Finish(o, plan, std::move(status));
+  Outcome out = Finish(o, plan, std::move(status), memory);
   if (!plan) out.error = plan.error();
-  if (plan && plan->blocked_reason == "ProgressDeadlineExceeded" && o.spec.value("rollback", "none") == "auto") RollBack(o);
+  if (plan && plan->roll_back) RollBack(o);
   return out;
 }
 
-// A status written anew: say what changed that a user would want to know,
-// once per change (not on every pass that finds the same).
-void Reconciler::TransitionEvents(const model::Object& o, const json& before, const json& after) {
-  const json* was = ConditionOf(before, "Degraded");
-  const json* now = ConditionOf(after, "Degraded");
-  bool degraded = now && now->value("status", "") == "True";
-  bool reason_moved = !was || was->value("reason", "") != now->value("reason", "") || was->value("status", "") != "True";
-  if (degraded && reason_moved) Event(o, "Warning", now->value("reason", ""), now->value("message", ""));
-  const json* ready = ConditionOf(after, "Ready");
-  if (ready && ready->value("status", "") == "True" && !ReadyOf(before)) Event(o, "Normal", "Ready", ready->value("message", ""));
-  const json no_one = json::array();
-  const json& was_violating = before.contains("violators") ? before["violators"] : no_one;
-  const json& violating = after.contains("violators") ? after["violators"] : no_one;
-  if (o.kind == model::Kind::kPolicy && violating != was_violating && !violating.empty()) {
-    std::string names;
-    for (const auto& v : violating) names += (names.empty() ? "" : "; ") + v.get<std::string>();
-    Event(o, "Warning", "Violations",
-          std::to_string(after.value("violations", 0)) + " stored object(s) break this policy: " + names);
-  }
-  std::string old_digest = before.value("repoDigest", ""), new_digest = after.value("repoDigest", "");
-  if (o.kind == model::Kind::kImage && !old_digest.empty() && old_digest != new_digest) {
-    Event(o, "Normal", "DigestChanged", "repo digest " + old_digest + " -> " + new_digest);
-  }
-}
-
-Result<void> Reconciler::ExecuteAll(const model::Object& o, const std::vector<reconcile::Action>& actions,
-                                    json& status) {
-  // Runs of creates, or of container removes, go in parallel; anything else,
-  // and the order between runs, as planned.
-  for (size_t i = 0; i < actions.size();) {
-    size_t j = i;
-    while (j < actions.size() && RunsInParallel(actions[j]) && actions[j].verb == actions[i].verb) ++j;
-    if (j - i > 1) {
-      std::vector<reconcile::Action> batch(actions.begin() + static_cast<long>(i), actions.begin() + static_cast<long>(j));
-      if (auto r = ExecuteInParallel(o, batch, status); !r) return r;
-      i = j;
-      continue;
+Result<void> Reconciler::Act(const model::Object& o, const std::vector<reconcile::Action>& actions,
+                             reconcile::Ledger& ledger) {
+  return executor_.Run(actions, ledger, [&](const reconcile::Action& a, const Result<void>& r) {
+    if (!r) {
+      Event(o, "Warning", "Failed", "Failed to " + reconcile::Describe(a) + ": " + r.error().message);
+      return;
     }
-    if (auto r = Execute(o, actions[i], status); !r) return r;
-    ++i;
-  }
-  return {};
+    auto done = reconcile::Done(a);
+    if (done.reason == "Repaired") s_.metrics.DriftRepaired(std::string(model::Info(o.kind).name));
+    Event(o, "Normal", done.reason, done.message);
+  });
 }
 
-Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, json status) {
+Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, json status,
+                           const reconcile::Memory& memory) {
   Outcome out;
-  json next = BuildStatus(o, after, status);
-  bool was_ready = ReadyOf(o.status), ready = ReadyOf(next);
-  auto written = WriteStatus(o, next);
+  reconcile::Memory next_memory = memory;
+  json next = BuildStatus(o, after, std::move(status), next_memory);
+  const bool was_ready = reconcile::ReadyIn(o.status), ready = reconcile::ReadyIn(next);
+  auto written = WriteStatus(o, next, reconcile::EncodeMemory(next_memory));
   if (!written) out.error = written.error();
   out.ready_changed = was_ready != ready;
   if (written && *written) TransitionEvents(o, o.status, next);
@@ -136,120 +97,46 @@ Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, js
   return out;
 }
 
-json Reconciler::BuildStatus(const model::Object& o, const Result<Plan>& after, const json& previous) {
-  json status = previous.is_object() ? previous : json::object();
+json Reconciler::BuildStatus(const model::Object& o, const Result<Plan>& after, json status,
+                             reconcile::Memory& memory) {
+  const reconcile::KindReconciler& kind = reconcile::ReconcilerFor(o.kind);
+  for (const char* key : kLegacyMemory) status.erase(key);
   const TimePoint now = s_.clock.Now();
   const int64_t gen = o.meta.generation;
   if (!after) {
     const Error& e = after.error();
-    const char* reason = e.transient() ? "EngineUnavailable" : e.code == ErrorCode::kConflict ? "Conflict" : "InvalidSpec";
-    reconcile::SetStandardConditions(status, false, reason, e.message, !e.transient(), gen, now);
-    if (o.kind == model::Kind::kRunner) RunnerStatus(o, false, status);
+    reconcile::SetConditions(status, false, ErrorReason(e), e.message, !e.transient(), gen, now);
+    kind.Status(o, nullptr, false, world_, memory, status);
     return status;
   }
   const Plan& p = *after;
-  bool converged = p.actions.empty() && p.blocked_reason.empty();
-  if (!p.blocked_reason.empty()) {
-    bool waiting = p.blocked_reason.rfind("Waiting", 0) == 0 || p.blocked_reason == "NotImplemented";
-    reconcile::SetStandardConditions(status, false, p.blocked_reason, p.blocked_message, !waiting, gen, now);
+  const bool converged = p.actions.empty() && !p.blocked;
+  if (p.blocked) {
+    reconcile::SetConditions(status, false, reconcile::ReasonOf(p.blocked->why), p.blocked->message,
+                             reconcile::Degrades(p.blocked->why), gen, now);
   } else if (converged) {
-    reconcile::SetStandardConditions(status, true, o.kind == model::Kind::kPolicy ? "Accepted" : "Ready",
-                                     "matches the spec", false, gen, now);
+    reconcile::SetConditions(status, true, kind.ReadyReason(), "matches the spec", false, gen, now);
   } else {
-    reconcile::SetStandardConditions(status, false, "Converging", reconcile::Describe(p.actions.front()), false, gen, now);
+    reconcile::SetConditions(status, false, "Converging", reconcile::Describe(p.actions.front()), false, gen, now);
   }
-  switch (o.kind) {
-    case model::Kind::kNetwork:
-      if (auto n = s_.cache.Network(reconcile::EngineName(o))) status["id"] = n->id;
-      break;
-    case model::Kind::kVolume:
-      if (auto v = s_.cache.Volume(reconcile::EngineName(o))) status["mountpoint"] = v->mountpoint;
-      break;
-    case model::Kind::kImage:
-      if (auto img = s_.cache.Image(o.spec["ref"].get<std::string>()); img && *img) {
-        status["id"] = (*img)->id;
-        status["size"] = (*img)->size;
-        if (!(*img)->repo_digests.empty()) status["repoDigest"] = (*img)->repo_digests.front();
-      }
-      break;
-    case model::Kind::kRunner:
-      RunnerStatus(o, converged, status);
-      break;
-    case model::Kind::kRunnerPool:
-      PoolStatus(o, p, status);
-      break;
-    case model::Kind::kPolicy:
-      for (const auto& [k, v] : p.status_fields.items()) status[k] = v;
-      break;
-  }
+  kind.Status(o, &p, converged, world_, memory, status);
   return status;
 }
 
-// The container's fields; and when the plan is done, the container decides
-// Ready: running (and healthy, with a healthcheck), or down for good.
-void Reconciler::RunnerStatus(const model::Object& o, bool converged, json& status) {
-  auto containers = s_.cache.ContainersOf(o.meta.uid);
-  const docker::Container* c = Named(containers, reconcile::EngineName(o));
-  status["restarts"] = status.value("restarts", 0);
-  if (!c) {
-    status.erase("containerID");
-    status.erase("health");
-    status["state"] = "absent";
-    return;
+// A status written anew: say what changed that a user would want to know,
+// once per change (not on every pass that finds the same).
+void Reconciler::TransitionEvents(const model::Object& o, const json& before, const json& after) {
+  using reconcile::ConditionIn;
+  using reconcile::TextField;
+  const json* was = ConditionIn(before, "Degraded");
+  const json* now = ConditionIn(after, "Degraded");
+  const bool degraded = now && TextField(*now, "status") == "True";
+  const bool moved = !was || TextField(*was, "reason") != TextField(*now, "reason") || TextField(*was, "status") != "True";
+  if (degraded && moved) Event(o, "Warning", TextField(*now, "reason"), TextField(*now, "message"));
+  if (reconcile::ReadyIn(after) && !reconcile::ReadyIn(before)) {
+    Event(o, "Normal", "Ready", TextField(*ConditionIn(after, "Ready"), "message"));
   }
-  status["containerID"] = c->id;
-  status["state"] = c->state.status;
-  if (c->state.health.empty()) {
-    status.erase("health");
-  } else {
-    status["health"] = c->state.health;
-  }
-  if (!c->state.started_at.empty()) status["startedAt"] = c->state.started_at;
-  if (!converged) return;
-  const TimePoint now = s_.clock.Now();
-  const int64_t gen = o.meta.generation;
-  const std::string& health = c->state.health;
-  if (c->state.running && (health.empty() || health == "healthy")) {
-    reconcile::SetStandardConditions(status, true, "Running", health.empty() ? "running" : "running and healthy", false,
-                                     gen, now);
-  } else if (c->state.running) {
-    bool unhealthy = health == "unhealthy";
-    reconcile::SetStandardConditions(status, false, unhealthy ? "Unhealthy" : "Starting", "healthcheck: " + health,
-                                     unhealthy, gen, now);
-  } else {
-    bool failed = c->state.exit_code != 0;
-    reconcile::SetStandardConditions(
-        status, false, failed ? "Failed" : "Completed",
-        "exited with code " + std::to_string(c->state.exit_code) + " (restartPolicy " +
-            o.spec.value("restartPolicy", "Always") + ")",
-        failed, gen, now);
-  }
-}
-
-// Counts from the planner; Ready when every desired replica is on the
-// current template and available, and nothing is left to do.
-void Reconciler::PoolStatus(const model::Object& o, const Plan& p, json& status) {
-  for (const auto& [k, v] : p.status_fields.items()) status[k] = v;
-  // The clock of spec.progressDeadline: from the first pass that finds
-  // replicas on an older template, for this generation.
-  if (status.value("updatedReplicas", 0) < status.value("replicas", 0)) {
-    if (status.value("updateGeneration", int64_t{0}) != o.meta.generation) {
-      status["updateGeneration"] = o.meta.generation;
-      status["updateStartedAt"] = FormatTimestamp(s_.clock.Now());
-    }
-  } else if (p.blocked_reason.empty()) {
-    status.erase("updateGeneration");
-    status.erase("updateStartedAt");
-  }
-  if (!p.blocked_reason.empty()) return;
-  const int want = o.spec.value("replicas", 1);
-  const int available = status.value("availableReplicas", 0), updated = status.value("updatedReplicas", 0);
-  const int total = status.value("replicas", 0);
-  bool ready = p.actions.empty() && available >= want && updated == total && total == want;
-  std::string message = std::to_string(available) + "/" + std::to_string(want) + " available, " +
-                        std::to_string(updated) + " on the current template";
-  reconcile::SetStandardConditions(status, ready, ready ? "Ready" : "ScalingOrUpdating", message, false,
-                                   o.meta.generation, s_.clock.Now());
+  for (const auto& t : reconcile::ReconcilerFor(o.kind).Transitions(before, after)) Event(o, t.type, t.reason, t.message);
 }
 
 void Reconciler::RollBack(const model::Object& o) {
@@ -267,19 +154,20 @@ void Reconciler::RollBack(const model::Object& o) {
 }
 
 Outcome Reconciler::Delete(const model::Object& o) {
-  json status = o.status;
-  auto plan = PlanDeletion(o);
+  json status = o.status.is_object() ? o.status : json::object();
+  auto plan = reconcile::ReconcilerFor(o.kind).PlanDeletion(o, world_);
   if (!plan) return Outcome{plan.error(), {}, false};
-  if (!plan->blocked_reason.empty()) {
-    reconcile::SetStandardConditions(status, false, plan->blocked_reason, plan->blocked_message, false,
-                                     o.meta.generation, s_.clock.Now());
-    if (status != o.status) (void)WriteStatus(o, status);
+  if (plan->blocked) {
+    reconcile::SetConditions(status, false, reconcile::ReasonOf(plan->blocked->why), plan->blocked->message, false,
+                             o.meta.generation, s_.clock.Now());
+    if (status != o.status) (void)WriteStatus(o, status, nullptr);
     return Outcome{std::nullopt, kDeletionPoll, false};
   }
-  if (auto r = ExecuteAll(o, plan->actions, status); !r) {
-    reconcile::SetStandardConditions(status, false, "DeletionBlocked", r.error().message, true, o.meta.generation,
-                                     s_.clock.Now());
-    (void)WriteStatus(o, status);
+  reconcile::Ledger ledger;
+  if (auto r = Act(o, plan->actions, ledger); !r) {
+    reconcile::SetConditions(status, false, "DeletionBlocked", r.error().message, true, o.meta.generation,
+                             s_.clock.Now());
+    (void)WriteStatus(o, status, nullptr);
     // In use (by a container keelson did not create) or transient: retry with backoff.
     return Outcome{r.error().code == ErrorCode::kConflict ? Error{ErrorCode::kUnavailable, r.error().message} : r.error(),
                    {}, false};
@@ -291,8 +179,8 @@ Outcome Reconciler::Delete(const model::Object& o) {
   return Outcome{std::nullopt, {}, true};
 }
 
-Result<bool> Reconciler::WriteStatus(const model::Object& o, const json& status) {
-  auto written = store_.UpdateStatus(o, status);
+Result<bool> Reconciler::WriteStatus(const model::Object& o, const json& status, const json& memory) {
+  auto written = store_.UpdateStatus(o, status, memory);
   if (written) {
     // Nothing else changed the object since it was read: the watcher may
     // skip exactly this version.
@@ -307,71 +195,27 @@ Result<bool> Reconciler::WriteStatus(const model::Object& o, const json& status)
   auto fresh = store_.Get(o.kind, o.meta.namespace_, o.meta.name);
   if (!fresh) return Unexpected(fresh.error());
   if (!*fresh || (*fresh)->meta.uid != o.meta.uid) return false;
-  auto again = store_.UpdateStatus(**fresh, status);
+  auto again = store_.UpdateStatus(**fresh, status, memory);
   if (!again) return Unexpected(again.error());
   return again->has_value();
 }
 
-Result<std::string> Reconciler::StoreId() {
-  if (store_id_.empty()) {
-    auto id = store_.StoreId();
-    if (!id) return Unexpected(id.error());
-    store_id_ = *id;
+void Reconciler::Event(const model::Object& o, const std::string& type, const std::string& reason,
+                       const std::string& message) {
+  if (type == "Warning") {
+    spdlog::warn("{}: {}", model::Key(o), message);
+  } else {
+    spdlog::info("{}: {}", model::Key(o), message);
   }
-  return store_id_;
-}
-
-bool Reconciler::Orphan(const docker::Labels& labels, const std::set<std::string>& uids,
-                        const std::string& store_id) const {
-  // Another store's objects are never ours to judge, whatever their uid.
-  if (!reconcile::IsManaged(labels) || reconcile::LabelValue(labels, reconcile::kStoreLabel) != store_id) return false;
-  return !uids.count(reconcile::LabelValue(labels, reconcile::kUidLabel));
-}
-
-Result<std::vector<std::string>> Reconciler::Orphans() {
-  // The engine state first, then the store: an object applied in between has
-  // no engine objects in this snapshot, so nothing of it is taken for an orphan.
-  auto containers = s_.cache.Containers();
-  auto networks = s_.cache.Networks();
-  auto volumes = s_.cache.Volumes();
-  auto uids = store_.Uids();
-  if (!uids) return Unexpected(uids.error());
-  auto id = StoreId();
-  if (!id) return Unexpected(id.error());
-  std::vector<std::string> out;
-  for (const auto& c : containers) {
-    if (Orphan(c.config.labels, *uids, *id)) out.push_back("container " + c.name);
-  }
-  for (const auto& n : networks) {
-    if (Orphan(n.spec.labels, *uids, *id)) out.push_back("network " + n.spec.name);
-  }
-  for (const auto& v : volumes) {
-    if (Orphan(v.spec.labels, *uids, *id)) out.push_back("volume " + v.spec.name);
-  }
-  return out;
+  if (auto r = store_.RecordEvent(o, type, reason, message); !r) spdlog::warn("events: {}", r.error().message);
 }
 
 Result<int> Reconciler::RemoveOrphans() {
-  auto orphans = Orphans();
+  auto orphans = reconcile::PlanOrphans(world_);
   if (!orphans) return Unexpected(orphans.error());
-  for (const auto& what : *orphans) {
-    auto space = what.find(' ');
-    std::string type = what.substr(0, space), name = what.substr(space + 1);
-    Result<void> r;
-    if (type == "container") {
-      // Its owner is gone (deleted with --force): no grace period.
-      r = RemoveContainer(name, 0);
-    } else if (type == "network") {
-      r = Call("remove_network", s_.engine.RemoveNetwork(name));
-      if (!r && r.error().code == ErrorCode::kNotFound) r = {};
-      (void)s_.cache.RefreshNetwork(name);
-    } else {
-      r = Call("remove_volume", s_.engine.RemoveVolume(name, false));
-      if (!r && r.error().code == ErrorCode::kNotFound) r = {};
-      (void)s_.cache.RefreshVolume(name);
-    }
-    if (!r) return Unexpected(r.error());
-    spdlog::info("removed orphan {} (its owner is no longer in the store)", what);
+  for (const auto& a : *orphans) {
+    if (auto r = executor_.Execute(a); !r) return Unexpected(r.error());
+    spdlog::info("removed orphan: {}", reconcile::Describe(a));
   }
   return static_cast<int>(orphans->size());
 }

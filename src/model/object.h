@@ -34,6 +34,9 @@ struct Object {
   ObjectMeta meta;
   nlohmann::json spec = nlohmann::json::object();
   nlohmann::json status = nlohmann::json::object();
+  /// What the controller remembers between passes that is not status
+  /// (reconcile::Memory): stored with the object, never shown or applied.
+  nlohmann::json controller_state = nlohmann::json::object();
 };
 
 /// "Runner/default/web": unique across the store.

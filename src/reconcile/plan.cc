@@ -10,40 +10,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-const char* VerbText(Verb v) {
-  switch (v) {
-    case Verb::kPull: return "pull";
-    case Verb::kBuild: return "build";
-    case Verb::kPush: return "push";
-    case Verb::kCreate: return "create";
-    case Verb::kStart: return "start";
-    case Verb::kRecreate: return "recreate";
-    case Verb::kReplace: return "replace";
-    case Verb::kRemove: return "remove";
-    case Verb::kConnect: return "connect";
-    case Verb::kDisconnect: return "disconnect";
-  }
-  return "?";
-}
-
-const char* TargetText(Target t) {
-  switch (t) {
-    case Target::kImage: return "image";
-    case Target::kNetwork: return "network";
-    case Target::kVolume: return "volume";
-    case Target::kContainer: return "container";
-  }
-  return "?";
-}
-
-Action ContainerAction(Verb verb, const docker::Container& c, std::string reason) {
-  Action a;
-  a.verb = verb;
-  a.target = Target::kContainer;
-  a.name = c.name;
-  a.id = c.id;
-  a.reasons.push_back(std::move(reason));
-  return a;
+RemoveContainer Remove(const docker::Container& c, RemoveWhy why, int stop_timeout_s) {
+  return RemoveContainer{c.id, c.name, stop_timeout_s, why, std::nullopt};
 }
 
 // A changed hash with no field to show (a field the diff does not read) still
@@ -57,8 +25,8 @@ void HashFallback(const docker::Labels& want, const docker::Labels& have, std::v
 bool OtherStore(const docker::Labels& want, const docker::Labels& have, const std::string& what, Plan* plan) {
   std::string mine = LabelValue(want, kStoreLabel), theirs = LabelValue(have, kStoreLabel);
   if (mine == theirs) return false;
-  plan->blocked_reason = "Conflict";
-  plan->blocked_message = what + " belongs to another keelson store (" + (theirs.empty() ? "unknown" : theirs) + ")";
+  plan->Block(Blocker::kConflict,
+              what + " belongs to another keelson store (" + (theirs.empty() ? "unknown" : theirs) + ")");
   return true;
 }
 
@@ -71,15 +39,17 @@ void EarlierOwner(const docker::Labels& want, const docker::Labels& have, std::v
   reasons->push_back("made for an earlier object of this name (uid " + (h.empty() ? "(none)" : h) + ")");
 }
 
-std::string ExitText(const docker::Container& c) {
-  return "exited with code " + std::to_string(c.state.exit_code) + (c.state.oom_killed ? " (OOM killed)" : "");
+StartContainer Start(const docker::Container& c, model::RestartPolicy policy) {
+  StartContainer a{c.id, c.name, std::nullopt, c.state.oom_killed, policy};
+  if (c.state.status != "created") a.exit_code = c.state.exit_code;
+  return a;
 }
 
 // A container that is there but not running: start it, wait for a backoff, or
 // leave it down as restartPolicy says.
-void PlanStopped(const docker::Container& c, const std::string& policy, const RunnerObserved& observed, Plan* plan) {
+void PlanStopped(const docker::Container& c, model::RestartPolicy policy, const RunnerObserved& observed, Plan* plan) {
   if (c.state.status == "created") {
-    plan->actions.push_back(ContainerAction(Verb::kStart, c, "created, not started"));
+    plan->actions.push_back(Start(c, policy));
     return;
   }
   if (c.state.status == "restarting" || c.state.status == "removing") {
@@ -87,8 +57,7 @@ void PlanStopped(const docker::Container& c, const std::string& policy, const Ru
     return;
   }
   if (c.state.status == "paused") {
-    plan->blocked_reason = "Paused";
-    plan->blocked_message = "container " + c.name + " is paused outside keelson";
+    plan->Block(Blocker::kPaused, "container " + c.name + " is paused outside keelson");
     return;
   }
   if (StaysDown(c, policy)) return;
@@ -98,20 +67,45 @@ void PlanStopped(const docker::Container& c, const std::string& policy, const Ru
     auto left = std::chrono::duration_cast<milliseconds>(finished + delay - observed.now);
     if (left.count() > 0) {
       plan->requeue_after = left;
-      plan->blocked_reason = "CrashLoopBackOff";
-      plan->blocked_message = ExitText(c) + "; restarting in " + std::to_string((left.count() + 999) / 1000) + "s";
+      plan->Block(Blocker::kCrashLoopBackOff, "exited with code " + std::to_string(c.state.exit_code) +
+                                                  (c.state.oom_killed ? " (OOM killed)" : "") + "; restarting in " +
+                                                  std::to_string((left.count() + 999) / 1000) + "s");
       return;
     }
   }
-  plan->actions.push_back(ContainerAction(Verb::kStart, c, ExitText(c) + " (restartPolicy " + policy + ")"));
+  plan->actions.push_back(Start(c, policy));
 }
 
 }  // namespace
 
-std::string Describe(const Action& a) {
-  std::string s = std::string(VerbText(a.verb)) + " " + TargetText(a.target) + " " + a.name;
-  for (size_t i = 0; i < a.reasons.size(); ++i) s += (i ? ", " : ": ") + a.reasons[i];
-  return s;
+const char* ReasonOf(Blocker b) {
+  switch (b) {
+    case Blocker::kWaitingForImage: return "WaitingForImage";
+    case Blocker::kWaitingForNetwork: return "WaitingForNetwork";
+    case Blocker::kWaitingForVolume: return "WaitingForVolume";
+    case Blocker::kWaitingForDependency: return "WaitingForDependency";
+    case Blocker::kWaitingForContainers: return "WaitingForContainers";
+    case Blocker::kConflict: return "Conflict";
+    case Blocker::kInUse: return "InUse";
+    case Blocker::kPaused: return "Paused";
+    case Blocker::kCrashLoopBackOff: return "CrashLoopBackOff";
+    case Blocker::kImageMissing: return "ImageMissing";
+    case Blocker::kProgressDeadlineExceeded: return "ProgressDeadlineExceeded";
+  }
+  return "Blocked";
+}
+
+bool Degrades(Blocker b) {
+  switch (b) {
+    case Blocker::kWaitingForImage:
+    case Blocker::kWaitingForNetwork:
+    case Blocker::kWaitingForVolume:
+    case Blocker::kWaitingForDependency:
+    case Blocker::kWaitingForContainers:
+      return false;
+    default:
+      return true;
+  }
 }
 
 std::chrono::milliseconds RestartDelay(int restarts, const std::string& started_at, const std::string& finished_at) {
@@ -122,13 +116,13 @@ std::chrono::milliseconds RestartDelay(int restarts, const std::string& started_
   return std::min<milliseconds>(delay, kMaxRestartDelay);
 }
 
-bool StaysDown(const docker::Container& c, const std::string& policy) {
+bool StaysDown(const docker::Container& c, model::RestartPolicy policy) {
   if (c.state.running || (c.state.status != "exited" && c.state.status != "dead")) return false;
-  if (policy == "Never") return true;
-  return policy == "OnFailure" && c.state.exit_code == 0;
+  if (policy == model::RestartPolicy::kNever) return true;
+  return policy == model::RestartPolicy::kOnFailure && c.state.exit_code == 0;
 }
 
-Plan PlanRunner(const docker::ContainerSpec& want, const std::string& policy, const RunnerObserved& observed) {
+Plan PlanRunner(const docker::ContainerSpec& want, model::RestartPolicy policy, const RunnerObserved& observed) {
   Plan plan;
   const docker::Container* current = nullptr;
   for (const auto& c : observed.containers) {
@@ -136,33 +130,27 @@ Plan PlanRunner(const docker::ContainerSpec& want, const std::string& policy, co
       current = &c;
       continue;
     }
-    auto a = ContainerAction(Verb::kRemove, c, "not the runner's container " + want.name);
-    a.stop_timeout_s = want.stop_timeout.value_or(10);
-    plan.actions.push_back(std::move(a));
+    plan.actions.push_back(Remove(c, RemoveWhy::kNotTheRunners, want.stop_timeout.value_or(10)));
   }
   if (!current) {
-    Action a;
-    a.verb = Verb::kCreate;
-    a.name = want.name;
-    a.container = want;
-    a.reasons.push_back("no container");
-    plan.actions.push_back(std::move(a));
+    plan.actions.push_back(
+        CreateContainer{want, observed.had_container ? CreateWhy::kRemovedOutside : CreateWhy::kMissing});
     return plan;
   }
   auto reasons = DiffContainer(want, *current, observed.image);
   HashFallback(want.labels, current->config.labels, &reasons);
   if (!reasons.empty()) {
-    auto a = ContainerAction(Verb::kRecreate, *current, "");
-    a.reasons = std::move(reasons);
-    a.container = want;
-    a.stop_timeout_s = current->config.stop_timeout.value_or(10);
-    plan.actions.push_back(std::move(a));
+    plan.actions.push_back(
+        RecreateContainer{current->id, want, current->config.stop_timeout.value_or(10), std::move(reasons)});
     return plan;
   }
   for (auto& change : DiffNetworks(want, *current)) {
-    auto a = ContainerAction(change.connect ? Verb::kConnect : Verb::kDisconnect, *current, change.reason);
-    a.attachment = std::move(change.attachment);
-    plan.actions.push_back(std::move(a));
+    if (change.connect) {
+      plan.actions.push_back(ConnectContainer{current->id, current->name, std::move(change.attachment), change.reason});
+    } else {
+      plan.actions.push_back(
+          DisconnectContainer{current->id, current->name, std::move(change.attachment), change.reason});
+    }
   }
   if (!current->state.running) PlanStopped(*current, policy, observed, &plan);
   return plan;
@@ -170,13 +158,8 @@ Plan PlanRunner(const docker::ContainerSpec& want, const std::string& policy, co
 
 Plan PlanNetwork(const docker::NetworkSpec& want, const std::optional<docker::Network>& have) {
   Plan plan;
-  Action a;
-  a.target = Target::kNetwork;
-  a.name = want.name;
-  a.network = want;
   if (!have) {
-    a.reasons.push_back("no network");
-    plan.actions.push_back(std::move(a));
+    plan.actions.push_back(CreateNetwork{want});
     return plan;
   }
   if (OtherStore(want.labels, have->spec.labels, "network " + want.name, &plan)) return plan;
@@ -185,27 +168,18 @@ Plan PlanNetwork(const docker::NetworkSpec& want, const std::optional<docker::Ne
   EarlierOwner(want.labels, have->spec.labels, &reasons);
   if (reasons.empty()) return plan;
   if (!have->containers.empty()) {
-    plan.blocked_reason = "InUse";
-    plan.blocked_message = "network " + want.name + " must be replaced (" + reasons.front() + ") but " +
-                           std::to_string(have->containers.size()) + " running container(s) use it";
+    plan.Block(Blocker::kInUse, "network " + want.name + " must be replaced (" + reasons.front() + ") but " +
+                                    std::to_string(have->containers.size()) + " running container(s) use it");
     return plan;
   }
-  a.verb = Verb::kReplace;
-  a.id = have->id;
-  a.reasons = std::move(reasons);
-  plan.actions.push_back(std::move(a));
+  plan.actions.push_back(ReplaceNetwork{have->id, want, std::move(reasons)});
   return plan;
 }
 
 Plan PlanVolume(const docker::VolumeSpec& want, const std::optional<docker::Volume>& have, bool in_use) {
   Plan plan;
-  Action a;
-  a.target = Target::kVolume;
-  a.name = want.name;
-  a.volume = want;
   if (!have) {
-    a.reasons.push_back("no volume");
-    plan.actions.push_back(std::move(a));
+    plan.actions.push_back(CreateVolume{want});
     return plan;
   }
   if (OtherStore(want.labels, have->spec.labels, "volume " + want.name, &plan)) return plan;
@@ -214,81 +188,55 @@ Plan PlanVolume(const docker::VolumeSpec& want, const std::optional<docker::Volu
   EarlierOwner(want.labels, have->spec.labels, &reasons);
   if (reasons.empty()) return plan;
   if (in_use) {
-    plan.blocked_reason = "InUse";
-    plan.blocked_message = "volume " + want.name + " must be replaced (" + reasons.front() + ") but a container uses it";
+    plan.Block(Blocker::kInUse,
+               "volume " + want.name + " must be replaced (" + reasons.front() + ") but a container uses it");
     return plan;
   }
-  a.verb = Verb::kReplace;
-  a.reasons = std::move(reasons);
-  plan.actions.push_back(std::move(a));
+  plan.actions.push_back(ReplaceVolume{want, std::move(reasons)});
   return plan;
 }
 
-Plan PlanImage(const nlohmann::json& spec, const ImageObserved& observed) {
+Plan PlanImage(const model::ImageSpec& spec, const ImageObserved& observed) {
   Plan plan;
-  Action a;
-  a.target = Target::kImage;
-  a.name = spec["ref"].get<std::string>();
-  const std::string policy = spec.value("pullPolicy", "IfNotPresent");
-  if (spec.contains("build")) {
-    if (observed.image && observed.built_generation == observed.generation) return plan;
-    a.verb = Verb::kBuild;
-    a.reasons.push_back(observed.image ? "spec changed since the last build" : "not present");
-    plan.actions.push_back(a);
-    if (spec.value("push", false)) {
-      a.verb = Verb::kPush;
-      a.reasons = {"spec.push"};
-      plan.actions.push_back(a);
-    }
+  const bool absent = !observed.image.has_value();
+  if (spec.build) {
+    if (!absent && observed.built_generation == observed.generation) return plan;
+    plan.actions.push_back(BuildImage{spec.ref, *spec.build, absent});
+    if (spec.push) plan.actions.push_back(PushImage{spec.ref, spec.auth});
     return plan;
   }
-  if (policy == "Never") {
-    if (!observed.image) {
-      plan.blocked_reason = "ImageMissing";
-      plan.blocked_message = a.name + " is not on the engine and pullPolicy is Never";
-    }
+  if (spec.pull_policy == model::PullPolicy::kNever) {
+    if (absent) plan.Block(Blocker::kImageMissing, spec.ref + " is not on the engine and pullPolicy is Never");
     return plan;
   }
+  const bool always = spec.pull_policy == model::PullPolicy::kAlways;
   TimePoint pulled;
-  bool recheck = policy == "Always" &&
-                 (!ParseTimestamp(observed.pulled_at, &pulled) || observed.now - pulled >= observed.recheck);
-  if (observed.image && !recheck) {
-    if (policy == "Always") {
-      plan.requeue_after = std::chrono::duration_cast<milliseconds>(pulled + observed.recheck - observed.now);
-    }
+  bool recheck = always && (!ParseTimestamp(observed.pulled_at, &pulled) || observed.now - pulled >= observed.recheck);
+  if (!absent && !recheck) {
+    if (always) plan.requeue_after = std::chrono::duration_cast<milliseconds>(pulled + observed.recheck - observed.now);
     return plan;
   }
-  a.verb = Verb::kPull;
-  a.reasons.push_back(observed.image ? "pullPolicy Always" : "not present");
-  plan.actions.push_back(std::move(a));
+  plan.actions.push_back(PullImage{spec.ref, absent, spec.auth});
   return plan;
 }
 
 Plan PlanRemoval(const std::vector<docker::Container>& containers, const std::vector<docker::Network>& networks,
                  const std::vector<docker::Volume>& volumes, int stop_timeout_s) {
   Plan plan;
-  for (const auto& c : containers) {
-    auto a = ContainerAction(Verb::kRemove, c, "owner deleted");
-    a.stop_timeout_s = stop_timeout_s;
-    plan.actions.push_back(std::move(a));
-  }
-  for (const auto& n : networks) {
-    Action a;
-    a.verb = Verb::kRemove;
-    a.target = Target::kNetwork;
-    a.name = n.spec.name;
-    a.id = n.id;
-    a.reasons.push_back("owner deleted");
-    plan.actions.push_back(std::move(a));
-  }
-  for (const auto& v : volumes) {
-    Action a;
-    a.verb = Verb::kRemove;
-    a.target = Target::kVolume;
-    a.name = v.spec.name;
-    a.reasons.push_back("owner deleted");
-    plan.actions.push_back(std::move(a));
-  }
+  for (const auto& c : containers) plan.actions.push_back(Remove(c, RemoveWhy::kOwnerDeleted, stop_timeout_s));
+  for (const auto& n : networks) plan.actions.push_back(RemoveNetwork{n.id, n.spec.name, false});
+  for (const auto& v : volumes) plan.actions.push_back(RemoveVolume{v.spec.name, false});
+  return plan;
+}
+
+std::optional<Plan> WaitForContainers(const std::vector<std::string>& users, const std::string& what) {
+  if (users.empty()) return std::nullopt;
+  Plan plan;
+  std::string names;
+  for (size_t i = 0; i < users.size() && i < 3; ++i) names += (i ? ", " : "") + users[i];
+  if (users.size() > 3) names += ", ...";
+  plan.Block(Blocker::kWaitingForContainers, what + " is still used by " + std::to_string(users.size()) +
+                                                 " container(s) (" + names + "); it is removed when they are gone");
   return plan;
 }
 

@@ -1,52 +1,67 @@
 #pragma once
 // The pure planners: Plan(desired, observed) -> actions. The controller
 // executes their actions; `keelson plan` prints them. Nothing here calls the
-// engine or the store.
+// engine or the store: the per-kind reconcilers (reconcile/kinds.h) gather
+// what a planner observes and hand it over.
 
 #include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "docker/types.h"
+#include "model/specs.h"
+#include "reconcile/action.h"
 #include "util/clock.h"
 
 namespace keelson::reconcile {
 
-enum class Verb { kPull, kBuild, kPush, kCreate, kStart, kRecreate, kReplace, kRemove, kConnect, kDisconnect };
-enum class Target { kImage, kNetwork, kVolume, kContainer };
+/// Why an object cannot converge now. Waiting is normal (Progressing);
+/// everything else needs someone to act (Degraded).
+enum class Blocker {
+  kWaitingForImage,
+  kWaitingForNetwork,
+  kWaitingForVolume,
+  kWaitingForDependency,
+  kWaitingForContainers,  ///< a deletion waiting for the containers that use the object
+  kConflict,              ///< the engine name belongs to something keelson may not touch
+  kInUse,                 ///< must be replaced, but containers use it
+  kPaused,
+  kCrashLoopBackOff,
+  kImageMissing,
+  kProgressDeadlineExceeded,
+};
+/// The condition reason: "WaitingForImage", ...
+const char* ReasonOf(Blocker b);
+/// Whether the object is Degraded while blocked so.
+bool Degrades(Blocker b);
 
-struct Action {
-  Verb verb = Verb::kCreate;
-  Target target = Target::kContainer;
-  std::string name;  ///< engine name, or the image reference
-  std::string id;    ///< engine id of the existing object, when there is one
-  std::vector<std::string> reasons;  ///< why, field by field where a field decided it
-  // What the verb needs; only the one matching `target` is set.
-  docker::ContainerSpec container;
-  docker::NetworkSpec network;
-  docker::VolumeSpec volume;
-  docker::NetworkAttachment attachment;  ///< kConnect
-  int stop_timeout_s = 10;               ///< kRecreate, kRemove of a container
-  /// kRemove of an ephemeral replica whose run ended: its exit code, and
-  /// whether it failed quickly (non-zero within kStableRun), for crash-loop backoff.
-  std::optional<int> run_exit_code;
-  bool quick_failure = false;
+struct Blocked {
+  Blocker why;
+  std::string message;
 };
 
-/// "recreate container default.web: env[LOG_LEVEL] "info" -> "debug""
-std::string Describe(const Action& action);
+/// A pool's replicas as its planner counted them.
+struct PoolCounts {
+  int replicas = 0;   ///< containers that exist
+  int ready = 0;      ///< running (healthy, with a healthcheck)
+  int updated = 0;    ///< on the current template
+  int available = 0;  ///< ready for at least minReadySeconds
+  int completed = 0;  ///< ephemeral runs that ended with code 0 (this pass)
+  int failed = 0;     ///< ... with another code
+};
 
 struct Plan {
   std::vector<Action> actions;
   /// Come back after this long even if nothing changes (a backoff running out).
   std::optional<std::chrono::milliseconds> requeue_after;
-  /// Why the object cannot converge now, for its conditions ("" when it can).
-  std::string blocked_reason, blocked_message;
-  /// Kind-specific status fields the planner observed (a pool's replica counts).
-  nlohmann::json status_fields = nlohmann::json::object();
+  std::optional<Blocked> blocked;
+  /// The pool missed its progressDeadline and its spec says rollback: auto.
+  bool roll_back = false;
+  /// A pool's replicas, for its status.
+  std::optional<PoolCounts> counts;
+
+  void Block(Blocker why, std::string message) { blocked = Blocked{why, std::move(message)}; }
 };
 
 // --- Runner -----------------------------------------------------------------------
@@ -62,15 +77,16 @@ struct RunnerObserved {
   std::vector<docker::Container> containers;  ///< every container labelled with the runner's uid
   const docker::Image* image = nullptr;       ///< the image `want` runs, when known
   int restarts = 0;                           ///< status.restarts so far
+  bool had_container = false;                 ///< status names a container: a missing one was removed outside keelson
   TimePoint now;
 };
 
-/// One container named want.name, running (as restartPolicy says), with
-/// want's config; others owned by the runner are removed.
-Plan PlanRunner(const docker::ContainerSpec& want, const std::string& restart_policy, const RunnerObserved& observed);
+/// One container named want.name, running (as the policy says), with want's
+/// config; others owned by the runner are removed.
+Plan PlanRunner(const docker::ContainerSpec& want, model::RestartPolicy policy, const RunnerObserved& observed);
 
-/// True when `c` exited and `restart_policy` says it stays down.
-bool StaysDown(const docker::Container& c, const std::string& restart_policy);
+/// True when `c` exited and `policy` says it stays down.
+bool StaysDown(const docker::Container& c, model::RestartPolicy policy);
 
 // --- Network, Volume, Image ----------------------------------------------------------
 
@@ -81,17 +97,21 @@ Plan PlanVolume(const docker::VolumeSpec& want, const std::optional<docker::Volu
 struct ImageObserved {
   std::optional<docker::Image> image;  ///< the image `spec.ref` names, if present
   int64_t generation = 0;              ///< the Image object's generation
-  int64_t built_generation = 0;        ///< status.builtGeneration: the spec last built
-  std::string pulled_at;               ///< status.pulledAt
+  int64_t built_generation = 0;        ///< the generation last built (controller memory)
+  std::string pulled_at;               ///< when last pulled (controller memory)
   std::chrono::seconds recheck{300};   ///< pullPolicy Always: pull again after this long
   TimePoint now;
 };
-Plan PlanImage(const nlohmann::json& spec, const ImageObserved& observed);
+Plan PlanImage(const model::ImageSpec& spec, const ImageObserved& observed);
 
 // --- deletion ------------------------------------------------------------------------
 
 /// Removes everything listed: containers first (stopped with their timeout).
 Plan PlanRemoval(const std::vector<docker::Container>& containers, const std::vector<docker::Network>& networks,
                  const std::vector<docker::Volume>& volumes, int stop_timeout_s);
+
+/// A deletion that must wait for `users` (container names) to go first;
+/// nullopt when there are none. `what`: "network default.ci-net", ...
+std::optional<Plan> WaitForContainers(const std::vector<std::string>& users, const std::string& what);
 
 }  // namespace keelson::reconcile

@@ -21,15 +21,8 @@ bool IsReadyContainer(const docker::Container& c) {
   return c.state.running && (c.state.health.empty() || c.state.health == "healthy");
 }
 
-Action Remove(const docker::Container& c, std::string reason, int stop_timeout) {
-  Action a;
-  a.verb = Verb::kRemove;
-  a.target = Target::kContainer;
-  a.name = c.name;
-  a.id = c.id;
-  a.stop_timeout_s = stop_timeout;
-  a.reasons.push_back(std::move(reason));
-  return a;
+RemoveContainer Remove(const docker::Container& c, RemoveWhy why, int stop_timeout) {
+  return RemoveContainer{c.id, c.name, stop_timeout, why, std::nullopt};
 }
 
 // Which replicas go first when there are too many: not ready, then old, then newest.
@@ -43,29 +36,10 @@ void SortForRemoval(std::vector<Replica>* rs) {
 
 }  // namespace
 
-int ResolveIntOrPercent(const nlohmann::json& value, int replicas, bool round_up) {
-  if (value.is_number_integer()) return std::max(0, value.get<int>());
-  if (!value.is_string()) return 0;
-  std::string s = value.get<std::string>();
-  if (s.empty() || s.back() != '%') return 0;
-  int pct = std::atoi(s.c_str());
-  int scaled = replicas * pct;
-  return round_up ? (scaled + 99) / 100 : scaled / 100;
-}
-
-PoolSpec ParsePoolSpec(const nlohmann::json& spec) {
-  PoolSpec p;
-  p.replicas = spec.value("replicas", 1);
-  p.ephemeral = spec.value("ephemeral", false);
-  const nlohmann::json strategy = spec.value("strategy", nlohmann::json::object());
-  p.recreate = strategy.value("type", "RollingUpdate") == "Recreate";
-  p.max_surge = ResolveIntOrPercent(strategy.value("maxSurge", nlohmann::json(1)), p.replicas, true);
-  p.max_unavailable = ResolveIntOrPercent(strategy.value("maxUnavailable", nlohmann::json(0)), p.replicas, false);
-  // Both zero would never make progress: surge one, as Kubernetes refuses that pair.
-  if (p.max_surge == 0 && p.max_unavailable == 0) p.max_surge = 1;
-  p.min_ready = std::chrono::seconds(spec.value("minReadySeconds", 0));
-  p.restart_policy = spec.value("template", nlohmann::json::object()).value("restartPolicy", "Always");
-  return p;
+RolloutBounds Bounds(const model::RunnerPoolSpec& spec) {
+  RolloutBounds b{spec.max_surge.Resolve(spec.replicas, true), spec.max_unavailable.Resolve(spec.replicas, false)};
+  if (b.max_surge == 0 && b.max_unavailable == 0) b.max_surge = 1;
+  return b;
 }
 
 std::string RandomSuffix() {
@@ -76,7 +50,7 @@ std::string RandomSuffix() {
   return s;
 }
 
-PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const std::string& prefix,
+PoolPlan PlanPool(const model::RunnerPoolSpec& spec, const docker::ContainerSpec& want, const std::string& prefix,
                   const std::vector<docker::Container>& containers, TimePoint now,
                   const std::function<std::string()>& suffix, const PoolHistory& history) {
   PoolPlan out;
@@ -95,13 +69,13 @@ PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const
     if (spec.ephemeral && r.exited) {
       // One job per runner: a finished run is removed and replaced.
       (c.state.exit_code == 0 ? out.counts.completed : out.counts.failed)++;
-      auto a = Remove(c, "run finished with code " + std::to_string(c.state.exit_code), stop);
-      a.run_exit_code = c.state.exit_code;
+      auto a = Remove(c, RemoveWhy::kRunEnded, stop);
       TimePoint started, finished;
-      a.quick_failure = c.state.exit_code != 0 && ParseTimestamp(c.state.started_at, &started) &&
-                        ParseTimestamp(c.state.finished_at, &finished) && finished - started < kStableRun;
-      streak = a.quick_failure ? streak + 1 : 0;
-      if (a.quick_failure) last_failure = now, known_last = true;
+      const bool quick = c.state.exit_code != 0 && ParseTimestamp(c.state.started_at, &started) &&
+                         ParseTimestamp(c.state.finished_at, &finished) && finished - started < kStableRun;
+      a.run = FinishedRun{c.state.exit_code, quick};
+      streak = quick ? streak + 1 : 0;
+      if (quick) last_failure = now, known_last = true;
       plan.actions.push_back(std::move(a));
       continue;
     }
@@ -109,12 +83,9 @@ PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const
     TimePoint started;
     r.available = r.ready && (spec.min_ready.count() == 0 ||
                               (ParseTimestamp(c.state.started_at, &started) && now - started >= spec.min_ready));
-    if (!spec.ephemeral && !c.state.running && !StaysDown(c, spec.restart_policy)) {
-      Action a;
-      a.verb = Verb::kStart;
-      a.name = c.name;
-      a.id = c.id;
-      a.reasons.push_back(c.state.status == "created" ? "created, not started" : "exited with code " + std::to_string(c.state.exit_code));
+    if (!spec.ephemeral && !c.state.running && !StaysDown(c, spec.template_.restart_policy)) {
+      StartContainer a{c.id, c.name, std::nullopt, c.state.oom_killed, spec.template_.restart_policy};
+      if (c.state.status != "created") a.exit_code = c.state.exit_code;
       plan.actions.push_back(std::move(a));
     }
     live.push_back(r);
@@ -125,10 +96,6 @@ PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const
   int ready = count([](const Replica& r) { return r.ready; });
   out.counts = {static_cast<int>(live.size()), ready, current, count([](const Replica& r) { return r.available; }),
                 out.counts.completed, out.counts.failed};
-  plan.status_fields = {{"replicas", out.counts.replicas},
-                        {"readyReplicas", out.counts.ready},
-                        {"updatedReplicas", out.counts.updated},
-                        {"availableReplicas", out.counts.available}};
 
   // A template whose runs keep failing at once waits before the next ones:
   // the first failure is replaced at once, then 1 s, 2 s, ... up to 5 min.
@@ -138,30 +105,29 @@ PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const
                                                      kMaxRestartDelay);
     wait = std::chrono::duration_cast<std::chrono::milliseconds>(last_failure + delay - now);
   }
-  auto create = [&](int n, const char* why) {
+  auto create = [&](int n, CreateWhy why) {
     if (n > 0 && wait.count() > 0) {
       plan.requeue_after = wait;
-      plan.blocked_reason = "CrashLoopBackOff";
-      plan.blocked_message = std::to_string(streak) + " run(s) in a row failed within " +
-                             std::to_string(kStableRun.count()) + "s; next replica in " +
-                             std::to_string((wait.count() + 999) / 1000) + "s";
+      plan.Block(Blocker::kCrashLoopBackOff, std::to_string(streak) + " run(s) in a row failed within " +
+                                                 std::to_string(kStableRun.count()) + "s; next replica in " +
+                                                 std::to_string((wait.count() + 999) / 1000) + "s");
       return;
     }
     for (int i = 0; i < n; ++i) {
-      Action a;
-      a.verb = Verb::kCreate;
-      a.container = want;
-      a.container.name = prefix + "." + suffix();
-      a.name = a.container.name;
-      a.reasons.push_back(why);
+      CreateContainer a{want, why};
+      a.spec.name = prefix + "." + suffix();
       plan.actions.push_back(std::move(a));
     }
   };
+  const RolloutBounds bounds = Bounds(spec);
+  plan.counts = out.counts;
   SortForRemoval(&live);
   if (old == 0) {
-    if (current < spec.replicas) create(spec.replicas - current, "scale up");
+    if (current < spec.replicas) create(spec.replicas - current,
+                                          out.counts.completed + out.counts.failed > 0 ? CreateWhy::kReplaceRun
+                                                                                       : CreateWhy::kScaleUp);
     for (int i = 0, extra = current - spec.replicas; i < static_cast<int>(live.size()) && extra > 0; ++i, --extra) {
-      plan.actions.push_back(Remove(*live[i].c, "scale down", stop));
+      plan.actions.push_back(Remove(*live[i].c, RemoveWhy::kScaleDown, stop));
     }
     return out;
   }
@@ -170,18 +136,18 @@ PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const
   auto keep_running = [&](const Replica& r) { return spec.ephemeral && r.c->state.running; };
   if (spec.recreate) {
     for (const auto& r : live) {
-      if (!r.current && !keep_running(r)) plan.actions.push_back(Remove(*r.c, "template changed (Recreate)", stop));
+      if (!r.current && !keep_running(r)) plan.actions.push_back(Remove(*r.c, RemoveWhy::kRecreate, stop));
     }
-    if (old == static_cast<int>(live.size())) create(spec.replicas, "template changed (Recreate)");
+    if (old == static_cast<int>(live.size())) create(spec.replicas, CreateWhy::kRecreate);
     return out;
   }
   // RollingUpdate: never more than replicas + maxSurge containers, never
   // fewer than replicas - maxUnavailable ready.
   const int total = static_cast<int>(live.size());
-  const int max_total = spec.replicas + spec.max_surge;
-  const int min_ready = std::max(0, spec.replicas - spec.max_unavailable);
+  const int max_total = spec.replicas + bounds.max_surge;
+  const int min_ready = std::max(0, spec.replicas - bounds.max_unavailable);
   int to_create = std::min(max_total - total, spec.replicas - current);
-  if (to_create > 0) create(to_create, "rolling update");
+  if (to_create > 0) create(to_create, CreateWhy::kRollingUpdate);
   int removable_ready = ready - min_ready;
   for (const auto& r : live) {
     if (r.current || keep_running(r)) continue;
@@ -189,7 +155,7 @@ PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const
       if (removable_ready <= 0) continue;
       --removable_ready;
     }
-    plan.actions.push_back(Remove(*r.c, "rolling update: old template", stop));
+    plan.actions.push_back(Remove(*r.c, RemoveWhy::kRollingUpdate, stop));
   }
   return out;
 }

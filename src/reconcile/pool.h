@@ -7,37 +7,21 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "docker/types.h"
+#include "model/specs.h"
 #include "reconcile/plan.h"
 #include "util/clock.h"
 
 namespace keelson::reconcile {
 
-struct PoolSpec {
-  int replicas = 1;
-  bool ephemeral = false;
-  bool recreate = false;  ///< strategy Recreate (else RollingUpdate)
+/// The rollout bounds of a pool's strategy as counts of its replicas:
+/// maxSurge rounds up, maxUnavailable down (as Kubernetes does); both zero
+/// would never make progress, so the surge is one then.
+struct RolloutBounds {
   int max_surge = 1;
   int max_unavailable = 0;
-  std::chrono::seconds min_ready{0};
-  std::string restart_policy = "Always";  ///< the template's, for non-ephemeral replicas
 };
-
-/// maxSurge/maxUnavailable as a count: an integer, or a percentage of
-/// `replicas` (surge rounds up, unavailable down, as Kubernetes does).
-int ResolveIntOrPercent(const nlohmann::json& value, int replicas, bool round_up);
-PoolSpec ParsePoolSpec(const nlohmann::json& spec);
-
-struct PoolCounts {
-  int replicas = 0;   ///< containers that exist
-  int ready = 0;      ///< running (healthy, with a healthcheck)
-  int updated = 0;    ///< on the current template
-  int available = 0;  ///< ready for at least minReadySeconds
-  int completed = 0;  ///< ephemeral runs that ended with code 0 (this pass)
-  int failed = 0;     ///< ... with another code
-};
+RolloutBounds Bounds(const model::RunnerPoolSpec& spec);
 
 struct PoolPlan {
   Plan plan;
@@ -56,7 +40,7 @@ struct PoolHistory {
   std::string last_failure_at;
 };
 
-PoolPlan PlanPool(const PoolSpec& spec, const docker::ContainerSpec& want, const std::string& prefix,
+PoolPlan PlanPool(const model::RunnerPoolSpec& spec, const docker::ContainerSpec& want, const std::string& prefix,
                   const std::vector<docker::Container>& replicas, TimePoint now,
                   const std::function<std::string()>& suffix, const PoolHistory& history = {});
 

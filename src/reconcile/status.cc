@@ -33,4 +33,29 @@ void SetStandardConditions(nlohmann::json& status, bool ready, const std::string
   status["observedGeneration"] = generation;
 }
 
+int64_t IntField(const nlohmann::json& status, const char* key) {
+  if (!status.is_object()) return 0;
+  auto it = status.find(key);
+  return it != status.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+
+std::string TextField(const nlohmann::json& status, const char* key) {
+  if (!status.is_object()) return "";
+  auto it = status.find(key);
+  return it != status.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+const nlohmann::json* ConditionIn(const nlohmann::json& status, const char* type) {
+  if (!status.is_object() || !status.contains("conditions") || !status["conditions"].is_array()) return nullptr;
+  for (const auto& c : status["conditions"]) {
+    if (c.is_object() && TextField(c, "type") == type) return &c;
+  }
+  return nullptr;
+}
+
+bool ReadyIn(const nlohmann::json& status) {
+  const auto* c = ConditionIn(status, "Ready");
+  return c && TextField(*c, "status") == "True";
+}
+
 }  // namespace keelson::reconcile

@@ -26,4 +26,14 @@ void SetCondition(nlohmann::json& status, const Condition& c, int64_t generation
 void SetStandardConditions(nlohmann::json& status, bool ready, const std::string& reason, const std::string& message,
                            bool degraded, int64_t generation, TimePoint now);
 
+/// status[key] as a number or a string; 0 or "" when absent or of another
+/// type (a status is the controller's own, but never trusted to crash it).
+int64_t IntField(const nlohmann::json& status, const char* key);
+std::string TextField(const nlohmann::json& status, const char* key);
+
+/// The condition of `type` in status.conditions, or nullptr.
+const nlohmann::json* ConditionIn(const nlohmann::json& status, const char* type);
+/// status.conditions[Ready] is "True" (for whichever generation).
+bool ReadyIn(const nlohmann::json& status);
+
 }  // namespace keelson::reconcile

@@ -62,6 +62,10 @@ CREATE TABLE leases (
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO meta VALUES ('store_id', lower(hex(randomblob(8))));
 )sql",
+    // The controller's memory of an object between passes (not status).
+    R"sql(
+ALTER TABLE objects ADD COLUMN controller_state TEXT NOT NULL DEFAULT '{}';
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 30000;

@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kColumns =
     "kind, namespace, name, uid, generation, resource_version, created_at, deleted_at, labels, "
-    "annotations, spec, status";
+    "annotations, spec, status, controller_state";
 
 std::string NewUid() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -58,6 +58,7 @@ Result<model::Object> ReadObject(const Statement& s, std::string* spec, std::str
     o.meta.annotations = json::parse(*annotations).get<model::Labels>();
     o.spec = json::parse(*spec);
     o.status = json::parse(s.Text(11));
+    o.controller_state = json::parse(s.Text(12));
   } catch (const json::exception& e) {
     return Unexpected(ErrorCode::kInternal, "store: corrupt row for " + model::Key(o) + ": " + e.what());
   }
@@ -136,7 +137,7 @@ Result<void> ObjectStore::Insert(const model::Object& in, const std::string& sou
   auto rv = NextResourceVersion();
   if (!rv) return Unexpected(rv.error());
   std::string spec = Dump(o.spec);
-  auto s = db_.Prepare("INSERT INTO objects VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?, ?, ?, '{}', ?)");
+  auto s = db_.Prepare("INSERT INTO objects VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?, ?, ?, '{}', ?, '{}')");
   if (!s) return Unexpected(s.error());
   auto r = (*s)->Bind(1, o.meta.uid).Bind(2, Kind(o.kind)).Bind(3, o.meta.namespace_)
                .Bind(4, o.meta.name).Bind(5, *rv).Bind(6, now).Bind(7, Dump(o.meta.labels))
@@ -372,20 +373,24 @@ Result<std::vector<Revision>> ObjectStore::History(model::Kind kind, const std::
   return out;
 }
 
-Result<std::optional<int64_t>> ObjectStore::UpdateStatus(const model::Object& o, const json& status) {
+Result<std::optional<int64_t>> ObjectStore::UpdateStatus(const model::Object& o, const json& status,
+                                                         const json& controller_state) {
   Db::Transaction tx(db_);
   if (auto r = tx.Begin(); !r) return Unexpected(r.error());
   auto row = Find(o.kind, o.meta.namespace_, o.meta.name);
   if (!row) return Unexpected(row.error());
   if (!*row || (*row)->object.meta.uid != o.meta.uid) return std::optional<int64_t>();  // gone
-  if ((*row)->object.meta.resource_version != o.meta.resource_version) return Unexpected(Modified(o));
-  if ((*row)->object.status == status) return std::optional<int64_t>();
+  const model::Object& stored = (*row)->object;
+  if (stored.meta.resource_version != o.meta.resource_version) return Unexpected(Modified(o));
+  const json& state = controller_state.is_null() ? stored.controller_state : controller_state;
+  if (stored.status == status && stored.controller_state == state) return std::optional<int64_t>();
   auto rv = NextResourceVersion();
   if (!rv) return Unexpected(rv.error());
-  auto s = db_.Prepare("UPDATE objects SET status = ?, resource_version = ? WHERE uid = ?");
+  auto s = db_.Prepare("UPDATE objects SET status = ?, controller_state = ?, resource_version = ? WHERE uid = ?");
   if (!s) return Unexpected(s.error());
-  if (auto r = (*s)->Bind(1, Dump(status)).Bind(2, *rv).Bind(3, o.meta.uid).Run(); !r) return Unexpected(r.error());
-  if (auto r = tx.Commit(); !r) return Unexpected(r.error());
+  auto r = (*s)->Bind(1, Dump(status)).Bind(2, Dump(state)).Bind(3, *rv).Bind(4, o.meta.uid).Run();
+  if (!r) return Unexpected(r.error());
+  if (auto c = tx.Commit(); !c) return Unexpected(c.error());
   return std::optional<int64_t>(*rv);
 }
 

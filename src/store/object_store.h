@@ -141,7 +141,10 @@ class ObjectStore {
   /// resourceVersion the write gave the object; nullopt (not an error) when
   /// unchanged or the object is gone (another uid). kConflict when the object
   /// changed since it was read. Bumps resourceVersion only.
-  Result<std::optional<int64_t>> UpdateStatus(const model::Object& o, const nlohmann::json& status);
+  /// `controller_state` (null: keep the stored one) is written with it: the
+  /// controller's memory of the object, never shown.
+  Result<std::optional<int64_t>> UpdateStatus(const model::Object& o, const nlohmann::json& status,
+                                              const nlohmann::json& controller_state = nullptr);
   /// The controller's last step of a deletion: removes the object (same uid,
   /// marked for deletion) and its revisions. False when there is none such.
   Result<bool> FinishDeletion(const model::Object& o);

@@ -74,6 +74,12 @@ struct ControllerFixture {
 
   bool Ready(const std::string& key) { return model::IsReady(Get(key)); }
 
+  /// What the kind's reconciler plans for `o` now, as `keelson plan` asks it.
+  Result<reconcile::Plan> PlanFor(const model::Object& o) {
+    reconcile::Memory memory = reconcile::DecodeMemory(o.controller_state, o.status);
+    return reconcile::ReconcilerFor(o.kind).PlanFor(o, memory, reconciler.world());
+  }
+
   /// Calls that change the engine (everything but reads) since ResetCalls.
   int ChangingCalls() {
     int n = 0;

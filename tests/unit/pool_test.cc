@@ -5,6 +5,7 @@
 
 #include "controller_fixture.h"
 #include "reconcile/labels.h"
+#include "manifest/decode.h"
 #include "reconcile/pool.h"
 
 using namespace keelson;
@@ -33,7 +34,7 @@ docker::Container Replica(const std::string& name, const std::string& hash, bool
 std::vector<std::string> Removed(const reconcile::Plan& p) {
   std::vector<std::string> out;
   for (const auto& a : p.actions) {
-    if (a.verb == reconcile::Verb::kRemove) out.push_back(a.name);
+    if (const auto* rm = std::get_if<reconcile::RemoveContainer>(&a)) out.push_back(rm->name);
   }
   return out;
 }
@@ -49,8 +50,9 @@ struct PoolFixture : ControllerFixture {
 }  // namespace
 
 TEST_CASE("PlanPool: scale down removes not-ready replicas first, then old-template ones, then the newest") {
-  reconcile::PoolSpec spec;
+  model::RunnerPoolSpec spec;
   spec.replicas = 2;
+  spec.max_surge = {1, false};
   docker::ContainerSpec want;
   want.labels[reconcile::kSpecHashLabel] = "new";
   std::vector<docker::Container> replicas = {
@@ -61,11 +63,20 @@ TEST_CASE("PlanPool: scale down removes not-ready replicas first, then old-templ
 }
 
 TEST_CASE("PlanPool: maxSurge and maxUnavailable as counts and percentages") {
-  CHECK(reconcile::ResolveIntOrPercent(nlohmann::json("25%"), 10, true) == 3);
-  CHECK(reconcile::ResolveIntOrPercent(nlohmann::json("25%"), 10, false) == 2);
-  CHECK(reconcile::ResolveIntOrPercent(nlohmann::json(2), 10, false) == 2);
-  auto spec = reconcile::ParsePoolSpec({{"replicas", 4}, {"strategy", {{"maxSurge", 0}, {"maxUnavailable", 0}}}});
-  CHECK(spec.max_surge == 1);  // both zero could never progress
+  CHECK(model::IntOrPercent{25, true}.Resolve(10, true) == 3);
+  CHECK(model::IntOrPercent{25, true}.Resolve(10, false) == 2);
+  CHECK(model::IntOrPercent{2, false}.Resolve(10, false) == 2);
+  auto spec = manifest::DecodeSpec(
+      model::Kind::kRunnerPool,
+      {{"replicas", 4}, {"template", {{"image", "x:1"}}}, {"strategy", {{"maxSurge", 0}, {"maxUnavailable", "25%"}}}});
+  REQUIRE(spec);
+  const auto& pool = std::get<model::RunnerPoolSpec>(*spec);
+  CHECK(pool.max_unavailable.Resolve(4, false) == 1);
+  CHECK(reconcile::Bounds(pool).max_surge == 0);
+  auto both_zero = manifest::DecodeSpec(
+      model::Kind::kRunnerPool,
+      {{"replicas", 4}, {"template", {{"image", "x:1"}}}, {"strategy", {{"maxSurge", 0}, {"maxUnavailable", 0}}}});
+  CHECK(reconcile::Bounds(std::get<model::RunnerPoolSpec>(*both_zero)).max_surge == 1);  // both zero could never progress
 }
 
 TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: scales up in parallel, names replicas NAMESPACE.POOL.SUFFIX, scales to 0 and back") {
@@ -142,7 +153,7 @@ TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: Recreate removes every old
 }
 
 TEST_CASE("PlanPool: Recreate plans every removal before the first create") {
-  reconcile::PoolSpec spec;
+  model::RunnerPoolSpec spec;
   spec.replicas = 2;
   spec.recreate = true;
   docker::ContainerSpec want;
@@ -150,7 +161,7 @@ TEST_CASE("PlanPool: Recreate plans every removal before the first create") {
   auto plan = reconcile::PlanPool(spec, want, "p", {Replica("p.a", "old", true, 1), Replica("p.b", "old", true, 2)},
                                   TimePoint{}, [] { return std::string("x"); });
   std::string verbs;
-  for (const auto& a : plan.plan.actions) verbs += a.verb == reconcile::Verb::kRemove ? 'R' : 'C';
+  for (const auto& a : plan.plan.actions) verbs += std::holds_alternative<reconcile::RemoveContainer>(a) ? 'R' : 'C';
   CHECK(verbs == "RRCC");
 }
 

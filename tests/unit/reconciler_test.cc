@@ -135,7 +135,7 @@ kind: Runner
 metadata: {name: other}
 spec: {image: keelson-test/busybox:1}
 )");
-  auto plan = reconciler.PlanFor(Get("Runner/default/web"));
+  auto plan = PlanFor(Get("Runner/default/web"));
   REQUIRE(plan->actions.size() == 1);
   CHECK(reconcile::Describe(plan->actions[0]) == "recreate container default.web: env[LOG_LEVEL] \"info\" -> \"debug\"");
   Converge("Runner/default/web");
@@ -157,7 +157,7 @@ metadata: {name: app}
 spec: {image: example/app:1, env: [{name: A, value: b}]}
 )");
   Converge("Runner/default/app");
-  auto plan = reconciler.PlanFor(Get("Runner/default/app"));
+  auto plan = PlanFor(Get("Runner/default/app"));
   CHECK(plan->actions.empty());
 }
 

@@ -1,0 +1,263 @@
+#include "controller/executor.h"
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "reconcile/labels.h"
+
+namespace keelson::controller {
+namespace {
+
+using namespace reconcile;
+
+const char* CodeText(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::kInvalid: return "invalid";
+    case ErrorCode::kNotFound: return "not_found";
+    case ErrorCode::kConflict: return "conflict";
+    case ErrorCode::kUnauthorized: return "unauthorized";
+    case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kTimeout: return "timeout";
+    case ErrorCode::kInternal: return "internal";
+  }
+  return "error";
+}
+
+// The password is read when needed and never kept or printed.
+Result<std::optional<docker::RegistryAuth>> Auth(const std::optional<model::RegistryAuthSpec>& auth) {
+  if (!auth) return std::optional<docker::RegistryAuth>();
+  std::ifstream in(auth->password_file);
+  if (!in) return Unexpected(ErrorCode::kInvalid, "spec.auth.passwordFile: cannot read " + auth->password_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string password = text.str();
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+  return std::optional<docker::RegistryAuth>(docker::RegistryAuth{auth->username, password, ""});
+}
+
+// Pull and build progress goes to the debug log, one line per layer state change.
+docker::ProgressFn LogProgress(const std::string& what) {
+  return [what](const docker::Progress& p) {
+    if (p.total == 0) spdlog::debug("{}: {} {}", what, p.id, p.status);
+  };
+}
+
+Result<void> Void(const Result<std::string>& r) { return r ? Result<void>() : Result<void>(Unexpected(r.error())); }
+
+Result<void> IgnoreNotFound(Result<void> r) {
+  if (!r && r.error().code == ErrorCode::kNotFound) return {};
+  return r;
+}
+
+}  // namespace
+
+Result<void> Executor::Call(const char* operation, Result<void> r) {
+  metrics_.EngineCall(operation, r ? "ok" : CodeText(r.error().code));
+  return r;
+}
+
+Result<void> Executor::Run(const std::vector<Action>& actions, Ledger& ledger, const Report& report) {
+  for (size_t i = 0; i < actions.size();) {
+    size_t j = i + 1;
+    while (j < actions.size() && Parallel(actions[i], actions[j])) ++j;
+    if (j - i > 1) {
+      std::vector<Action> batch(actions.begin() + static_cast<long>(i), actions.begin() + static_cast<long>(j));
+      if (auto r = RunParallel(batch, ledger, report); !r) return r;
+      i = j;
+      continue;
+    }
+    auto r = Execute(actions[i]);
+    if (r) Note(actions[i], ledger);
+    report(actions[i], r);
+    if (!r) return r;
+    ++i;
+  }
+  return {};
+}
+
+Result<void> Executor::RunParallel(const std::vector<Action>& batch, Ledger& ledger, const Report& report) {
+  // Creates (a scale-up) and removes (a scale-down or a deletion, each
+  // perhaps waiting out a stop timeout) are independent, and the engine
+  // serves them in parallel; a bound keeps hundreds from flooding it.
+  std::vector<Result<void>> results(batch.size());
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < std::min(batch.size(), kParallelActions); ++t) {
+    threads.emplace_back([&] {
+      for (size_t i = next++; i < batch.size(); i = next++) results[i] = Execute(batch[i]);
+    });
+  }
+  for (auto& t : threads) t.join();
+  Result<void> first;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (results[i]) Note(batch[i], ledger);
+    report(batch[i], results[i]);
+    if (!results[i] && first) first = results[i];
+  }
+  return first;
+}
+
+void Executor::Note(const Action& a, Ledger& ledger) {
+  if (const auto* start = std::get_if<StartContainer>(&a); start && start->exit_code) ++ledger.restarts;
+  if (const auto* rm = std::get_if<RemoveContainer>(&a); rm && rm->run) {
+    ledger.runs.push_back(*rm->run);
+    metrics_.EphemeralRun(rm->run->exit_code == 0 ? "completed" : "failed");
+  }
+  if (const auto* pull = std::get_if<PullImage>(&a)) {
+    ledger.pulled = true;
+    ledger.brought_image |= pull->absent;
+  }
+  if (const auto* build = std::get_if<BuildImage>(&a)) {
+    ledger.built = true;
+    ledger.brought_image |= build->absent;
+  }
+}
+
+Result<void> Executor::Execute(const Action& action) { return std::visit(*this, action); }
+
+Result<void> Executor::RemoveContainerById(const std::string& id, int stop_timeout_s) {
+  auto stop = Call("stop", engine_.StopContainer(id, stop_timeout_s));
+  if (!stop && stop.error().code != ErrorCode::kNotFound) return stop;
+  auto rm = Call("remove", engine_.RemoveContainer(id, true));
+  if (!rm && rm.error().code != ErrorCode::kNotFound) return rm;
+  cache_.ForgetContainer(id);
+  return {};
+}
+
+Result<void> Executor::CreateAndStart(const docker::ContainerSpec& spec, int stop_timeout_s) {
+  auto id = engine_.CreateContainer(spec);
+  if (!id && id.error().code == ErrorCode::kConflict) {
+    // The name is taken. Ours (a leftover of an older object of that name):
+    // remove it and try again. Anyone else's: never touch it.
+    auto other = engine_.InspectContainer(spec.name);
+    if (other && !IsManaged(other->config.labels)) {
+      return Unexpected(ErrorCode::kConflict,
+                        "container name " + spec.name + " is taken by a container keelson did not create");
+    }
+    const std::string theirs = other ? LabelValue(other->config.labels, kStoreLabel) : "";
+    if (other && theirs != LabelValue(spec.labels, kStoreLabel)) {
+      return Unexpected(ErrorCode::kConflict, "container name " + spec.name +
+                                                  " is taken by a container of another keelson store (" + theirs + ")");
+    }
+    if (other) {
+      if (auto r = RemoveContainerById(other->id, stop_timeout_s); !r) return r;
+    }
+    id = engine_.CreateContainer(spec);
+  }
+  if (auto r = Call("create", Void(id)); !r) return r;
+  auto started = Call("start", engine_.StartContainer(*id));
+  // Known either way: a failed start leaves a created container.
+  if (auto r = cache_.RefreshContainer(*id); !r) return r;
+  return started;
+}
+
+Result<void> Executor::operator()(const PullImage& a) {
+  auto auth = Auth(a.auth);
+  if (!auth) return Unexpected(auth.error());
+  auto r = Call("pull", engine_.PullImage(a.ref, *auth, LogProgress("pull " + a.ref)));
+  cache_.ForgetImage(a.ref);
+  return r;
+}
+
+Result<void> Executor::operator()(const BuildImage& a) {
+  docker::BuildRequest req;
+  req.context_dir = a.build.context;
+  req.dockerfile = a.build.dockerfile;
+  req.tags = {a.ref};
+  req.args = a.build.args;
+  req.target = a.build.target;
+  auto r = Call("build", Void(engine_.BuildImage(req, LogProgress("build " + a.ref))));
+  cache_.ForgetImage(a.ref);
+  return r;
+}
+
+Result<void> Executor::operator()(const PushImage& a) {
+  auto auth = Auth(a.auth);
+  if (!auth) return Unexpected(auth.error());
+  return Call("push", engine_.PushImage(a.ref, *auth, LogProgress("push " + a.ref)));
+}
+
+Result<void> Executor::operator()(const RemoveImage& a) {
+  auto r = IgnoreNotFound(Call("remove_image", engine_.RemoveImage(a.ref, false)));
+  cache_.ForgetImage(a.ref);
+  return r;
+}
+
+Result<void> Executor::operator()(const CreateContainer& a) {
+  return CreateAndStart(a.spec, a.spec.stop_timeout.value_or(10));
+}
+
+Result<void> Executor::operator()(const StartContainer& a) {
+  auto r = Call("start", engine_.StartContainer(a.id));
+  if (!r && r.error().code == ErrorCode::kInternal) {
+    // The engine cannot start this container (seen after an unclean engine
+    // stop: its runtime state is left behind). A fresh one can start: remove
+    // it, and the next pass (after backoff) creates it.
+    if (RemoveContainerById(a.id, 0)) {
+      r = Unexpected(ErrorCode::kUnavailable, r.error().message + "; removed it to create a fresh one");
+    }
+  }
+  if (auto refresh = cache_.RefreshContainer(a.id); r && !refresh) r = refresh;
+  return r;
+}
+
+Result<void> Executor::operator()(const RecreateContainer& a) {
+  if (auto r = RemoveContainerById(a.id, a.stop_timeout_s); !r) return r;
+  return CreateAndStart(a.spec, a.stop_timeout_s);
+}
+
+Result<void> Executor::operator()(const RemoveContainer& a) { return RemoveContainerById(a.id, a.stop_timeout_s); }
+
+Result<void> Executor::operator()(const ConnectContainer& a) {
+  auto r = Call("connect", engine_.ConnectNetwork(a.attachment.network, a.id, a.attachment.aliases));
+  if (auto refresh = cache_.RefreshContainer(a.id); r && !refresh) r = refresh;
+  return r;
+}
+
+Result<void> Executor::operator()(const DisconnectContainer& a) {
+  auto r = Call("disconnect", engine_.DisconnectNetwork(a.attachment.network, a.id, true));
+  if (auto refresh = cache_.RefreshContainer(a.id); r && !refresh) r = refresh;
+  return r;
+}
+
+Result<void> Executor::operator()(const CreateNetwork& a) {
+  auto r = Call("create_network", Void(engine_.CreateNetwork(a.spec)));
+  if (auto refresh = cache_.RefreshNetwork(a.spec.name); r && !refresh) r = refresh;
+  return r;
+}
+
+Result<void> Executor::operator()(const ReplaceNetwork& a) {
+  if (auto r = IgnoreNotFound(Call("remove_network", engine_.RemoveNetwork(a.id))); !r) return r;
+  return (*this)(CreateNetwork{a.spec});
+}
+
+Result<void> Executor::operator()(const RemoveNetwork& a) {
+  auto r = IgnoreNotFound(Call("remove_network", engine_.RemoveNetwork(a.id.empty() ? a.name : a.id)));
+  if (auto refresh = cache_.RefreshNetwork(a.name); r && !refresh) r = refresh;
+  return r;
+}
+
+Result<void> Executor::operator()(const CreateVolume& a) {
+  auto v = engine_.CreateVolume(a.spec);
+  auto r = Call("create_volume", v ? Result<void>() : Result<void>(Unexpected(v.error())));
+  if (auto refresh = cache_.RefreshVolume(a.spec.name); r && !refresh) r = refresh;
+  return r;
+}
+
+Result<void> Executor::operator()(const ReplaceVolume& a) {
+  if (auto r = IgnoreNotFound(Call("remove_volume", engine_.RemoveVolume(a.spec.name, false))); !r) return r;
+  return (*this)(CreateVolume{a.spec});
+}
+
+Result<void> Executor::operator()(const RemoveVolume& a) {
+  auto r = IgnoreNotFound(Call("remove_volume", engine_.RemoveVolume(a.name, false)));
+  if (auto refresh = cache_.RefreshVolume(a.name); r && !refresh) r = refresh;
+  return r;
+}
+
+}  // namespace keelson::controller

@@ -1,0 +1,66 @@
+#pragma once
+// The executor: carries out a plan's actions on the engine, one std::visit
+// per action, keeping the cache current with what it did. It owns the
+// concurrency limit: runs of independent actions (container creates, or
+// removes) go side by side, at most kParallelActions at once.
+
+#include <functional>
+#include <vector>
+
+#include "controller/cache.h"
+#include "controller/metrics.h"
+#include "docker/engine.h"
+#include "reconcile/action.h"
+#include "reconcile/kinds.h"
+
+namespace keelson::controller {
+
+/// Container creates, or container removes, of one plan in flight at once.
+inline constexpr size_t kParallelActions = 8;
+
+class Executor {
+ public:
+  /// Told of every action's result, in plan order.
+  using Report = std::function<void(const reconcile::Action&, const Result<void>&)>;
+
+  /// All must outlive it. Thread-safe as its parts are.
+  Executor(docker::Engine& engine, Cache& cache, Metrics& metrics) : engine_(engine), cache_(cache), metrics_(metrics) {}
+
+  /// Runs `actions` in order and stops at the first failure, which it
+  /// returns. What they did (restarts, finished runs, pulls) goes to `ledger`.
+  Result<void> Run(const std::vector<reconcile::Action>& actions, reconcile::Ledger& ledger, const Report& report);
+  /// One action.
+  Result<void> Execute(const reconcile::Action& action);
+
+  // One per action type (std::visit calls them).
+  Result<void> operator()(const reconcile::PullImage& a);
+  Result<void> operator()(const reconcile::BuildImage& a);
+  Result<void> operator()(const reconcile::PushImage& a);
+  Result<void> operator()(const reconcile::RemoveImage& a);
+  Result<void> operator()(const reconcile::CreateContainer& a);
+  Result<void> operator()(const reconcile::StartContainer& a);
+  Result<void> operator()(const reconcile::RecreateContainer& a);
+  Result<void> operator()(const reconcile::RemoveContainer& a);
+  Result<void> operator()(const reconcile::ConnectContainer& a);
+  Result<void> operator()(const reconcile::DisconnectContainer& a);
+  Result<void> operator()(const reconcile::CreateNetwork& a);
+  Result<void> operator()(const reconcile::ReplaceNetwork& a);
+  Result<void> operator()(const reconcile::RemoveNetwork& a);
+  Result<void> operator()(const reconcile::CreateVolume& a);
+  Result<void> operator()(const reconcile::ReplaceVolume& a);
+  Result<void> operator()(const reconcile::RemoveVolume& a);
+
+ private:
+  Result<void> RunParallel(const std::vector<reconcile::Action>& batch, reconcile::Ledger& ledger,
+                           const Report& report);
+  void Note(const reconcile::Action& a, reconcile::Ledger& ledger);
+  Result<void> CreateAndStart(const docker::ContainerSpec& spec, int stop_timeout_s);
+  Result<void> RemoveContainerById(const std::string& id, int stop_timeout_s);
+  Result<void> Call(const char* operation, Result<void> r);
+
+  docker::Engine& engine_;
+  Cache& cache_;
+  Metrics& metrics_;
+};
+
+}  // namespace keelson::controller

@@ -1,0 +1,169 @@
+#pragma once
+// The kinds' specs as C++ types. manifest::DecodeSpec makes them from the
+// stored JSON at the edge: the CRD schema is checked and its defaults applied
+// there, so the values here are complete and valid, and no code past that
+// point reads a spec by string key or restates a default.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/object.h"
+
+namespace keelson::model {
+
+using StringMap = std::map<std::string, std::string>;
+
+struct EnvVar {
+  std::string name;
+  std::optional<std::string> value;  ///< a literal value, or
+  std::string value_from_file;       ///< an absolute path read when the container is created
+};
+
+struct PortSpec {
+  int container_port = 0;
+  int host_port = 0;  ///< 0: the engine picks one
+  std::string host_ip;
+  std::string protocol;  ///< tcp, udp or sctp
+};
+
+struct NetworkAttachmentSpec {
+  std::string name;  ///< a Network object's name
+  std::vector<std::string> aliases;
+};
+
+struct VolumeMountSpec {
+  std::string name;  ///< a Volume object's name
+  std::string mount_path;
+  bool read_only = false;
+};
+
+struct BindSpec {
+  std::string host_path, mount_path;
+  bool read_only = false;
+};
+
+struct ResourcesSpec {
+  int64_t nano_cpus = 0;  ///< 0: no limit
+  int64_t memory = 0;     ///< bytes; 0: no limit
+  int64_t pids = 0;       ///< 0: no limit
+};
+
+struct HealthcheckSpec {
+  std::vector<std::string> test;
+  std::chrono::nanoseconds interval{0}, timeout{0}, start_period{0};  ///< 0: the engine's default
+  int retries = 0;
+};
+
+struct SecuritySpec {
+  bool privileged = false, read_only_root_filesystem = false, no_new_privileges = false;
+  std::vector<std::string> cap_add, cap_drop;
+};
+
+enum class RestartPolicy { kAlways, kOnFailure, kNever };
+const char* ToString(RestartPolicy p);
+
+struct DependencySpec {
+  Kind kind = Kind::kRunner;
+  std::string name;
+};
+
+/// A Runner's spec, and a RunnerPool's template (which has no dependsOn).
+struct RunnerSpec {
+  std::string image;      ///< exactly one of image and
+  std::string image_ref;  ///< imageRef (an Image object's name)
+  std::optional<std::vector<std::string>> entrypoint, command;
+  std::string working_dir, user;
+  std::vector<EnvVar> env;
+  std::vector<PortSpec> ports;
+  std::vector<NetworkAttachmentSpec> networks;
+  std::vector<VolumeMountSpec> volumes;
+  std::vector<BindSpec> binds;
+  std::vector<std::string> tmpfs;
+  ResourcesSpec resources;
+  std::optional<HealthcheckSpec> healthcheck;
+  SecuritySpec security;
+  RestartPolicy restart_policy = RestartPolicy::kAlways;
+  std::chrono::seconds stop_timeout{10};
+  StringMap labels;
+  std::vector<DependencySpec> depends_on;
+  /// The stored spec without the fields only the controller acts on
+  /// (restartPolicy, dependsOn, imageRef): what the spec-hash label hashes,
+  /// so hashes stay as they were for containers made by earlier versions.
+  nlohmann::json hash_basis;
+};
+
+struct IntOrPercent {
+  int value = 0;
+  bool percent = false;
+  /// As a count of `total`: a percentage rounds up for a surge and down for
+  /// unavailability, as Kubernetes does.
+  int Resolve(int total, bool round_up) const;
+};
+
+struct RunnerPoolSpec {
+  int replicas = 1;
+  RunnerSpec template_;
+  bool ephemeral = false;
+  bool recreate = false;  ///< strategy.type Recreate (else RollingUpdate)
+  IntOrPercent max_surge, max_unavailable;
+  std::chrono::seconds min_ready{0};
+  std::vector<DependencySpec> depends_on;
+  std::chrono::nanoseconds progress_deadline{0};
+  std::string progress_deadline_text;  ///< as written, for messages
+  bool rollback_auto = false;
+};
+
+enum class PullPolicy { kIfNotPresent, kAlways, kNever };
+
+struct ImageBuildSpec {
+  std::string context;  ///< absolute
+  std::string dockerfile;
+  StringMap args;
+  std::string target;
+};
+
+struct RegistryAuthSpec {
+  std::string username;
+  std::string password_file;  ///< absolute; read when needed, never stored
+};
+
+struct ImageSpec {
+  std::string ref;
+  PullPolicy pull_policy = PullPolicy::kIfNotPresent;
+  std::optional<RegistryAuthSpec> auth;
+  std::optional<ImageBuildSpec> build;
+  bool push = false;
+};
+
+struct NetworkSpec {
+  std::string driver;
+  bool internal = false, attachable = false;
+  std::string subnet, gateway;
+  std::optional<int> mtu;
+  StringMap options, labels;
+  nlohmann::json hash_basis;  ///< the stored spec, for the spec-hash label
+};
+
+struct VolumeSpec {
+  std::string driver;
+  StringMap driver_opts, labels;
+  nlohmann::json hash_basis;  ///< the stored spec, for the spec-hash label
+};
+
+enum class Enforcement { kEnforce, kWarn, kAudit };
+
+struct PolicySpec {
+  Enforcement enforcement = Enforcement::kEnforce;
+  nlohmann::json rules;  ///< judged by policy::Check, which reports JSON paths
+};
+
+using Spec = std::variant<ImageSpec, NetworkSpec, VolumeSpec, RunnerSpec, RunnerPoolSpec, PolicySpec>;
+
+}  // namespace keelson::model

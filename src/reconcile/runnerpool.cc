@@ -1,0 +1,99 @@
+// RunnerPool: N replicas of one template (reconcile/pool.h plans them).
+
+#include "manifest/decode.h"
+#include "reconcile/desired.h"
+#include "reconcile/kinds_impl.h"
+#include "reconcile/labels.h"
+#include "reconcile/pool.h"
+#include "reconcile/status.h"
+
+namespace keelson::reconcile {
+namespace {
+
+// Why the template change is past spec.progressDeadline, or "".
+std::string PastProgressDeadline(const model::Object& o, const model::RunnerPoolSpec& spec, const Memory& memory,
+                                 TimePoint now) {
+  TimePoint started;
+  if (memory.update_generation != o.meta.generation || !ParseTimestamp(memory.update_started_at, &started)) return "";
+  if (now - started <= spec.progress_deadline) return "";
+  return "the template of generation " + std::to_string(o.meta.generation) +
+         " did not make every replica ready within " + spec.progress_deadline_text + "; the update is stopped";
+}
+
+}  // namespace
+
+Result<Plan> RunnerPoolReconciler::PlanFor(const model::Object& o, const Memory& memory, World& world) const {
+  auto spec = manifest::DecodeSpecAs<model::RunnerPoolSpec>(o);
+  if (!spec) return Unexpected(spec.error());
+  Plan plan;
+  auto image = ResolveDependencies(o, spec->template_, spec->depends_on, world, &plan);
+  if (!image) return Unexpected(image.error());
+  if (plan.blocked) return plan;
+  auto store_id = world.StoreId();
+  if (!store_id) return Unexpected(store_id.error());
+  auto want = DesiredContainer(o, spec->template_, "", *image, *store_id);
+  if (!want) return Unexpected(want.error());
+  const TimePoint now = world.Now();
+  if (auto late = PastProgressDeadline(o, *spec, memory, now); !late.empty()) {
+    plan.Block(Blocker::kProgressDeadlineExceeded, late);
+    plan.roll_back = spec->rollback_auto;
+    return plan;
+  }
+  PoolHistory history{memory.failure_streak, memory.last_failure_at};
+  auto pool = PlanPool(*spec, *want, EngineName(o), world.ContainersOf(o.meta.uid), now, RandomSuffix, history);
+  if (auto r = PullFirstIfMissing(*image, world, &pool.plan); !r) return Unexpected(r.error());
+  return pool.plan;
+}
+
+Result<Plan> RunnerPoolReconciler::PlanDeletion(const model::Object& o, World& world) const {
+  auto spec = manifest::DecodeSpecAs<model::RunnerPoolSpec>(o);
+  const int stop = spec ? static_cast<int>(spec->template_.stop_timeout.count()) : 10;
+  return PlanRemoval(world.ContainersOf(o.meta.uid), {}, {}, stop);
+}
+
+void RunnerPoolReconciler::Record(const model::Object&, const Ledger& ledger, TimePoint now, Memory& memory,
+                                  nlohmann::json& status) const {
+  // Each ephemeral run is counted once, as its container goes.
+  for (const auto& run : ledger.runs) {
+    const char* field = run.exit_code == 0 ? "completedRuns" : "failedRuns";
+    status[field] = IntField(status, field) + 1;
+    memory.failure_streak = run.quick_failure ? memory.failure_streak + 1 : 0;
+    if (run.quick_failure) memory.last_failure_at = FormatTimestamp(now);
+  }
+}
+
+void RunnerPoolReconciler::Status(const model::Object& o, const Plan* after, bool, World& world, Memory& memory,
+                                  nlohmann::json& status) const {
+  if (!after) return;  // the pass failed: the counts stay as they were
+  const Plan& p = *after;
+  const PoolCounts counts = p.counts.value_or(PoolCounts{});
+  if (p.counts) {
+    status["replicas"] = counts.replicas;
+    status["readyReplicas"] = counts.ready;
+    status["updatedReplicas"] = counts.updated;
+    status["availableReplicas"] = counts.available;
+  }
+  // The clock of spec.progressDeadline: from the first pass that finds
+  // replicas on an older template, for this generation.
+  if (IntField(status, "updatedReplicas") < IntField(status, "replicas")) {
+    if (memory.update_generation != o.meta.generation) {
+      memory.update_generation = o.meta.generation;
+      memory.update_started_at = FormatTimestamp(world.Now());
+    }
+  } else if (!p.blocked) {
+    memory.update_generation = 0;
+    memory.update_started_at.clear();
+  }
+  if (p.blocked) return;
+  auto spec = manifest::DecodeSpecAs<model::RunnerPoolSpec>(o);
+  const int want = spec ? spec->replicas : 0;
+  const int64_t available = IntField(status, "availableReplicas"), updated = IntField(status, "updatedReplicas");
+  const int64_t total = IntField(status, "replicas");
+  const bool ready = p.actions.empty() && available >= want && updated == total && total == want;
+  SetConditions(status, ready, ready ? "Ready" : "ScalingOrUpdating",
+                std::to_string(available) + "/" + std::to_string(want) + " available, " + std::to_string(updated) +
+                    " on the current template",
+                false, o.meta.generation, world.Now());
+}
+
+}  // namespace keelson::reconcile
