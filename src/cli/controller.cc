@@ -88,7 +88,7 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   if (!engine) return Fail(engine.error().message);
   RealClock clock;
   controller::ManagerOptions mo;
-  mo.db_path = g.db_path;
+  mo.open_store = controller::StoreAt(g.db_path, clock);
   mo.workers = opts.workers;
   mo.resync = std::chrono::duration_cast<std::chrono::milliseconds>(*resync);
   controller::Manager manager(**engine, clock, mo);

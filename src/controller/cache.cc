@@ -146,10 +146,19 @@ std::optional<docker::Volume> Cache::Volume(const std::string& name) const {
   return it->second;
 }
 
-std::string Cache::OwnerOfContainer(const std::string& id) const {
+std::optional<docker::Labels> Cache::LabelsOf(const std::string& type, const std::string& ref) const {
   std::lock_guard lock(mu_);
-  auto it = containers_.find(id);
-  return it == containers_.end() ? "" : reconcile::OwnerKey(it->second.config.labels);
+  if (type == "container") {
+    auto it = containers_.find(ref);
+    if (it != containers_.end()) return it->second.config.labels;
+  } else if (type == "network") {
+    auto it = networks_.find(ref);
+    if (it != networks_.end()) return it->second.spec.labels;
+  } else if (type == "volume") {
+    auto it = volumes_.find(ref);
+    if (it != volumes_.end()) return it->second.spec.labels;
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> Cache::ContainersMatching(const std::function<bool(const docker::Container&)>& uses) const {

@@ -42,8 +42,9 @@ class Cache {
   std::vector<docker::Volume> Volumes() const;
   std::optional<docker::Network> Network(const std::string& name) const;
   std::optional<docker::Volume> Volume(const std::string& name) const;
-  /// The owner key of a cached container, "" when unknown.
-  std::string OwnerOfContainer(const std::string& id) const;
+  /// The labels of a cached ("container", id), ("network", name) or
+  /// ("volume", name); nullopt when not cached.
+  std::optional<docker::Labels> LabelsOf(const std::string& type, const std::string& ref) const;
   /// True when some cached container mounts volume `name`.
   bool VolumeInUse(const std::string& name) const { return !ContainersMounting(name).empty(); }
   /// Names of the cached containers that mount volume `name`, sorted.

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controller/event_keys.h"
 #include "controller/reconciler.h"
 #include "model/object.h"
 #include "reconcile/labels.h"
@@ -18,30 +19,18 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// One store connection per thread: a Db is not shared.
-struct Session {
-  std::unique_ptr<store::Db> db;
-  std::unique_ptr<store::ObjectStore> store;
-};
-
-Result<Session> Open(const std::string& path, const Clock& clock) {
-  auto db = store::Db::Open(path);
-  if (!db) return Unexpected(db.error());
-  Session s;
-  s.db = std::move(*db);
-  s.store = std::make_unique<store::ObjectStore>(*s.db, clock);
-  return s;
-}
-
-// Container actions that say nothing about state keelson cares for.
-bool Noise(const std::string& action) {
-  for (const char* prefix : {"exec_", "attach", "resize", "top", "copy", "archive-path", "extract-to-dir", "export", "commit"}) {
-    if (action.rfind(prefix, 0) == 0) return true;
-  }
-  return false;
-}
-
 }  // namespace
+
+StoreFactory StoreAt(std::string path, const Clock& clock) {
+  return [path, &clock]() -> Result<StoreSession> {
+    auto db = store::Db::Open(path);
+    if (!db) return Unexpected(db.error());
+    StoreSession s;
+    s.db = std::move(*db);
+    s.store = std::make_unique<store::ObjectStore>(*s.db, clock);
+    return s;
+  };
+}
 
 std::string LeaseHolderName() {
   char host[256] = {};
@@ -82,7 +71,7 @@ std::string Manager::NotReadyReason() const {
 }
 
 Result<void> Manager::Run() {
-  auto session = Open(opts_.db_path, clock_);
+  auto session = opts_.open_store();
   if (!session) return Unexpected(session.error());
   store::Lease lease(*session->db, clock_, LeaseHolderName(), opts_.lease_ttl);
   bool announced = false;
@@ -125,57 +114,64 @@ Result<void> Manager::Run() {
 }
 
 void Manager::Worker() {
-  auto session = Open(opts_.db_path, clock_);
+  auto session = opts_.open_store();
   if (!session) {
     spdlog::error("worker: {}", session.error().message);
     return;
   }
   Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_};
   Reconciler reconciler(shared, *session->store);
-  while (auto key = queue_.Get()) {
-    auto start = std::chrono::steady_clock::now();
-    Outcome out;
-    try {
-      out = reconciler.Reconcile(*key);
-    } catch (const std::exception& e) {
-      // A bug, not the input (specs are validated at apply): keep the others going.
-      out.error = Error{ErrorCode::kInternal, "reconcile " + *key + ": " + e.what()};
-    }
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    auto ref = model::ParseKey(*key);
-    std::string kind = ref ? std::string(model::Info(ref->kind).name) : "?";
-    if (out.error && out.error->transient()) {
-      auto delay = queue_.AddRateLimited(*key);
-      spdlog::warn("{}: {} (retry in {} ms)", *key, out.error->message, delay.count());
-      metrics_.Reconciled(kind, "error", secs);
-      engine_ok_ = out.error->code != ErrorCode::kUnavailable;
-    } else {
-      // Terminal errors are in the object's status; a change of it, or a resync, brings it back.
-      if (out.error) spdlog::warn("{}: {}", *key, out.error->message);
-      queue_.Forget(*key);
-      if (out.requeue_after) queue_.AddAfter(*key, *out.requeue_after);
-      metrics_.Reconciled(kind, out.error ? "error" : out.requeue_after ? "requeue" : "success", secs);
-    }
-    if (out.ready_changed) EnqueueDependents(*key, *session->store);
-    queue_.Done(*key);
-  }
+  while (auto key = queue_.Get()) Process(*key, reconciler, *session->store);
 }
 
-void Manager::EnqueueDependents(const std::string& key, store::ObjectStore& store) {
-  auto ref = model::ParseKey(key);
-  if (!ref) return;
-  // Runners and pools of the namespace may wait on it: they look again.
-  auto versions = store.Versions();
-  if (!versions) return;
-  for (const auto& [k, rv] : *versions) {
-    auto other = model::ParseKey(k);
-    if (!other || other->namespace_ != ref->namespace_ || k == key) continue;
-    if (other->kind == model::Kind::kRunner || other->kind == model::Kind::kRunnerPool) queue_.Add(k);
+int Manager::Drain() {
+  auto session = opts_.open_store();
+  if (!session) return 0;
+  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_};
+  Reconciler reconciler(shared, *session->store);
+  int passes = 0;
+  while (auto key = queue_.TryGet()) {
+    Process(*key, reconciler, *session->store);
+    ++passes;
   }
+  return passes;
+}
+
+void Manager::Process(const std::string& key, Reconciler& reconciler, store::ObjectStore& store) {
+  auto start = std::chrono::steady_clock::now();
+  Outcome out;
+  try {
+    out = reconciler.Reconcile(key);
+  } catch (const std::exception& e) {
+    // A bug, not the input (specs are decoded without throwing): keep the others going.
+    out.error = Error{ErrorCode::kInternal, "reconcile " + key + ": " + e.what()};
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  auto ref = model::ParseKey(key);
+  std::string kind = ref ? std::string(model::Info(ref->kind).name) : "?";
+  if (out.error && out.error->transient()) {
+    auto delay = queue_.AddRateLimited(key);
+    spdlog::warn("{}: {} (retry in {} ms)", key, out.error->message, delay.count());
+    metrics_.Reconciled(kind, "error", secs);
+    engine_ok_ = out.error->code != ErrorCode::kUnavailable;
+  } else {
+    // Terminal errors are in the object's status; a change of it, or a resync, brings it back.
+    if (out.error) spdlog::warn("{}: {}", key, out.error->message);
+    queue_.Forget(key);
+    if (out.requeue_after) queue_.AddAfter(key, *out.requeue_after);
+    metrics_.Reconciled(kind, out.error ? "error" : out.requeue_after ? "requeue" : "success", secs);
+  }
+  if (out.ready_changed) {
+    // Runners and pools of the namespace may wait on it: they look again.
+    if (auto versions = store.Versions()) {
+      for (const auto& k : Dependents(key, *versions)) queue_.Add(k);
+    }
+  }
+  queue_.Done(key);
 }
 
 void Manager::EnqueueAll() {
-  auto session = Open(opts_.db_path, clock_);
+  auto session = opts_.open_store();
   if (!session) return;
   auto versions = session->store->Versions();
   if (!versions) {
@@ -196,7 +192,7 @@ void Manager::Resync(const char* why) {
     return;
   }
   spdlog::debug("resync ({})", why);
-  auto session = Open(opts_.db_path, clock_);
+  auto session = opts_.open_store();
   if (session) {
     Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck};
     Reconciler reconciler(shared, *session->store);
@@ -215,7 +211,7 @@ void Manager::ResyncLoop() {
 }
 
 void Manager::WatchStore() {
-  auto session = Open(opts_.db_path, clock_);
+  auto session = opts_.open_store();
   if (!session) {
     spdlog::error("store watch: {}", session.error().message);
     return;
@@ -227,56 +223,51 @@ void Manager::WatchStore() {
     auto dv = session->db->DataVersion();
     if (!dv || *dv == data_version) continue;
     data_version = *dv;
-    auto now = session->store->Versions();
-    if (!now) continue;
-    for (const auto& [k, rv] : *now) {
-      auto it = known.find(k);
-      // A change that is only the controller's own status write ends a
-      // reconcile rather than asking for one.
-      if ((it == known.end() || it->second != rv) && !status_writes_.Own(k, rv)) queue_.Add(k);
-    }
-    for (const auto& [k, rv] : known) {
-      if (!now->count(k)) queue_.Add(k);  // gone: Reconcile cleans up what it owned
-    }
-    known = std::move(*now);
+    PollStore(*session->store, known);
   }
 }
 
+void Manager::PollStore(store::ObjectStore& store, std::map<std::string, int64_t>& known) {
+  auto now = store.Versions();
+  if (!now) return;
+  auto own = [this](const std::string& k, int64_t rv) { return status_writes_.Own(k, rv); };
+  for (const auto& k : ChangedKeys(known, *now, own)) queue_.Add(k);
+  known = std::move(*now);
+}
+
 void Manager::OnEngineEvent(const docker::Event& e) {
+  if (NoiseEvent(e)) return;
+  if (e.type == "volume" && e.action != "create" && e.action != "destroy") return;  // mounts: noise
+  if (e.type == "image") {
+    cache_.ForgetImages();
+    return;
+  }
+  auto labels_of = [this](const std::string& type, const std::string& ref) { return cache_.LabelsOf(type, ref); };
+  // Keys from what the cache knew before the event (a destroyed object's
+  // labels) and after refreshing it (a created one's).
+  auto keys = KeysForEvent(e, labels_of);
   if (e.type == "container") {
-    if (Noise(e.action)) return;
-    std::string owner = reconcile::OwnerKey(e.attributes);
-    if (owner.empty()) return;  // not keelson's
+    if (keys.empty()) return;  // not keelson's
     if (e.action == "destroy") {
       cache_.ForgetContainer(e.id);
     } else if (auto r = cache_.RefreshContainer(e.id); !r) {
       spdlog::debug("event: {}", r.error().message);
     }
-    queue_.Add(owner);
-    return;
-  }
-  auto name = e.attributes.find("name");
-  if (name == e.attributes.end()) return;
-  const std::string& engine_name = name->second;
-  auto dot = engine_name.find('.');
-  if (e.type == "network") {
-    if (auto c = e.attributes.find("container"); c != e.attributes.end()) {
-      std::string owner = cache_.OwnerOfContainer(c->second);
-      if (!owner.empty()) {
-        (void)cache_.RefreshContainer(c->second);
-        queue_.Add(owner);
-      }
+  } else {
+    auto name = e.attributes.find("name");
+    const std::string ref = name != e.attributes.end() ? name->second : e.id;
+    if (auto c = e.attributes.find("container"); c != e.attributes.end() && cache_.LabelsOf("container", c->second)) {
+      (void)cache_.RefreshContainer(c->second);
     }
-    if (dot == std::string::npos) return;
-    (void)cache_.RefreshNetwork(engine_name);
-    queue_.Add(model::Key(model::Kind::kNetwork, engine_name.substr(0, dot), engine_name.substr(dot + 1)));
-  } else if (e.type == "volume") {
-    if (dot == std::string::npos || (e.action != "create" && e.action != "destroy")) return;
-    (void)cache_.RefreshVolume(engine_name);
-    queue_.Add(model::Key(model::Kind::kVolume, engine_name.substr(0, dot), engine_name.substr(dot + 1)));
-  } else if (e.type == "image") {
-    cache_.ForgetImages();
+    // Only keelson's networks and volumes are cached: a new one may be, a known one is.
+    if (e.action == "create" || cache_.LabelsOf(e.type, ref)) {
+      (void)(e.type == "network" ? cache_.RefreshNetwork(ref) : cache_.RefreshVolume(ref));
+    }
+    for (auto& k : KeysForEvent(e, labels_of)) {
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
+    }
   }
+  for (const auto& k : keys) queue_.Add(k);
 }
 
 void Manager::WatchEngine() {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,16 +16,28 @@
 
 #include "controller/cache.h"
 #include "controller/metrics.h"
+#include "controller/reconciler.h"
 #include "controller/work_queue.h"
 #include "docker/engine.h"
+#include "store/db.h"
 #include "store/object_store.h"
 #include "util/clock.h"
 #include "util/result.h"
 
 namespace keelson::controller {
 
+/// One thread's connection to the store: a Db is not shared between threads.
+struct StoreSession {
+  std::unique_ptr<store::Db> db;
+  std::unique_ptr<store::ObjectStore> store;
+};
+/// Opens a StoreSession; each worker and watcher calls it once.
+using StoreFactory = std::function<Result<StoreSession>()>;
+/// The factory for the store file at `path`, with `clock`.
+StoreFactory StoreAt(std::string path, const Clock& clock);
+
 struct ManagerOptions {
-  std::string db_path;
+  StoreFactory open_store;  ///< required
   int workers = 4;
   std::chrono::milliseconds resync{std::chrono::seconds(30)};
   std::chrono::milliseconds store_poll{100};
@@ -36,8 +49,9 @@ struct ManagerOptions {
 
 class Manager {
  public:
-  /// `engine` and `clock` must outlive the manager; the clock must be a real
-  /// one (threads sleep on it).
+  /// `engine` and `clock` must outlive the manager. Run's threads sleep in
+  /// real time; the steps below (Resync, OnEngineEvent, PollStore, Drain)
+  /// run on the caller's thread, so tests drive them on a fake clock.
   Manager(docker::Engine& engine, const Clock& clock, ManagerOptions options);
   ~Manager();
 
@@ -53,16 +67,29 @@ class Manager {
   bool Ready() const { return leader_ && synced_ && engine_ok_; }
   std::string NotReadyReason() const;
   Metrics& metrics() { return metrics_; }
+  WorkQueue& queue() { return queue_; }
+
+  // The steps of the loop, each one callable alone.
+
+  /// Lists the engine into the cache, removes orphans, enqueues every object.
+  void Resync(const char* why);
+  /// Refreshes the cache for an engine event and enqueues the objects it
+  /// concerns (controller/event_keys.h).
+  void OnEngineEvent(const docker::Event& e);
+  /// The store watcher's step: enqueues objects changed since `known`
+  /// (which it updates), skipping the controller's own status writes.
+  void PollStore(store::ObjectStore& store, std::map<std::string, int64_t>& known);
+  /// Reconciles keys that are ready now, on this thread, until none is.
+  /// Returns how many passes it made.
+  int Drain();
 
  private:
   void Worker();
+  void Process(const std::string& key, Reconciler& reconciler, store::ObjectStore& store);
   void WatchStore();
   void WatchEngine();
-  void Resync(const char* why);
   void ResyncLoop();
-  void OnEngineEvent(const docker::Event& e);
   void EnqueueAll();
-  void EnqueueDependents(const std::string& key, store::ObjectStore& store);
   bool SleepFor(std::chrono::milliseconds d);  ///< false when stopping
 
   docker::Engine& engine_;

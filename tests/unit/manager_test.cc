@@ -1,0 +1,178 @@
+// The Manager's event sources, as pure functions and as steps driven on a
+// fake clock: engine event -> keys, store watch -> keys, dependents woken
+// when an object's Ready flips, resync.
+
+#include <filesystem>
+
+#include <doctest/doctest.h>
+
+#include "controller/event_keys.h"
+#include "controller/manager.h"
+#include "fake_clock.h"
+#include "fake_engine.h"
+#include "manifest/crds.h"
+#include "manifest/loader.h"
+
+using namespace keelson;
+using controller::KeysForEvent;
+
+namespace {
+
+docker::Labels Owned(const std::string& kind, const std::string& ns, const std::string& name) {
+  return {{"dev.keelson.managed-by", "keelson"}, {"dev.keelson.kind", kind}, {"dev.keelson.namespace", ns},
+          {"dev.keelson.name", name}, {"dev.keelson.uid", "u-" + name}};
+}
+
+docker::Event Ev(const std::string& type, const std::string& action, docker::Labels attributes, std::string id = "x") {
+  return docker::Event{type, action, std::move(id), std::move(attributes), 0};
+}
+
+controller::LabelsOf Knows(std::map<std::string, docker::Labels> known) {
+  return [known](const std::string& type, const std::string& ref) -> std::optional<docker::Labels> {
+    auto it = known.find(type + "/" + ref);
+    if (it == known.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+const char* kRunnerOnNet = R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: web}
+spec: {image: keelson-test/busybox:1, networks: [{name: backend}]}
+)";
+
+const char* kNet = R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Network
+metadata: {name: backend}
+spec: {}
+)";
+
+struct ManagerFixture {
+  testing::FakeClock clock;
+  testing::FakeEngine engine;
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("keelson-manager-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand())) / "s.db")
+                         .string();
+  controller::StoreFactory factory = controller::StoreAt(path, clock);
+  controller::StoreSession session = *factory();
+  std::unique_ptr<controller::Manager> manager;
+
+  ManagerFixture() {
+    engine.SetClock(&clock);
+    engine.AddImage("keelson-test/busybox:1");
+    controller::ManagerOptions opts;
+    opts.open_store = factory;
+    manager = std::make_unique<controller::Manager>(engine, clock, opts);
+  }
+  ~ManagerFixture() { std::filesystem::remove_all(std::filesystem::path(path).parent_path()); }
+
+  void Apply(const std::string& yaml) {
+    auto loaded = manifest::LoadManifests({manifest::Source{"t.yaml", yaml}}, "default", manifest::CrdSet::Builtin());
+    REQUIRE(loaded.errors.empty());
+    std::vector<store::ApplyRequest> reqs;
+    for (auto& lo : loaded.objects) reqs.push_back({std::move(lo.object), lo.source});
+    REQUIRE(session.store->Apply(reqs, std::nullopt, false));
+  }
+  std::vector<std::string> Queued() {
+    std::vector<std::string> keys;
+    while (auto k = manager->queue().TryGet()) {
+      keys.push_back(*k);
+      manager->queue().Done(*k);
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+  bool Ready(model::Kind kind, const std::string& name) {
+    auto o = session.store->Get(kind, "default", name);
+    return o && *o && model::IsReady(**o);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("KeysForEvent: a container event names its owner by its labels") {
+  auto none = Knows({});
+  CHECK(KeysForEvent(Ev("container", "die", Owned("Runner", "ci", "web")), none) ==
+        std::vector<std::string>{"Runner/ci/web"});
+  CHECK(KeysForEvent(Ev("container", "die", {{"name", "ci.web"}}), none).empty());  // not keelson's
+  CHECK(KeysForEvent(Ev("container", "exec_start: sh", Owned("Runner", "ci", "web")), none).empty());  // noise
+}
+
+TEST_CASE("KeysForEvent: network and volume events are mapped through the labels keelson knows, never the name") {
+  auto known = Knows({{"network/ci.net", Owned("Network", "ci", "net")},
+                      {"container/c1", Owned("RunnerPool", "ci", "pool")},
+                      {"volume/ci.cache", Owned("Volume", "ci", "cache")}});
+  CHECK(KeysForEvent(Ev("network", "disconnect", {{"name", "ci.net"}, {"container", "c1"}}), known) ==
+        std::vector<std::string>{"RunnerPool/ci/pool", "Network/ci/net"});
+  // A name that looks like keelson's but is not labelled as such: nobody's.
+  CHECK(KeysForEvent(Ev("network", "destroy", {{"name", "team.net"}}), known).empty());
+  CHECK(KeysForEvent(Ev("volume", "destroy", {{"name", "ci.cache"}}), known) ==
+        std::vector<std::string>{"Volume/ci/cache"});
+  CHECK(KeysForEvent(Ev("volume", "mount", {{"name", "ci.cache"}, {"container", "c1"}}), known).empty());
+}
+
+TEST_CASE("ChangedKeys: new, changed and gone objects, never the controller's own status write") {
+  std::map<std::string, int64_t> before{{"Runner/d/a", 1}, {"Runner/d/b", 2}, {"Runner/d/c", 3}};
+  std::map<std::string, int64_t> now{{"Runner/d/a", 1}, {"Runner/d/b", 5}, {"Runner/d/c", 6}, {"Runner/d/n", 7}};
+  auto own = [](const std::string& k, int64_t rv) { return k == "Runner/d/c" && rv == 6; };
+  auto keys = controller::ChangedKeys(before, now, own);
+  CHECK(keys == std::vector<std::string>{"Runner/d/b", "Runner/d/n"});
+  now.erase("Runner/d/a");
+  CHECK(controller::ChangedKeys(before, now, own) == std::vector<std::string>{"Runner/d/b", "Runner/d/n", "Runner/d/a"});
+}
+
+TEST_CASE("Dependents: the Runners and RunnerPools of the same namespace") {
+  std::map<std::string, int64_t> keys{{"Network/a/net", 1}, {"Runner/a/web", 1}, {"RunnerPool/a/ci", 1},
+                                      {"Runner/b/web", 1}, {"Volume/a/v", 1}};
+  CHECK(controller::Dependents("Network/a/net", keys) == std::vector<std::string>{"Runner/a/web", "RunnerPool/a/ci"});
+}
+
+TEST_CASE_FIXTURE(ManagerFixture, "Manager: a resync enqueues every stored object and removes this store's orphans") {
+  Apply(std::string(kRunnerOnNet) + "---" + kNet);
+  docker::ContainerSpec orphan;
+  orphan.name = "default.gone";
+  orphan.image = "keelson-test/busybox:1";
+  orphan.labels = {{"dev.keelson.managed-by", "keelson"}, {"dev.keelson.uid", "no-such-uid"},
+                   {"dev.keelson.store", *session.store->StoreId()}};
+  REQUIRE(engine.CreateContainer(orphan));
+  manager->Resync("test");
+  CHECK(Queued() == std::vector<std::string>{"Network/default/backend", "Runner/default/web"});
+  CHECK_FALSE(engine.InspectContainer("default.gone").has_value());
+}
+
+TEST_CASE_FIXTURE(ManagerFixture, "Manager: a store change is enqueued; the controller's own status write is not") {
+  manager->Resync("test");
+  std::map<std::string, int64_t> known;
+  manager->PollStore(*session.store, known);
+  CHECK(Queued().empty());
+  Apply(kNet);
+  manager->PollStore(*session.store, known);
+  REQUIRE(Queued() == std::vector<std::string>{"Network/default/backend"});
+  manager->queue().Add("Network/default/backend");
+  manager->Drain();  // creates the network and writes its status
+  REQUIRE(Ready(model::Kind::kNetwork, "backend"));
+  manager->PollStore(*session.store, known);
+  CHECK(Queued().empty());
+}
+
+TEST_CASE_FIXTURE(ManagerFixture, "Manager: an engine event enqueues the owner; a Ready flip wakes the objects waiting") {
+  Apply(kRunnerOnNet);
+  manager->Resync("test");
+  manager->Drain();
+  CHECK_FALSE(Ready(model::Kind::kRunner, "web"));  // WaitingForNetwork
+  Apply(kNet);
+  manager->queue().Add("Network/default/backend");
+  // One drain: the network becomes Ready, which wakes the runner (no resync, no store watch).
+  manager->Drain();
+  CHECK(Ready(model::Kind::kNetwork, "backend"));
+  CHECK(Ready(model::Kind::kRunner, "web"));
+
+  // The container removed outside keelson: the event names its owner.
+  auto before = engine.InspectContainer("default.web");
+  REQUIRE(before);
+  REQUIRE(engine.RemoveContainer("default.web", true));
+  manager->OnEngineEvent(Ev("container", "destroy", before->config.labels, before->id));
+  CHECK(Queued() == std::vector<std::string>{"Runner/default/web"});
+}
