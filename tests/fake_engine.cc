@@ -79,7 +79,17 @@ void FakeEngine::AddImage(const std::string& ref, std::vector<std::string> env, 
 
 void FakeEngine::AddRegistryImage(const std::string& ref) {
   std::lock_guard lock(mu_);
-  registry_.insert(NormalizeRef(ref));
+  registry_.emplace(NormalizeRef(ref), 0);
+}
+
+void FakeEngine::PushToRegistry(const std::string& ref) {
+  std::lock_guard lock(mu_);
+  ++registry_[NormalizeRef(ref)];
+}
+
+bool FakeEngine::InRegistry(const std::string& ref) const {
+  std::lock_guard lock(mu_);
+  return registry_.count(NormalizeRef(ref)) > 0;
 }
 
 void FakeEngine::ExitContainer(const std::string& ref, int code) {
@@ -531,12 +541,16 @@ Result<void> FakeEngine::PullImage(const std::string& ref, const std::optional<R
     progress({"layer0", "Pull complete", 0, 0});
   }
   std::lock_guard lock(mu_);
-  const std::string digest = RepoOf(tagged) + "@sha256:" + std::string(64 - std::to_string(std::hash<std::string>{}(tagged)).size(), '0') +
-                             std::to_string(std::hash<std::string>{}(tagged));
+  // The digest names the registry's current content of the tag.
+  const std::string content = tagged + "#" + std::to_string(registry_[tagged]);
+  const std::string hash = std::to_string(std::hash<std::string>{}(content));
+  const std::string digest = RepoOf(tagged) + "@sha256:" + std::string(64 - hash.size(), '0') + hash;
   if (auto* existing = FindImage(tagged)) {
     auto& d = existing->image.repo_digests;
-    if (std::find(d.begin(), d.end(), digest) == d.end()) d.push_back(digest);
-    return {};
+    if (std::find(d.begin(), d.end(), digest) != d.end()) return {};
+    // New content behind the tag: a new image takes the tag, as the engine does.
+    auto& tags = existing->image.repo_tags;
+    tags.erase(std::remove(tags.begin(), tags.end(), tagged), tags.end());
   }
   FakeImage img;
   img.image.id = "sha256:" + NewId();
@@ -559,7 +573,7 @@ Result<void> FakeEngine::PushImage(const std::string& ref, const std::optional<R
   auto* img = FindImage(tagged);
   if (!img) return Unexpected(ErrorCode::kNotFound, "push " + ref + ": An image does not exist locally with the tag: " + RepoOf(tagged));
   if (progress) progress({"layer0", "Pushed", 0, 0});
-  registry_.insert(tagged);
+  ++registry_[tagged];
   Emit("image", "push", tagged, {{"name", tagged}});
   return {};
 }

@@ -28,6 +28,10 @@ class FakeEngine : public docker::Engine {
                 std::vector<std::string> cmd = {"/bin/sh"});
   /// An image a pull of `ref` finds in a registry.
   void AddRegistryImage(const std::string& ref);
+  /// Someone pushed new content under `ref`: the next pull gets another digest.
+  void PushToRegistry(const std::string& ref);
+  /// A pull of `ref` would find it (it was added, or pushed).
+  bool InRegistry(const std::string& ref) const;
   /// The container's main process exits with `code`, as if on its own.
   void ExitContainer(const std::string& ref, int code);
   /// The container's healthcheck reports "starting", "healthy" or "unhealthy".
@@ -127,7 +131,7 @@ class FakeEngine : public docker::Engine {
   uint64_t next_id_ = 1;
   std::map<std::string, FakeContainer> containers_;  ///< by id
   std::map<std::string, FakeImage> images_;          ///< by id
-  std::set<std::string> registry_;                   ///< refs a pull finds
+  std::map<std::string, int> registry_;              ///< refs a pull finds, and their content's version
   std::map<std::string, docker::Network> networks_;  ///< by id
   std::map<std::string, docker::Volume> volumes_;    ///< by name
   std::vector<docker::Event> events_;                ///< the whole history
