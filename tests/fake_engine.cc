@@ -39,6 +39,22 @@ std::string NormalizeRef(const std::string& ref) {
 
 std::string RepoOf(const std::string& tagged) { return tagged.substr(0, tagged.rfind(':')); }
 
+// The registry host of a reference, as the engine reads it: a first part with
+// a dot or a colon, or "localhost"; else Docker Hub.
+std::string HostOf(const std::string& ref) {
+  auto slash = ref.find('/');
+  if (slash == std::string::npos) return "docker.io";
+  std::string first = ref.substr(0, slash);
+  if (first.find_first_of(".:") == std::string::npos && first != "localhost") return "docker.io";
+  return first;
+}
+
+Error Unreachable(const std::string& what, const std::string& ref) {
+  const std::string host = HostOf(ref);
+  return MakeError(ErrorCode::kUnavailable, what + " " + ref + ": Get \"http://" + host + "/v2/\": dial tcp " + host +
+                                                ": connect: connection refused");
+}
+
 bool MatchesLabels(const Labels& labels, const std::vector<std::string>& filters) {
   for (const auto& f : filters) {
     auto eq = f.find('=');
@@ -79,12 +95,18 @@ void FakeEngine::AddImage(const std::string& ref, std::vector<std::string> env, 
 
 void FakeEngine::AddRegistryImage(const std::string& ref) {
   std::lock_guard lock(mu_);
-  registry_.emplace(NormalizeRef(ref), 0);
+  registry_.emplace(NormalizeRef(ref), RegistryEntry{});
+  registry_hosts_.insert(HostOf(ref));
+}
+
+void FakeEngine::AddRegistry(const std::string& host) {
+  std::lock_guard lock(mu_);
+  registry_hosts_.insert(host);
 }
 
 void FakeEngine::PushToRegistry(const std::string& ref) {
   std::lock_guard lock(mu_);
-  ++registry_[NormalizeRef(ref)];
+  ++registry_[NormalizeRef(ref)].version;
 }
 
 bool FakeEngine::InRegistry(const std::string& ref) const {
@@ -429,20 +451,6 @@ Result<void> FakeEngine::StopContainer(const std::string& ref, int /*timeout_s*/
   return {};
 }
 
-Result<void> FakeEngine::KillContainer(const std::string& ref, const std::string& signal) {
-  if (auto r = Enter("KillContainer"); !r) return Unexpected(r.error());
-  std::lock_guard lock(mu_);
-  auto* fc = FindContainer(ref);
-  if (!fc) return Unexpected(NoSuchContainer(ref));
-  if (!fc->c.state.running) {
-    return Unexpected(ErrorCode::kConflict, "Cannot kill container: " + ref + ": Container " + fc->c.id + " is not running");
-  }
-  const bool sigkill = signal == "SIGKILL" || signal == "KILL" || signal == "9";
-  ContainerEvent(*fc, "kill", {{"signal", sigkill ? "9" : signal}});
-  if (sigkill) Exited(*fc, 137);
-  return {};
-}
-
 Result<void> FakeEngine::RemoveContainer(const std::string& ref, bool force) {
   if (auto r = Enter("RemoveContainer"); !r) return Unexpected(r.error());
   std::lock_guard lock(mu_);
@@ -460,24 +468,6 @@ Result<void> FakeEngine::RemoveContainer(const std::string& ref, bool force) {
   containers_.erase(fc->c.id);
   changed_.notify_all();
   return {};
-}
-
-Result<int> FakeEngine::WaitContainer(const std::string& ref, CancelFlag* cancel) {
-  if (auto r = Enter("WaitContainer"); !r) return Unexpected(r.error());
-  std::unique_lock lock(mu_);
-  auto* fc = FindContainer(ref);
-  if (!fc) return Unexpected(NoSuchContainer(ref));
-  const std::string id = fc->c.id;
-  int code = fc->c.state.exit_code;
-  while (true) {
-    auto it = containers_.find(id);
-    if (it == containers_.end()) return code;  // removed while waiting: its last exit code
-    code = it->second.c.state.exit_code;
-    if (!it->second.c.state.running) return code;
-    if (down_) return Unexpected(ErrorCode::kUnavailable, "wait for container " + ref + ": engine down");
-    if (cancel && cancel->load()) return Unexpected(ErrorCode::kTimeout, "wait for container " + ref + ": cancelled");
-    changed_.wait_for(lock, std::chrono::milliseconds(50));
-  }
 }
 
 Result<Logs> FakeEngine::ContainerLogs(const std::string& ref, const LogOptions& options) {
@@ -508,14 +498,6 @@ Result<Stats> FakeEngine::ContainerStats(const std::string& ref) {
 
 // --- images ----------------------------------------------------------------------
 
-Result<std::vector<Image>> FakeEngine::ListImages() {
-  if (auto r = Enter("ListImages"); !r) return Unexpected(r.error());
-  std::lock_guard lock(mu_);
-  std::vector<Image> out;
-  for (const auto& [id, img] : images_) out.push_back(img.image);
-  return out;
-}
-
 Result<Image> FakeEngine::InspectImage(const std::string& ref) {
   if (auto r = Enter("InspectImage"); !r) return Unexpected(r.error());
   std::lock_guard lock(mu_);
@@ -530,6 +512,7 @@ Result<void> FakeEngine::PullImage(const std::string& ref, const std::optional<R
   const std::string tagged = NormalizeRef(ref);
   {
     std::lock_guard lock(mu_);
+    if (!registry_hosts_.count(HostOf(tagged))) return Unexpected(Unreachable("pull", ref));
     if (!registry_.count(tagged)) {
       return Unexpected(ErrorCode::kNotFound,
                         "pull " + ref + ": manifest for " + tagged + " not found: manifest unknown: manifest unknown");
@@ -542,7 +525,8 @@ Result<void> FakeEngine::PullImage(const std::string& ref, const std::optional<R
   }
   std::lock_guard lock(mu_);
   // The digest names the registry's current content of the tag.
-  const std::string content = tagged + "#" + std::to_string(registry_[tagged]);
+  const RegistryEntry& entry = registry_[tagged];
+  const std::string content = tagged + "#" + std::to_string(entry.version);
   const std::string hash = std::to_string(std::hash<std::string>{}(content));
   const std::string digest = RepoOf(tagged) + "@sha256:" + std::string(64 - hash.size(), '0') + hash;
   if (auto* existing = FindImage(tagged)) {
@@ -553,13 +537,18 @@ Result<void> FakeEngine::PullImage(const std::string& ref, const std::optional<R
     tags.erase(std::remove(tags.begin(), tags.end(), tagged), tags.end());
   }
   FakeImage img;
-  img.image.id = "sha256:" + NewId();
-  img.image.repo_tags = {tagged};
-  img.image.repo_digests = {digest};
-  img.image.size = 2 << 20;
-  img.image.created = Now();
-  img.image.config.env = {"PATH=/bin"};
-  img.image.config.cmd = std::vector<std::string>{"/bin/sh"};
+  if (entry.pushed) {
+    img = *entry.pushed;  // what was pushed comes back with the same id, as content addressing does
+  } else {
+    img.image.id = "sha256:" + NewId();
+    img.image.size = 2 << 20;
+    img.image.created = Now();
+    img.image.config.env = {"PATH=/bin"};
+    img.image.config.cmd = std::vector<std::string>{"/bin/sh"};
+  }
+  if (auto* same = FindImage(img.image.id)) img = *same;
+  img.image.repo_tags.push_back(tagged);
+  img.image.repo_digests.push_back(digest);
   images_[img.image.id] = img;
   Emit("image", "pull", tagged, {{"name", tagged}});
   return {};
@@ -572,8 +561,13 @@ Result<void> FakeEngine::PushImage(const std::string& ref, const std::optional<R
   const std::string tagged = NormalizeRef(ref);
   auto* img = FindImage(tagged);
   if (!img) return Unexpected(ErrorCode::kNotFound, "push " + ref + ": An image does not exist locally with the tag: " + RepoOf(tagged));
+  if (!registry_hosts_.count(HostOf(tagged))) return Unexpected(Unreachable("push", ref));
   if (progress) progress({"layer0", "Pushed", 0, 0});
-  ++registry_[tagged];
+  RegistryEntry& entry = registry_[tagged];
+  ++entry.version;
+  entry.pushed = *img;
+  entry.pushed->image.repo_tags.clear();
+  entry.pushed->image.repo_digests.clear();
   Emit("image", "push", tagged, {{"name", tagged}});
   return {};
 }
@@ -619,24 +613,6 @@ Result<void> FakeEngine::RemoveImage(const std::string& ref, bool force) {
   images_.erase(id);
   Emit("image", "delete", id, {{"name", tagged}});
   return {};
-}
-
-Result<PruneReport> FakeEngine::PruneImages(bool all) {
-  if (auto r = Enter("PruneImages"); !r) return Unexpected(r.error());
-  std::lock_guard lock(mu_);
-  PruneReport report;
-  for (auto it = images_.begin(); it != images_.end();) {
-    const bool dangling = it->second.image.repo_tags.empty();
-    if ((all || dangling) && !ImageInUse(it->first)) {
-      report.deleted.push_back(it->first);
-      report.reclaimed += static_cast<uint64_t>(it->second.image.size);
-      Emit("image", "delete", it->first, {});
-      it = images_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  return report;
 }
 
 Result<std::string> FakeEngine::BuildImage(const BuildRequest& request, const ProgressFn& progress) {

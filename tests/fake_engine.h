@@ -28,6 +28,10 @@ class FakeEngine : public docker::Engine {
                 std::vector<std::string> cmd = {"/bin/sh"});
   /// An image a pull of `ref` finds in a registry.
   void AddRegistryImage(const std::string& ref);
+  /// A registry at `host` answers (pulls and pushes to a host no image or
+  /// call named fail as unreachable, as a closed port does). Docker Hub
+  /// (docker.io) answers from the start.
+  void AddRegistry(const std::string& host);
   /// Someone pushed new content under `ref`: the next pull gets another digest.
   void PushToRegistry(const std::string& ref);
   /// A pull of `ref` would find it (it was added, or pushed).
@@ -67,13 +71,10 @@ class FakeEngine : public docker::Engine {
   Result<std::string> CreateContainer(const docker::ContainerSpec& spec) override;
   Result<void> StartContainer(const std::string& ref) override;
   Result<void> StopContainer(const std::string& ref, int timeout_s) override;
-  Result<void> KillContainer(const std::string& ref, const std::string& signal) override;
   Result<void> RemoveContainer(const std::string& ref, bool force) override;
-  Result<int> WaitContainer(const std::string& ref, docker::CancelFlag* cancel) override;
   Result<docker::Logs> ContainerLogs(const std::string& ref, const docker::LogOptions& options) override;
   Result<docker::Stats> ContainerStats(const std::string& ref) override;
 
-  Result<std::vector<docker::Image>> ListImages() override;
   Result<docker::Image> InspectImage(const std::string& ref) override;
   Result<void> PullImage(const std::string& ref, const std::optional<docker::RegistryAuth>& auth,
                          const docker::ProgressFn& progress) override;
@@ -81,7 +82,6 @@ class FakeEngine : public docker::Engine {
                          const docker::ProgressFn& progress) override;
   Result<void> TagImage(const std::string& source, const std::string& target) override;
   Result<void> RemoveImage(const std::string& ref, bool force) override;
-  Result<docker::PruneReport> PruneImages(bool all) override;
   Result<std::string> BuildImage(const docker::BuildRequest& request, const docker::ProgressFn& progress) override;
 
   Result<std::vector<docker::Network>> ListNetworks(const docker::ListFilter& filter) override;
@@ -131,7 +131,12 @@ class FakeEngine : public docker::Engine {
   uint64_t next_id_ = 1;
   std::map<std::string, FakeContainer> containers_;  ///< by id
   std::map<std::string, FakeImage> images_;          ///< by id
-  std::map<std::string, int> registry_;              ///< refs a pull finds, and their content's version
+  struct RegistryEntry {
+    int version = 0;                  ///< the content's version: the digest changes with it
+    std::optional<FakeImage> pushed;  ///< what a push put there (a pull brings back the same image)
+  };
+  std::map<std::string, RegistryEntry> registry_;  ///< refs a pull finds
+  std::set<std::string> registry_hosts_{"docker.io"};
   std::map<std::string, docker::Network> networks_;  ///< by id
   std::map<std::string, docker::Volume> volumes_;    ///< by name
   std::vector<docker::Event> events_;                ///< the whole history

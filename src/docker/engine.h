@@ -1,7 +1,6 @@
 #pragma once
-// docker::Engine: the Docker Engine as keelson uses it, in model types only.
-// HttpEngine (http_engine.h) talks to a real engine; tests use FakeEngine
-// (tests/fake_engine.h), and one contract suite runs against both.
+// docker::Engine: the Docker Engine as keelson uses it, in keelson's own
+// types only, split by resource. Only what keelson calls is here.
 
 #include <functional>
 #include <optional>
@@ -13,24 +12,18 @@
 
 namespace keelson::docker {
 
-struct PruneReport {
-  std::vector<std::string> deleted;  ///< image ids
-  uint64_t reclaimed = 0;            ///< bytes
-};
+// The engine's seams, one per resource, so that a backend of another kind
+// (Swarm services beside containers) implements the parts it has, and each
+// user names the part it needs. Every method is safe to call from several
+// threads at once. Errors carry the engine's own message and a code:
+// kNotFound, kConflict (exists, in use), kInvalid (refused as malformed),
+// kUnauthorized, kUnavailable/kTimeout (transient: the engine is down, slow
+// or failing; retry with backoff).
 
-/// Every method is safe to call from several threads at once. Errors carry the
-/// engine's own message and a code: kNotFound, kConflict (exists, in use),
-/// kInvalid (refused as malformed), kUnauthorized, kUnavailable/kTimeout
-/// (transient: the engine is down, slow or failing; retry with backoff).
-class Engine {
+class ContainerEngine {
  public:
-  virtual ~Engine() = default;
-
-  virtual Result<void> Ping() = 0;
-  virtual Result<EngineVersion> Version() = 0;
-  virtual Result<EngineInfo> Info() = 0;
-
-  // Containers. `ref` is an id, an unambiguous id prefix, or a name.
+  virtual ~ContainerEngine() = default;
+  // `ref` is an id, an unambiguous id prefix, or a name.
   virtual Result<std::vector<ContainerSummary>> ListContainers(const ListFilter& filter) = 0;
   virtual Result<Container> InspectContainer(const std::string& ref) = 0;
   /// Creates (not starts) the container and connects it to every network of
@@ -40,30 +33,33 @@ class Engine {
   virtual Result<void> StartContainer(const std::string& ref) = 0;  ///< no-op if running
   /// SIGTERM, then SIGKILL after timeout_s. No-op if not running.
   virtual Result<void> StopContainer(const std::string& ref, int timeout_s) = 0;
-  virtual Result<void> KillContainer(const std::string& ref, const std::string& signal) = 0;
   /// force: kill first if running. Anonymous volumes go with it.
   virtual Result<void> RemoveContainer(const std::string& ref, bool force) = 0;
-  /// Blocks until the container is not running; returns its exit code.
-  virtual Result<int> WaitContainer(const std::string& ref, CancelFlag* cancel) = 0;
+  /// For `keelson logs` and `top` (the everyday verbs).
   virtual Result<Logs> ContainerLogs(const std::string& ref, const LogOptions& options) = 0;
   virtual Result<Stats> ContainerStats(const std::string& ref) = 0;
+};
 
-  // Images.
-  virtual Result<std::vector<Image>> ListImages() = 0;
+class ImageEngine {
+ public:
+  virtual ~ImageEngine() = default;
   virtual Result<Image> InspectImage(const std::string& ref) = 0;
   /// Errors that arrive inside the progress stream are returned as errors.
   virtual Result<void> PullImage(const std::string& ref, const std::optional<RegistryAuth>& auth,
                                  const ProgressFn& progress) = 0;
   virtual Result<void> PushImage(const std::string& ref, const std::optional<RegistryAuth>& auth,
                                  const ProgressFn& progress) = 0;
+  /// For Image.spec.tags (the image pipeline).
   virtual Result<void> TagImage(const std::string& source, const std::string& target) = 0;
   virtual Result<void> RemoveImage(const std::string& ref, bool force) = 0;
-  /// all=false: dangling images only; all=true: every image no container uses.
-  virtual Result<PruneReport> PruneImages(bool all) = 0;
   /// Builds from a context directory; returns the new image's id.
   virtual Result<std::string> BuildImage(const BuildRequest& request, const ProgressFn& progress) = 0;
+};
 
-  // Networks. `ref` is an id or a name.
+class NetworkEngine {
+ public:
+  virtual ~NetworkEngine() = default;
+  // `ref` is an id or a name.
   virtual Result<std::vector<Network>> ListNetworks(const ListFilter& filter) = 0;
   virtual Result<Network> InspectNetwork(const std::string& ref) = 0;
   virtual Result<std::string> CreateNetwork(const NetworkSpec& spec) = 0;  ///< kConflict if the name is taken
@@ -72,19 +68,41 @@ class Engine {
                                       const std::vector<std::string>& aliases) = 0;
   virtual Result<void> DisconnectNetwork(const std::string& network, const std::string& container,
                                          bool force) = 0;
+};
 
-  // Volumes. `name` is the volume's name.
+class VolumeEngine {
+ public:
+  virtual ~VolumeEngine() = default;
+  // `name` is the volume's name.
   virtual Result<std::vector<Volume>> ListVolumes(const ListFilter& filter) = 0;
   virtual Result<Volume> InspectVolume(const std::string& name) = 0;
   /// Like the engine: creating an existing volume with the same driver returns it.
   virtual Result<Volume> CreateVolume(const VolumeSpec& spec) = 0;
   virtual Result<void> RemoveVolume(const std::string& name, bool force) = 0;  ///< kConflict while in use
+};
 
+class EventSource {
+ public:
+  virtual ~EventSource() = default;
   /// Streams events until `cancel` is set (then returns ok) or the stream
   /// breaks (then returns the error: the caller reconnects and resyncs).
   /// `on_event` runs on the calling thread.
   virtual Result<void> StreamEvents(const EventFilter& filter, const std::function<void(const Event&)>& on_event,
                                     CancelFlag& cancel) = 0;
+};
+
+/// A Docker Engine, all of it: HttpEngine (http_engine.h) talks to a real
+/// one; tests use FakeEngine (tests/fake_engine.h), and one contract suite
+/// runs against both.
+class Engine : public ContainerEngine,
+               public ImageEngine,
+               public NetworkEngine,
+               public VolumeEngine,
+               public EventSource {
+ public:
+  virtual Result<void> Ping() = 0;
+  virtual Result<EngineVersion> Version() = 0;
+  virtual Result<EngineInfo> Info() = 0;
 };
 
 }  // namespace keelson::docker

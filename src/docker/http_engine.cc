@@ -197,33 +197,9 @@ Result<void> HttpEngine::StopContainer(const std::string& ref, int timeout_s) {
   return SendForNothing(std::move(r), "stop container " + ref);
 }
 
-Result<void> HttpEngine::KillContainer(const std::string& ref, const std::string& signal) {
-  return SendForNothing(Post("/containers/" + Q(ref) + "/kill?signal=" + Q(signal)), "kill container " + ref);
-}
-
 Result<void> HttpEngine::RemoveContainer(const std::string& ref, bool force) {
   return SendForNothing(Delete("/containers/" + Q(ref) + "?v=1&force=" + (force ? "1" : "0")),
                         "remove container " + ref);
-}
-
-Result<int> HttpEngine::WaitContainer(const std::string& ref, CancelFlag* cancel) {
-  const std::string ctx = "wait for container " + ref;
-  HttpRequest r = Post("/containers/" + Q(ref) + "/wait?condition=not-running");
-  r.cancel = cancel;
-  std::string body;
-  r.on_data = [&body](const char* data, size_t size) {
-    body.append(data, size);
-    return true;
-  };
-  auto resp = Send(std::move(r), ctx);
-  if (!resp) return Unexpected(resp.error());
-  if (resp->cancelled) return Unexpected(ErrorCode::kTimeout, ctx + ": cancelled");
-  auto j = json::parse(body, nullptr, false);
-  if (!j.is_object()) return Unexpected(ErrorCode::kInternal, ctx + ": the engine sent malformed JSON");
-  if (j.contains("Error") && j["Error"].is_object() && !j["Error"].value("Message", "").empty()) {
-    return Unexpected(ErrorCode::kInternal, ctx + ": " + j["Error"].value("Message", ""));
-  }
-  return j.value("StatusCode", 0);
 }
 
 Result<Logs> HttpEngine::ContainerLogs(const std::string& ref, const LogOptions& options) {
@@ -244,14 +220,6 @@ Result<Stats> HttpEngine::ContainerStats(const std::string& ref) {
 }
 
 // --- images ---------------------------------------------------------------------
-
-Result<std::vector<Image>> HttpEngine::ListImages() {
-  auto j = ParseJson(SendForBody(Get("/images/json"), "list images"), "list images");
-  if (!j) return Unexpected(j.error());
-  std::vector<Image> out;
-  for (const auto& i : *j) out.push_back(wire::ParseImage(i));
-  return out;
-}
 
 Result<Image> HttpEngine::InspectImage(const std::string& ref) {
   const std::string ctx = "inspect image " + ref;
@@ -293,14 +261,6 @@ Result<void> HttpEngine::TagImage(const std::string& source, const std::string& 
 
 Result<void> HttpEngine::RemoveImage(const std::string& ref, bool force) {
   return SendForNothing(Delete("/images/" + ref + "?force=" + (force ? "1" : "0")), "remove image " + ref);
-}
-
-Result<PruneReport> HttpEngine::PruneImages(bool all) {
-  std::string target = "/images/prune";
-  if (all) target += "?filters=" + wire::Filters({}, {{"dangling", "false"}});
-  auto j = ParseJson(SendForBody(Post(target), "prune images"), "prune images");
-  if (!j) return Unexpected(j.error());
-  return wire::ParsePruneReport(*j);
 }
 
 Result<std::string> HttpEngine::BuildImage(const BuildRequest& request, const ProgressFn& progress) {

@@ -45,13 +45,10 @@ class HttpEngine : public Engine {
   Result<std::string> CreateContainer(const ContainerSpec& spec) override;
   Result<void> StartContainer(const std::string& ref) override;
   Result<void> StopContainer(const std::string& ref, int timeout_s) override;
-  Result<void> KillContainer(const std::string& ref, const std::string& signal) override;
   Result<void> RemoveContainer(const std::string& ref, bool force) override;
-  Result<int> WaitContainer(const std::string& ref, CancelFlag* cancel) override;
   Result<Logs> ContainerLogs(const std::string& ref, const LogOptions& options) override;
   Result<Stats> ContainerStats(const std::string& ref) override;
 
-  Result<std::vector<Image>> ListImages() override;
   Result<Image> InspectImage(const std::string& ref) override;
   Result<void> PullImage(const std::string& ref, const std::optional<RegistryAuth>& auth,
                          const ProgressFn& progress) override;
@@ -59,7 +56,6 @@ class HttpEngine : public Engine {
                          const ProgressFn& progress) override;
   Result<void> TagImage(const std::string& source, const std::string& target) override;
   Result<void> RemoveImage(const std::string& ref, bool force) override;
-  Result<PruneReport> PruneImages(bool all) override;
   Result<std::string> BuildImage(const BuildRequest& request, const ProgressFn& progress) override;
 
   Result<std::vector<Network>> ListNetworks(const ListFilter& filter) override;

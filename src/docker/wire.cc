@@ -375,18 +375,6 @@ Image ParseImage(const json& j) {
   return i;
 }
 
-PruneReport ParsePruneReport(const json& j) {
-  PruneReport r;
-  const json& deleted = At(j, "ImagesDeleted");
-  if (deleted.is_array()) {
-    for (const auto& d : deleted) {
-      if (auto id = Str(d, "Deleted"); !id.empty()) r.deleted.push_back(id);
-    }
-  }
-  r.reclaimed = static_cast<uint64_t>(Int(j, "SpaceReclaimed"));
-  return r;
-}
-
 std::string AuthHeader(const RegistryAuth& auth) {
   json j = {{"username", auth.username}, {"password", auth.password}};
   if (!auth.server.empty()) j["serveraddress"] = auth.server;

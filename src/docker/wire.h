@@ -35,9 +35,7 @@ ContainerSummary ParseContainerSummary(const json& j);
 /// "Up 5 minutes (healthy)" -> "healthy"; "" when the status has no health.
 std::string HealthFromStatus(const std::string& status);
 
-Image ParseImage(const json& j);  ///< inspect or list form
-PruneReport ParsePruneReport(const json& j);
-std::string AuthHeader(const RegistryAuth& auth);
+Image ParseImage(const json& j);  std::string AuthHeader(const RegistryAuth& auth);
 
 json NetworkCreateBody(const NetworkSpec& spec);
 Network ParseNetwork(const json& j);

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -179,7 +181,7 @@ TEST_CASE("contract: create refuses taken names and missing images; start refuse
   CHECK(CodeOf(s.engine->InspectContainer(s.prefix + "-never")) == ErrorCode::kNotFound);
 }
 
-TEST_CASE("contract: start, list by label, kill, wait, remove") {
+TEST_CASE("contract: start, list by label, stop, remove") {
   Scope s("life");
   auto spec = s.Sleeper("a");
   const std::string id = Must(s.engine->CreateContainer(spec));
@@ -199,13 +201,11 @@ TEST_CASE("contract: start, list by label, kill, wait, remove") {
   CHECK(Must(s.engine->ListContainers({{s.label + "-other"}, true})).empty());
 
   CHECK(CodeOf(s.engine->RemoveContainer(id, false)) == ErrorCode::kConflict);
-  Must(s.engine->KillContainer(id, "SIGKILL"));
-  CHECK(Must(s.engine->WaitContainer(id, nullptr)) == 137);
+  Must(s.engine->StopContainer(id, 0));  // sleep ignores nothing: SIGKILL at once
   c = Must(s.engine->InspectContainer(id));
   CHECK_FALSE(c.state.running);
   CHECK(c.state.status == "exited");
   CHECK(c.state.exit_code == 137);
-  CHECK(CodeOf(s.engine->KillContainer(id, "SIGKILL")) == ErrorCode::kConflict);
   CHECK(Must(s.engine->ListContainers({{s.label}, false})).empty());  // running only
   Must(s.engine->RemoveContainer(id, false));
   CHECK(CodeOf(s.engine->InspectContainer(id)) == ErrorCode::kNotFound);
@@ -286,14 +286,51 @@ TEST_CASE("contract: images: inspect, tag, untag, missing") {
   const std::string tag = "keelson-test/contract-" + RunId() + ":t1";
   Must(s.engine->TagImage(ContractImage(), tag));
   CHECK(Must(s.engine->InspectImage(tag)).id == img.id);
-  auto all = Must(s.engine->ListImages());
-  CHECK(std::any_of(all.begin(), all.end(), [&](const Image& i) {
-    return std::find(i.repo_tags.begin(), i.repo_tags.end(), tag) != i.repo_tags.end();
-  }));
+  auto tags = Must(s.engine->InspectImage(ContractImage())).repo_tags;
+  CHECK(std::find(tags.begin(), tags.end(), tag) != tags.end());
   Must(s.engine->RemoveImage(tag, false));  // untags: the image keeps its other tag
   CHECK(CodeOf(s.engine->InspectImage(tag)) == ErrorCode::kNotFound);
   CHECK(Must(s.engine->InspectImage(ContractImage())).id == img.id);
   CHECK(CodeOf(s.engine->InspectImage("keelson-test/never-there:1")) == ErrorCode::kNotFound);
+}
+
+TEST_CASE("contract: images: build a context, push it, pull it back; a missing tag and an unreachable registry") {
+  Scope s("build");
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / (s.prefix + "-ctx");
+  fs::create_directories(dir);
+  std::ofstream(dir / "Dockerfile") << "FROM " << ContractImage() << "\nARG V\nRUN echo \"$V\" > /v\n";
+  const std::string repo = ContractRegistry() + "/" + s.prefix;
+  const std::string ref = repo + ":1";
+  int lines = 0;
+  auto count = [&](const Progress&) { ++lines; };
+  const std::string id = Must(s.engine->BuildImage({dir.string(), "Dockerfile", {ref}, {{"V", "1"}}, "", {}}, count));
+  CHECK(id.rfind("sha256:", 0) == 0);
+  CHECK(Must(s.engine->InspectImage(ref)).id == id);
+  CHECK(lines > 0);
+
+  Must(s.engine->PushImage(ref, std::nullopt, nullptr));
+  Must(s.engine->RemoveImage(ref, false));
+  CHECK(CodeOf(s.engine->InspectImage(ref)) == ErrorCode::kNotFound);
+  Must(s.engine->PullImage(ref, std::nullopt, nullptr));
+  auto pulled = Must(s.engine->InspectImage(ref));
+  CHECK(pulled.id == id);  // content-addressed: the same image comes back
+  REQUIRE_FALSE(pulled.repo_digests.empty());
+  CHECK(pulled.repo_digests[0].rfind(repo + "@sha256:", 0) == 0);
+
+  auto missing = s.engine->PullImage(repo + ":never-pushed", std::nullopt, nullptr);
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().code == ErrorCode::kNotFound);
+  CHECK(missing.error().message.find("never-pushed") != std::string::npos);
+  // Nothing listens there: transient, worth a retry with backoff.
+  auto unreachable = s.engine->PullImage("127.0.0.1:5999/" + s.prefix + ":1", std::nullopt, nullptr);
+  REQUIRE_FALSE(unreachable.has_value());
+  CHECK(unreachable.error().transient());
+  auto no_push = s.engine->PushImage(ContractRegistry() + "/" + s.prefix + "-absent:1", std::nullopt, nullptr);
+  CHECK(CodeOf(no_push) == ErrorCode::kNotFound);  // nothing local by that name
+
+  Must(s.engine->RemoveImage(ref, true));
+  fs::remove_all(dir);
 }
 
 TEST_CASE("contract: events: a label filter sees a container's life, and cancel ends the stream") {

@@ -15,5 +15,7 @@ namespace keelson::contract {
 std::unique_ptr<docker::Engine> MakeContractEngine();
 /// A small local image whose default command is a shell and that has `sleep`.
 std::string ContractImage();
+/// A registry the engine can push to and pull from ("127.0.0.1:5000").
+std::string ContractRegistry();
 
 }  // namespace keelson::contract

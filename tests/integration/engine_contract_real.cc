@@ -8,6 +8,7 @@
 namespace keelson::contract {
 
 std::string ContractImage() { return "keelson-test/busybox:1"; }
+std::string ContractRegistry() { return "127.0.0.1:5000"; }
 
 std::unique_ptr<docker::Engine> MakeContractEngine() {
   auto endpoint = docker::EndpointFromEnvironment("");

@@ -105,7 +105,7 @@ TEST_CASE("FakeEngine: injected failures, down and recovery, call counts") {
   CHECK(fake.TotalCalls() == 5);
 }
 
-TEST_CASE("FakeEngine: a container that exits on its own wakes a waiter and emits die") {
+TEST_CASE("FakeEngine: a container that exits on its own is exited, with its code") {
   testing::FakeEngine fake;
   fake.AddImage("img:1");
   ContainerSpec spec;
@@ -115,8 +115,10 @@ TEST_CASE("FakeEngine: a container that exits on its own wakes a waiter and emit
   REQUIRE(id.has_value());
   REQUIRE(fake.StartContainer(*id).has_value());
   fake.ExitContainer("job", 0);
-  CHECK(fake.WaitContainer("job", nullptr).value() == 0);
-  CHECK(fake.InspectContainer("job").value().state.status == "exited");
+  auto c = fake.InspectContainer("job").value();
+  CHECK(c.state.status == "exited");
+  CHECK(c.state.exit_code == 0);
+  CHECK_FALSE(c.state.running);
 }
 
 }  // namespace

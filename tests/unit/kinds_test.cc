@@ -27,6 +27,7 @@ struct BuildFixture : ControllerFixture {
   BuildFixture() {
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "Dockerfile") << "FROM keelson-test/busybox:1\nRUN true\n";
+    engine.AddRegistry("registry.local");
   }
   ~BuildFixture() { std::filesystem::remove_all(dir); }
   std::string Image(const std::string& arg) {
