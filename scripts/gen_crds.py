@@ -233,8 +233,6 @@ SPECS = {
             'push': b('Push ref after a build.', False),
         }, required=['ref']),
         {'id': s('Image ID.'), 'repoDigest': s('Digest in the registry.'), 'size': i('Bytes.'),
-         'builtGeneration': i('The generation last built (spec.build).'),
-         'pulledAt': s('When it was last pulled.'),
          'createdOnEngine': b('keelson pulled or built the image while the engine did not have it: '
                               'deleting this Image removes it again, once no container uses it and '
                               'no other Image object names it. Images that were there before are '
@@ -306,11 +304,7 @@ SPECS = {
          'updatedReplicas': i('Replicas on the current template.'),
          'availableReplicas': i('Replicas ready for minReadySeconds.'),
          'completedRuns': i('Ephemeral runs that ended with exit code 0.'),
-         'failedRuns': i('Ephemeral runs that ended with another exit code.'),
-         'failureStreak': i('Ephemeral runs in a row that failed within 10 s (crash-loop backoff).'),
-         'lastFailureAt': s('When the last of those ended.'),
-         'updateStartedAt': s('When the current template change began rolling out.'),
-         'updateGeneration': i('The generation that change belongs to.')},
+         'failedRuns': i('Ephemeral runs that ended with another exit code.')},
         [('Desired', '.spec.replicas'), ('Ready', '.status.readyReplicas')],
     ),
     'Policy': (

@@ -3,6 +3,8 @@
 #include <functional>
 #include <map>
 
+#include "reconcile/status.h"
+
 namespace keelson::reconcile {
 
 std::vector<std::string> FindDependencyCycle(const std::vector<model::Object>& objects) {
@@ -25,9 +27,10 @@ std::vector<std::string> FindDependencyCycle(const std::vector<model::Object>& o
     const model::Object& o = *by_key[key];
     if (o.spec.contains("dependsOn") && o.spec["dependsOn"].is_array()) {
       for (const auto& d : o.spec["dependsOn"]) {
-        auto kind = model::KindFromManifestName(d.value("kind", ""));
+        // Stored specs are read without trusting them: a malformed entry is skipped.
+        auto kind = model::KindFromManifestName(TextField(d, "kind"));
         if (!kind) continue;
-        std::string dep = model::Key(*kind, o.meta.namespace_, d.value("name", ""));
+        std::string dep = model::Key(*kind, o.meta.namespace_, TextField(d, "name"));
         if (by_key.count(dep) && visit(dep)) return true;
       }
     }

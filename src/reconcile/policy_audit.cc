@@ -20,7 +20,9 @@ Result<std::vector<std::string>> Violators(const model::Object& policy, World& w
     auto objects = world.List(kind);
     if (!objects) return Unexpected(objects.error());
     for (const auto& obj : *objects) {
-      if (obj.meta.deletion_timestamp) continue;
+      // A stored spec that no longer fits its schema is reported by its own
+      // reconciler (InvalidSpec); the rules read only specs that fit.
+      if (obj.meta.deletion_timestamp || !manifest::DecodeSpec(obj.kind, obj.spec)) continue;
       std::string rules;
       for (const auto& v : policy::Admit({policy}, obj)) {
         if (rules.find(v.violation.rule) == std::string::npos) rules += (rules.empty() ? "" : ", ") + v.violation.rule;
@@ -43,8 +45,9 @@ Result<Plan> PolicyReconciler::PlanFor(const model::Object& o, const Memory&, Wo
   return Plan{};
 }
 
-void PolicyReconciler::Status(const model::Object& o, const Plan*, bool, World& world, Memory&,
+void PolicyReconciler::Status(const model::Object& o, const Plan* after, bool, World& world, Memory&,
                               nlohmann::json& status) const {
+  if (!after) return;  // the policy itself does not fit its schema
   auto violators = Violators(o, world);
   if (!violators) return;  // kept as they were; the next pass tries again
   status["violations"] = violators->size();

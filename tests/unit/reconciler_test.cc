@@ -249,6 +249,41 @@ spec:
   CHECK(store.Events({})->size() == before);
 }
 
+TEST_CASE_FIXTURE(ControllerFixture, "Reconciler: a stored spec that no longer fits its schema is a condition, never a crash") {
+  Apply(kWeb);
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: RunnerPool
+metadata: {name: ci}
+spec: {replicas: 1, template: {image: keelson-test/busybox:1}}
+---
+apiVersion: keelson.dev/v1alpha1
+kind: Policy
+metadata: {name: p}
+spec: {enforcement: audit, rules: {denyPrivileged: true}}
+)");
+  // As a store written by another version, or edited by hand, might hold.
+  REQUIRE(db->Exec(R"(UPDATE objects SET spec = '{"image": 5, "env": "x"}' WHERE name = 'web')"));
+  REQUIRE(db->Exec(R"(UPDATE objects SET spec = '{"replicas": "three", "template": []}' WHERE name = 'ci')"));
+  for (const char* key : {"Runner/default/web", "RunnerPool/default/ci"}) {
+    CAPTURE(key);
+    auto out = Converge(key);
+    REQUIRE(out.error);
+    CHECK_FALSE(out.error->transient());
+    CHECK(Reason(key) == "InvalidSpec");
+    CHECK(model::FindCondition(Get(key), "Ready")->value("message", "").find("does not fit the schema") !=
+          std::string::npos);
+    CHECK_FALSE(PlanFor(Get(key)).has_value());  // keelson plan reports it the same way
+  }
+  auto out = Converge("Policy/default/p");  // the audit skips what it cannot read
+  CHECK_FALSE(out.error);
+  CHECK(Get("Policy/default/p").status["violations"] == 0);
+  // Deleting still works.
+  REQUIRE(store.Delete(model::Kind::kRunner, "default", "web", false));
+  Converge("Runner/default/web");
+  CHECK_FALSE(store.Get(model::Kind::kRunner, "default", "web")->has_value());
+}
+
 TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: waits for its network, volume and image, naming which") {
   Apply(R"(
 apiVersion: keelson.dev/v1alpha1
