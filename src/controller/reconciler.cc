@@ -75,8 +75,11 @@ Result<void> Reconciler::Act(const model::Object& o, const std::vector<reconcile
       Event(o, "Warning", "Failed", "Failed to " + reconcile::Describe(a) + ": " + r.error().message);
       return;
     }
+    const auto* create = std::get_if<reconcile::CreateContainer>(&a);
+    if (create && create->why == reconcile::CreateWhy::kRemovedOutside) {
+      s_.metrics.DriftRepaired(std::string(model::Info(o.kind).name));
+    }
     auto done = reconcile::Done(a);
-    if (done.reason == "Repaired") s_.metrics.DriftRepaired(std::string(model::Info(o.kind).name));
     Event(o, "Normal", done.reason, done.message);
   });
 }

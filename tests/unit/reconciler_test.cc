@@ -100,6 +100,7 @@ spec:
     CHECK(c.id != old);
     CHECK(c.state.running);
     CHECK(HasEvent(store, "Repaired", "removed outside keelson"));
+    CHECK(metrics.Render().find("keelson_drift_repairs_total{kind=\"Runner\"} 1") != std::string::npos);
   }
   SUBCASE("stopped") {
     REQUIRE(engine.StopContainer("default.web", 1));
