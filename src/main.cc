@@ -1,6 +1,7 @@
 // keelson: argv -> command table -> exit code. The only place real objects are wired.
 
 #include <iostream>
+#include <set>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,38 @@
 #include "cli/context.h"
 #include "cli/logging.h"
 #include "util/names.h"
+
+namespace {
+
+// kubectl's answer to a verb it does not have, instead of CLI11's "A
+// subcommand is required": the first word that is not a global option (or
+// its value) must be a command.
+bool UnknownCommand(const CLI::App& app, int argc, char** argv) {
+  static const std::set<std::string> kValued = {"--db", "--docker-host", "-n", "--namespace", "--log-level",
+                                                "--log-format"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--") return false;
+    if (kValued.count(word)) {
+      ++i;
+      continue;
+    }
+    if (word.empty() || word[0] == '-') continue;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->get_name() == word) return false;
+    }
+    std::string names;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    std::cerr << "error: unknown command \"" << word << "\" for \"keelson\"\n"
+              << "commands: " << names << "\nRun 'keelson --help' for usage.\n";
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace keelson::cli;  // NOLINT: main is the wiring point
@@ -47,6 +80,7 @@ int main(int argc, char** argv) {
   RegisterVersion(app, g);
   RegisterCompletion(app, g);
 
+  if (UnknownCommand(app, argc, argv)) return kExitUsage;
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

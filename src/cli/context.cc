@@ -26,8 +26,8 @@ std::string DefaultDbPath() {
   return std::string(home && *home ? home : ".") + "/.local/share/keelson/state.db";
 }
 
-Result<std::unique_ptr<Session>> OpenSession(const Globals& g) {
-  auto db = store::Db::Open(g.db_path);
+Result<std::unique_ptr<Session>> OpenSession(const Globals& g, bool create) {
+  auto db = store::Db::Open(g.db_path, create ? store::OpenMode::kCreate : store::OpenMode::kExisting);
   if (!db) return Unexpected(db.error());
   auto s = std::make_unique<Session>();
   s->db = std::move(*db);

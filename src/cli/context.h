@@ -20,7 +20,7 @@ struct Globals {
   std::string db_path;  ///< resolved: --db, KEELSON_DB, XDG_DATA_HOME, ~/.local/share
   std::string docker_host;
   std::string namespace_ = "default";
-  std::string log_level = "warn";
+  std::string log_level = "info";
   std::string log_format = "text";
   int exit_code = kExitOk;
 };
@@ -35,7 +35,9 @@ struct Session {
   RealClock clock;
   std::unique_ptr<store::ObjectStore> objects;
 };
-Result<std::unique_ptr<Session>> OpenSession(const Globals& g);
+/// `create`: a writer (apply, diff, the controller) makes the store when
+/// there is none; every other command says there is no store at the path.
+Result<std::unique_ptr<Session>> OpenSession(const Globals& g, bool create = false);
 
 /// The engine --docker-host (or DOCKER_HOST, DOCKER_TLS_VERIFY,
 /// DOCKER_CERT_PATH) names. Connecting happens on first use.

@@ -1,5 +1,7 @@
 // keelson controller [--once] [--timeout D] [--workers N] [--resync D] [--listen ADDR]
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -51,7 +53,17 @@ class Endpoints {
     server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(manager_.metrics().Render(), "text/plain; version=0.0.4");
     });
-    if (!server_.bind_to_port(host, port)) return Unexpected(ErrorCode::kUnavailable, "--listen: cannot bind " + listen);
+    // cpp-httplib's default sets SO_REUSEPORT, with which a second keelson
+    // binds the same address and the kernel splits scrapes between the two:
+    // a taken address must be an error instead.
+    server_.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
+    if (!server_.bind_to_port(host, port)) {
+      return Unexpected(ErrorCode::kUnavailable, "--listen: cannot bind " + listen + ": " + std::strerror(errno) +
+                                                     " (another keelson controller may be serving it)");
+    }
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     return {};
   }
@@ -82,7 +94,7 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   auto resync = ParseDuration(opts.resync);
   if (!resync || resync->count() <= 0) return Fail("--resync: not a positive duration: " + opts.resync, kExitUsage);
   if (opts.workers < 1 || opts.workers > 64) return Fail("--workers: must be 1..64", kExitUsage);
-  auto session = OpenSession(g);
+  auto session = OpenSession(g, /*create=*/true);
   if (!session) return Fail(session.error().message);
   auto engine = OpenEngine(g);
   if (!engine) return Fail(engine.error().message);
@@ -96,7 +108,9 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
     manager.metrics().SetEngineRequests([http] { return http->Requests(); });
   }
   Endpoints endpoints(manager);
-  if (auto r = endpoints.Start(opts.listen); !r) return Fail(r.error().message, kExitUsage);
+  if (auto r = endpoints.Start(opts.listen); !r) {
+    return Fail(r.error().message, r.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+  }
   InstallSignalHandlers();
   Result<void> result;
   std::thread runner([&] { result = manager.Run(); });

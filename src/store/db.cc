@@ -133,8 +133,13 @@ std::string Statement::Text(int col) const {
 
 bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
-  if (path != ":memory:") {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, OpenMode mode) {
+  const bool memory = path == ":memory:";
+  if (!memory && mode == OpenMode::kExisting && !std::filesystem::exists(path)) {
+    return Unexpected(ErrorCode::kNotFound, "store: no store at " + path +
+                                                " (nothing was applied there; --db or KEELSON_DB name another)");
+  }
+  if (!memory) {
     std::error_code ec;
     auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -146,10 +151,14 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   std::unique_ptr<Db> db(new Db(raw, path));
   if (rc != SQLITE_OK) return Unexpected(SqliteError(raw, rc, "open " + path));
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
-  if (auto r = db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !r) {
-    return Unexpected(r.error());
+  auto ready = db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  if (ready) ready = db->Migrate();
+  if (!ready) {
+    // "file is not a database" and its like: say which file.
+    const Error& e = ready.error();
+    if (e.message.find(path) != std::string::npos) return Unexpected(e);
+    return Unexpected(e.code, "store: " + path + ": " + e.message.substr(e.message.rfind(": ") + 2));
   }
-  if (auto r = db->Migrate(); !r) return Unexpected(r.error());
   return db;
 }
 

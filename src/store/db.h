@@ -42,11 +42,16 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
+enum class OpenMode {
+  kCreate,    ///< make the file (and its directories) when absent: writers
+  kExisting,  ///< kNotFound "no store at PATH" when absent: readers
+};
+
 class Db {
  public:
-  /// Opens (creating the file and its parent directories) in WAL mode with a
-  /// busy timeout, then brings the schema up to date. ":memory:" works too.
-  static Result<std::unique_ptr<Db>> Open(const std::string& path);
+  /// Opens in WAL mode with a busy timeout, then brings the schema up to
+  /// date. ":memory:" works too. Errors name the path.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, OpenMode mode = OpenMode::kCreate);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

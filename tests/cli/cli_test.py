@@ -274,6 +274,53 @@ def prune_removes_exactly_what_the_files_lost():
     expect(rc == 2, '--prune without -l is a usage error')
 
 
+def missing_and_foreign_stores_are_named():
+    k = Keelson(binary)
+    missing = os.path.join(k.dir, 'nowhere', 'state.db')
+    for args in (['get', 'runners'], ['describe', 'runner', 'web'], ['events'], ['history', 'runner', 'web'],
+                 ['wait', 'runner/web', '--for=condition=Ready', '--timeout', '1s']):
+        rc, out, err = k.run('--db', missing, *args, db=False)
+        expect(rc == 1, f'{args}: exit {rc}')
+        expect(f'no store at {missing}' in err, f'{args}: says there is no store: {err}')
+    expect(not os.path.exists(os.path.dirname(missing)), 'a read-only command created the store directory')
+    not_db = k.write('notes.db', 'these are my notes, not a database\n' * 100)
+    rc, _, err = k.run('--db', not_db, 'get', 'runners', db=False)
+    expect(rc == 1 and not_db in err and 'not a database' in err, f'names the file: exit {rc}: {err}')
+
+
+def unknown_commands_are_named():
+    k = Keelson(binary)
+    for argv in (['logs', 'runner/x'], ['-n', 'ci', 'frobnicate']):
+        rc, out, err = k.run(*argv)
+        expect(rc == 2, f'{argv}: exit {rc}')
+        expect(f'unknown command "{argv[-1] if argv[0] == "-n" else argv[0]}"' in err, f'{argv}: {err}')
+        expect('apply' in err and 'rollout' in err, f'lists the commands: {err}')
+
+
+def a_taken_listen_address_is_an_error():
+    k = Keelson(binary)
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    engine = '--docker-host=unix://' + os.path.join(k.dir, 'no-engine.sock')
+    first = subprocess.Popen([k.binary, '--db', k.db, engine, 'controller', '--listen', f'127.0.0.1:{port}'],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with socket.socket() as c:
+                if c.connect_ex(('127.0.0.1', port)) == 0:
+                    break
+            time.sleep(0.05)
+        other = os.path.join(k.dir, 'other.db')
+        rc, _, err = k.run('--db', other, engine, 'controller', '--listen', f'127.0.0.1:{port}', db=False, timeout=20)
+        expect(rc == 1, f'a second controller on a taken address: exit {rc}: {err}')
+        expect(f'cannot bind 127.0.0.1:{port}' in err, err)
+    finally:
+        first.terminate()
+        first.wait(timeout=30)
+
+
 def completion_bash():
     k = Keelson(binary)
     out = k.ok('completion', 'bash', db=False)
@@ -443,6 +490,9 @@ run_tests([
     wait_exit_codes,
     wait_sees_a_write_from_another_process,
     prune_removes_exactly_what_the_files_lost,
+    missing_and_foreign_stores_are_named,
+    unknown_commands_are_named,
+    a_taken_listen_address_is_an_error,
     completion_bash,
     usage_errors_exit_2,
     concurrent_processes_lose_nothing,
