@@ -114,6 +114,14 @@ bool FakeEngine::InRegistry(const std::string& ref) const {
   return registry_.count(NormalizeRef(ref)) > 0;
 }
 
+void FakeEngine::KillToDead(const std::string& ref) {
+  std::lock_guard lock(mu_);
+  auto* fc = FindContainer(ref);
+  if (!fc) return;
+  if (fc->c.state.running) Exited(*fc, 137);
+  fc->c.state.status = "dead";
+}
+
 void FakeEngine::ExitContainer(const std::string& ref, int code) {
   std::lock_guard lock(mu_);
   if (auto* fc = FindContainer(ref); fc && fc->c.state.running) Exited(*fc, code);

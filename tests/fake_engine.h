@@ -36,6 +36,9 @@ class FakeEngine : public docker::Engine {
   void PushToRegistry(const std::string& ref);
   /// A pull of `ref` would find it (it was added, or pushed).
   bool InRegistry(const std::string& ref) const;
+  /// The container is left "dead", as an engine that stopped uncleanly
+  /// leaves it: it can never start again.
+  void KillToDead(const std::string& ref);
   /// The container's main process exits with `code`, as if on its own.
   void ExitContainer(const std::string& ref, int code);
   /// The container's healthcheck reports "starting", "healthy" or "unhealthy".

@@ -49,6 +49,13 @@ docker::ProgressFn LogProgress(const std::string& what) {
 
 Result<void> Void(const Result<std::string>& r) { return r ? Result<void>() : Result<void>(Unexpected(r.error())); }
 
+// "failed to start shim: mkdir .../moby/ID: file exists": the one start
+// failure a fresh container cures.
+bool StaleRuntime(const Error& e) {
+  return e.message.find("failed to start shim") != std::string::npos &&
+         e.message.find("file exists") != std::string::npos;
+}
+
 Result<void> IgnoreNotFound(Result<void> r) {
   if (!r && r.error().code == ErrorCode::kNotFound) return {};
   return r;
@@ -194,10 +201,11 @@ Result<void> Executor::operator()(const CreateContainer& a) {
 
 Result<void> Executor::operator()(const StartContainer& a) {
   auto r = Call("start", engine_.StartContainer(a.id));
-  if (!r && r.error().code == ErrorCode::kInternal) {
-    // The engine cannot start this container (seen after an unclean engine
-    // stop: its runtime state is left behind). A fresh one can start: remove
-    // it, and the next pass (after backoff) creates it.
+  if (!r && StaleRuntime(r.error())) {
+    // The engine cannot start this container because its runtime state was
+    // left behind by an unclean engine stop. A fresh one can start: remove
+    // it, and the next pass (after backoff) creates it. Any other start
+    // failure (a port taken, the engine shutting down) keeps the container.
     if (RemoveContainerById(a.id, 0)) {
       r = Unexpected(ErrorCode::kUnavailable, r.error().message + "; removed it to create a fresh one");
     }

@@ -90,7 +90,7 @@ Result<void> Manager::Run() {
   metrics_.SetLeader(true);
   spdlog::info("leader: lease taken as {}", lease.holder());
   threads_.emplace_back([this] { WatchEngine(); });
-  Resync("start");
+  Resync("start", /*fresh_start=*/true);
   for (int i = 0; i < opts_.workers; ++i) threads_.emplace_back([this] { Worker(); });
   threads_.emplace_back([this] { WatchStore(); });
   threads_.emplace_back([this] { ResyncLoop(); });
@@ -170,7 +170,7 @@ void Manager::Process(const std::string& key, Reconciler& reconciler, store::Obj
   queue_.Done(key);
 }
 
-void Manager::EnqueueAll() {
+void Manager::EnqueueAll(bool fresh_start) {
   auto session = opts_.open_store();
   if (!session) return;
   auto versions = session->store->Versions();
@@ -178,10 +178,16 @@ void Manager::EnqueueAll() {
     spdlog::warn("resync: {}", versions.error().message);
     return;
   }
-  for (const auto& [k, rv] : *versions) queue_.Add(k);
+  for (const auto& [k, rv] : *versions) {
+    if (fresh_start) {
+      queue_.Add(k);
+    } else {
+      queue_.AddUnlessBackingOff(k);
+    }
+  }
 }
 
-void Manager::Resync(const char* why) {
+void Manager::Resync(const char* why, bool fresh_start) {
   std::lock_guard lock(resync_mu_);
   auto start = std::chrono::steady_clock::now();
   auto r = cache_.Resync();
@@ -199,7 +205,7 @@ void Manager::Resync(const char* why) {
     if (auto removed = reconciler.RemoveOrphans(); !removed) spdlog::warn("orphans: {}", removed.error().message);
   }
   metrics_.ResyncTook(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  EnqueueAll();
+  EnqueueAll(fresh_start);
   metrics_.ResyncDone();
   synced_ = true;
 }
@@ -267,7 +273,9 @@ void Manager::OnEngineEvent(const docker::Event& e) {
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
     }
   }
-  for (const auto& k : keys) queue_.Add(k);
+  // An engine that fails (or shuts down) sends events about the very
+  // containers whose actions failed: they must not cut a backoff short.
+  for (const auto& k : keys) queue_.AddUnlessBackingOff(k);
 }
 
 void Manager::WatchEngine() {
@@ -288,7 +296,7 @@ void Manager::WatchEngine() {
     if (engine_.Ping()) {
       backoff = milliseconds(100);
       filter.since = std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count() - 1;
-      Resync("event stream reconnected");
+      Resync("event stream reconnected", /*fresh_start=*/true);
     }
   }
 }

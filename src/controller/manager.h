@@ -71,8 +71,10 @@ class Manager {
 
   // The steps of the loop, each one callable alone.
 
-  /// Lists the engine into the cache, removes orphans, enqueues every object.
-  void Resync(const char* why);
+  /// Lists the engine into the cache, removes orphans, enqueues every object:
+  /// at once with `fresh_start` (the first sync, the engine back after a
+  /// break), else leaving objects that wait out a failure's backoff be.
+  void Resync(const char* why, bool fresh_start = false);
   /// Refreshes the cache for an engine event and enqueues the objects it
   /// concerns (controller/event_keys.h).
   void OnEngineEvent(const docker::Event& e);
@@ -89,7 +91,7 @@ class Manager {
   void WatchStore();
   void WatchEngine();
   void ResyncLoop();
-  void EnqueueAll();
+  void EnqueueAll(bool fresh_start);
   bool SleepFor(std::chrono::milliseconds d);  ///< false when stopping
 
   docker::Engine& engine_;

@@ -27,6 +27,12 @@ void WorkQueue::Add(const std::string& key) {
   if (!shut_down_) Enqueue(key);
 }
 
+void WorkQueue::AddUnlessBackingOff(const std::string& key) {
+  std::lock_guard lock(mu_);
+  if (shut_down_ || (failures_.count(key) && delayed_.count(key))) return;
+  Enqueue(key);
+}
+
 void WorkQueue::AddAfter(const std::string& key, milliseconds delay) {
   std::lock_guard lock(mu_);
   if (shut_down_) return;

@@ -32,6 +32,11 @@ class WorkQueue {
 
   /// Ready at once (a delayed copy of the key is superseded).
   void Add(const std::string& key);
+  /// Like Add, unless the key failed and waits out its backoff: then its
+  /// retry stays when it is. For sources that repeat what a failure already
+  /// said (engine events while the engine fails, periodic resyncs), so they
+  /// cannot turn a backoff into a storm.
+  void AddUnlessBackingOff(const std::string& key);
   /// Ready after `delay`; an earlier pending time for the key wins.
   void AddAfter(const std::string& key, std::chrono::milliseconds delay);
   /// After the key's next backoff delay; each call without Forget doubles it.

@@ -137,8 +137,10 @@ Error StatusError(long status, const std::string& body, const std::string& conte
       break;
   }
   if (Contains(message, {"no such"})) return MakeError(ErrorCode::kNotFound, text);
-  if (Contains(message, kNetworkTrouble)) return MakeError(ErrorCode::kUnavailable, text);
-  return MakeError(status >= 500 ? ErrorCode::kInternal : ErrorCode::kInvalid, text);
+  // A 5xx is the engine failing (shutting down, a runtime in trouble, a port
+  // another process holds), not a keelson bug: worth a retry with backoff.
+  if (status >= 500 || Contains(message, kNetworkTrouble)) return MakeError(ErrorCode::kUnavailable, text);
+  return MakeError(ErrorCode::kInvalid, text);
 }
 
 Error StreamError(const std::string& message, const std::string& context) {

@@ -30,6 +30,7 @@ std::string Text(const RemoveContainer& a) {
     case RemoveWhy::kRollingUpdate: return "rolling update: old template";
     case RemoveWhy::kRecreate: return "template changed (Recreate)";
     case RemoveWhy::kOrphan: return "its owner is no longer in the store";
+    case RemoveWhy::kDead: return "the engine marked it dead; it cannot start again";
   }
   return "";
 }

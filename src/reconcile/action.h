@@ -34,6 +34,7 @@ enum class RemoveWhy {
   kRollingUpdate,  ///< an old template's replica, within maxUnavailable
   kRecreate,       ///< an old template's replica, strategy Recreate
   kOrphan,         ///< its owner is no longer in the store
+  kDead,           ///< the engine marked it dead: it can never start again
 };
 
 /// An ephemeral replica's finished run, counted as its container goes.

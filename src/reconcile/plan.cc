@@ -137,6 +137,11 @@ Plan PlanRunner(const docker::ContainerSpec& want, model::RestartPolicy policy, 
         CreateContainer{want, observed.had_container ? CreateWhy::kRemovedOutside : CreateWhy::kMissing});
     return plan;
   }
+  if (current->state.status == "dead") {
+    // Left so by an engine that stopped uncleanly: it can never start again.
+    plan.actions.push_back(RecreateContainer{current->id, want, 0, {"the engine marked it dead; it cannot start again"}});
+    return plan;
+  }
   auto reasons = DiffContainer(want, *current, observed.image);
   HashFallback(want.labels, current->config.labels, &reasons);
   if (!reasons.empty()) {

@@ -79,6 +79,11 @@ PoolPlan PlanPool(const model::RunnerPoolSpec& spec, const docker::ContainerSpec
       plan.actions.push_back(std::move(a));
       continue;
     }
+    if (c.state.status == "dead") {
+      // Left so by an engine that stopped uncleanly: replaced, not started.
+      plan.actions.push_back(Remove(c, RemoveWhy::kDead, 0));
+      continue;
+    }
     r.ready = IsReadyContainer(c);
     TimePoint started;
     r.available = r.ready && (spec.min_ready.count() == 0 ||

@@ -406,7 +406,11 @@ def survives_dockerd_restart_and_converges_again(k, ns):
         time.sleep(2)
         expect(ctl.p.poll() is None, 'the controller survives the engine going away:\n' + ctl.output())
         subprocess.run(['bash', engine, 'start'], check=True, capture_output=True, timeout=360)
-        wait_for('the runners to run again', running, timeout=60)
+        try:
+            wait_for('the runners to run again', running, timeout=60)
+        except AssertionError as e:
+            states = {i: (inspect(f'{ns}.r{i}') or {}).get('State', {}).get('Status') for i in range(3)}
+            raise AssertionError(f'{e}: {states}\n' + ctl.output()[-6000:])
         expect('reconnecting' in ctl.output(), 'the event stream was reconnected:\n' + ctl.output())
     finally:
         if not engine_up():

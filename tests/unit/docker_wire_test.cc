@@ -40,7 +40,7 @@ TEST_CASE("wire: HTTP statuses and stream errors map to error codes") {
   CHECK(wire::StatusError(401, "{}", "c").code == ErrorCode::kUnauthorized);
   CHECK(wire::StatusError(503, "", "c").transient());
   CHECK(wire::StatusError(500, R"({"message":"dial tcp: connection refused"})", "pull").transient());
-  CHECK(wire::StatusError(500, R"({"message":"boom"})", "c").code == ErrorCode::kInternal);
+  CHECK(wire::StatusError(500, R"({"message":"boom"})", "c").code == ErrorCode::kUnavailable);  // transient
   CHECK(wire::StreamError("manifest for x:1 not found: manifest unknown", "pull").code == ErrorCode::kNotFound);
   CHECK(wire::StreamError("unauthorized: authentication required", "pull").code == ErrorCode::kUnauthorized);
   // A registry the engine cannot reach (as Docker 20.10 words it): retried, not an invalid spec.

@@ -176,3 +176,20 @@ TEST_CASE_FIXTURE(ManagerFixture, "Manager: an engine event enqueues the owner; 
   manager->OnEngineEvent(Ev("container", "destroy", before->config.labels, before->id));
   CHECK(Queued() == std::vector<std::string>{"Runner/default/web"});
 }
+
+TEST_CASE_FIXTURE(ManagerFixture, "Manager: engine events and periodic resyncs never cut a failure's backoff short") {
+  Apply(kNet);
+  manager->Resync("test", true);
+  engine.SetDown(true);  // the network cannot be created: the key backs off
+  manager->Drain();
+  REQUIRE(manager->queue().Failures("Network/default/backend") == 1);
+  engine.SetDown(false);
+  // An event that names the object (as a container event names its owner).
+  manager->OnEngineEvent(Ev("container", "die", Owned("Network", "default", "backend")));
+  CHECK(manager->Drain() == 0);  // still waiting out its backoff
+  manager->Resync("periodic");
+  CHECK(manager->Drain() == 0);
+  clock.Advance(std::chrono::seconds(1));
+  CHECK(manager->Drain() == 1);
+  CHECK(Ready(model::Kind::kNetwork, "backend"));
+}

@@ -307,3 +307,16 @@ TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: an update never stops a ru
   CHECK(Get("RunnerPool/default/ci").status["updatedReplicas"] == 2);
   CHECK(Ready("RunnerPool/default/ci"));
 }
+
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: a dead replica is replaced") {
+  Apply(Pool(2, "1"));
+  Converge("RunnerPool/default/ci");
+  auto before = Containers();
+  REQUIRE(before.size() == 2);
+  engine.KillToDead(before[0].id);
+  REQUIRE(cache.Resync());
+  Converge("RunnerPool/default/ci");
+  CHECK_FALSE(engine.InspectContainer(before[0].id).has_value());
+  CHECK(Running() == 2);
+  CHECK(Ready("RunnerPool/default/ci"));
+}

@@ -592,6 +592,44 @@ spec: {rules: {requireResources: true}}
         nlohmann::json::array({"default/runner/web (requireResources)", "team-b/runner/tool (requireResources)"}));
 }
 
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: any other start failure keeps the container and backs off") {
+  Apply(kWeb);
+  Converge("Runner/default/web");
+  const std::string old_id = engine.InspectContainer("default.web")->id;
+  clock.Advance(std::chrono::seconds(60));
+  REQUIRE(engine.StopContainer("default.web", 0));
+  clock.Advance(std::chrono::seconds(1));
+  REQUIRE(cache.Resync());
+  for (const char* message : {"grpc: the client connection is closing: context canceled",
+                              "driver failed programming external connectivity: Bind for 0.0.0.0:8080 failed: "
+                              "port is already allocated"}) {
+    CAPTURE(message);
+    engine.FailNext(Error{ErrorCode::kUnavailable, std::string("start container: ") + message});
+    auto out = reconciler.Reconcile("Runner/default/web");
+    REQUIRE(out.error);
+    CHECK(out.error->transient());
+    CHECK(engine.InspectContainer("default.web")->id == old_id);  // not removed
+  }
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: a dead container is replaced, never started") {
+  Apply(kWeb);
+  Converge("Runner/default/web");
+  const std::string old_id = engine.InspectContainer("default.web")->id;
+  engine.KillToDead("default.web");
+  REQUIRE(cache.Resync());
+  auto plan = PlanFor(Get("Runner/default/web"));
+  REQUIRE(plan->actions.size() == 1);
+  CHECK(reconcile::Describe(plan->actions[0]) ==
+        "recreate container default.web: the engine marked it dead; it cannot start again");
+  Converge("Runner/default/web");
+  auto now = engine.InspectContainer("default.web");
+  REQUIRE(now);
+  CHECK(now->id != old_id);
+  CHECK(now->state.running);
+  CHECK(Ready("Runner/default/web"));
+}
+
 TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: a container the engine can no longer start is replaced") {
   Apply(kWeb);
   Converge("Runner/default/web");

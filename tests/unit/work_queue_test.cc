@@ -88,3 +88,23 @@ TEST_CASE("StatusWrites: the watcher skips exactly the controller's own write, o
   CHECK(writes.Own("Runner/default/web", 9));
   CHECK_FALSE(writes.Own("Runner/default/web", 9));
 }
+
+TEST_CASE("WorkQueue: AddUnlessBackingOff leaves a failed key's retry where it is; Add does not") {
+  testing::FakeClock clock;
+  WorkQueue q(clock, controller::Backoff{milliseconds(1000), milliseconds(60000), 0.0});
+  q.Add("a");
+  REQUIRE(*q.TryGet() == "a");
+  q.AddRateLimited("a");  // failed: back in 1 s
+  q.Done("a");
+  q.AddUnlessBackingOff("a");  // an engine event about the same failure
+  CHECK_FALSE(q.TryGet());
+  clock.Advance(milliseconds(1000));
+  REQUIRE(*q.TryGet() == "a");
+  q.Done("a");
+  q.AddUnlessBackingOff("b");  // nothing failed: at once
+  CHECK(*q.TryGet() == "b");
+  q.Done("b");
+  q.AddRateLimited("a");
+  q.Add("a");  // a change the user made: at once
+  CHECK(*q.TryGet() == "a");
+}
