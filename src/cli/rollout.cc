@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
@@ -42,8 +43,23 @@ int RunUndo(const Globals& g, const RolloutOptions& opts) {
   return kExitOk;
 }
 
+// The automatic rollback that undid generation `followed`, if the history
+// has one: its revision's source says so ("rollback: auto (...)").
+std::optional<store::Revision> RolledBack(store::ObjectStore& objects, const std::string& ns, const std::string& name,
+                                          int64_t followed) {
+  auto history = objects.History(model::Kind::kRunnerPool, ns, name);
+  if (!history) return std::nullopt;
+  for (const auto& rev : *history) {
+    if (rev.generation > followed && rev.source.rfind("rollback: auto", 0) == 0) return rev;
+  }
+  return std::nullopt;
+}
+
 // Follows the pool until its current generation is Ready (exit 0), or it is
-// Degraded or the timeout passes (exit 1), printing each change of progress.
+// Degraded, rolled back by the controller, or the timeout passes (exit 1),
+// printing each change of progress. CI gates rely on the exit code: a
+// rollout the controller undid is a failed rollout, whatever the pool's
+// state after the rollback.
 int RunStatus(const Globals& g, const RolloutOptions& opts) {
   auto name = PoolName(opts, "status");
   if (!name) return Fail(name.error().message, kExitUsage);
@@ -54,10 +70,28 @@ int RunStatus(const Globals& g, const RolloutOptions& opts) {
   InstallSignalHandlers();
   auto deadline = std::chrono::steady_clock::now() + *timeout;
   std::string last;
+  int64_t followed = 0;  // the generation whose rollout is followed
   while (true) {
     auto o = (*session)->objects->Get(model::Kind::kRunnerPool, g.namespace_, *name);
     if (!o) return Fail(o.error().message);
     if (!*o) return Fail("runnerpool \"" + *name + "\" not found in namespace " + g.namespace_);
+    if (followed == 0) {
+      followed = (*o)->meta.generation;
+      // Started after the controller had already undone the last change:
+      // that rollout failed too.
+      if (auto rb = RolledBack(*(*session)->objects, g.namespace_, *name, followed - 1)) {
+        return Fail("runnerpool/" + *name + ": the last rollout failed: it missed its progress deadline and the " +
+                    "controller rolled back (" + rb->source + ", generation " + std::to_string(rb->generation) + ")");
+      }
+    }
+    if ((*o)->meta.generation > followed) {
+      if (auto rb = RolledBack(*(*session)->objects, g.namespace_, *name, followed)) {
+        return Fail("runnerpool/" + *name + ": the rollout of generation " + std::to_string(followed) +
+                    " failed: it missed its progress deadline and the controller rolled back (" + rb->source +
+                    ", now generation " + std::to_string(rb->generation) + ")");
+      }
+      followed = (*o)->meta.generation;  // a newer change by a user: follow that one, as kubectl does
+    }
     const auto& s = (*o)->status;
     const int want = (*o)->spec.value("replicas", 1);
     bool current = s.value("observedGeneration", int64_t{0}) == (*o)->meta.generation;

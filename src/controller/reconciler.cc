@@ -96,7 +96,9 @@ Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, js
   if (written && *written) TransitionEvents(o, o.status, next);
   if (after && after->requeue_after) out.requeue_after = after->requeue_after;
   // Still actions pending after acting (a start that has not shown yet): look again soon.
-  if (after && !after->actions.empty() && !out.requeue_after) out.requeue_after = kProgressRecheck;
+  if (after && !after->actions.empty() && (!out.requeue_after || *out.requeue_after > kProgressRecheck)) {
+    out.requeue_after = kProgressRecheck;
+  }
   return out;
 }
 

@@ -52,8 +52,9 @@ std::optional<docker::Healthcheck> Health(const model::RunnerSpec& spec) {
 }  // namespace
 
 std::string ContainerHash(const json& hash_basis, const std::string& image,
-                          const std::vector<std::string>& resolved_env) {
+                          const std::vector<std::string>& resolved_env, bool with_networks) {
   json canonical = hash_basis;
+  if (!with_networks) canonical.erase("networks");
   canonical["image"] = image;
   canonical["env"] = resolved_env;
   return Hash(canonical);
@@ -61,7 +62,7 @@ std::string ContainerHash(const json& hash_basis, const std::string& image,
 
 Result<docker::ContainerSpec> DesiredContainer(const model::Object& owner, const model::RunnerSpec& spec,
                                                const std::string& name, const std::string& image,
-                                               const std::string& store_id) {
+                                               const std::string& store_id, std::string* legacy_hash) {
   docker::ContainerSpec c;
   c.name = name;
   c.image = image;
@@ -74,7 +75,10 @@ Result<docker::ContainerSpec> DesiredContainer(const model::Object& owner, const
   c.user = spec.user;
   c.labels = spec.labels;
   for (const auto& [k, v] : OwnerLabels(owner, store_id)) c.labels[k] = v;
-  c.labels[kSpecHashLabel] = ContainerHash(spec.hash_basis, image, c.env);
+  // A pool's replicas keep networks in the hash: a template change rolls out.
+  const bool runner = owner.kind == model::Kind::kRunner;
+  c.labels[kSpecHashLabel] = ContainerHash(spec.hash_basis, image, c.env, /*with_networks=*/!runner);
+  if (legacy_hash) *legacy_hash = ContainerHash(spec.hash_basis, image, c.env, true);
   for (const auto& p : spec.ports) c.ports.push_back({p.container_port, p.protocol, p.host_ip, p.host_port});
   for (const auto& n : spec.networks) c.networks.push_back({EngineName(owner.meta.namespace_, n.name), n.aliases});
   Mounts(owner, spec, &c);

@@ -19,14 +19,20 @@ namespace keelson::reconcile {
 /// `name` the container name; networks and volumes are named as keelson names
 /// them in `owner`'s namespace. Labels: spec.labels, the owner labels and the
 /// spec hash. kInvalid (naming the field) for an env file that cannot be read.
+///
+/// A Runner's hash leaves its networks out: attachments are changed in
+/// place, never by a replacement. `legacy_hash`, when given, is the hash
+/// keelson 0.1 gave the same container (networks counted), which a
+/// container made then still carries.
 Result<docker::ContainerSpec> DesiredContainer(const model::Object& owner, const model::RunnerSpec& spec,
                                                const std::string& name, const std::string& image,
-                                               const std::string& store_id);
+                                               const std::string& store_id, std::string* legacy_hash = nullptr);
 
 /// The spec-hash label of a container: the stored spec (without the fields
-/// only the controller acts on), the image it runs and the resolved env.
+/// only the controller acts on, and without networks unless asked), the image
+/// it runs and the resolved env.
 std::string ContainerHash(const nlohmann::json& hash_basis, const std::string& image,
-                          const std::vector<std::string>& resolved_env);
+                          const std::vector<std::string>& resolved_env, bool with_networks = true);
 
 docker::NetworkSpec DesiredNetwork(const model::Object& owner, const model::NetworkSpec& spec,
                                    const std::string& store_id);

@@ -15,10 +15,13 @@ RemoveContainer Remove(const docker::Container& c, RemoveWhy why, int stop_timeo
 }
 
 // A changed hash with no field to show (a field the diff does not read) still
-// means replace: say so rather than miss it.
-void HashFallback(const docker::Labels& want, const docker::Labels& have, std::vector<std::string>* reasons) {
+// means replace: say so, in words, rather than miss it.
+void HashFallback(const docker::Labels& want, const docker::Labels& have, std::vector<std::string>* reasons,
+                  const std::string& also_current = "") {
   std::string w = LabelValue(want, kSpecHashLabel), h = LabelValue(have, kSpecHashLabel);
-  if (reasons->empty() && w != h) reasons->push_back("spec-hash " + (h.empty() ? "(none)" : h) + " -> " + w);
+  if (!reasons->empty() || w == h || (!also_current.empty() && h == also_current)) return;
+  reasons->push_back(h.empty() ? "made without keelson's spec label"
+                               : "the spec changed in a field keelson does not compare one by one");
 }
 
 // Made by keelson for another store on this engine: never ours to replace.
@@ -122,7 +125,8 @@ bool StaysDown(const docker::Container& c, model::RestartPolicy policy) {
   return policy == model::RestartPolicy::kOnFailure && c.state.exit_code == 0;
 }
 
-Plan PlanRunner(const docker::ContainerSpec& want, model::RestartPolicy policy, const RunnerObserved& observed) {
+Plan PlanRunner(const docker::ContainerSpec& want, model::RestartPolicy policy, const RunnerObserved& observed,
+                const std::string& legacy_hash) {
   Plan plan;
   const docker::Container* current = nullptr;
   for (const auto& c : observed.containers) {
@@ -143,7 +147,7 @@ Plan PlanRunner(const docker::ContainerSpec& want, model::RestartPolicy policy, 
     return plan;
   }
   auto reasons = DiffContainer(want, *current, observed.image);
-  HashFallback(want.labels, current->config.labels, &reasons);
+  HashFallback(want.labels, current->config.labels, &reasons, legacy_hash);
   if (!reasons.empty()) {
     plan.actions.push_back(
         RecreateContainer{current->id, want, current->config.stop_timeout.value_or(10), std::move(reasons)});

@@ -82,8 +82,10 @@ struct RunnerObserved {
 };
 
 /// One container named want.name, running (as the policy says), with want's
-/// config; others owned by the runner are removed.
-Plan PlanRunner(const docker::ContainerSpec& want, model::RestartPolicy policy, const RunnerObserved& observed);
+/// config; others owned by the runner are removed. `legacy_hash`: another
+/// spec-hash value that also means "as wanted" (see DesiredContainer).
+Plan PlanRunner(const docker::ContainerSpec& want, model::RestartPolicy policy, const RunnerObserved& observed,
+                const std::string& legacy_hash = "");
 
 /// True when `c` exited and `policy` says it stays down.
 bool StaysDown(const docker::Container& c, model::RestartPolicy policy);

@@ -47,7 +47,8 @@ Result<Plan> RunnerReconciler::PlanFor(const model::Object& o, const Memory&, Wo
   if (plan.blocked) return plan;
   auto store_id = world.StoreId();
   if (!store_id) return Unexpected(store_id.error());
-  auto want = DesiredContainer(o, *spec, EngineName(o), *image, *store_id);
+  std::string legacy_hash;
+  auto want = DesiredContainer(o, *spec, EngineName(o), *image, *store_id, &legacy_hash);
   if (!want) return Unexpected(want.error());
   RunnerObserved observed;
   observed.containers = world.ContainersOf(o.meta.uid);
@@ -61,7 +62,7 @@ Result<Plan> RunnerReconciler::PlanFor(const model::Object& o, const Memory&, Wo
     image_config = std::move(*img);
   }
   observed.image = image_config ? &*image_config : nullptr;
-  plan = PlanRunner(*want, spec->restart_policy, observed);
+  plan = PlanRunner(*want, spec->restart_policy, observed, legacy_hash);
   if (auto r = PullFirstIfMissing(*image, world, &plan); !r) return Unexpected(r.error());
   return plan;
 }

@@ -20,6 +20,20 @@ std::string PastProgressDeadline(const model::Object& o, const model::RunnerPool
          " did not make every replica ready within " + spec.progress_deadline_text + "; the update is stopped";
 }
 
+// While replicas are on an older template, come back the moment the
+// progress deadline passes, rather than at the next event or resync.
+void WakeAtDeadline(const model::Object& o, const model::RunnerPoolSpec& spec, const Memory& memory,
+                    const PoolCounts& counts, TimePoint now, Plan* plan) {
+  if (counts.updated >= counts.replicas) return;
+  TimePoint started = now;  // the clock starts with this pass when it has not yet
+  if (memory.update_generation == o.meta.generation) (void)ParseTimestamp(memory.update_started_at, &started);
+  // Timestamps have whole seconds: a second more, so the pass lands past it.
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(started + spec.progress_deadline - now) +
+              std::chrono::seconds(1);
+  if (left.count() < 1) left = std::chrono::milliseconds(1);
+  if (!plan->requeue_after || left < *plan->requeue_after) plan->requeue_after = left;
+}
+
 }  // namespace
 
 Result<Plan> RunnerPoolReconciler::PlanFor(const model::Object& o, const Memory& memory, World& world) const {
@@ -42,6 +56,7 @@ Result<Plan> RunnerPoolReconciler::PlanFor(const model::Object& o, const Memory&
   PoolHistory history{memory.failure_streak, memory.last_failure_at};
   auto pool = PlanPool(*spec, *want, EngineName(o), world.ContainersOf(o.meta.uid), now, RandomSuffix, history);
   if (auto r = PullFirstIfMissing(*image, world, &pool.plan); !r) return Unexpected(r.error());
+  WakeAtDeadline(o, *spec, memory, pool.counts, now, &pool.plan);
   return pool.plan;
 }
 

@@ -76,9 +76,9 @@ def volume(name, ns):
 class Controller:
     """`keelson controller` in the background, stopped with SIGTERM (or killed)."""
 
-    def __init__(self, k, *extra):
+    def __init__(self, k, *extra, resync='5s'):
         self.log = open(os.path.join(k.dir, f'controller-{time.time_ns()}.log'), 'w+')
-        self.p = subprocess.Popen([k.binary, '--db', k.db, '--log-level', 'info', 'controller', '--resync', '5s',
+        self.p = subprocess.Popen([k.binary, '--db', k.db, '--log-level', 'info', 'controller', '--resync', resync,
                                    '--listen', 'off'] + list(extra), stdout=self.log, stderr=subprocess.STDOUT,
                                   cwd=k.dir)
 
@@ -365,6 +365,33 @@ def rollout_status_follows_and_undo_restores_the_previous_template(k, ns):
 
 
 @in_namespace
+def rollout_status_fails_when_the_controller_rolls_back(k, ns):
+    extra = '  progressDeadline: 4s\n  rollback: auto\n'
+    path = k.write('p.yaml', pool(ns, 2, version='1', extra=extra))
+    k.ok('apply', '-f', path)
+    # A resync far away: only the deadline itself may wake the pool.
+    ctl = Controller(k, resync='10m')
+    try:
+        k.ok('-n', ns, 'rollout', 'status', 'runnerpool/p', '--timeout', '60s', timeout=90)
+        never_healthy = '    healthcheck: {test: [CMD, "false"], interval: 1s, retries: 1}\n'
+        k.write('p.yaml', pool(ns, 2, version='2', extra=extra) + never_healthy)
+        applied = time.time()
+        k.ok('apply', '-f', path)
+        rc, out, err = k.run('-n', ns, 'rollout', 'status', 'runnerpool/p', '--timeout', '60s', timeout=90)
+        took = time.time() - applied
+        expect(rc == 1, f'a rolled-back rollout is a failed one: exit {rc}\n{out}{err}')
+        expect('rolled back' in err and 'successfully' not in out, out + err)
+        expect(took < 20, f'the 4s deadline fired after {took:.1f}s')
+        wait_for('version 1 again', lambda: sorted(
+            'VERSION=1' in inspect(c)['Config']['Env'] for c in replicas(ns)) == [True, True], timeout=60)
+        # Started after the rollback: the last rollout still failed.
+        rc, _, err = k.run('-n', ns, 'rollout', 'status', 'runnerpool/p', '--timeout', '10s', timeout=30)
+        expect(rc == 1 and 'rolled back' in err, f'exit {rc}: {err}')
+    finally:
+        expect(ctl.stop() == 0, ctl.output())
+
+
+@in_namespace
 def ephemeral_runners_run_30_jobs(k, ns):
     spec = (f'apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {{name: jobs, namespace: {ns}}}\n'
             f'spec:\n  replicas: 5\n  ephemeral: true\n  template:\n    image: {IMAGE}\n'
@@ -429,6 +456,7 @@ run_tests([
     two_stores_on_one_engine_keep_to_their_own,
     a_pool_of_10_converges_is_repaired_rolls_and_scales,
     rollout_status_follows_and_undo_restores_the_previous_template,
+    rollout_status_fails_when_the_controller_rolls_back,
     ephemeral_runners_run_30_jobs,
     survives_dockerd_restart_and_converges_again,  # last: it restarts the engine
 ])

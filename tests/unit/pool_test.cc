@@ -265,7 +265,14 @@ TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: past progressDeadline the 
     REQUIRE(cache.Resync());
     reconciler.Reconcile("RunnerPool/default/ci");
     CHECK(Containers().size() == 3);
-    clock.Advance(std::chrono::seconds(31));
+    // Nothing else would wake the pool: it asks to come back the moment the deadline passes.
+    reconciler.Reconcile("RunnerPool/default/ci");
+    clock.Advance(std::chrono::seconds(10));
+    auto waiting = reconciler.Reconcile("RunnerPool/default/ci");
+    REQUIRE(waiting.requeue_after);
+    CHECK(*waiting.requeue_after > std::chrono::seconds(19));
+    CHECK(*waiting.requeue_after <= std::chrono::seconds(21));
+    clock.Advance(*waiting.requeue_after);
     reconciler.Reconcile("RunnerPool/default/ci");
     auto o = Get("RunnerPool/default/ci");
     if (rollback == "none") {
@@ -293,17 +300,17 @@ TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: an update never stops a ru
   auto old = Containers();
   REQUIRE(old.size() == 2);
   Apply(Pool(2, "2", "  ephemeral: true\n"));
-  Converge("RunnerPool/default/ci", 10);
+  Converge("RunnerPool/default/ci", 1);  // the jobs end well within the progress deadline
   for (const auto& c : old) CHECK(engine.InspectContainer(c.id)->state.running);  // both jobs go on
   CHECK(Containers().size() <= 3);                                               // replicas + maxSurge
   engine.ExitContainer(old[0].id, 0);
   REQUIRE(cache.Resync());
-  Converge("RunnerPool/default/ci", 10);
+  Converge("RunnerPool/default/ci", 1);
   CHECK_FALSE(engine.InspectContainer(old[0].id).has_value());
   CHECK(engine.InspectContainer(old[1].id)->state.running);
   engine.ExitContainer(old[1].id, 0);
   REQUIRE(cache.Resync());
-  Converge("RunnerPool/default/ci", 10);
+  Converge("RunnerPool/default/ci", 1);
   CHECK(Get("RunnerPool/default/ci").status["updatedReplicas"] == 2);
   CHECK(Ready("RunnerPool/default/ci"));
 }

@@ -149,6 +149,42 @@ spec: {image: keelson-test/busybox:1}
   CHECK(Ready("Runner/default/web"));
 }
 
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: a network added or removed in the spec is attached in place, never a replacement") {
+  const std::string runner = R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: web}
+spec:
+  image: keelson-test/busybox:1
+  networks: [NETS]
+)";
+  auto with = [&](const std::string& nets) {
+    std::string r = runner;
+    return std::string(kNet) + "---\napiVersion: keelson.dev/v1alpha1\nkind: Network\nmetadata: {name: other}\nspec: {}\n---" +
+           r.replace(r.find("NETS"), 4, nets);
+  };
+  Apply(with("{name: backend}"));
+  Converge("Network/default/backend");
+  Converge("Network/default/other");
+  Converge("Runner/default/web");
+  const std::string id = engine.InspectContainer("default.web")->id;
+  Apply(with("{name: backend}, {name: other}"));
+  auto plan = PlanFor(Get("Runner/default/web"));
+  REQUIRE(plan->actions.size() == 1);
+  CHECK(reconcile::Describe(plan->actions[0]) == "connect container default.web: networks[default.other] not attached");
+  Converge("Runner/default/web");
+  auto c = *engine.InspectContainer("default.web");
+  CHECK(c.id == id);
+  CHECK(c.config.networks.size() == 2);
+  Apply(with("{name: other}"));
+  Converge("Runner/default/web");
+  c = *engine.InspectContainer("default.web");
+  CHECK(c.id == id);
+  REQUIRE(c.config.networks.size() == 1);
+  CHECK(c.config.networks[0].network == "default.other");
+  CHECK_FALSE(HasEvent(store, "Recreated", "default.web"));
+}
+
 TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: image defaults are not drift") {
   engine.AddImage("example/app:1", {"PATH=/bin", "APP_HOME=/srv"}, {"/bin/app", "--serve"});
   Apply(R"(
