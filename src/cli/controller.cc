@@ -1,4 +1,4 @@
-// keelson controller [--once] [--timeout D] [--workers N] [--resync D] [--listen ADDR]
+// keelson controller [--once] [--timeout D] [--workers N] [--resync D] [--event-ttl D] [--listen ADDR]
 
 #include <cerrno>
 #include <cstring>
@@ -24,6 +24,7 @@ struct ControllerOptions {
   std::string timeout = "5m";
   int workers = 4;
   std::string resync = "30s";
+  std::string event_ttl = "1h";
   std::string listen = "127.0.0.1:9464";
 };
 
@@ -103,6 +104,9 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   mo.open_store = controller::StoreAt(g.db_path, clock);
   mo.workers = opts.workers;
   mo.resync = std::chrono::duration_cast<std::chrono::milliseconds>(*resync);
+  auto ttl = ParseDuration(opts.event_ttl);
+  if (!ttl || ttl->count() <= 0) return Fail("--event-ttl: not a positive duration: " + opts.event_ttl, kExitUsage);
+  mo.event_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(*ttl);
   controller::Manager manager(**engine, clock, mo);
   if (auto* http = dynamic_cast<docker::HttpEngine*>(engine->get())) {
     manager.metrics().SetEngineRequests([http] { return http->Requests(); });
@@ -149,6 +153,7 @@ void RegisterController(CLI::App& app, Globals& g) {
   cmd->add_option("--timeout", opts->timeout, "With --once: how long to wait (default 5m)");
   cmd->add_option("--workers", opts->workers, "Objects reconciled at once (default 4)");
   cmd->add_option("--resync", opts->resync, "Full resync period (default 30s)");
+  cmd->add_option("--event-ttl", opts->event_ttl, "How long events are kept after they were last seen (default 1h)");
   cmd->add_option("--listen", opts->listen, "Address for /healthz, /readyz, /metrics (default 127.0.0.1:9464; off: none)");
   cmd->callback([&g, opts] { g.exit_code = RunController(g, *opts); });
 }

@@ -62,7 +62,7 @@ void PrintEvents(const std::vector<store::Event>& events, TimePoint now) {
   for (size_t i = start; i < events.size(); ++i) {
     TimePoint when{};
     std::string age = ParseTimestamp(events[i].time, &when) ? FormatAge(when, now) : "-";
-    t.AddRow({age, events[i].type, events[i].reason, events[i].message});
+    t.AddRow({age, events[i].type, events[i].reason, EventMessage(events[i], now)});
   }
   std::ostringstream out;
   t.Print(out);
@@ -105,7 +105,10 @@ int RunDescribe(const Globals& g, const std::vector<std::string>& words) {
       code = Fail(std::string(model::Info(r.kind).singular) + " \"" + r.name + "\" not found in namespace " + g.namespace_);
       continue;
     }
-    auto events = (*session)->objects->Events({r.kind, g.namespace_, r.name, 0});
+    // This object's own events, not a predecessor's of the same name.
+    store::EventFilter filter;
+    filter.uid = (*o)->meta.uid;
+    auto events = (*session)->objects->Events(filter);
     if (!events) return Fail(events.error().message);
     Describe(**o, *events);
   }

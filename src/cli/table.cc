@@ -164,4 +164,11 @@ Table ObjectTable(model::Kind kind, const std::vector<model::Object>& objects,
   return table;
 }
 
+std::string EventMessage(const store::Event& e, TimePoint now) {
+  if (e.count <= 1) return e.message;
+  TimePoint first{};
+  std::string over = ParseTimestamp(e.first_time, &first) ? " over " + FormatAge(first, now) : "";
+  return e.message + " (x" + std::to_string(e.count) + over + ")";
+}
+
 }  // namespace keelson::cli

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/object.h"
+#include "store/object_store.h"
 #include "util/clock.h"
 
 namespace keelson::cli {
@@ -40,5 +41,9 @@ Table ObjectTable(model::Kind kind, const std::vector<model::Object>& objects,
 std::string ReadyState(const model::Object& o);
 /// A short status: Terminating, the Ready condition's reason, or Pending.
 std::string StatusWord(const model::Object& o);
+
+/// An event's message, with "(x3 over 2m)" when it happened more than once,
+/// as kubectl describe shows a repeated event.
+std::string EventMessage(const store::Event& e, TimePoint now);
 
 }  // namespace keelson::cli

@@ -203,6 +203,10 @@ void Manager::Resync(const char* why, bool fresh_start) {
     Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck};
     Reconciler reconciler(shared, *session->store);
     if (auto removed = reconciler.RemoveOrphans(); !removed) spdlog::warn("orphans: {}", removed.error().message);
+    const TimePoint expired = clock_.Now() - std::chrono::duration_cast<TimePoint::duration>(opts_.event_ttl);
+    if (auto gone = session->store->ExpireEvents(FormatTimestamp(expired)); !gone) {
+      spdlog::warn("events: {}", gone.error().message);
+    }
   }
   metrics_.ResyncTook(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   EnqueueAll(fresh_start);

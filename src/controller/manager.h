@@ -44,6 +44,8 @@ struct ManagerOptions {
   std::chrono::milliseconds lease_ttl{std::chrono::seconds(10)};
   std::chrono::milliseconds lease_renew{std::chrono::seconds(2)};
   std::chrono::seconds image_recheck{300};
+  /// Events last seen longer ago than this are deleted at each resync.
+  std::chrono::milliseconds event_ttl{std::chrono::hours(1)};
   Backoff backoff;
 };
 

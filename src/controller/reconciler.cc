@@ -22,10 +22,32 @@ constexpr milliseconds kDeletionPoll{1000};
 constexpr const char* kLegacyMemory[] = {"failureStreak", "lastFailureAt", "updateStartedAt",
                                          "updateGeneration", "builtGeneration", "pulledAt"};
 
-const char* ErrorReason(const Error& e) {
-  if (e.transient()) return "EngineUnavailable";
-  return e.code == ErrorCode::kConflict ? "Conflict" : "InvalidSpec";
+bool Says(const Error& e, std::initializer_list<const char*> words) {
+  for (const char* w : words) {
+    if (e.message.find(w) != std::string::npos) return true;
+  }
+  return false;
 }
+
+}  // namespace
+
+Failure Classify(const reconcile::Action* action, const Error& e) {
+  // Pulls are retried with backoff whatever went wrong (a tag may be pushed,
+  // a registry may come back, credentials may be fixed), as Kubernetes'
+  // ImagePullBackOff does; each cause has its own reason.
+  if (action && std::holds_alternative<reconcile::PullImage>(*action)) {
+    const char* reason = e.code == ErrorCode::kNotFound       ? "ImageNotFound"
+                         : e.code == ErrorCode::kUnauthorized ? "RegistryUnauthorized"
+                         : e.transient()                      ? "RegistryUnavailable"
+                                                              : "ErrImagePull";
+    return {reason, true, true};
+  }
+  if (Says(e, {"port is already allocated", "address already in use"})) return {"PortInUse", true, true};
+  if (e.transient()) return {"EngineUnavailable", false, true};
+  return {e.code == ErrorCode::kConflict ? "Conflict" : "InvalidSpec", true, false};
+}
+
+namespace {
 
 }  // namespace
 
@@ -50,11 +72,14 @@ Outcome Reconciler::Pass(const model::Object& o) {
   auto plan = kind.PlanFor(o, memory, world_);
   if (plan && !plan->actions.empty()) {
     reconcile::Ledger ledger;
-    auto acted = Act(o, plan->actions, ledger);
+    std::optional<reconcile::Action> failed;
+    auto acted = Act(o, plan->actions, ledger, &failed);
     kind.Record(o, ledger, s_.clock.Now(), memory, status);
     if (!acted) {
-      Outcome out = Finish(o, Unexpected(acted.error()), std::move(status), memory);
-      out.error = acted.error();
+      const Failure why = Classify(failed ? &*failed : nullptr, acted.error());
+      Outcome out = Finish(o, Unexpected(acted.error()), std::move(status), memory, why);
+      // Retried with the object's backoff, or left for a change of the spec.
+      out.error = Error{why.retry ? ErrorCode::kUnavailable : acted.error().code, acted.error().message};
       return out;
     }
     // Observe again, for the status, with what the actions recorded.
@@ -69,9 +94,10 @@ Outcome Reconciler::Pass(const model::Object& o) {
 }
 
 Result<void> Reconciler::Act(const model::Object& o, const std::vector<reconcile::Action>& actions,
-                             reconcile::Ledger& ledger) {
+                             reconcile::Ledger& ledger, std::optional<reconcile::Action>* failed) {
   return executor_.Run(actions, ledger, [&](const reconcile::Action& a, const Result<void>& r) {
     if (!r) {
+      if (failed && !*failed) *failed = a;
       Event(o, "Warning", "Failed", "Failed to " + reconcile::Describe(a) + ": " + r.error().message);
       return;
     }
@@ -85,10 +111,10 @@ Result<void> Reconciler::Act(const model::Object& o, const std::vector<reconcile
 }
 
 Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, json status,
-                           const reconcile::Memory& memory) {
+                           const reconcile::Memory& memory, std::optional<Failure> failure) {
   Outcome out;
   reconcile::Memory next_memory = memory;
-  json next = BuildStatus(o, after, std::move(status), next_memory);
+  json next = BuildStatus(o, after, std::move(status), next_memory, failure);
   const bool was_ready = reconcile::ReadyIn(o.status), ready = reconcile::ReadyIn(next);
   auto written = WriteStatus(o, next, reconcile::EncodeMemory(next_memory));
   if (!written) out.error = written.error();
@@ -103,14 +129,15 @@ Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, js
 }
 
 json Reconciler::BuildStatus(const model::Object& o, const Result<Plan>& after, json status,
-                             reconcile::Memory& memory) {
+                             reconcile::Memory& memory, std::optional<Failure> failure) {
   const reconcile::KindReconciler& kind = reconcile::ReconcilerFor(o.kind);
   for (const char* key : kLegacyMemory) status.erase(key);
   const TimePoint now = s_.clock.Now();
   const int64_t gen = o.meta.generation;
   if (!after) {
     const Error& e = after.error();
-    reconcile::SetConditions(status, false, ErrorReason(e), e.message, !e.transient(), gen, now);
+    const Failure why = failure.value_or(Classify(nullptr, e));
+    reconcile::SetConditions(status, false, why.reason, e.message, why.degraded, gen, now);
     kind.Status(o, nullptr, false, world_, memory, status);
     return status;
   }
@@ -169,7 +196,7 @@ Outcome Reconciler::Delete(const model::Object& o) {
     return Outcome{std::nullopt, kDeletionPoll, false};
   }
   reconcile::Ledger ledger;
-  if (auto r = Act(o, plan->actions, ledger); !r) {
+  if (auto r = Act(o, plan->actions, ledger, nullptr); !r) {
     reconcile::SetConditions(status, false, "DeletionBlocked", r.error().message, true, o.meta.generation,
                              s_.clock.Now());
     (void)WriteStatus(o, status, nullptr);

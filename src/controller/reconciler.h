@@ -41,6 +41,16 @@ struct Outcome {
   bool ready_changed = false;  ///< Ready flipped: objects that depend on this one look again
 };
 
+/// What a failed pass means for the object: the condition's reason, whether
+/// it is Degraded, and whether it is retried with the object's backoff.
+struct Failure {
+  const char* reason;
+  bool degraded;
+  bool retry;
+};
+/// By the action that failed (nullptr: planning failed) and the engine's error.
+Failure Classify(const reconcile::Action* action, const Error& e);
+
 class Reconciler {
  public:
   /// `store` is this worker's own (a store is one thread's).
@@ -62,11 +72,13 @@ class Reconciler {
   Outcome Pass(const model::Object& o);
   Outcome Delete(const model::Object& o);
   /// Runs the actions, recording an event for each; fills `ledger`.
-  Result<void> Act(const model::Object& o, const std::vector<reconcile::Action>& actions, reconcile::Ledger& ledger);
+  /// `failed`, when given, gets the first action that failed.
+  Result<void> Act(const model::Object& o, const std::vector<reconcile::Action>& actions, reconcile::Ledger& ledger,
+                   std::optional<reconcile::Action>* failed);
   Outcome Finish(const model::Object& o, const Result<reconcile::Plan>& after, nlohmann::json status,
-                 const reconcile::Memory& memory);
+                 const reconcile::Memory& memory, std::optional<Failure> failure = std::nullopt);
   nlohmann::json BuildStatus(const model::Object& o, const Result<reconcile::Plan>& after, nlohmann::json status,
-                             reconcile::Memory& memory);
+                             reconcile::Memory& memory, std::optional<Failure> failure);
   void TransitionEvents(const model::Object& o, const nlohmann::json& before, const nlohmann::json& after);
   void RollBack(const model::Object& o);
   /// Writes status and memory conditionally on `o`'s resourceVersion; on a

@@ -66,6 +66,15 @@ INSERT INTO meta VALUES ('store_id', lower(hex(randomblob(8))));
     R"sql(
 ALTER TABLE objects ADD COLUMN controller_state TEXT NOT NULL DEFAULT '{}';
 )sql",
+    // Events repeat as a count (as Kubernetes aggregates them), belong to an
+    // object's uid, and expire.
+    R"sql(
+ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE events ADD COLUMN first_time TEXT NOT NULL DEFAULT '';
+UPDATE events SET first_time = time;
+CREATE INDEX events_by_uid ON events (uid, id);
+CREATE INDEX events_by_time ON events (time);
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 30000;
@@ -161,6 +170,8 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, OpenMode mode) {
   }
   return db;
 }
+
+int64_t Db::Changes() const { return sqlite3_changes64(db_); }
 
 Db::~Db() {
   statements_.clear();  // statements must be finalized before the connection closes

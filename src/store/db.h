@@ -76,6 +76,8 @@ class Db {
     bool open_ = false;
   };
 
+  /// Rows the last INSERT, UPDATE or DELETE on this connection changed.
+  int64_t Changes() const;
   /// Changes to the database by other connections since the last call
   /// (PRAGMA data_version): a cheap "did anything change" poll.
   Result<int64_t> DataVersion();

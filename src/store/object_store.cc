@@ -121,12 +121,38 @@ Result<void> ObjectStore::AddRevision(const std::string& uid, int64_t generation
 Result<void> ObjectStore::AddEvent(const model::Object& o, const std::string& type,
                                    const std::string& reason, const std::string& message,
                                    const std::string& now) {
+  // A repeat: counted, and moved to the end (a new id) so `events -w` shows it again.
+  auto same = db_.Prepare(
+      "SELECT id, count, first_time FROM events WHERE uid = ? AND type = ? AND reason = ? AND message = ? "
+      "ORDER BY id DESC LIMIT 1");
+  if (!same) return Unexpected(same.error());
+  (*same)->Bind(1, o.meta.uid).Bind(2, type).Bind(3, reason).Bind(4, message);
+  auto found = (*same)->Step();
+  if (!found) return Unexpected(found.error());
+  int64_t count = 1;
+  std::string first = now;
+  if (*found) {
+    const int64_t id = (*same)->Int(0);
+    count = (*same)->Int(1) + 1;
+    first = (*same)->Text(2).empty() ? now : (*same)->Text(2);
+    auto del = db_.Prepare("DELETE FROM events WHERE id = ?");
+    if (!del) return Unexpected(del.error());
+    if (auto r = (*del)->Bind(1, id).Run(); !r) return r;
+  }
   auto s = db_.Prepare(
-      "INSERT INTO events (time, kind, namespace, name, uid, type, reason, message) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      "INSERT INTO events (time, kind, namespace, name, uid, type, reason, message, count, first_time) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!s) return Unexpected(s.error());
-  return (*s)->Bind(1, now).Bind(2, Kind(o.kind)).Bind(3, o.meta.namespace_).Bind(4, o.meta.name)
-      .Bind(5, o.meta.uid).Bind(6, type).Bind(7, reason).Bind(8, message).Run();
+  auto r = (*s)->Bind(1, now).Bind(2, Kind(o.kind)).Bind(3, o.meta.namespace_).Bind(4, o.meta.name)
+               .Bind(5, o.meta.uid).Bind(6, type).Bind(7, reason).Bind(8, message).Bind(9, count)
+               .Bind(10, first).Run();
+  if (!r) return r;
+  // Bounded per object: the newest kEventsPerObject stay.
+  auto trim = db_.Prepare(
+      "DELETE FROM events WHERE uid = ?1 AND id <= (SELECT id FROM events WHERE uid = ?1 "
+      "ORDER BY id DESC LIMIT 1 OFFSET ?2)");
+  if (!trim) return Unexpected(trim.error());
+  return (*trim)->Bind(1, o.meta.uid).Bind(2, static_cast<int64_t>(kEventsPerObject)).Run();
 }
 
 Result<void> ObjectStore::Insert(const model::Object& in, const std::string& source,
@@ -445,22 +471,38 @@ Result<std::string> ObjectStore::StoreId() {
 
 Result<void> ObjectStore::RecordEvent(const model::Object& object, const std::string& type,
                                       const std::string& reason, const std::string& message) {
-  return AddEvent(object, type, reason, message, FormatTimestamp(clock_.Now()));
+  Db::Transaction tx(db_);
+  if (auto r = tx.Begin(); !r) return r;
+  if (auto r = AddEvent(object, type, reason, message, FormatTimestamp(clock_.Now())); !r) return r;
+  return tx.Commit();
+}
+
+Result<int64_t> ObjectStore::ExpireEvents(const std::string& before) {
+  auto s = db_.Prepare("DELETE FROM events WHERE time < ?");
+  if (!s) return Unexpected(s.error());
+  if (auto r = (*s)->Bind(1, before).Run(); !r) return Unexpected(r.error());
+  return db_.Changes();
 }
 
 Result<std::vector<Event>> ObjectStore::Events(const EventFilter& f) {
   std::string sql =
-      "SELECT id, time, kind, namespace, name, uid, type, reason, message FROM events WHERE id > ?1";
+      "SELECT id, time, kind, namespace, name, uid, type, reason, message, count, first_time FROM events "
+      "WHERE id > ?1";
   if (f.kind) sql += " AND kind = ?2";
   if (f.namespace_) sql += " AND namespace = ?3";
   if (f.name) sql += " AND name = ?4";
-  sql += " ORDER BY id";
+  if (f.uid) sql += " AND uid = ?5";
+  if (!f.since.empty()) sql += " AND time >= ?6";
+  sql += f.limit ? " ORDER BY id DESC LIMIT ?7" : " ORDER BY id";
   auto s = db_.Prepare(sql);
   if (!s) return Unexpected(s.error());
   (*s)->Bind(1, f.after_id);
   if (f.kind) (*s)->Bind(2, Kind(*f.kind));
   if (f.namespace_) (*s)->Bind(3, *f.namespace_);
   if (f.name) (*s)->Bind(4, *f.name);
+  if (f.uid) (*s)->Bind(5, *f.uid);
+  if (!f.since.empty()) (*s)->Bind(6, f.since);
+  if (f.limit) (*s)->Bind(7, static_cast<int64_t>(f.limit));
   std::vector<Event> out;
   while (true) {
     auto step = (*s)->Step();
@@ -476,8 +518,11 @@ Result<std::vector<Event>> ObjectStore::Events(const EventFilter& f) {
     e.type = (*s)->Text(6);
     e.reason = (*s)->Text(7);
     e.message = (*s)->Text(8);
+    e.count = (*s)->Int(9);
+    e.first_time = (*s)->Text(10);
     out.push_back(std::move(e));
   }
+  if (f.limit) std::reverse(out.begin(), out.end());  // oldest first, as without a limit
   return out;
 }
 

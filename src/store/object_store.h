@@ -81,7 +81,9 @@ struct Revision {
 
 struct Event {
   int64_t id = 0;
-  std::string time;
+  std::string time;        ///< when it last happened
+  std::string first_time;  ///< when it first happened
+  int64_t count = 1;       ///< how many times (the same type, reason and message for the same object)
   model::Kind kind = model::Kind::kRunner;
   std::string namespace_;
   std::string name;
@@ -95,8 +97,14 @@ struct EventFilter {
   std::optional<model::Kind> kind;
   std::optional<std::string> namespace_;
   std::optional<std::string> name;
-  int64_t after_id = 0;  ///< only events with a larger id (for -w)
+  std::optional<std::string> uid;    ///< only this object's (not a predecessor's of the same name)
+  int64_t after_id = 0;              ///< only events with a larger id (for -w)
+  std::string since;                 ///< only events last seen at or after this time (RFC 3339)
+  size_t limit = 0;                  ///< only the newest `limit` (0: all)
 };
+
+/// An object keeps at most this many events (the newest); older ones go.
+inline constexpr int kEventsPerObject = 100;
 
 inline constexpr int kRevisionsKept = 10;
 inline constexpr const char* kPruneAnnotation = "keelson.dev/prune";
@@ -157,10 +165,16 @@ class ObjectStore {
   /// objects carry it, so stores sharing an engine keep to their own.
   Result<std::string> StoreId();
 
+  /// Records an event with the object. The same type, reason and message
+  /// for the same object again counts up (its row moves to the end, so a
+  /// watcher sees it again) instead of adding a row; an object keeps its
+  /// newest kEventsPerObject.
   Result<void> RecordEvent(const model::Object& object, const std::string& type,
                            const std::string& reason, const std::string& message);
   /// Oldest first.
   Result<std::vector<Event>> Events(const EventFilter& filter);
+  /// Deletes events last seen before `before` (RFC 3339). Returns how many.
+  Result<int64_t> ExpireEvents(const std::string& before);
 
  private:
   struct Row;

@@ -140,6 +140,12 @@ TEST_CASE_FIXTURE(ManagerFixture, "Manager: a resync enqueues every stored objec
   manager->Resync("test");
   CHECK(Queued() == std::vector<std::string>{"Network/default/backend", "Runner/default/web"});
   CHECK_FALSE(engine.InspectContainer("default.gone").has_value());
+  // Events older than the TTL (1 h by default) go at a resync.
+  store::EventFilter all;
+  REQUIRE(session.store->Events(all)->size() == 2);  // the two Created events of the apply
+  clock.Advance(std::chrono::minutes(61));
+  manager->Resync("test");
+  CHECK(session.store->Events(all)->empty());
 }
 
 TEST_CASE_FIXTURE(ManagerFixture, "Manager: a store change is enqueued; the controller's own status write is not") {

@@ -164,13 +164,68 @@ TEST_CASE_FIXTURE(Fixture, "ObjectStore: list filters by kind, namespace and sel
 TEST_CASE_FIXTURE(Fixture, "ObjectStore: events record what happened, filterable and in order") {
   Apply({Runner("web")});
   Apply({Runner("web", "busybox:2")});
-  auto events = store.Events({model::Kind::kRunner, "default", "web", 0});
+  store::EventFilter by_name;
+  by_name.kind = model::Kind::kRunner;
+  by_name.namespace_ = "default";
+  by_name.name = "web";
+  auto events = store.Events(by_name);
   REQUIRE(events);
   REQUIRE(events->size() == 2);
   CHECK(events->at(0).reason == "Created");
   CHECK(events->at(1).reason == "Configured");
-  auto newer = store.Events({std::nullopt, std::nullopt, std::nullopt, events->at(0).id});
+  store::EventFilter after;
+  after.after_id = events->at(0).id;
+  auto newer = store.Events(after);
   CHECK(newer->size() == 1);
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: a repeated event counts up, moves to the end, and belongs to its object's uid") {
+  Apply({Runner("web")});
+  auto web = Get("web");
+  REQUIRE(store.RecordEvent(web, "Warning", "Failed", "pull x: not found"));
+  REQUIRE(store.RecordEvent(web, "Normal", "Started", "started"));
+  clock.Advance(std::chrono::seconds(30));
+  REQUIRE(store.RecordEvent(web, "Warning", "Failed", "pull x: not found"));
+  store::EventFilter mine;
+  mine.uid = web.meta.uid;
+  auto events = *store.Events(mine);
+  REQUIRE(events.size() == 3);  // Created, Started, Failed (x2)
+  CHECK(events.back().reason == "Failed");
+  CHECK(events.back().count == 2);
+  CHECK(events.back().first_time == "2027-01-15T08:00:00Z");
+  CHECK(events.back().time == "2027-01-15T08:00:30Z");
+
+  // A new object of the same name does not inherit them.
+  REQUIRE(store.Delete(model::Kind::kRunner, "default", "web", true));
+  Apply({Runner("web")});
+  mine.uid = Get("web").meta.uid;
+  CHECK(store.Events(mine)->size() == 1);  // its own Created
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: events are bounded per object and expire; since and limit select") {
+  Apply({Runner("web")});
+  auto web = Get("web");
+  for (int i = 0; i < store::kEventsPerObject + 50; ++i) {
+    clock.Advance(std::chrono::seconds(1));
+    REQUIRE(store.RecordEvent(web, "Normal", "Tick", "tick " + std::to_string(i)));
+  }
+  store::EventFilter mine;
+  mine.uid = web.meta.uid;
+  auto all = *store.Events(mine);
+  CHECK(all.size() == static_cast<size_t>(store::kEventsPerObject));
+  CHECK(all.back().message == "tick 149");
+  mine.limit = 3;
+  auto last = *store.Events(mine);
+  REQUIRE(last.size() == 3);
+  CHECK(last.front().message == "tick 147");  // oldest first
+  mine.limit = 0;
+  mine.since = FormatTimestamp(clock.Now() - std::chrono::seconds(9));
+  CHECK(store.Events(mine)->size() == 10);
+  auto gone = store.ExpireEvents(FormatTimestamp(clock.Now() - std::chrono::seconds(19)));
+  REQUIRE(gone);
+  CHECK(*gone == store::kEventsPerObject - 20);
+  mine.since.clear();
+  CHECK(store.Events(mine)->size() == 20);
 }
 
 TEST_CASE_FIXTURE(Fixture, "ObjectStore: a status write is conditional on the resourceVersion read") {
