@@ -648,6 +648,55 @@ TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: any other start failure 
   }
 }
 
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: failures are named by cause, Degraded, retried with backoff, told once") {
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: app}
+spec: {image: registry.local/app:404}
+)");
+  engine.AddRegistry("registry.local");
+  auto out = Converge("Runner/default/app");
+  REQUIRE(out.error);
+  CHECK(out.error->transient());  // retried with the object's backoff
+  CHECK(Reason("Runner/default/app") == "ImageNotFound");
+  CHECK(Reason("Runner/default/app", "Degraded") == "ImageNotFound");
+  reconciler.Reconcile("Runner/default/app");
+  reconciler.Reconcile("Runner/default/app");
+  int failed = 0;
+  int64_t count = 0;
+  for (const auto& e : *store.Events({})) {
+    if (e.reason == "Failed") ++failed, count = e.count;
+  }
+  CHECK(failed == 1);  // one row, counted
+  CHECK(count == 3);
+
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: app}
+spec: {image: unreachable.local:5999/app:1}
+)");
+  Converge("Runner/default/app");
+  CHECK(Reason("Runner/default/app") == "RegistryUnavailable");
+
+  Apply(kWeb);
+  Converge("Runner/default/web");
+  clock.Advance(std::chrono::seconds(60));
+  REQUIRE(engine.StopContainer("default.web", 0));
+  REQUIRE(cache.Resync());
+  engine.FailNext(Error{ErrorCode::kUnavailable,
+                        "start container: driver failed programming external connectivity on endpoint default.web: "
+                        "Bind for 0.0.0.0:8080 failed: port is already allocated"});
+  out = reconciler.Reconcile("Runner/default/web");
+  REQUIRE(out.error);
+  CHECK(out.error->transient());
+  CHECK(Reason("Runner/default/web") == "PortInUse");
+  CHECK(Reason("Runner/default/web", "Degraded") == "PortInUse");
+  CHECK(model::FindCondition(Get("Runner/default/web"), "Ready")->value("message", "").find("0.0.0.0:8080") !=
+        std::string::npos);
+}
+
 TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: a dead container is replaced, never started") {
   Apply(kWeb);
   Converge("Runner/default/web");
