@@ -119,6 +119,11 @@ void CheckLimit(const json& rules, const json& res, const Path& at, const Limit&
   auto have = res.contains(limit.field) ? limit.parse(res[limit.field]) : std::nullopt;
   if (!have) {
     out->push_back({limit.rule, at, std::string("no ") + limit.noun + " limit; at most " + max_text + " is allowed"});
+  } else if (*have <= 0) {
+    // The engine reads a zero limit as none at all.
+    out->push_back({limit.rule, Under(at, {{limit.field, -1}}),
+                    std::string(limit.field) + " " + Text(res[limit.field]) + " means no limit to the engine; at most " +
+                        max_text + " is allowed"});
   } else if (max && *have > *max) {
     out->push_back({limit.rule, Under(at, {{limit.field, -1}}),
                     std::string(limit.field) + " " + Text(res[limit.field]) + " is more than the allowed " + max_text});

@@ -107,6 +107,10 @@ TEST_CASE("policy: resources required and bounded; no limit breaks a maximum") {
   CHECK(Where(rules, {{"resources", {{"cpus", 1.5}, {"memory", "1Gi"}}}}) == "spec.resources.cpus");
   CHECK(Rules(rules, {{"resources", {{"cpus", 1}, {"memory", "2G"}}}}) == std::vector<std::string>{"maxMemory"});
   CHECK(Rules(rules, json::object()) == std::vector<std::string>{"requireResources", "maxMemory", "maxCpus"});
+  // Zero is no limit to the engine: it breaks a maximum, it does not pass it.
+  CHECK(Rules(rules, {{"resources", {{"cpus", 1}, {"memory", "0"}}}}) == std::vector<std::string>{"maxMemory"});
+  CHECK(Where(rules, {{"resources", {{"cpus", 1}, {"memory", 0}}}}) == "spec.resources.memory");
+  CHECK(Rules(rules, {{"resources", {{"cpus", "0"}, {"memory", "1Gi"}}}}) == std::vector<std::string>{"maxCpus"});
 }
 
 TEST_CASE("policy: requireNonRoot and requireReadOnlyRootFilesystem") {
