@@ -68,11 +68,25 @@ Result<void> Cache::RefreshContainer(const std::string& ref) {
   return {};
 }
 
+void Cache::NoteStopRequested(const std::string& id, bool requested) {
+  std::lock_guard lock(mu_);
+  if (requested) {
+    stop_requested_.insert(id);
+  } else {
+    stop_requested_.erase(id);
+  }
+}
+
+bool Cache::StopRequested(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  return stop_requested_.count(id) > 0;
+}
+
 void Cache::ForgetContainer(const std::string& ref) {
   std::lock_guard lock(mu_);
   for (auto it = containers_.begin(); it != containers_.end();) {
     bool match = it->first == ref || it->second.name == ref;
-    if (match) container_status_.erase(it->first);
+    if (match) container_status_.erase(it->first), stop_requested_.erase(it->first);
     it = match ? containers_.erase(it) : std::next(it);
   }
 }

@@ -31,6 +31,10 @@ class Cache {
   /// an action of ours.
   Result<void> RefreshContainer(const std::string& id_or_name);
   void ForgetContainer(const std::string& id_or_name);
+  /// Someone asked the engine to stop the container (its "stop" event): when
+  /// it is found stopped, that is drift, not a crash. Cleared when it starts.
+  void NoteStopRequested(const std::string& id, bool requested);
+  bool StopRequested(const std::string& id) const;
   Result<void> RefreshNetwork(const std::string& name);
   Result<void> RefreshVolume(const std::string& name);
 
@@ -69,6 +73,7 @@ class Cache {
   std::map<std::string, docker::Network> networks_;      ///< by name
   std::map<std::string, docker::Volume> volumes_;        ///< by name
   std::map<std::string, std::optional<docker::Image>> images_;  ///< by ref
+  std::set<std::string> stop_requested_;                        ///< container ids
 };
 
 /// The list filter for keelson's own objects.

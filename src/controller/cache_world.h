@@ -32,6 +32,7 @@ class CacheWorld final : public reconcile::World {
   std::vector<std::string> ContainersMounting(const std::string& volume) override {
     return cache_.ContainersMounting(volume);
   }
+  bool StopRequested(const std::string& id) override { return cache_.StopRequested(id); }
   Result<std::optional<docker::Image>> Image(const std::string& ref) override { return cache_.Image(ref); }
   Result<std::vector<docker::ContainerSummary>> AllContainers() override { return engine_.ListContainers({{}, true}); }
 

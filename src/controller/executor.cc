@@ -110,7 +110,9 @@ Result<void> Executor::RunParallel(const std::vector<Action>& batch, Ledger& led
 }
 
 void Executor::Note(const Action& a, Ledger& ledger) {
-  if (const auto* start = std::get_if<StartContainer>(&a); start && start->exit_code) ++ledger.restarts;
+  if (const auto* start = std::get_if<StartContainer>(&a); start && start->exit_code && !start->stopped_outside) {
+    ++ledger.restarts;
+  }
   if (const auto* rm = std::get_if<RemoveContainer>(&a); rm && rm->run) {
     ledger.runs.push_back(*rm->run);
     metrics_.EphemeralRun(rm->run->exit_code == 0 ? "completed" : "failed");
@@ -210,6 +212,7 @@ Result<void> Executor::operator()(const StartContainer& a) {
       r = Unexpected(ErrorCode::kUnavailable, r.error().message + "; removed it to create a fresh one");
     }
   }
+  if (r) cache_.NoteStopRequested(a.id, false);
   if (auto refresh = cache_.RefreshContainer(a.id); r && !refresh) r = refresh;
   return r;
 }

@@ -258,6 +258,10 @@ void Manager::OnEngineEvent(const docker::Event& e) {
   auto keys = KeysForEvent(e, labels_of);
   if (e.type == "container") {
     if (keys.empty()) return;  // not keelson's
+    // A stop asked of the engine (docker stop) tells a container stopped by
+    // hand, which is drift, from one that crashed.
+    if (e.action == "stop") cache_.NoteStopRequested(e.id, true);
+    if (e.action == "start") cache_.NoteStopRequested(e.id, false);
     if (e.action == "destroy") {
       cache_.ForgetContainer(e.id);
     } else if (auto r = cache_.RefreshContainer(e.id); !r) {

@@ -102,7 +102,8 @@ Result<void> Reconciler::Act(const model::Object& o, const std::vector<reconcile
       return;
     }
     const auto* create = std::get_if<reconcile::CreateContainer>(&a);
-    if (create && create->why == reconcile::CreateWhy::kRemovedOutside) {
+    const auto* start = std::get_if<reconcile::StartContainer>(&a);
+    if ((create && create->why == reconcile::CreateWhy::kRemovedOutside) || (start && start->stopped_outside)) {
       s_.metrics.DriftRepaired(std::string(model::Info(o.kind).name));
     }
     auto done = reconcile::Done(a);

@@ -37,6 +37,7 @@ std::string Text(const RemoveContainer& a) {
 
 std::string Text(const StartContainer& a) {
   if (!a.exit_code) return "created, not started";
+  if (a.stopped_outside) return "stopped outside keelson";
   return "exited with code " + std::to_string(*a.exit_code) + (a.oom_killed ? " (OOM killed)" : "") +
          " (restartPolicy " + model::ToString(a.policy) + ")";
 }
@@ -93,6 +94,7 @@ struct Eventer {
     return {"Created", "Created container " + a.spec.name + " (" + Text(a.why) + ")"};
   }
   EventText operator()(const StartContainer& a) const {
+    if (a.stopped_outside) return {"Repaired", "container " + a.name + " was stopped outside keelson; started it again"};
     return {"Started", "Started container " + a.name + " (" + Text(a) + ")"};
   }
   EventText operator()(const RecreateContainer& a) const {

@@ -72,6 +72,8 @@ struct StartContainer {
   std::optional<int> exit_code;
   bool oom_killed = false;
   model::RestartPolicy policy = model::RestartPolicy::kAlways;
+  /// Stopped outside keelson (docker stop): a repair, not a restart.
+  bool stopped_outside = false;
 };
 struct RecreateContainer {
   std::string id;

@@ -63,6 +63,13 @@ void PlanStopped(const docker::Container& c, model::RestartPolicy policy, const 
     plan->Block(Blocker::kPaused, "container " + c.name + " is paused outside keelson");
     return;
   }
+  if (observed.stop_requested) {
+    // Stopped by hand: drift, repaired at once whatever the restart policy.
+    auto start = Start(c, policy);
+    start.stopped_outside = true;
+    plan->actions.push_back(std::move(start));
+    return;
+  }
   if (StaysDown(c, policy)) return;
   auto delay = RestartDelay(observed.restarts, c.state.started_at, c.state.finished_at);
   TimePoint finished;

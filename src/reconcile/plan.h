@@ -78,6 +78,7 @@ struct RunnerObserved {
   const docker::Image* image = nullptr;       ///< the image `want` runs, when known
   int restarts = 0;                           ///< status.restarts so far
   bool had_container = false;                 ///< status names a container: a missing one was removed outside keelson
+  bool stop_requested = false;                ///< the container was stopped by request (docker stop), not by a crash
   TimePoint now;
 };
 

@@ -57,6 +57,7 @@ Result<Plan> RunnerReconciler::PlanFor(const model::Object& o, const Memory&, Wo
   observed.now = world.Now();
   std::optional<docker::Image> image_config;
   if (const docker::Container* c = Named(observed.containers, want->name)) {
+    observed.stop_requested = !c->state.running && world.StopRequested(c->id);
     auto img = world.Image(c->image_id);
     if (!img) return Unexpected(img.error());
     image_config = std::move(*img);

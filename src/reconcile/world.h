@@ -41,6 +41,9 @@ class World {
   /// Names of managed containers attached to a network, or mounting a volume.
   virtual std::vector<std::string> ContainersOn(const std::string& network) = 0;
   virtual std::vector<std::string> ContainersMounting(const std::string& volume) = 0;
+  /// Someone asked the engine to stop this container (docker stop): found
+  /// stopped, it is drift to repair, not a crash to back off from.
+  virtual bool StopRequested(const std::string& container_id) = 0;
   /// The image `ref` names; nullopt when absent.
   virtual Result<std::optional<docker::Image>> Image(const std::string& ref) = 0;
   /// Every container on the engine, keelson's or not.

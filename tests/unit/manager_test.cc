@@ -175,6 +175,16 @@ TEST_CASE_FIXTURE(ManagerFixture, "Manager: an engine event enqueues the owner; 
   CHECK(Ready(model::Kind::kNetwork, "backend"));
   CHECK(Ready(model::Kind::kRunner, "web"));
 
+  // docker stop: the engine's "stop" event marks it as stopped by request, a start clears that.
+  auto web = engine.InspectContainer("default.web");
+  REQUIRE(engine.StopContainer("default.web", 0));
+  manager->OnEngineEvent(Ev("container", "stop", web->config.labels, web->id));
+  CHECK(Queued() == std::vector<std::string>{"Runner/default/web"});
+  manager->queue().Add("Runner/default/web");
+  manager->Drain();
+  CHECK(engine.InspectContainer("default.web")->state.running);
+  CHECK(session.store->Get(model::Kind::kRunner, "default", "web")->value().status["restarts"] == 0);
+
   // The container removed outside keelson: the event names its owner.
   auto before = engine.InspectContainer("default.web");
   REQUIRE(before);

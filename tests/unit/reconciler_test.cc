@@ -103,10 +103,22 @@ spec:
     CHECK(metrics.Render().find("keelson_drift_repairs_total{kind=\"Runner\"} 1") != std::string::npos);
   }
   SUBCASE("stopped") {
+    const std::string id = engine.InspectContainer("default.web")->id;
     REQUIRE(engine.StopContainer("default.web", 1));
+    cache.NoteStopRequested(id, true);  // as the Manager does on the engine's "stop" event
+    Converge("Runner/default/web");
+    CHECK(engine.InspectContainer("default.web")->state.running);
+    CHECK(Get("Runner/default/web").status["restarts"] == 0);  // drift, not a crash
+    CHECK(HasEvent(store, "Repaired", "stopped outside keelson"));
+    CHECK(metrics.Render().find("keelson_drift_repairs_total{kind=\"Runner\"} 1") != std::string::npos);
+  }
+  SUBCASE("crashed") {
+    clock.Advance(std::chrono::seconds(60));
+    engine.ExitContainer("default.web", 1);
     Converge("Runner/default/web");
     CHECK(engine.InspectContainer("default.web")->state.running);
     CHECK(Get("Runner/default/web").status["restarts"] == 1);
+    CHECK(metrics.Render().find("keelson_drift_repairs_total{") == std::string::npos);
   }
   SUBCASE("disconnected") {
     REQUIRE(engine.DisconnectNetwork("default.backend", "default.web", true));
