@@ -91,7 +91,7 @@ Result<std::vector<std::string>> NotReady(store::ObjectStore& objects) {
 
 int RunController(const Globals& g, const ControllerOptions& opts) {
   auto timeout = ParseDuration(opts.timeout);
-  if (!timeout) return Fail("--timeout: not a duration: " + opts.timeout, kExitUsage);
+  if (!timeout || timeout->count() < 0) return Fail("--timeout: not a non-negative duration: " + opts.timeout, kExitUsage);
   auto resync = ParseDuration(opts.resync);
   if (!resync || resync->count() <= 0) return Fail("--resync: not a positive duration: " + opts.resync, kExitUsage);
   if (opts.workers < 1 || opts.workers > 64) return Fail("--workers: must be 1..64", kExitUsage);

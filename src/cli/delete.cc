@@ -67,7 +67,7 @@ int RunDelete(const Globals& g, const DeleteOptions& opts) {
     return Fail("delete takes KIND NAME... or -f PATH, not both", kExitUsage);
   }
   auto timeout = ParseDuration(opts.timeout);
-  if (!timeout) return Fail("--timeout: not a duration: " + opts.timeout, kExitUsage);
+  if (!timeout || timeout->count() < 0) return Fail("--timeout: not a non-negative duration: " + opts.timeout, kExitUsage);
   auto targets = Targets(g, opts);
   if (!targets) {
     if (targets.error().message.empty()) return kExitFailure;  // already reported per line

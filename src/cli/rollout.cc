@@ -64,7 +64,7 @@ int RunStatus(const Globals& g, const RolloutOptions& opts) {
   auto name = PoolName(opts, "status");
   if (!name) return Fail(name.error().message, kExitUsage);
   auto timeout = ParseDuration(opts.timeout);
-  if (!timeout) return Fail("--timeout: not a duration: " + opts.timeout, kExitUsage);
+  if (!timeout || timeout->count() < 0) return Fail("--timeout: not a non-negative duration: " + opts.timeout, kExitUsage);
   auto session = OpenSession(g);
   if (!session) return Fail(session.error().message);
   InstallSignalHandlers();

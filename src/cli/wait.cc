@@ -82,7 +82,7 @@ int RunWait(const Globals& g, const WaitOptions& opts) {
   auto want = ParseFor(opts.for_);
   if (!want) return Fail(want.error().message, kExitUsage);
   auto timeout = ParseDuration(opts.timeout);
-  if (!timeout) return Fail("--timeout: not a duration: " + opts.timeout, kExitUsage);
+  if (!timeout || timeout->count() < 0) return Fail("--timeout: not a non-negative duration: " + opts.timeout, kExitUsage);
   auto sel = model::Selector::Parse(opts.selector);
   if (!sel) return Fail(sel.error().message, kExitUsage);
   auto refs = ParseRefs(opts.words);

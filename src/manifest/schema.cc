@@ -262,7 +262,9 @@ std::string CheckFormat(const std::string& format, const json& v) {
   if (format == "label-value") return CheckLabelValue(s);
   if (format == "image-ref") return CheckImageRef(s);
   if (format == "duration") {
-    return ParseDuration(s) ? "" : Quote(s) + " is not a duration such as \"500ms\", \"10s\" or \"1h30m\"";
+    auto d = ParseDuration(s);
+    if (d && d->count() < 0) return Quote(s) + " is negative; a duration here must not be";
+    return d ? "" : Quote(s) + " is not a duration such as \"500ms\", \"10s\" or \"1h30m\"";
   }
   if (format == "quantity") {
     return ParseMemoryQuantity(s) ? "" : Quote(s) + " is not a quantity such as \"512Mi\", \"2Gi\" or \"1G\"";

@@ -6,29 +6,68 @@
 using namespace keelson;
 using std::chrono::nanoseconds;
 
-TEST_CASE("ParseDuration: Go-style durations") {
-  CHECK(ParseDuration("500ms") == nanoseconds(500'000'000));
-  CHECK(ParseDuration("10s") == nanoseconds(10'000'000'000));
-  CHECK(ParseDuration("1h30m") == nanoseconds(5'400'000'000'000));
-  CHECK(ParseDuration("1.5h") == nanoseconds(5'400'000'000'000));
-  CHECK(ParseDuration("0") == nanoseconds(0));
-  CHECK(ParseDuration("250us") == nanoseconds(250'000));
-  for (const char* bad : {"", "10", "s", "-5s", "10 s", "1d", "1h30", ".s", "9999999999h"}) {
-    CAPTURE(bad);
+// Go's own table (time_test.go, parseDurationTests and parseDurationErrorTests).
+TEST_CASE("ParseDuration: exactly Go's time.ParseDuration") {
+  using std::chrono::hours;
+  using std::chrono::microseconds;
+  using std::chrono::milliseconds;
+  using std::chrono::minutes;
+  using std::chrono::seconds;
+  const nanoseconds kMax(INT64_MAX), kMin(INT64_MIN);
+  const std::pair<const char*, nanoseconds> ok[] = {
+      {"0", nanoseconds(0)}, {"5s", seconds(5)}, {"30s", seconds(30)}, {"1478s", seconds(1478)},
+      {"-5s", -seconds(5)}, {"+5s", seconds(5)}, {"-0", nanoseconds(0)}, {"+0", nanoseconds(0)},
+      {"5.0s", seconds(5)}, {"5.6s", seconds(5) + milliseconds(600)}, {"5.s", seconds(5)},
+      {".5s", milliseconds(500)}, {"1.0s", seconds(1)}, {"1.00s", seconds(1)},
+      {"1.004s", seconds(1) + milliseconds(4)}, {"1.0040s", seconds(1) + milliseconds(4)},
+      {"100.00100s", seconds(100) + milliseconds(1)}, {"10ns", nanoseconds(10)}, {"11us", microseconds(11)},
+      {"12\xC2\xB5s", microseconds(12)}, {"12\xCE\xBCs", microseconds(12)}, {"13ms", milliseconds(13)},
+      {"14s", seconds(14)}, {"15m", minutes(15)}, {"16h", hours(16)}, {"3h30m", hours(3) + minutes(30)},
+      {"10.5s4m", minutes(4) + seconds(10) + milliseconds(500)},
+      {"-2m3.4s", -(minutes(2) + seconds(3) + milliseconds(400))},
+      {"1h2m3s4ms5us6ns", hours(1) + minutes(2) + seconds(3) + milliseconds(4) + microseconds(5) + nanoseconds(6)},
+      {"39h9m14.425s", hours(39) + minutes(9) + seconds(14) + milliseconds(425)},
+      {"52763797000ns", nanoseconds(52763797000)}, {"0.3333333333333333333h", minutes(20)},
+      {"9007199254740993ns", nanoseconds((int64_t{1} << 53) + 1)}, {"9223372036854775807ns", kMax},
+      {"9223372036854775.807us", kMax}, {"9223372036s854ms775us807ns", kMax}, {"-9223372036854775808ns", kMin},
+      {"-9223372036854775.808us", kMin}, {"-9223372036s854ms775us808ns", kMin},
+      {"-2562047h47m16.854775808s", kMin}, {"0.100000000000000000000h", minutes(6)},
+      {"0.830103483285477580700h", minutes(49) + seconds(48) + nanoseconds(372539827)},
+  };
+  for (const auto& [text, want] : ok) {
+    CAPTURE(std::string(text));
+    auto got = ParseDuration(text);
+    REQUIRE(got);
+    CHECK(got->count() == want.count());
+  }
+  for (const char* bad : {"", "3", "-", "s", ".", "-.", ".s", "+.s", "1d", "\x85\x85", "\xff" "ff",
+                          "hello \xff" "ff world", "9223372036854775810ns", "9223372036854775808ns",
+                          "-9223372036854775809ns", "9223372036854776us", "3000000h", "9223372036854775.808us",
+                          "9223372036854ms775us808ns", "10 s", "1h30"}) {
+    CAPTURE(std::string(bad));
     CHECK_FALSE(ParseDuration(bad));
   }
   CHECK_FALSE(ParseDuration(std::string(10000, '1') + "s"));
 }
 
-TEST_CASE("ParseMemoryQuantity: Kubernetes quantities in bytes") {
-  CHECK(ParseMemoryQuantity("512Mi") == 512LL << 20);
-  CHECK(ParseMemoryQuantity("2Gi") == 2LL << 30);
-  CHECK(ParseMemoryQuantity("1G") == 1'000'000'000);
-  CHECK(ParseMemoryQuantity("1048576") == 1048576);
-  CHECK(ParseMemoryQuantity("1.5Gi") == 1610612736);
-  CHECK(ParseMemoryQuantity("1e3") == 1000);
-  for (const char* bad : {"", "Mi", "-1Mi", "12Zi", "500m", "1 Gi", "1e30", "99999Ei"}) {
-    CAPTURE(bad);
+// apimachinery's quantity syntax and arithmetic, as bytes.
+TEST_CASE("ParseMemoryQuantity: Kubernetes quantities in bytes, exactly") {
+  const std::pair<const char*, int64_t> ok[] = {
+      {"512Mi", 512LL << 20}, {"2Gi", 2LL << 30}, {"1G", 1'000'000'000}, {"1048576", 1048576},
+      {"1.5Gi", 1610612736}, {"1e3", 1000}, {"1E3", 1000}, {"8.1k", 8100}, {"+1Ki", 1024}, {"1E", 1'000'000'000'000'000'000},
+      {"1Ei", 1LL << 60}, {"7Ei", 7LL << 60}, {"9223372036854775807", INT64_MAX}, {"0.5", 1}, {".5", 1},
+      {"5.", 5}, {"0", 0}, {"1.0000000001Ki", 1025}, {"1e-3", 1}, {"0.001k", 1}, {"100M", 100'000'000},
+      {"012", 12},
+  };
+  for (const auto& [text, want] : ok) {
+    CAPTURE(std::string(text));
+    auto got = ParseMemoryQuantity(text);
+    REQUIRE(got);
+    CHECK(*got == want);
+  }
+  for (const char* bad : {"", "Mi", "-1Mi", "12Zi", "500m", "1u", "1n", "1 Gi", "1e30", "99999Ei",
+                          "9223372036854775808", "8Ei", "1.2.3", "e3", "1e", "+", "++1"}) {
+    CAPTURE(std::string(bad));
     CHECK_FALSE(ParseMemoryQuantity(bad));
   }
 }
@@ -39,7 +78,7 @@ TEST_CASE("ParseCpus: decimals and milli-CPUs as nano-CPUs") {
   CHECK(ParseCpus("500m") == 500'000'000);
   CHECK(ParseCpus("2") == 2'000'000'000);
   for (const char* bad : {"", "0", "0m", "-1", "1.5x", "abc"}) {
-    CAPTURE(bad);
+    CAPTURE(std::string(bad));
     CHECK_FALSE(ParseCpus(bad));
   }
 }
@@ -70,7 +109,7 @@ TEST_CASE("names: image references as the engine accepts them") {
     CHECK(CheckImageRef(ok).empty());
   }
   for (const char* bad : {"", "Busybox", "a b", "busybox:", "img@sha256:xyz", "a//b", "-a", "a:b:c"}) {
-    CAPTURE(bad);
+    CAPTURE(std::string(bad));
     CHECK_FALSE(CheckImageRef(bad).empty());
   }
 }
