@@ -7,9 +7,12 @@
 namespace keelson::model {
 namespace {
 
+// Whitespace as Kubernetes' selector lexer has it: space, tab, CR, LF.
+constexpr std::string_view kSpace = " \t\r\n";
+
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  while (!s.empty() && kSpace.find(s.front()) != std::string_view::npos) s.remove_prefix(1);
+  while (!s.empty() && kSpace.find(s.back()) != std::string_view::npos) s.remove_suffix(1);
   return s;
 }
 
@@ -60,7 +63,7 @@ Result<Selector> Selector::Parse(std::string_view text) {
     } else if (size_t open = part.find('('); open != part.npos) {
       if (part.back() != ')') return Bad(part, "expected ')' at the end");
       std::string_view head = Trim(part.substr(0, open));
-      size_t sp = head.rfind(' ');
+      size_t sp = head.find_last_of(kSpace);
       if (sp == head.npos) return Bad(part, "expected KEY in (...) or KEY notin (...)");
       std::string_view op = head.substr(sp + 1);
       if (op != "in" && op != "notin") return Bad(part, "unknown operator " + Quote(op));

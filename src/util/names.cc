@@ -1,5 +1,6 @@
 #include "util/names.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -154,7 +155,11 @@ std::string CheckDns1123Subdomain(std::string_view s) {
   while (true) {
     size_t dot = s.find('.', start);
     std::string_view part = s.substr(start, dot == std::string_view::npos ? s.npos : dot - start);
-    if (!CheckDns1123Label(part).empty()) {
+    // Kubernetes' IsDNS1123Subdomain: each part has a label's shape, but
+    // only the whole is limited (253), not each part (63).
+    const bool shaped = !part.empty() && part.front() != '-' && part.back() != '-' &&
+                        std::all_of(part.begin(), part.end(), [](char c) { return IsLowerAlnum(c) || c == '-'; });
+    if (!shaped) {
       return Quote(s) + " must be a DNS-1123 subdomain (lower-case labels joined by '.')";
     }
     if (dot == std::string_view::npos) return "";

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "model/selector.h"
+#include "util/names.h"
 
 using keelson::model::Labels;
 using keelson::model::Selector;
@@ -36,4 +37,27 @@ TEST_CASE("Selector: malformed selectors are errors") {
     CAPTURE(bad);
     CHECK_FALSE(Selector::Parse(bad));
   }
+}
+
+// Cases from apimachinery's labels and validation tables.
+TEST_CASE("Selector: whitespace is space, tab, CR and LF, as Kubernetes' lexer has it") {
+  Labels l = {{"foo", "abc"}, {"x", "a"}};
+  CHECK(Match("foo  in\t (abc)", l));
+  CHECK(Match("\tfoo=abc\n", l));
+  CHECK(Match("foo\r\nnotin (x,\ty)", l));
+  CHECK(Match("x= a ,foo in (abc)", l));
+  CHECK(Match("x=", Labels{{"x", ""}}));  // an empty value is a value
+}
+
+TEST_CASE("names: a label key's prefix is a DNS-1123 subdomain of at most 253 characters in all") {
+  const std::string long_part(64, 'a');  // longer than a label, fine inside a subdomain
+  CHECK(keelson::CheckQualifiedName(long_part + ".example.com/name").empty());
+  std::string prefix;
+  while (prefix.size() < 253) prefix += prefix.empty() ? "a" : ".a";
+  CHECK(prefix.size() == 253);
+  CHECK(keelson::CheckQualifiedName(prefix + "/name").empty());
+  CHECK_FALSE(keelson::CheckQualifiedName(prefix + "a/name").empty());  // 254
+  CHECK_FALSE(keelson::CheckQualifiedName("a..b/name").empty());
+  CHECK_FALSE(keelson::CheckQualifiedName("-a.b/name").empty());
+  CHECK_FALSE(keelson::CheckQualifiedName("a.b-/name").empty());
 }
