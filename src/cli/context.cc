@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "docker/http_engine.h"
+#include "store/lease.h"
 
 namespace keelson::cli {
 namespace {
@@ -33,6 +34,16 @@ Result<std::unique_ptr<Session>> OpenSession(const Globals& g, bool create) {
   s->db = std::move(*db);
   s->objects = std::make_unique<store::ObjectStore>(*s->db, s->clock);
   return s;
+}
+
+std::string StaleStatusReason(Session& session) {
+  store::Lease lease(*session.db, session.clock, "", std::chrono::milliseconds(0));
+  auto holder = lease.Holder();
+  if (!holder || holder->second) return "";  // unknown, or a live controller
+  return holder->first.empty()
+             ? "no controller has run on this store: status is what was last written, not the engine's state"
+             : "no controller is running for this store (the last one was " + holder->first +
+                   "): status may be stale";
 }
 
 Result<std::unique_ptr<docker::Engine>> OpenEngine(const Globals& g) {

@@ -39,6 +39,11 @@ struct Session {
 /// there is none; every other command says there is no store at the path.
 Result<std::unique_ptr<Session>> OpenSession(const Globals& g, bool create = false);
 
+/// When no running controller holds the store's lease: why, in a sentence
+/// ("no controller is running for this store ..."), so that commands which
+/// show status can say it may be stale. Empty when one is running.
+std::string StaleStatusReason(Session& session);
+
 /// The engine --docker-host (or DOCKER_HOST, DOCKER_TLS_VERIFY,
 /// DOCKER_CERT_PATH) names. Connecting happens on first use.
 Result<std::unique_ptr<docker::Engine>> OpenEngine(const Globals& g);

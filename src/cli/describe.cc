@@ -97,6 +97,7 @@ int RunDescribe(const Globals& g, const std::vector<std::string>& words) {
   }
   auto session = OpenSession(g);
   if (!session) return Fail(session.error().message);
+  if (std::string stale = StaleStatusReason(**session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
   int code = kExitOk;
   for (const auto& r : *refs) {
     auto o = (*session)->objects->Get(r.kind, g.namespace_, r.name);

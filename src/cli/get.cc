@@ -125,6 +125,7 @@ int RunGet(const Globals& g, const GetOptions& opts) {
   }
   auto session = OpenSession(g);
   if (!session) return Fail(session.error().message);
+  if (std::string stale = StaleStatusReason(**session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
   auto& objects = *(*session)->objects;
   // One named object prints as itself; anything else as a List.
   const bool single = refs.size() == 1 && !refs.front().name.empty();

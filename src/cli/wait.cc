@@ -20,6 +20,7 @@ struct WaitOptions {
   std::string selector;
   std::string for_;
   std::string timeout = "30s";
+  bool allow_stale = false;
 };
 
 struct Condition {
@@ -96,16 +97,25 @@ int RunWait(const Globals& g, const WaitOptions& opts) {
   if (!session) return Fail(session.error().message);
   InstallSignalHandlers();
   auto deadline = std::chrono::steady_clock::now() + *timeout;
+  std::string stale;  // why status cannot be trusted now; said once
   while (true) {
     auto pending = Pending(*(*session)->objects, g, *refs, *sel, *want);
     if (!pending) return Fail(pending.error().message);
-    if (pending->empty()) {
+    // A condition is met only as a running controller reports it: stored
+    // status that no controller maintains may describe a world long gone.
+    std::string now_stale = want->deleted || opts.allow_stale ? "" : StaleStatusReason(**session);
+    if (!now_stale.empty() && stale.empty()) {
+      std::cerr << "warning: " << now_stale << "; waiting for a controller (--allow-stale accepts the stored status)\n";
+    }
+    stale = now_stale;
+    if (pending->empty() && stale.empty()) {
       std::cout << (want->deleted ? "deleted" : "condition met") << "\n";
       return kExitOk;
     }
     if (std::chrono::steady_clock::now() >= deadline || !SleepUnlessInterrupted(100)) {
       std::string list;
       for (const auto& p : *pending) list += (list.empty() ? "" : ", ") + p;
+      if (pending->empty()) return Fail("timed out after " + opts.timeout + ": " + stale);
       return Fail("timed out after " + opts.timeout + " waiting for " + opts.for_ + " on " + list);
     }
   }
@@ -121,6 +131,8 @@ void RegisterWait(CLI::App& app, Globals& g) {
   cmd->add_option("-l,--selector", opts->selector, "Label selector");
   cmd->add_option("--for", opts->for_, "condition=TYPE[=STATUS] or delete")->required();
   cmd->add_option("--timeout", opts->timeout, "How long to wait (default 30s)");
+  cmd->add_flag("--allow-stale", opts->allow_stale,
+                "Accept a condition from stored status even when no controller is running");
   cmd->callback([&g, opts] { g.exit_code = RunWait(g, *opts); });
 }
 

@@ -38,10 +38,14 @@ def names(k, kind):
     return sorted(o['metadata']['name'] for o in get_json(k, kind)['items'])
 
 
-def set_status(k, kind, name, status):
-    """Plays the controller: an object with a status has reached the engine."""
+def set_status(k, kind, name, status, live=True):
+    """Plays the controller: an object with a status has reached the engine;
+    with `live`, a running controller holds the store's lease."""
     with sqlite3.connect(k.db, timeout=30) as db:
         db.execute('UPDATE objects SET status = ? WHERE kind = ? AND name = ?', (json.dumps(status), kind, name))
+        if live:
+            db.execute("INSERT OR REPLACE INTO leases VALUES ('controller', 'cli-test', ?)",
+                       (int(time.time() * 1000) + 3600 * 1000,))
 
 
 # --- apply / get ------------------------------------------------------------
@@ -223,6 +227,32 @@ def events_record_what_happened():
     k.ok('delete', 'runner', 'web')
     reasons = [line.split()[2] for line in k.ok('events').splitlines()[1:]]
     expect(reasons == ['Created', 'Configured', 'Deleted'], f'events: {reasons}')
+
+
+def status_no_controller_maintains_is_called_stale():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('web.yaml', runner('web')))
+    ready = {'observedGeneration': 1, 'conditions': [
+        {'type': 'Ready', 'status': 'True', 'reason': 'Running', 'message': '', 'observedGeneration': 1,
+         'lastTransitionTime': '2026-01-01T00:00:00Z'}]}
+    set_status(k, 'Runner', 'web', ready, live=False)
+    rc, out, err = k.run('get', 'runner', 'web')
+    expect(rc == 0 and 'no controller has run on this store' in err, f'get says so: {err}')
+    rc, out, err = k.run('describe', 'runner', 'web')
+    expect(rc == 0 and 'status' in err and 'warning:' in err, f'describe says so: {err}')
+    rc, out, err = k.run('wait', 'runner/web', '--for=condition=Ready', '--timeout', '500ms')
+    expect(rc == 1, f'wait reported a condition no controller maintains: exit {rc}\n{out}{err}')
+    expect('no controller' in err and 'condition met' not in out, out + err)
+    k.ok('wait', 'runner/web', '--for=condition=Ready', '--timeout', '1s', '--allow-stale')
+    # A controller whose lease ran out is no controller either.
+    with sqlite3.connect(k.db, timeout=30) as db:
+        db.execute("INSERT OR REPLACE INTO leases VALUES ('controller', 'host:1:2', ?)",
+                   (int(time.time() * 1000) - 60 * 1000,))
+    rc, _, err = k.run('get', 'runner', 'web')
+    expect('no controller is running for this store (the last one was host:1:2)' in err, err)
+    set_status(k, 'Runner', 'web', ready, live=True)
+    rc, _, err = k.run('get', 'runner', 'web')
+    expect(rc == 0 and 'warning' not in err, f'a live controller: no warning: {err}')
 
 
 def wait_exit_codes():
@@ -491,6 +521,7 @@ run_tests([
     wait_sees_a_write_from_another_process,
     prune_removes_exactly_what_the_files_lost,
     missing_and_foreign_stores_are_named,
+    status_no_controller_maintains_is_called_stale,
     unknown_commands_are_named,
     a_taken_listen_address_is_an_error,
     completion_bash,
