@@ -1,4 +1,4 @@
-// keelson delete KIND NAME... | -f PATH [--force] [--wait] [--timeout D]
+// keelson delete KIND NAME... | -f PATH [--force] [--wait] [--timeout D] [--ignore-users]
 
 #include <iostream>
 #include <memory>
@@ -9,6 +9,7 @@
 #include "cli/context.h"
 #include "cli/manifests.h"
 #include "cli/resolve.h"
+#include "manifest/decode.h"
 #include "util/units.h"
 
 namespace keelson::cli {
@@ -21,6 +22,7 @@ struct DeleteOptions {
   bool force = false;
   bool wait = false;
   bool ignore_not_found = false;
+  bool ignore_users = false;
   std::string timeout = "60s";
 };
 
@@ -45,6 +47,47 @@ Result<std::vector<Target>> Targets(const Globals& g, const DeleteOptions& opts)
     out.push_back({r.kind, g.namespace_, r.name});
   }
   return out;
+}
+
+// The stored Runners and RunnerPools (not being deleted, and not deleted by
+// this command) whose spec names network or volume `t`.
+Result<std::vector<std::string>> Users(store::ObjectStore& objects, const Target& t, const std::vector<Target>& all) {
+  std::vector<std::string> users;
+  if (t.kind != model::Kind::kNetwork && t.kind != model::Kind::kVolume) return users;
+  for (auto kind : {model::Kind::kRunner, model::Kind::kRunnerPool}) {
+    auto stored = objects.List({kind, t.ns, nullptr});
+    if (!stored) return Unexpected(stored.error());
+    for (const auto& o : *stored) {
+      bool going = o.meta.deletion_timestamp.has_value();
+      for (const auto& d : all) going |= d.kind == o.kind && d.ns == o.meta.namespace_ && d.name == o.meta.name;
+      auto spec = manifest::DecodeSpec(o.kind, o.spec);
+      if (going || !spec) continue;
+      const model::RunnerSpec* runner = std::get_if<model::RunnerSpec>(&*spec);
+      if (const auto* pool = std::get_if<model::RunnerPoolSpec>(&*spec)) runner = &pool->template_;
+      bool uses = false;
+      for (const auto& n : runner->networks) uses |= t.kind == model::Kind::kNetwork && n.name == t.name;
+      for (const auto& v : runner->volumes) uses |= t.kind == model::Kind::kVolume && v.name == t.name;
+      if (uses) users.push_back(model::DisplayName(o));
+    }
+  }
+  return users;
+}
+
+// Like `docker network rm`, a network or volume that stored objects still use
+// is not deleted unless asked: one line per refusal, nothing deleted.
+Result<bool> RefuseInUse(store::ObjectStore& objects, const std::vector<Target>& targets) {
+  bool refused = false;
+  for (const auto& t : targets) {
+    auto users = Users(objects, t, targets);
+    if (!users) return Unexpected(users.error());
+    if (users->empty()) continue;
+    std::string list;
+    for (const auto& u : *users) list += (list.empty() ? "" : ", ") + u;
+    std::cerr << "error: " << model::Info(t.kind).singular << "/" << t.name << " is used by " << list
+              << "; delete them first, or pass --ignore-users (they then wait until it exists again)\n";
+    refused = true;
+  }
+  return refused;
 }
 
 // Polls until every target is gone from the store; false on timeout.
@@ -75,6 +118,11 @@ int RunDelete(const Globals& g, const DeleteOptions& opts) {
   }
   auto session = OpenSession(g);
   if (!session) return Fail(session.error().message);
+  if (!opts.ignore_users) {
+    auto refused = RefuseInUse(*(*session)->objects, *targets);
+    if (!refused) return Fail(refused.error().message);
+    if (*refused) return kExitFailure;
+  }
   int code = kExitOk;
   for (const auto& t : *targets) {
     std::string shown = std::string(model::Info(t.kind).singular) + "/" + t.name;
@@ -106,6 +154,8 @@ void RegisterDelete(CLI::App& app, Globals& g) {
   cmd->add_flag("--wait", opts->wait, "Block until the objects are gone");
   cmd->add_option("--timeout", opts->timeout, "How long --wait waits (default 60s)");
   cmd->add_flag("--ignore-not-found", opts->ignore_not_found, "Missing objects are not an error");
+  cmd->add_flag("--ignore-users", opts->ignore_users,
+                "Delete a network or volume even though stored runners or pools use it");
   cmd->callback([&g, opts] { g.exit_code = RunDelete(g, *opts); });
 }
 

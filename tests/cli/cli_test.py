@@ -255,6 +255,27 @@ def status_no_controller_maintains_is_called_stale():
     expect(rc == 0 and 'warning' not in err, f'a live controller: no warning: {err}')
 
 
+def deleting_a_network_or_volume_in_use_is_refused():
+    k = Keelson(binary)
+    net = '---\napiVersion: keelson.dev/v1alpha1\nkind: Network\nmetadata: {name: n}\nspec: {}\n'
+    vol = '---\napiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata: {name: v}\nspec: {}\n'
+    users = ('---\napiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {name: r}\n'
+             'spec: {image: busybox:1, networks: [{name: n}], volumes: [{name: v, mountPath: /v}]}\n'
+             '---\napiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {name: p}\n'
+             'spec: {replicas: 1, template: {image: busybox:1, networks: [{name: n}]}}\n')
+    k.ok('apply', '-f', k.write('all.yaml', net + vol + users))
+    rc, out, err = k.run('delete', 'network', 'n')
+    expect(rc == 1, f'exit {rc}')
+    expect('network/n is used by runner/r, runnerpool/p' in err and '--ignore-users' in err, err)
+    rc, out, err = k.run('delete', 'volume/v', 'network/n')
+    expect(rc == 1 and 'volume/v is used by runner/r' in err, err)
+    expect(names(k, 'networks') == ['n'] and names(k, 'volumes') == ['v'], 'a refused delete changed the store')
+    # Deleting the users in the same breath is fine, as is asking.
+    k.ok('delete', 'runner/r', 'volume/v')
+    k.ok('delete', 'network', 'n', '--ignore-users')
+    expect(names(k, 'networks') == [], 'deleted when asked')
+
+
 def wait_exit_codes():
     k = Keelson(binary)
     k.ok('apply', '-f', k.write('web.yaml', runner('web')))
@@ -522,6 +543,7 @@ run_tests([
     prune_removes_exactly_what_the_files_lost,
     missing_and_foreign_stores_are_named,
     status_no_controller_maintains_is_called_stale,
+    deleting_a_network_or_volume_in_use_is_refused,
     unknown_commands_are_named,
     a_taken_listen_address_is_an_error,
     completion_bash,
