@@ -24,14 +24,31 @@ Result<Plan> NetworkReconciler::PlanFor(const model::Object& o, const Memory&, W
 }
 
 Result<Plan> NetworkReconciler::PlanDeletion(const model::Object& o, World& world) const {
-  // A network still used by keelson's containers (typically of Runners
-  // deleted in the same breath) waits for them, rather than failing against
-  // the engine and backing off.
   auto n = world.Network(EngineName(o), false);
   if (!n) return Unexpected(n.error());
   if (!*n || !IsManaged((*n)->spec.labels) || LabelValue((*n)->spec.labels, kUidLabel) != o.meta.uid) return Plan{};
-  if (auto wait = WaitForContainers(world.ContainersOn((*n)->spec.name), "network " + (*n)->spec.name)) return *wait;
-  return PlanRemoval({}, {**n}, {}, 0);
+  const std::string& name = (*n)->spec.name;
+  // Containers of objects deleted in the same breath (a fleet going) are
+  // waited for; those of objects that stay (delete --ignore-users) are
+  // disconnected, so the network can go and be applied again later.
+  Plan plan;
+  std::vector<std::string> going;
+  for (const auto& c : world.Containers()) {
+    bool attached = false;
+    for (const auto& a : c.config.networks) attached |= a.network == name;
+    if (!attached) continue;
+    auto ref = model::ParseKey(OwnerKey(c.config.labels));
+    auto owner = ref ? world.Get(ref->kind, ref->namespace_, ref->name) : Result<std::optional<model::Object>>(std::nullopt);
+    if (!owner) return Unexpected(owner.error());
+    if (*owner && !(*owner)->meta.deletion_timestamp) {
+      plan.actions.push_back(DisconnectContainer{c.id, c.name, {name, {}}, "network " + name + " is being deleted"});
+    } else {
+      going.push_back(c.name);
+    }
+  }
+  if (auto wait = WaitForContainers(going, "network " + name)) return *wait;
+  for (auto& a : PlanRemoval({}, {**n}, {}, 0).actions) plan.actions.push_back(std::move(a));
+  return plan;
 }
 
 void NetworkReconciler::Status(const model::Object& o, const Plan*, bool, World& world, Memory&,

@@ -201,6 +201,13 @@ Result<ApplyAction> ObjectStore::ApplyOne(const ApplyRequest& request, const std
     if (auto r = Insert(o, request.source, now); !r) return Unexpected(r.error());
   } else {
     const Row& row = **found;
+    if (row.object.meta.deletion_timestamp) {
+      // As Kubernetes: an object being deleted takes no changes; it can be
+      // applied anew once the controller has finished removing it.
+      return Unexpected(ErrorCode::kConflict, std::string(model::Info(o.kind).singular) + "/" + o.meta.name +
+                                                  " is being deleted (since " + *row.object.meta.deletion_timestamp +
+                                                  "); apply it again once it is gone (keelson delete --wait)");
+    }
     bool spec_changed = Dump(o.spec) != row.spec_text;
     bool meta_changed = Dump(o.meta.labels) != row.labels_text ||
                         Dump(o.meta.annotations) != row.annotations_text;

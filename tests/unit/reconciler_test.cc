@@ -498,6 +498,35 @@ spec:
   CHECK_FALSE(store.Get(model::Kind::kVolume, "default", "cache")->has_value());
 }
 
+TEST_CASE_FIXTURE(ControllerFixture, "Delete: a network deleted from under runners that stay is disconnected from them, and can come back") {
+  Apply(std::string(kNet) + R"(---
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: web}
+spec: {image: keelson-test/busybox:1, networks: [{name: backend}]}
+)");
+  Converge("Network/default/backend");
+  Converge("Runner/default/web");
+  const std::string id = engine.InspectContainer("default.web")->id;
+  REQUIRE(store.Delete(model::Kind::kNetwork, "default", "backend", false));  // delete --ignore-users
+  REQUIRE(cache.Resync());
+  Converge("Network/default/backend");
+  CHECK_FALSE(engine.InspectNetwork("default.backend").has_value());
+  CHECK_FALSE(store.Get(model::Kind::kNetwork, "default", "backend")->has_value());
+  CHECK(engine.InspectContainer("default.web")->id == id);  // kept, disconnected
+  CHECK(engine.InspectContainer("default.web")->config.networks.empty());
+  Converge("Runner/default/web");
+  CHECK(Reason("Runner/default/web") == "WaitingForNetwork");
+  // Applied again: created, and the runner is attached in place.
+  Apply(kNet);
+  Converge("Network/default/backend");
+  Converge("Runner/default/web");
+  auto c = *engine.InspectContainer("default.web");
+  CHECK(c.id == id);
+  REQUIRE(c.config.networks.size() == 1);
+  CHECK(Ready("Runner/default/web"));
+}
+
 TEST_CASE_FIXTURE(ControllerFixture, "ImageReconciler: pulls when absent, reports id and digest; Never without the image is blocked") {
   engine.AddRegistryImage("registry.local/tool:1");
   Apply(R"(

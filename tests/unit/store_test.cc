@@ -228,6 +228,19 @@ TEST_CASE_FIXTURE(Fixture, "ObjectStore: events are bounded per object and expir
   CHECK(store.Events(mine)->size() == 20);
 }
 
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: an object being deleted takes no apply until it is gone") {
+  Apply({Runner("web")});
+  REQUIRE(store.UpdateStatus(Get("web"), {{"state", "running"}}));  // reached the engine: a delete marks it
+  REQUIRE(*store.Delete(model::Kind::kRunner, "default", "web", false) == DeleteResult::kMarked);
+  std::vector<ApplyRequest> reqs;
+  reqs.push_back({Runner("web", "busybox:2"), "test.yaml"});
+  auto r = store.Apply(reqs, std::nullopt, false);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == keelson::ErrorCode::kConflict);
+  CHECK(r.error().message.find("runner/web is being deleted") == 0);
+  CHECK(Get("web").spec["image"] == "busybox:1");
+}
+
 TEST_CASE_FIXTURE(Fixture, "ObjectStore: a status write is conditional on the resourceVersion read") {
   Apply({Runner("web")});
   auto read = Get("web");
