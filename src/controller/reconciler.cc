@@ -98,7 +98,7 @@ Result<void> Reconciler::Act(const model::Object& o, const std::vector<reconcile
   return executor_.Run(actions, ledger, [&](const reconcile::Action& a, const Result<void>& r) {
     if (!r) {
       if (failed && !*failed) *failed = a;
-      Event(o, "Warning", "Failed", "Failed to " + reconcile::Describe(a) + ": " + r.error().message);
+      Event(o, "Warning", "Failed", "Failed to " + reconcile::Attempt(a) + ": " + r.error().message);
       return;
     }
     const auto* create = std::get_if<reconcile::CreateContainer>(&a);
@@ -107,7 +107,7 @@ Result<void> Reconciler::Act(const model::Object& o, const std::vector<reconcile
       s_.metrics.DriftRepaired(std::string(model::Info(o.kind).name));
     }
     auto done = reconcile::Done(a);
-    Event(o, "Normal", done.reason, done.message);
+    Event(o, done.type, done.reason, done.message);
   });
 }
 
@@ -167,7 +167,7 @@ void Reconciler::TransitionEvents(const model::Object& o, const json& before, co
   const bool moved = !was || TextField(*was, "reason") != TextField(*now, "reason") || TextField(*was, "status") != "True";
   if (degraded && moved) Event(o, "Warning", TextField(*now, "reason"), TextField(*now, "message"));
   if (reconcile::ReadyIn(after) && !reconcile::ReadyIn(before)) {
-    Event(o, "Normal", "Ready", TextField(*ConditionIn(after, "Ready"), "message"));
+    Event(o, "Normal", "Ready", "Became Ready: " + TextField(*ConditionIn(after, "Ready"), "message"));
   }
   for (const auto& t : reconcile::ReconcilerFor(o.kind).Transitions(before, after)) Event(o, t.type, t.reason, t.message);
 }

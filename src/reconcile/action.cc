@@ -81,44 +81,79 @@ struct Describer {
   }
 };
 
-// Events read as sentences: "Created container default.web", "Pulled image x:1".
+// Events read as sentences a person would write.
 struct Eventer {
-  EventText operator()(const PullImage& a) const { return {"Pulled", "Pulled image " + a.ref}; }
-  EventText operator()(const BuildImage& a) const { return {"Built", "Built image " + a.ref}; }
-  EventText operator()(const PushImage& a) const { return {"Pushed", "Pushed image " + a.ref}; }
+  static EventText Normal(std::string reason, std::string message) {
+    return {"Normal", std::move(reason), std::move(message)};
+  }
+  EventText operator()(const PullImage& a) const { return Normal("Pulled", "Pulled image " + a.ref); }
+  EventText operator()(const BuildImage& a) const { return Normal("Built", "Built image " + a.ref); }
+  EventText operator()(const PushImage& a) const { return Normal("Pushed", "Pushed image " + a.ref); }
   EventText operator()(const RemoveImage& a) const {
-    return {"Removed", "Removed image " + a.ref + ": keelson brought it and nothing uses it any more"};
+    return Normal("Removed", "Removed image " + a.ref + ", which keelson brought and nothing uses any more");
   }
   EventText operator()(const CreateContainer& a) const {
-    if (a.why == CreateWhy::kRemovedOutside) return {"Repaired", "container " + a.spec.name + " was removed outside keelson; created it again"};
-    return {"Created", "Created container " + a.spec.name + " (" + Text(a.why) + ")"};
+    const std::string& n = a.spec.name;
+    switch (a.why) {
+      case CreateWhy::kMissing: return Normal("Created", "Created and started container " + n);
+      case CreateWhy::kRemovedOutside:
+        return Normal("Repaired", "Container " + n + " was removed outside keelson; created it again");
+      case CreateWhy::kScaleUp: return Normal("Created", "Created replica " + n + " to scale up");
+      case CreateWhy::kReplaceRun: return Normal("Created", "Created replica " + n + " to replace a finished run");
+      case CreateWhy::kRollingUpdate: return Normal("Created", "Created replica " + n + " on the new template");
+      case CreateWhy::kRecreate:
+        return Normal("Created", "Created replica " + n + " on the new template (strategy Recreate)");
+    }
+    return Normal("Created", "Created container " + n);
   }
   EventText operator()(const StartContainer& a) const {
-    if (a.stopped_outside) return {"Repaired", "container " + a.name + " was stopped outside keelson; started it again"};
-    return {"Started", "Started container " + a.name + " (" + Text(a) + ")"};
+    if (a.stopped_outside) return Normal("Repaired", "Container " + a.name + " was stopped outside keelson; started it again");
+    if (!a.exit_code) return Normal("Started", "Started container " + a.name + ", which was created but not started");
+    return Normal("Restarted", "Restarted container " + a.name + ", which exited with code " +
+                                   std::to_string(*a.exit_code) + (a.oom_killed ? " (OOM killed)" : "") +
+                                   " (restartPolicy " + model::ToString(a.policy) + ")");
   }
   EventText operator()(const RecreateContainer& a) const {
-    return {"Recreated", "Recreated container " + a.spec.name + ": " + Join(a.changes)};
+    return Normal("Recreated", "Replaced container " + a.spec.name + " because " + Join(a.changes));
   }
   EventText operator()(const RemoveContainer& a) const {
-    return {"Removed", "Removed container " + a.name + " (" + Text(a) + ")"};
+    const std::string& n = a.name;
+    switch (a.why) {
+      case RemoveWhy::kOwnerDeleted: return Normal("Removed", "Removed container " + n + " as its owner is deleted");
+      case RemoveWhy::kNotTheRunners:
+        return Normal("Removed", "Removed container " + n + ", which is not the runner's own container");
+      case RemoveWhy::kRunEnded:
+        if (a.run && a.run->exit_code != 0) {
+          return {"Warning", "RunFailed",
+                  "Removed replica " + n + " after its run failed with exit code " + std::to_string(a.run->exit_code)};
+        }
+        return Normal("RunCompleted", "Removed replica " + n + " after its run completed");
+      case RemoveWhy::kScaleDown: return Normal("Removed", "Removed replica " + n + " to scale down");
+      case RemoveWhy::kRollingUpdate: return Normal("Removed", "Removed replica " + n + " on the old template");
+      case RemoveWhy::kRecreate:
+        return Normal("Removed", "Removed replica " + n + " on the old template (strategy Recreate)");
+      case RemoveWhy::kOrphan:
+        return Normal("Removed", "Removed container " + n + ", whose owner is no longer in the store");
+      case RemoveWhy::kDead: return Normal("Removed", "Removed container " + n + ", which the engine marked dead");
+    }
+    return Normal("Removed", "Removed container " + n);
   }
   EventText operator()(const ConnectContainer& a) const {
-    return {"Connected", "Connected container " + a.name + ": " + a.change};
+    return Normal("Connected", "Connected container " + a.name + " to network " + a.attachment.network);
   }
   EventText operator()(const DisconnectContainer& a) const {
-    return {"Disconnected", "Disconnected container " + a.name + ": " + a.change};
+    return Normal("Disconnected", "Disconnected container " + a.name + " from network " + a.attachment.network);
   }
-  EventText operator()(const CreateNetwork& a) const { return {"Created", "Created network " + a.spec.name}; }
+  EventText operator()(const CreateNetwork& a) const { return Normal("Created", "Created network " + a.spec.name); }
   EventText operator()(const ReplaceNetwork& a) const {
-    return {"Replaced", "Replaced network " + a.spec.name + ": " + Join(a.changes)};
+    return Normal("Replaced", "Replaced network " + a.spec.name + " because " + Join(a.changes));
   }
-  EventText operator()(const RemoveNetwork& a) const { return {"Removed", "Removed network " + a.name}; }
-  EventText operator()(const CreateVolume& a) const { return {"Created", "Created volume " + a.spec.name}; }
+  EventText operator()(const RemoveNetwork& a) const { return Normal("Removed", "Removed network " + a.name); }
+  EventText operator()(const CreateVolume& a) const { return Normal("Created", "Created volume " + a.spec.name); }
   EventText operator()(const ReplaceVolume& a) const {
-    return {"Replaced", "Replaced volume " + a.spec.name + ": " + Join(a.changes)};
+    return Normal("Replaced", "Replaced volume " + a.spec.name + " because " + Join(a.changes));
   }
-  EventText operator()(const RemoveVolume& a) const { return {"Removed", "Removed volume " + a.name}; }
+  EventText operator()(const RemoveVolume& a) const { return Normal("Removed", "Removed volume " + a.name); }
 };
 
 }  // namespace
@@ -126,6 +161,12 @@ struct Eventer {
 std::string Describe(const Action& action) { return std::visit(Describer{}, action); }
 
 EventText Done(const Action& action) { return std::visit(Eventer{}, action); }
+
+std::string Attempt(const Action& action) {
+  // Describe's text up to the reasons: "pull image x:1".
+  std::string d = Describe(action);
+  return d.substr(0, d.find(": "));
+}
 
 bool Parallel(const Action& a, const Action& b) {
   const bool creates = std::holds_alternative<CreateContainer>(a) && std::holds_alternative<CreateContainer>(b);

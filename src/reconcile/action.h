@@ -129,11 +129,15 @@ using Action = std::variant<PullImage, BuildImage, PushImage, RemoveImage, Creat
 /// As `plan` prints it: "recreate container default.web: env[LOG_LEVEL] "info" -> "debug"".
 std::string Describe(const Action& action);
 
-/// The event an action that succeeded records: a CamelCase reason and a sentence.
+/// The event an action that succeeded records: its type (Normal, or Warning
+/// for a run that failed), a CamelCase reason and a sentence.
 struct EventText {
-  std::string reason, message;
+  std::string type, reason, message;
 };
 EventText Done(const Action& action);
+
+/// What the action does, without why: "pull image x:1", "start container default.web".
+std::string Attempt(const Action& action);
 
 /// Container creates, and container removes, are independent of each other:
 /// a run of them may go in parallel.
