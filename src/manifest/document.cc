@@ -101,6 +101,7 @@ class Builder final : public YAML::EventHandler {
     path_.clear();
     path_text_.clear();
     lengths_.clear();
+    open_.clear();
     root_ = nlohmann::json();
     has_root_ = false;
   }
@@ -128,20 +129,40 @@ class Builder final : public YAML::EventHandler {
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
+                       YAML::EmitterStyle::value style) override {
     CheckCollectionTag(mark, tag, "seq");
+    open_.push_back({MarkOf(mark), style == YAML::EmitterStyle::Flow ? "flow sequence" : ""});
     Open(mark, nlohmann::json::array(), anchor);
   }
-  void OnSequenceEnd() override { Close(); }
+  void OnSequenceEnd() override {
+    open_.pop_back();
+    Close();
+  }
 
   void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
+                  YAML::EmitterStyle::value style) override {
     CheckCollectionTag(mark, tag, "map");
+    open_.push_back({MarkOf(mark), style == YAML::EmitterStyle::Flow ? "flow mapping" : ""});
     Open(mark, nlohmann::json::object(), anchor);
   }
-  void OnMapEnd() override { Close(); }
+  void OnMapEnd() override {
+    open_.pop_back();
+    Close();
+  }
+
+  /// Where the innermost flow collection still open starts, as PyYAML names
+  /// it ("the flow sequence that starts at 6:10"); "" when none is open.
+  std::string OpenFlow() const {
+    for (auto it = open_.rbegin(); it != open_.rend(); ++it) {
+      if (it->second.empty()) continue;
+      return "the " + it->second + " that starts at " + std::to_string(it->first.line) + ":" +
+             std::to_string(it->first.column) + " is not closed";
+    }
+    return "";
+  }
 
  private:
+  std::vector<std::pair<Mark, std::string>> open_;  ///< collections open now: where, and "flow ..." or ""
   struct Frame {
     nlohmann::json value;
     YAML::anchor_t anchor;
@@ -353,7 +374,8 @@ Result<std::vector<Document>> ParseYaml(std::string_view text, const std::string
   } catch (const YAML::DeepRecursion& e) {
     return fail(ToMark(e.mark, first_line), "", "YAML nesting is too deep");
   } catch (const YAML::Exception& e) {
-    return fail(ToMark(e.mark, first_line), "", "YAML syntax error: " + e.msg);
+    std::string where = e.msg.find("flow") != std::string::npos ? builder.OpenFlow() : "";
+    return fail(ToMark(e.mark, first_line), "", "YAML syntax error: " + e.msg + (where.empty() ? "" : " (" + where + ")"));
   } catch (const std::exception& e) {
     return fail(Mark{first_line, 1}, "", std::string("YAML error: ") + e.what());
   }

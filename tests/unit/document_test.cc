@@ -164,3 +164,13 @@ TEST_CASE("ParseYaml: control characters are refused where they are, never taken
   CHECK(piece.error().message == "g.yaml:40:4: control character 0x1B is not allowed in YAML");
   CHECK(ParseYaml("a: \"tab\there\"\r\nb: 2\r\n", "h.yaml"));  // tab, CR and LF are fine
 }
+
+TEST_CASE("ParseYaml: an unclosed flow collection is reported where it ends and where it starts, as PyYAML does") {
+  auto r = ParseYaml("kind: Runner\nspec:\n  command: [sleep, \"1\"\n", "f.yaml");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("f.yaml:4:1: ") == 0);
+  CHECK(r.error().message.find("(the flow sequence that starts at 3:12 is not closed)") != std::string::npos);
+  auto m = ParseYaml("metadata: {name: web\nspec: {}\n", "g.yaml");
+  REQUIRE_FALSE(m);
+  CHECK(m.error().message.find("(the flow mapping that starts at 1:11 is not closed)") != std::string::npos);
+}
