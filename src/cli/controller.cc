@@ -1,5 +1,6 @@
 // keelson controller [--once] [--timeout D] [--workers N] [--resync D] [--event-ttl D] [--listen ADDR]
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -27,6 +28,9 @@ struct ControllerOptions {
   std::string event_ttl = "1h";
   std::string listen = "127.0.0.1:9464";
 };
+
+/// How long in-flight work may take to finish after SIGTERM.
+constexpr std::chrono::seconds kStopGrace{10};
 
 // /healthz, /readyz and /metrics on `listen` ("" or "off": none).
 class Endpoints {
@@ -108,16 +112,19 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   if (!ttl || ttl->count() <= 0) return Fail("--event-ttl: not a positive duration: " + opts.event_ttl, kExitUsage);
   mo.event_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(*ttl);
   controller::Manager manager(**engine, clock, mo);
-  if (auto* http = dynamic_cast<docker::HttpEngine*>(engine->get())) {
-    manager.metrics().SetEngineRequests([http] { return http->Requests(); });
-  }
+  auto* http = dynamic_cast<docker::HttpEngine*>(engine->get());
+  if (http) manager.metrics().SetEngineRequests([http] { return http->Requests(); });
   Endpoints endpoints(manager);
   if (auto r = endpoints.Start(opts.listen); !r) {
     return Fail(r.error().message, r.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
   }
   InstallSignalHandlers();
   Result<void> result;
-  std::thread runner([&] { result = manager.Run(); });
+  std::atomic<bool> finished{false};
+  std::thread runner([&] {
+    result = manager.Run();
+    finished = true;
+  });
   auto deadline = std::chrono::steady_clock::now() + *timeout;
   int code = kExitOk;
   while (SleepUnlessInterrupted(opts.once ? 50 : 200)) {
@@ -138,6 +145,16 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   }
   spdlog::info("controller: stopping");
   manager.Stop();
+  // In-flight reconciles get kStopGrace to finish; engine calls still
+  // running then (a hung engine, a long pull) are aborted.
+  const auto grace_end = std::chrono::steady_clock::now() + kStopGrace;
+  while (!finished && std::chrono::steady_clock::now() < grace_end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!finished && http) {
+    spdlog::warn("controller: engine calls still running after {}s; aborting them", kStopGrace.count());
+    http->Shutdown();
+  }
   runner.join();
   if (!result) return Fail(result.error().message);
   if (opts.once && code == kExitOk) std::cout << "converged: every object is Ready\n";

@@ -23,6 +23,7 @@ struct Transfer {
   HttpResponse* response;
   std::string pending;  // a partial line of a line stream
   bool aborted_by_consumer = false;
+  const std::atomic<bool>* stop = nullptr;  // the client shutting down
 };
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
@@ -81,7 +82,7 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
 
 int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(user);
-  if (t->request->cancel && t->request->cancel->load()) {
+  if ((t->request->cancel && t->request->cancel->load()) || (t->stop && t->stop->load())) {
     t->response->cancelled = true;
     return 1;
   }
@@ -155,13 +156,16 @@ void HttpClient::Release(std::unique_ptr<Handle> handle) {
 }
 
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
+  if (shutting_down_) {
+    return Unexpected(ErrorCode::kUnavailable, "engine " + endpoint_.ToString() + ": keelson is stopping");
+  }
   auto handle = Acquire();
   if (!handle->curl) return Unexpected(ErrorCode::kInternal, "engine: curl_easy_init failed");
   CURL* c = handle->curl;
   curl_easy_reset(c);  // keeps the handle's live connection
 
   HttpResponse response;
-  Transfer transfer{&request, &response, {}, false};
+  Transfer transfer{&request, &response, {}, false, &shutting_down_};
   std::string url = base_url_ + request.target;
   char error_buffer[CURL_ERROR_SIZE] = {0};
 
@@ -197,15 +201,22 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &transfer);
-  if (request.cancel) {
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &transfer);
+  if (request.idle_timeout.count() > 0) {
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.idle_timeout.count()));
   }
+  // Every request can be cancelled: its own flag, or the client shutting down.
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &transfer);
+
 
   CURLcode code = curl_easy_perform(c);
   curl_slist_free_all(headers);
   if (code == CURLE_ABORTED_BY_CALLBACK && response.cancelled) {
+    if (shutting_down_ && !(request.cancel && request.cancel->load())) {
+      return Unexpected(ErrorCode::kUnavailable, "engine " + endpoint_.ToString() + ": keelson is stopping");
+    }
     Release(std::move(handle));
     return response;
   }

@@ -4,6 +4,7 @@
 // reused: each request borrows an easy handle (and its live connection) from
 // a pool, so several threads can send requests at once.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -26,6 +27,10 @@ struct HttpRequest {
   std::vector<std::string> headers;  ///< "Name: value"
   /// 0: no limit (streams). Otherwise the whole request must finish in time.
   std::chrono::milliseconds timeout{0};
+  /// 0: none. Otherwise the transfer fails (kTimeout) when nothing arrives
+  /// for this long: a stream that keeps sending (a pull's progress) may run
+  /// for hours, a hung one does not block its caller for ever.
+  std::chrono::seconds idle_timeout{0};
   /// When set, the body is not kept: each line (without "\n") goes here as it
   /// arrives; returning false aborts the transfer.
   std::function<bool(const std::string& line)> on_line;
@@ -58,6 +63,11 @@ class HttpClient {
 
   const Endpoint& endpoint() const { return endpoint_; }
 
+  /// Aborts every request in flight, and every later one, within about a
+  /// second (libcurl's progress interval): for a process that stops whatever
+  /// the engine does. Thread-safe.
+  void Shutdown() { shutting_down_ = true; }
+
  private:
   struct Handle;
   std::unique_ptr<Handle> Acquire();
@@ -68,6 +78,7 @@ class HttpClient {
   std::string base_url_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Handle>> idle_;
+  std::atomic<bool> shutting_down_{false};
 };
 
 }  // namespace keelson::docker

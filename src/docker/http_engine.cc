@@ -107,6 +107,8 @@ Result<void> HttpEngine::SendForNothing(HttpRequest request, const std::string& 
   return {};
 }
 
+void HttpEngine::Shutdown() { http_.Shutdown(); }
+
 Result<std::string> HttpEngine::Stream(HttpRequest request, const std::string& context,
                                        const ProgressFn& progress) {
   std::string error, image_id;
@@ -235,6 +237,7 @@ Result<void> HttpEngine::PullImage(const std::string& ref, const std::optional<R
   if (!tag.empty()) target += "&tag=" + Q(tag);
   HttpRequest r = Post(target);
   if (auth) r.headers.push_back(wire::AuthHeader(*auth));
+  r.idle_timeout = options_.pull_idle_timeout;
   auto id = Stream(std::move(r), "pull " + ref, progress);
   if (!id) return Unexpected(id.error());
   return {};
@@ -248,6 +251,7 @@ Result<void> HttpEngine::PushImage(const std::string& ref, const std::optional<R
   HttpRequest r = Post(target);
   // The engine wants the header even without credentials.
   r.headers.push_back(auth ? wire::AuthHeader(*auth) : "X-Registry-Auth: e30");
+  r.idle_timeout = options_.pull_idle_timeout;
   auto id = Stream(std::move(r), "push " + ref, progress);
   if (!id) return Unexpected(id.error());
   return {};
@@ -274,6 +278,7 @@ Result<std::string> HttpEngine::BuildImage(const BuildRequest& request, const Pr
   if (!request.target.empty()) target += "&target=" + Q(request.target);
   HttpRequest r = Post(target, std::move(*tar));
   r.content_type = "application/x-tar";
+  r.idle_timeout = options_.build_idle_timeout;
   auto id = Stream(std::move(r), ctx, progress);
   if (!id) return Unexpected(id.error());
   if (id->empty() && !request.tags.empty()) {

@@ -22,6 +22,11 @@ class HttpEngine : public Engine {
   struct Options {
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds request_timeout{60000};  ///< per request; none on streams
+    /// Pulls and pushes fail when nothing arrives for this long (a registry
+    /// that accepts the connection and never answers).
+    std::chrono::seconds pull_idle_timeout{120};
+    /// Builds too; longer, since a RUN step may be silent for minutes.
+    std::chrono::seconds build_idle_timeout{600};
   };
   explicit HttpEngine(Endpoint endpoint) : HttpEngine(std::move(endpoint), Options{}) {}
   HttpEngine(Endpoint endpoint, Options options);
@@ -35,6 +40,10 @@ class HttpEngine : public Engine {
   /// Requests sent so far (the version negotiation's included): what the
   /// controller's metrics and the benchmarks count as engine calls.
   uint64_t Requests() const { return requests_; }
+
+  /// Aborts every request in flight and refuses later ones (kUnavailable),
+  /// so a process can stop within a second whatever the engine does.
+  void Shutdown();
 
   Result<void> Ping() override;
   Result<EngineVersion> Version() override;

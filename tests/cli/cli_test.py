@@ -7,6 +7,7 @@ command prints, its exit codes, and many keelson processes at once on one store.
 import json
 import os
 import shlex
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -372,6 +373,46 @@ def a_taken_listen_address_is_an_error():
         first.wait(timeout=30)
 
 
+def sigterm_stops_the_controller_whatever_the_engine_does():
+    """An engine that accepts connections and never answers: SIGTERM still
+    ends the controller within its grace period (10 s) and a little."""
+    import threading
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('web.yaml', runner('web')))
+    path = os.path.join(k.dir, 'hung.sock')
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(64)
+    held = []
+
+    def accept():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)  # read nothing, answer nothing
+
+    threading.Thread(target=accept, daemon=True).start()
+    ctl = subprocess.Popen([k.binary, '--db', k.db, '--docker-host', 'unix://' + path, 'controller', '--listen', 'off'],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(2)
+        expect(ctl.poll() is None, 'the controller waits for the engine')
+        start = time.time()
+        ctl.send_signal(signal.SIGTERM)
+        _, err = ctl.communicate(timeout=40)
+        took = time.time() - start
+        expect(took < 16, f'SIGTERM took {took:.1f}s against a hung engine')
+        expect(ctl.returncode in (0, 1), f'exit {ctl.returncode}: {err.decode()[-500:]}')
+    finally:
+        if ctl.poll() is None:
+            ctl.kill()
+        server.close()
+        for c in held:
+            c.close()
+
+
 def completion_bash():
     k = Keelson(binary)
     out = k.ok('completion', 'bash', db=False)
@@ -546,6 +587,7 @@ run_tests([
     deleting_a_network_or_volume_in_use_is_refused,
     unknown_commands_are_named,
     a_taken_listen_address_is_an_error,
+    sigterm_stops_the_controller_whatever_the_engine_does,
     completion_bash,
     usage_errors_exit_2,
     concurrent_processes_lose_nothing,
