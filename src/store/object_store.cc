@@ -135,6 +135,9 @@ Result<void> ObjectStore::AddEvent(const model::Object& o, const std::string& ty
     const int64_t id = (*same)->Int(0);
     count = (*same)->Int(1) + 1;
     first = (*same)->Text(2).empty() ? now : (*same)->Text(2);
+    // A statement left on a row holds a read snapshot, which keeps the WAL
+    // from ever being checkpointed: done with it.
+    (*same)->Reset();
     auto del = db_.Prepare("DELETE FROM events WHERE id = ?");
     if (!del) return Unexpected(del.error());
     if (auto r = (*del)->Bind(1, id).Run(); !r) return r;

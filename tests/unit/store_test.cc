@@ -202,6 +202,25 @@ TEST_CASE_FIXTURE(Fixture, "ObjectStore: a repeated event counts up, moves to th
   CHECK(store.Events(mine)->size() == 1);  // its own Created
 }
 
+TEST_CASE("ObjectStore: recording events leaves no read open, so the WAL can always be checkpointed") {
+  const std::string path = TempDb();
+  testing::FakeClock clock;
+  auto db = *Db::Open(path);
+  ObjectStore store(*db, clock);
+  std::vector<ApplyRequest> reqs;
+  reqs.push_back({Runner("web"), "test.yaml"});
+  REQUIRE(store.Apply(reqs, std::nullopt, false));
+  auto web = **store.Get(model::Kind::kRunner, "default", "web");
+  for (int i = 0; i < 3; ++i) REQUIRE(store.RecordEvent(web, "Warning", "Failed", "same"));  // repeats
+  auto other = *Db::Open(path);
+  auto cp = other->Prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+  REQUIRE(cp);
+  REQUIRE((*cp)->Step().value());
+  CHECK((*cp)->Int(0) == 0);  // not blocked by a reader left open
+  (*cp)->Reset();
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
 TEST_CASE_FIXTURE(Fixture, "ObjectStore: events are bounded per object and expire; since and limit select") {
   Apply({Runner("web")});
   auto web = Get("web");
