@@ -41,7 +41,7 @@ std::string StaleStatusReason(Session& session) {
   auto holder = lease.Holder();
   if (!holder || holder->second) return "";  // unknown, or a live controller
   return holder->first.empty()
-             ? "no controller has run on this store: status is what was last written, not the engine's state"
+             ? "no controller is running for this store: status is what was last written, and may be stale"
              : "no controller is running for this store (the last one was " + holder->first +
                    "): status may be stale";
 }

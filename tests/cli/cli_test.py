@@ -238,7 +238,7 @@ def status_no_controller_maintains_is_called_stale():
          'lastTransitionTime': '2026-01-01T00:00:00Z'}]}
     set_status(k, 'Runner', 'web', ready, live=False)
     rc, out, err = k.run('get', 'runner', 'web')
-    expect(rc == 0 and 'no controller has run on this store' in err, f'get says so: {err}')
+    expect(rc == 0 and 'no controller is running for this store' in err, f'get says so: {err}')
     rc, out, err = k.run('describe', 'runner', 'web')
     expect(rc == 0 and 'status' in err and 'warning:' in err, f'describe says so: {err}')
     rc, out, err = k.run('wait', 'runner/web', '--for=condition=Ready', '--timeout', '500ms')
