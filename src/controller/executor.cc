@@ -165,10 +165,21 @@ Result<void> Executor::CreateAndStart(const docker::ContainerSpec& spec, int sto
   return started;
 }
 
+Result<void> Executor::InSlot(const std::function<Result<void>()>& op) {
+  if (!slots_) return op();
+  if (!slots_->TryAcquire()) {
+    return Unexpected(ErrorCode::kUnavailable, std::string(kNoSlotPrefix) + " (" + std::to_string(slots_->capacity()) +
+                                                   " at once, so that other objects keep a worker)");
+  }
+  auto r = op();
+  slots_->Release();
+  return r;
+}
+
 Result<void> Executor::operator()(const PullImage& a) {
   auto auth = Auth(a.auth);
   if (!auth) return Unexpected(auth.error());
-  auto r = Call("pull", engine_.PullImage(a.ref, *auth, LogProgress("pull " + a.ref)));
+  auto r = InSlot([&] { return Call("pull", engine_.PullImage(a.ref, *auth, LogProgress("pull " + a.ref))); });
   cache_.ForgetImage(a.ref);
   return r;
 }
@@ -180,7 +191,7 @@ Result<void> Executor::operator()(const BuildImage& a) {
   req.tags = {a.ref};
   req.args = a.build.args;
   req.target = a.build.target;
-  auto r = Call("build", Void(engine_.BuildImage(req, LogProgress("build " + a.ref))));
+  auto r = InSlot([&] { return Call("build", Void(engine_.BuildImage(req, LogProgress("build " + a.ref)))); });
   cache_.ForgetImage(a.ref);
   return r;
 }
@@ -188,7 +199,7 @@ Result<void> Executor::operator()(const BuildImage& a) {
 Result<void> Executor::operator()(const PushImage& a) {
   auto auth = Auth(a.auth);
   if (!auth) return Unexpected(auth.error());
-  return Call("push", engine_.PushImage(a.ref, *auth, LogProgress("push " + a.ref)));
+  return InSlot([&] { return Call("push", engine_.PushImage(a.ref, *auth, LogProgress("push " + a.ref))); });
 }
 
 Result<void> Executor::operator()(const RemoveImage& a) {

@@ -4,6 +4,7 @@
 // concurrency limit: runs of independent actions (container creates, or
 // removes) go side by side, at most kParallelActions at once.
 
+#include <atomic>
 #include <functional>
 #include <vector>
 
@@ -18,13 +19,39 @@ namespace keelson::controller {
 /// Container creates, or container removes, of one plan in flight at once.
 inline constexpr size_t kParallelActions = 8;
 
+/// Slots for long engine operations (pulls, pushes, builds): fewer than the
+/// workers, so objects that need no pull always find a worker free.
+/// Thread-safe.
+class LongOperationSlots {
+ public:
+  explicit LongOperationSlots(int capacity) : free_(capacity), capacity_(capacity) {}
+  bool TryAcquire() {
+    int n = free_.load();
+    while (n > 0) {
+      if (free_.compare_exchange_weak(n, n - 1)) return true;
+    }
+    return false;
+  }
+  void Release() { ++free_; }
+  int capacity() const { return capacity_; }
+
+ private:
+  std::atomic<int> free_;
+  const int capacity_;
+};
+
+/// The error a long operation gets when every slot is taken: transient.
+inline constexpr const char* kNoSlotPrefix = "waiting for a free slot for pulls and builds";
+
 class Executor {
  public:
   /// Told of every action's result, in plan order.
   using Report = std::function<void(const reconcile::Action&, const Result<void>&)>;
 
   /// All must outlive it. Thread-safe as its parts are.
-  Executor(docker::Engine& engine, Cache& cache, Metrics& metrics) : engine_(engine), cache_(cache), metrics_(metrics) {}
+  /// `slots`, when set, bounds the pulls, pushes and builds in flight.
+  Executor(docker::Engine& engine, Cache& cache, Metrics& metrics, LongOperationSlots* slots = nullptr)
+      : engine_(engine), cache_(cache), metrics_(metrics), slots_(slots) {}
 
   /// Runs `actions` in order and stops at the first failure, which it
   /// returns. What they did (restarts, finished runs, pulls) goes to `ledger`.
@@ -58,9 +85,13 @@ class Executor {
   Result<void> RemoveContainerById(const std::string& id, int stop_timeout_s);
   Result<void> Call(const char* operation, Result<void> r);
 
+  /// Runs `op` in a long-operation slot, or fails at once (transient) when none is free.
+  Result<void> InSlot(const std::function<Result<void>()>& op);
+
   docker::Engine& engine_;
   Cache& cache_;
   Metrics& metrics_;
+  LongOperationSlots* slots_;
 };
 
 }  // namespace keelson::controller

@@ -40,7 +40,12 @@ std::string LeaseHolderName() {
 }
 
 Manager::Manager(docker::Engine& engine, const Clock& clock, ManagerOptions options)
-    : engine_(engine), clock_(clock), opts_(std::move(options)), cache_(engine), queue_(clock, opts_.backoff) {}
+    : engine_(engine),
+      clock_(clock),
+      opts_(std::move(options)),
+      cache_(engine),
+      queue_(clock, opts_.backoff),
+      long_ops_(std::max(1, opts_.workers - 1)) {}
 
 Manager::~Manager() {
   Stop();
@@ -119,7 +124,7 @@ void Manager::Worker() {
     spdlog::error("worker: {}", session.error().message);
     return;
   }
-  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_};
+  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_, &long_ops_};
   Reconciler reconciler(shared, *session->store);
   while (auto key = queue_.Get()) Process(*key, reconciler, *session->store);
 }
@@ -127,7 +132,7 @@ void Manager::Worker() {
 int Manager::Drain() {
   auto session = opts_.open_store();
   if (!session) return 0;
-  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_};
+  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_, &long_ops_};
   Reconciler reconciler(shared, *session->store);
   int passes = 0;
   while (auto key = queue_.TryGet()) {

@@ -103,6 +103,7 @@ class Manager {
   Cache cache_;
   WorkQueue queue_;
   StatusWrites status_writes_;  ///< the workers' own status writes, which the store watcher skips
+  LongOperationSlots long_ops_;  ///< pulls and builds: one worker fewer than there are
   std::atomic<bool> stop_{false};
   std::atomic<bool> leader_{false}, synced_{false}, engine_ok_{false};
   docker::CancelFlag cancel_events_{false};

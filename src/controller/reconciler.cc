@@ -35,6 +35,7 @@ Failure Classify(const reconcile::Action* action, const Error& e) {
   // Pulls are retried with backoff whatever went wrong (a tag may be pushed,
   // a registry may come back, credentials may be fixed), as Kubernetes'
   // ImagePullBackOff does; each cause has its own reason.
+  if (e.message.rfind(kNoSlotPrefix, 0) == 0) return {"WaitingForPullSlot", false, true};
   if (action && std::holds_alternative<reconcile::PullImage>(*action)) {
     const char* reason = e.code == ErrorCode::kNotFound       ? "ImageNotFound"
                          : e.code == ErrorCode::kUnauthorized ? "RegistryUnauthorized"

@@ -31,6 +31,7 @@ struct Shared {
   Metrics& metrics;
   std::chrono::seconds image_recheck{300};  ///< pullPolicy Always: pull again after this long
   StatusWrites* status_writes = nullptr;     ///< told of every status write, when set
+  LongOperationSlots* long_ops = nullptr;    ///< bounds pulls and builds in flight, when set
 };
 
 struct Outcome {
@@ -58,7 +59,7 @@ class Reconciler {
       : s_(shared),
         store_(store),
         world_(shared.engine, shared.cache, store, shared.clock, shared.image_recheck),
-        executor_(shared.engine, shared.cache, shared.metrics) {}
+        executor_(shared.engine, shared.cache, shared.metrics, shared.long_ops) {}
 
   Outcome Reconcile(const std::string& key);
 

@@ -131,3 +131,29 @@ spec: {}
   CHECK(engine.InspectNetwork("default.backend")->spec.labels.at("dev.keelson.uid") == "their-uid");
   CHECK(engine.InspectVolume("default.cache")->spec.labels.at("dev.keelson.uid") == "their-uid");
 }
+
+TEST_CASE_FIXTURE(ControllerFixture, "Executor: pulls and builds take a slot; with none free they wait, transient, not Degraded") {
+  controller::LongOperationSlots slots(1);
+  shared.long_ops = &slots;
+  controller::Reconciler bounded(shared, store);
+  engine.AddRegistryImage("registry.local/tool:1");
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Image
+metadata: {name: tool}
+spec: {ref: registry.local/tool:1}
+)");
+  REQUIRE(slots.TryAcquire());  // another object's long pull holds the only slot
+  REQUIRE(cache.Resync());
+  auto out = bounded.Reconcile("Image/default/tool");
+  REQUIRE(out.error);
+  CHECK(out.error->transient());
+  CHECK(Reason("Image/default/tool") == "WaitingForPullSlot");
+  CHECK(Reason("Image/default/tool", "Degraded") == "AsExpected");
+  CHECK(engine.Calls()["PullImage"] == 0);
+  slots.Release();
+  out = bounded.Reconcile("Image/default/tool");
+  CHECK_FALSE(out.error);
+  CHECK(Ready("Image/default/tool"));
+  CHECK(slots.TryAcquire());  // given back after the pull
+}
