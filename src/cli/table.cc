@@ -35,56 +35,35 @@ std::string Field(const json& root, std::initializer_list<const char*> path) {
 
 std::string Or(std::string s, const char* fallback = "-") { return s.empty() ? fallback : s; }
 
-struct Column {
-  const char* header;
-  bool wide_only;
-  std::function<std::string(const model::Object&)> value;
-};
-
-std::string Image(const json& spec) {
-  std::string image = Field(spec, {"image"});
-  return image.empty() ? Or(Field(spec, {"imageRef"})).insert(0, "image/") : image;
+std::string Image(const json* spec) {
+  if (!spec) return "-";
+  std::string image = Field(*spec, {"image"});
+  return image.empty() ? Or(Field(*spec, {"imageRef"})).insert(0, "image/") : image;
 }
 
-std::vector<Column> KindColumns(model::Kind kind) {
-  using O = const model::Object&;
-  switch (kind) {
-    case model::Kind::kImage:
-      return {{"REF", false, [](O o) { return Field(o.spec, {"ref"}); }},
-              {"POLICY", false, [](O o) { return Field(o.spec, {"pullPolicy"}); }},
-              {"ID", true, [](O o) { return Or(Field(o.status, {"id"}).substr(0, 19)); }},
-              {"DIGEST", true, [](O o) { return Or(Field(o.status, {"repoDigest"})); }}};
-    case model::Kind::kNetwork:
-      return {{"DRIVER", false, [](O o) { return Field(o.spec, {"driver"}); }},
-              {"SUBNET", false, [](O o) { return Or(Field(o.spec, {"subnet"})); }},
-              {"INTERNAL", true, [](O o) { return Field(o.spec, {"internal"}); }},
-              {"ID", true, [](O o) { return Or(Field(o.status, {"id"}).substr(0, 12)); }}};
-    case model::Kind::kVolume:
-      return {{"DRIVER", false, [](O o) { return Field(o.spec, {"driver"}); }},
-              {"MOUNTPOINT", true, [](O o) { return Or(Field(o.status, {"mountpoint"})); }}};
-    case model::Kind::kRunner:
-      return {{"IMAGE", false, [](O o) { return Image(o.spec); }},
-              {"STATE", false, [](O o) { return Or(Field(o.status, {"state"})); }},
-              {"RESTARTS", false, [](O o) { return Or(Field(o.status, {"restarts"}), "0"); }},
-              {"HEALTH", true, [](O o) { return Or(Field(o.status, {"health"})); }},
-              {"CONTAINER", true, [](O o) { return Or(Field(o.status, {"containerID"}).substr(0, 12)); }}};
-    case model::Kind::kRunnerPool:
-      return {{"DESIRED", false, [](O o) { return Field(o.spec, {"replicas"}); }},
-              {"CURRENT", false, [](O o) { return Or(Field(o.status, {"replicas"}), "0"); }},
-              {"READY", false, [](O o) { return Or(Field(o.status, {"readyReplicas"}), "0"); }},
-              {"UP-TO-DATE", false, [](O o) { return Or(Field(o.status, {"updatedReplicas"}), "0"); }},
-              {"AVAILABLE", false, [](O o) { return Or(Field(o.status, {"availableReplicas"}), "0"); }},
-              {"IMAGE", true, [](O o) { return Image(o.spec.value("template", json::object())); }},
-              {"EPHEMERAL", true, [](O o) { return Field(o.spec, {"ephemeral"}); }},
-              {"STRATEGY", true, [](O o) { return Field(o.spec, {"strategy", "type"}); }}};
-    case model::Kind::kPolicy:
-      return {{"ENFORCEMENT", false, [](O o) { return Field(o.spec, {"enforcement"}); }},
-              {"RULES", false, [](O o) {
-                 return std::to_string(o.spec.value("rules", json::object()).size());
-               }},
-              {"VIOLATIONS", false, [](O o) { return Or(Field(o.status, {"violations"})); }}};
+// A column's cell, as the kind table describes it.
+std::string Cell(const model::PrinterColumn& c, const model::Object& o) {
+  const std::string_view path = c.path;
+  const json* v = nullptr;
+  if (path.rfind("spec", 0) == 0) v = model::AtPath(o.spec, path.substr(path.size() > 4 ? 5 : 4));
+  if (path.rfind("status", 0) == 0) v = model::AtPath(o.status, path.substr(path.size() > 6 ? 7 : 6));
+  std::string text;
+  switch (c.value) {
+    case model::PrinterColumn::Value::kReady:
+      return ReadyState(o);
+    case model::PrinterColumn::Value::kStatus:
+      return StatusWord(o);
+    case model::PrinterColumn::Value::kField:
+      text = !v || v->is_null() ? "" : v->is_string() ? v->get<std::string>() : v->dump();
+      break;
+    case model::PrinterColumn::Value::kCount:
+      text = v && (v->is_object() || v->is_array()) ? std::to_string(v->size()) : "0";
+      break;
+    case model::PrinterColumn::Value::kImage:
+      return Image(v);
   }
-  return {};
+  if (c.width && text.size() > c.width) text.resize(c.width);
+  return text.empty() ? std::string(c.absent) : text;
 }
 
 }  // namespace
@@ -127,36 +106,21 @@ std::string StatusWord(const model::Object& o) {
 
 Table ObjectTable(model::Kind kind, const std::vector<model::Object>& objects,
                   const TableOptions& options, TimePoint now) {
-  const Column ready{"READY", false, ReadyState};
-  const Column status{"STATUS", false, StatusWord};
-  std::vector<Column> columns;
-  if (kind == model::Kind::kRunnerPool) {
-    // Pools read like kubectl's ReplicaSets (NAME DESIRED CURRENT READY ...):
-    // the replica counts first, the one-word status after them.
-    for (auto& c : KindColumns(kind)) {
-      if (!c.wide_only) columns.push_back(std::move(c));
-    }
-    columns.push_back(status);
-    for (auto& c : KindColumns(kind)) {
-      if (c.wide_only && options.wide) columns.push_back(std::move(c));
-    }
-  } else {
-    columns = {ready, status};
-    for (auto& c : KindColumns(kind)) {
-      if (!c.wide_only || options.wide) columns.push_back(std::move(c));
-    }
+  std::vector<const model::PrinterColumn*> columns;
+  for (const auto& c : model::Info(kind).columns) {
+    if (!c.wide || options.wide) columns.push_back(&c);
   }
   std::vector<std::string> headers;
   if (options.with_namespace) headers.push_back("NAMESPACE");
   headers.push_back("NAME");
-  for (const auto& c : columns) headers.push_back(c.header);
+  for (const auto* c : columns) headers.emplace_back(c->header);
   headers.push_back("AGE");
   Table table(std::move(headers));
   for (const auto& o : objects) {
     std::vector<std::string> row;
     if (options.with_namespace) row.push_back(o.meta.namespace_);
     row.push_back(options.kind_prefix ? model::DisplayName(o) : o.meta.name);
-    for (const auto& c : columns) row.push_back(c.value(o));
+    for (const auto* c : columns) row.push_back(Cell(*c, o));
     TimePoint created{};
     row.push_back(ParseTimestamp(o.meta.creation_timestamp, &created) ? FormatAge(created, now) : "-");
     table.AddRow(std::move(row));

@@ -302,6 +302,16 @@ class Builder final : public YAML::EventHandler {
 
 }  // namespace
 
+Path PathFromDotted(std::string_view dotted) {
+  Path p;
+  while (!dotted.empty()) {
+    const size_t dot = dotted.find('.');
+    p.push_back({std::string(dotted.substr(0, dot)), -1});
+    dotted = dot == std::string_view::npos ? std::string_view() : dotted.substr(dot + 1);
+  }
+  return p;
+}
+
 std::string PathString(const Path& path) {
   std::string out;
   for (const auto& seg : path) AppendPathSegment(out, seg);

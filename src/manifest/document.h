@@ -29,6 +29,8 @@ using Path = std::vector<PathSeg>;
 /// "spec.env[2].name"; keys that are not plain identifiers are bracketed and
 /// quoted: metadata.labels["app.kubernetes.io/name"].
 std::string PathString(const Path& path);
+/// "spec.template" as a Path of keys.
+Path PathFromDotted(std::string_view dotted);
 
 /// One error or warning line about a manifest.
 struct Diagnostic {

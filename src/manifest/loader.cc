@@ -59,8 +59,9 @@ class Semantics {
   void Check(model::Kind kind) {
     Keys({{"metadata", -1}, {"labels", -1}});
     Keys({{"metadata", -1}, {"annotations", -1}});
-    if (kind == model::Kind::kRunner) RunnerSpec({{"spec", -1}});
-    if (kind == model::Kind::kRunnerPool) RunnerSpec({{"spec", -1}, {"template", -1}});
+    // The Runner spec the kind carries, as the kind table says.
+    const std::string_view at = model::Info(kind).runner_spec;
+    if (!at.empty()) RunnerSpec(PathFromDotted(at));
   }
 
  private:
@@ -217,21 +218,12 @@ fs::path BaseDirectory(const std::string& source) {
 }
 
 void ResolvePaths(model::Kind kind, json& value, const fs::path& base) {
-  json& spec = value["spec"];
-  switch (kind) {
-    case model::Kind::kImage:
-      if (spec.contains("build")) MakeAbsolute(&spec["build"]["context"], base);
-      if (spec.contains("auth")) MakeAbsolute(&spec["auth"]["passwordFile"], base);
-      break;
-    case model::Kind::kRunner:
-      ResolveEnvFiles(spec, base);
-      break;
-    case model::Kind::kRunnerPool:
-      ResolveEnvFiles(spec["template"], base);
-      break;
-    default:
-      break;
+  const model::KindInfo& info = model::Info(kind);
+  for (std::string_view field : info.file_fields) {
+    if (json* path = model::AtPath(value, field)) MakeAbsolute(path, base);
   }
+  if (info.runner_spec.empty()) return;
+  if (json* runner = model::AtPath(value, info.runner_spec)) ResolveEnvFiles(*runner, base);
 }
 
 }  // namespace

@@ -7,13 +7,67 @@
 namespace keelson::model {
 namespace {
 
+using V = PrinterColumn::Value;
+
+constexpr std::string_view kImageFiles[] = {"spec.build.context", "spec.auth.passwordFile"};
+
+constexpr PrinterColumn kImageColumns[] = {
+    {"READY", "", false, V::kReady},
+    {"STATUS", "", false, V::kStatus},
+    {"REF", "spec.ref"},
+    {"POLICY", "spec.pullPolicy"},
+    {"ID", "status.id", true, V::kField, "-", 19},
+    {"DIGEST", "status.repoDigest", true},
+};
+constexpr PrinterColumn kNetworkColumns[] = {
+    {"READY", "", false, V::kReady},
+    {"STATUS", "", false, V::kStatus},
+    {"DRIVER", "spec.driver"},
+    {"SUBNET", "spec.subnet"},
+    {"INTERNAL", "spec.internal", true},
+    {"ID", "status.id", true, V::kField, "-", 12},
+};
+constexpr PrinterColumn kVolumeColumns[] = {
+    {"READY", "", false, V::kReady},
+    {"STATUS", "", false, V::kStatus},
+    {"DRIVER", "spec.driver"},
+    {"MOUNTPOINT", "status.mountpoint", true},
+};
+constexpr PrinterColumn kRunnerColumns[] = {
+    {"READY", "", false, V::kReady},
+    {"STATUS", "", false, V::kStatus},
+    {"IMAGE", "spec", false, V::kImage},
+    {"STATE", "status.state"},
+    {"RESTARTS", "status.restarts", false, V::kField, "0"},
+    {"HEALTH", "status.health", true},
+    {"CONTAINER", "status.containerID", true, V::kField, "-", 12},
+};
+constexpr PrinterColumn kPoolColumns[] = {
+    {"DESIRED", "spec.replicas"},
+    {"CURRENT", "status.replicas", false, V::kField, "0"},
+    {"READY", "status.readyReplicas", false, V::kField, "0"},
+    {"UP-TO-DATE", "status.updatedReplicas", false, V::kField, "0"},
+    {"AVAILABLE", "status.availableReplicas", false, V::kField, "0"},
+    {"STATUS", "", false, V::kStatus},  // pools read like kubectl's ReplicaSets: counts first
+    {"IMAGE", "spec.template", true, V::kImage},
+    {"EPHEMERAL", "spec.ephemeral", true},
+    {"STRATEGY", "spec.strategy.type", true},
+};
+constexpr PrinterColumn kPolicyColumns[] = {
+    {"READY", "", false, V::kReady},
+    {"STATUS", "", false, V::kStatus},
+    {"ENFORCEMENT", "spec.enforcement"},
+    {"RULES", "spec.rules", false, V::kCount},
+    {"VIOLATIONS", "status.violations"},
+};
+
 constexpr std::array<KindInfo, 6> kKinds = {{
-    {Kind::kPolicy, "Policy", "policy", "policies", "pol"},
-    {Kind::kImage, "Image", "image", "images", "img"},
-    {Kind::kNetwork, "Network", "network", "networks", "net"},
-    {Kind::kVolume, "Volume", "volume", "volumes", "vol"},
-    {Kind::kRunner, "Runner", "runner", "runners", "rn"},
-    {Kind::kRunnerPool, "RunnerPool", "runnerpool", "runnerpools", "pool"},
+    {Kind::kPolicy, "Policy", "policy", "policies", "pol", "", "", {}, kPolicyColumns},
+    {Kind::kImage, "Image", "image", "images", "img", "", "spec.ref", kImageFiles, kImageColumns},
+    {Kind::kNetwork, "Network", "network", "networks", "net", "", "", {}, kNetworkColumns},
+    {Kind::kVolume, "Volume", "volume", "volumes", "vol", "", "", {}, kVolumeColumns},
+    {Kind::kRunner, "Runner", "runner", "runners", "rn", "spec", "", {}, kRunnerColumns},
+    {Kind::kRunnerPool, "RunnerPool", "runnerpool", "runnerpools", "pool", "spec.template", "", {}, kPoolColumns},
 }};
 
 bool EqualsLower(std::string_view text, std::string_view lower) {

@@ -66,4 +66,22 @@ bool IsReady(const Object& o) {
   return c->value("observedGeneration", o.status.value("observedGeneration", int64_t{0})) == o.meta.generation;
 }
 
+const nlohmann::json* AtPath(const nlohmann::json& root, std::string_view dotted) {
+  const nlohmann::json* cur = &root;
+  while (!dotted.empty()) {
+    const size_t dot = dotted.find('.');
+    const std::string key(dotted.substr(0, dot));
+    if (!cur->is_object()) return nullptr;
+    auto it = cur->find(key);
+    if (it == cur->end()) return nullptr;
+    cur = &*it;
+    dotted = dot == std::string_view::npos ? std::string_view() : dotted.substr(dot + 1);
+  }
+  return cur;
+}
+
+nlohmann::json* AtPath(nlohmann::json& root, std::string_view dotted) {
+  return const_cast<nlohmann::json*>(AtPath(static_cast<const nlohmann::json&>(root), dotted));
+}
+
 }  // namespace keelson::model

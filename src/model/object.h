@@ -58,6 +58,11 @@ nlohmann::json ToJson(Object&& o);  ///< moves spec, status and labels out of `o
 /// The condition of `type` in status.conditions, or nullptr.
 const nlohmann::json* FindCondition(const Object& o, const std::string& type);
 
+/// The node at a dotted path ("spec.template", "status.id") of `root`, or
+/// nullptr when some step is missing or not an object.
+const nlohmann::json* AtPath(const nlohmann::json& root, std::string_view dotted);
+nlohmann::json* AtPath(nlohmann::json& root, std::string_view dotted);
+
 /// The contract's rule: Ready is "True", reported for the current generation,
 /// and the object is not being deleted.
 bool IsReady(const Object& o);

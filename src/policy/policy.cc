@@ -198,19 +198,21 @@ std::string RepositoryOf(const std::string& image) {
 }
 
 std::vector<Violation> Check(const json& rules, model::Kind kind, const json& spec) {
-  switch (kind) {
-    case model::Kind::kRunner:
-      return CheckRunner(rules, spec, {{"spec", -1}});
-    case model::Kind::kRunnerPool:
-      return CheckRunner(rules, spec.value("template", json::object()), {{"spec", -1}, {"template", -1}});
-    case model::Kind::kImage: {
-      std::vector<Violation> out;
-      CheckRegistry(rules, spec.value("ref", ""), {{"spec", -1}, {"ref", -1}}, &out);
-      return out;
-    }
-    default:
-      return {};
+  // What a kind asks of the engine, as the kind table says: a Runner spec
+  // (its own, or a pool's template), or an image reference.
+  const model::KindInfo& info = model::Info(kind);
+  const json doc = {{"spec", spec}};
+  std::vector<Violation> out;
+  auto path_of = [](std::string_view dotted) { return manifest::PathFromDotted(dotted); };
+  if (!info.runner_spec.empty()) {
+    const json* runner = model::AtPath(doc, info.runner_spec);
+    out = CheckRunner(rules, runner ? *runner : json::object(), path_of(info.runner_spec));
   }
+  if (!info.image_field.empty()) {
+    const json* image = model::AtPath(doc, info.image_field);
+    CheckRegistry(rules, image && image->is_string() ? image->get<std::string>() : "", path_of(info.image_field), &out);
+  }
+  return out;
 }
 
 bool InScope(const std::string& policy_ns, const std::string& ns) {
