@@ -80,7 +80,7 @@ keelson_converge() {  # keelson_converge FILE: fresh store, apply, controller --
   rm -f "$W"/state.db*
   "$K" --db "$W/state.db" apply -f "$1" >/dev/null
   local t0 t1
-  t0=$(now); "$K" --db "$W/state.db" controller --once --timeout 10m --listen off >/dev/null; t1=$(now)
+  t0=$(now); "$K" --db "$W/state.db" --log-level warn controller --once --timeout 10m --listen off >/dev/null; t1=$(now)
   secs "$t0" "$t1"
 }
 POOL=$(keelson_converge "$W/pool.yaml"); clean
