@@ -59,7 +59,8 @@ std::vector<std::string> Dependents(const std::string& key, const std::map<std::
   for (const auto& [k, rv] : keys) {
     auto other = model::ParseKey(k);
     if (!other || other->namespace_ != ref->namespace_ || k == key) continue;
-    if (other->kind == model::Kind::kRunner || other->kind == model::Kind::kRunnerPool) out.push_back(k);
+    // Kinds that carry a Runner spec wait on others (images, networks, volumes, dependsOn).
+    if (!model::Info(other->kind).runner_spec.empty()) out.push_back(k);
   }
   return out;
 }

@@ -36,8 +36,9 @@ std::vector<std::string> ChangedKeys(const std::map<std::string, int64_t>& befor
                                      const std::map<std::string, int64_t>& now,
                                      const std::function<bool(const std::string&, int64_t)>& own);
 
-/// The objects that may wait on `key` (Runners and RunnerPools of its
-/// namespace), among `keys`: they look again when its Ready flips.
+/// The objects that may wait on `key` (those of its namespace whose kind
+/// carries a Runner spec: Runners and RunnerPools), among `keys`: they look
+/// again when its Ready flips.
 std::vector<std::string> Dependents(const std::string& key, const std::map<std::string, int64_t>& keys);
 
 }  // namespace keelson::controller
