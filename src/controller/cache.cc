@@ -115,12 +115,11 @@ Result<void> Cache::RefreshVolume(const std::string& name) {
   return {};
 }
 
-std::vector<docker::Container> Cache::ContainersOf(const std::string& uid) const {
+std::vector<docker::Container> Cache::ContainersOf(const std::string& store_id, const std::string& uid) const {
   std::lock_guard lock(mu_);
   std::vector<docker::Container> out;
   for (const auto& [id, c] : containers_) {
-    auto it = c.config.labels.find(reconcile::kUidLabel);
-    if (it != c.config.labels.end() && it->second == uid) out.push_back(c);
+    if (reconcile::OwnedBy(c.config.labels, store_id, uid)) out.push_back(c);
   }
   return out;
 }

@@ -38,8 +38,8 @@ class Cache {
   Result<void> RefreshNetwork(const std::string& name);
   Result<void> RefreshVolume(const std::string& name);
 
-  /// Containers labelled with owner uid `uid`.
-  std::vector<docker::Container> ContainersOf(const std::string& uid) const;
+  /// Containers made for the object `uid` of store `store_id`.
+  std::vector<docker::Container> ContainersOf(const std::string& store_id, const std::string& uid) const;
   /// Every managed container, network and volume.
   std::vector<docker::Container> Containers() const;
   std::vector<docker::Network> Networks() const;

@@ -11,6 +11,12 @@ Result<std::string> CacheWorld::StoreId() {
   return store_id_;
 }
 
+Result<std::vector<docker::Container>> CacheWorld::ContainersOf(const std::string& uid) {
+  auto id = StoreId();
+  if (!id) return Unexpected(id.error());
+  return cache_.ContainersOf(*id, uid);
+}
+
 Result<std::optional<docker::Network>> CacheWorld::Network(const std::string& name, bool fresh) {
   if (fresh) {
     if (auto r = cache_.RefreshNetwork(name); !r) return Unexpected(r.error());

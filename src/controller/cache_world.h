@@ -22,7 +22,7 @@ class CacheWorld final : public reconcile::World {
   Result<std::string> StoreId() override;
   std::chrono::seconds ImageRecheck() const override { return image_recheck_; }
 
-  std::vector<docker::Container> ContainersOf(const std::string& uid) override { return cache_.ContainersOf(uid); }
+  Result<std::vector<docker::Container>> ContainersOf(const std::string& uid) override;
   std::vector<docker::Container> Containers() override { return cache_.Containers(); }
   std::vector<docker::Network> Networks() override { return cache_.Networks(); }
   std::vector<docker::Volume> Volumes() override { return cache_.Volumes(); }

@@ -64,7 +64,9 @@ nlohmann::json EncodeMemory(const Memory& m) {
 }
 
 Result<Plan> KindReconciler::PlanDeletion(const model::Object& o, World& world) const {
-  return PlanRemoval(world.ContainersOf(o.meta.uid), {}, {}, 10);
+  auto containers = world.ContainersOf(o.meta.uid);
+  if (!containers) return Unexpected(containers.error());
+  return PlanRemoval(*containers, {}, {}, 10);
 }
 
 void SetConditions(nlohmann::json& status, bool ready, const std::string& reason, const std::string& message,

@@ -27,6 +27,10 @@ bool IsManaged(const docker::Labels& labels) {
   return it != labels.end() && it->second == kManagedByValue;
 }
 
+bool OwnedBy(const docker::Labels& labels, const std::string& store_id, const std::string& uid) {
+  return IsManaged(labels) && LabelValue(labels, kStoreLabel) == store_id && LabelValue(labels, kUidLabel) == uid;
+}
+
 std::string OwnerKey(const docker::Labels& labels) {
   if (!IsManaged(labels)) return "";
   auto kind = labels.find(kKindLabel), ns = labels.find(kNamespaceLabel), name = labels.find(kNameLabel);

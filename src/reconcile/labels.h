@@ -36,6 +36,11 @@ std::string LabelValue(const docker::Labels& labels, const char* key);
 /// True when keelson created the object: the only objects it may change.
 bool IsManaged(const docker::Labels& labels);
 
+/// True when the engine object was made for the object with `uid` in the
+/// store `store_id`: both must match, since a uid alone may be another
+/// store's label (copied, restored, or forged).
+bool OwnedBy(const docker::Labels& labels, const std::string& store_id, const std::string& uid);
+
 /// The owner's store key ("Runner/default/web") named by an engine object's
 /// labels, or "" when they do not name one.
 std::string OwnerKey(const docker::Labels& labels);

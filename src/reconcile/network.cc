@@ -24,9 +24,11 @@ Result<Plan> NetworkReconciler::PlanFor(const model::Object& o, const Memory&, W
 }
 
 Result<Plan> NetworkReconciler::PlanDeletion(const model::Object& o, World& world) const {
+  auto store_id = world.StoreId();
+  if (!store_id) return Unexpected(store_id.error());
   auto n = world.Network(EngineName(o), false);
   if (!n) return Unexpected(n.error());
-  if (!*n || !IsManaged((*n)->spec.labels) || LabelValue((*n)->spec.labels, kUidLabel) != o.meta.uid) return Plan{};
+  if (!*n || !OwnedBy((*n)->spec.labels, *store_id, o.meta.uid)) return Plan{};
   const std::string& name = (*n)->spec.name;
   // Containers of objects deleted in the same breath (a fleet going) are
   // waited for; those of objects that stay (delete --ignore-users) are

@@ -51,7 +51,9 @@ Result<Plan> RunnerReconciler::PlanFor(const model::Object& o, const Memory&, Wo
   auto want = DesiredContainer(o, *spec, EngineName(o), *image, *store_id, &legacy_hash);
   if (!want) return Unexpected(want.error());
   RunnerObserved observed;
-  observed.containers = world.ContainersOf(o.meta.uid);
+  auto containers = world.ContainersOf(o.meta.uid);
+  if (!containers) return Unexpected(containers.error());
+  observed.containers = std::move(*containers);
   observed.restarts = static_cast<int>(IntField(o.status, "restarts"));
   observed.had_container = !TextField(o.status, "containerID").empty();
   observed.now = world.Now();
@@ -71,7 +73,9 @@ Result<Plan> RunnerReconciler::PlanFor(const model::Object& o, const Memory&, Wo
 Result<Plan> RunnerReconciler::PlanDeletion(const model::Object& o, World& world) const {
   auto spec = manifest::DecodeSpecAs<model::RunnerSpec>(o);
   const int stop = spec ? static_cast<int>(spec->stop_timeout.count()) : 10;
-  return PlanRemoval(world.ContainersOf(o.meta.uid), {}, {}, stop);
+  auto containers = world.ContainersOf(o.meta.uid);
+  if (!containers) return Unexpected(containers.error());
+  return PlanRemoval(*containers, {}, {}, stop);
 }
 
 void RunnerReconciler::Record(const model::Object&, const Ledger& ledger, TimePoint, Memory&,
@@ -81,7 +85,8 @@ void RunnerReconciler::Record(const model::Object&, const Ledger& ledger, TimePo
 
 void RunnerReconciler::Status(const model::Object& o, const Plan*, bool converged, World& world, Memory&,
                               nlohmann::json& status) const {
-  auto containers = world.ContainersOf(o.meta.uid);
+  auto owned = world.ContainersOf(o.meta.uid);
+  const std::vector<docker::Container> containers = owned ? std::move(*owned) : std::vector<docker::Container>{};
   const docker::Container* c = Named(containers, EngineName(o));
   status["restarts"] = IntField(status, "restarts");
   if (!c) {

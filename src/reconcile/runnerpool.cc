@@ -54,7 +54,9 @@ Result<Plan> RunnerPoolReconciler::PlanFor(const model::Object& o, const Memory&
     return plan;
   }
   PoolHistory history{memory.failure_streak, memory.last_failure_at};
-  auto pool = PlanPool(*spec, *want, EngineName(o), world.ContainersOf(o.meta.uid), now, RandomSuffix, history);
+  auto replicas = world.ContainersOf(o.meta.uid);
+  if (!replicas) return Unexpected(replicas.error());
+  auto pool = PlanPool(*spec, *want, EngineName(o), *replicas, now, RandomSuffix, history);
   if (auto r = PullFirstIfMissing(*image, world, &pool.plan); !r) return Unexpected(r.error());
   WakeAtDeadline(o, *spec, memory, pool.counts, now, &pool.plan);
   return pool.plan;
@@ -63,7 +65,9 @@ Result<Plan> RunnerPoolReconciler::PlanFor(const model::Object& o, const Memory&
 Result<Plan> RunnerPoolReconciler::PlanDeletion(const model::Object& o, World& world) const {
   auto spec = manifest::DecodeSpecAs<model::RunnerPoolSpec>(o);
   const int stop = spec ? static_cast<int>(spec->template_.stop_timeout.count()) : 10;
-  return PlanRemoval(world.ContainersOf(o.meta.uid), {}, {}, stop);
+  auto replicas = world.ContainersOf(o.meta.uid);
+  if (!replicas) return Unexpected(replicas.error());
+  return PlanRemoval(*replicas, {}, {}, stop);
 }
 
 void RunnerPoolReconciler::Record(const model::Object&, const Ledger& ledger, TimePoint now, Memory& memory,

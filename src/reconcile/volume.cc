@@ -17,8 +17,10 @@ Result<Plan> VolumeReconciler::PlanFor(const model::Object& o, const Memory&, Wo
 }
 
 Result<Plan> VolumeReconciler::PlanDeletion(const model::Object& o, World& world) const {
+  auto store_id = world.StoreId();
+  if (!store_id) return Unexpected(store_id.error());
   auto v = world.Volume(EngineName(o));
-  if (!v || !IsManaged(v->spec.labels) || LabelValue(v->spec.labels, kUidLabel) != o.meta.uid) return Plan{};
+  if (!v || !OwnedBy(v->spec.labels, *store_id, o.meta.uid)) return Plan{};
   if (auto wait = WaitForContainers(world.ContainersMounting(v->spec.name), "volume " + v->spec.name)) return *wait;
   return PlanRemoval({}, {}, {*v}, 0);
 }

@@ -29,8 +29,8 @@ class World {
   virtual std::chrono::seconds ImageRecheck() const = 0;
 
   // The engine, as observed.
-  /// Containers labelled with owner uid `uid`.
-  virtual std::vector<docker::Container> ContainersOf(const std::string& uid) = 0;
+  /// Containers made for the object `uid` of this store (OwnedBy).
+  virtual Result<std::vector<docker::Container>> ContainersOf(const std::string& uid) = 0;
   /// Every container, network and volume keelson manages (any store).
   virtual std::vector<docker::Container> Containers() = 0;
   virtual std::vector<docker::Network> Networks() = 0;

@@ -777,3 +777,32 @@ TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: a container the engine c
   CHECK(now->state.running);
   CHECK(Ready("Runner/default/web"));
 }
+
+TEST_CASE_FIXTURE(ControllerFixture, "Reconciler: a container with one of this store's uids but another store's id is not ours, alive or deleting") {
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: RunnerPool
+metadata: {name: ci}
+spec: {replicas: 1, template: {image: keelson-test/busybox:1}}
+)");
+  Converge("RunnerPool/default/ci");
+  const std::string uid = Get("RunnerPool/default/ci").meta.uid;
+  docker::ContainerSpec forged;
+  forged.name = "default.ci.forge";
+  forged.image = "keelson-test/busybox:1";
+  forged.labels = {{"dev.keelson.managed-by", "keelson"}, {"dev.keelson.kind", "RunnerPool"},
+                   {"dev.keelson.namespace", "default"}, {"dev.keelson.name", "ci"},
+                   {"dev.keelson.uid", uid}, {"dev.keelson.store", "0123456789abcdef"}};
+  REQUIRE(engine.CreateContainer(forged));
+  REQUIRE(cache.Resync());
+  engine.ResetCalls();
+  Converge("RunnerPool/default/ci");
+  CHECK(ChangingCalls() == 0);
+  CHECK(engine.InspectContainer("default.ci.forge").has_value());
+  CHECK(Get("RunnerPool/default/ci").status["replicas"] == 1);
+
+  REQUIRE(store.Delete(model::Kind::kRunnerPool, "default", "ci", false));
+  Converge("RunnerPool/default/ci");
+  CHECK(engine.InspectContainer("default.ci.forge").has_value());
+  CHECK(engine.ListContainers({{}, true})->size() == 1);
+}
