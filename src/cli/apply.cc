@@ -57,7 +57,7 @@ int RunApply(const Globals& g, const ApplyOptions& opts) {
     if (prune) prune->namespaces.insert(lo.object.meta.namespace_);
     requests.push_back({std::move(lo.object), lo.source});
   }
-  auto session = OpenSession(g, /*create=*/true);
+  auto session = OpenSession(g, Access::kCreate);
   if (!session) return Fail(session.error().message);
   auto admitted = Admit(*(*session)->objects, requests, *loaded);
   if (!admitted) return Fail(admitted.error().message);

@@ -27,8 +27,11 @@ std::string DefaultDbPath() {
   return std::string(home && *home ? home : ".") + "/.local/share/keelson/state.db";
 }
 
-Result<std::unique_ptr<Session>> OpenSession(const Globals& g, bool create) {
-  auto db = store::Db::Open(g.db_path, create ? store::OpenMode::kCreate : store::OpenMode::kExisting);
+Result<std::unique_ptr<Session>> OpenSession(const Globals& g, Access access) {
+  const store::OpenMode mode = access == Access::kCreate  ? store::OpenMode::kCreate
+                               : access == Access::kWrite ? store::OpenMode::kExisting
+                                                          : store::OpenMode::kReadOnly;
+  auto db = store::Db::Open(g.db_path, mode);
   if (!db) return Unexpected(db.error());
   auto s = std::make_unique<Session>();
   s->db = std::move(*db);

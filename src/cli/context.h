@@ -35,9 +35,14 @@ struct Session {
   RealClock clock;
   std::unique_ptr<store::ObjectStore> objects;
 };
-/// `create`: a writer (apply, diff, the controller) makes the store when
-/// there is none; every other command says there is no store at the path.
-Result<std::unique_ptr<Session>> OpenSession(const Globals& g, bool create = false);
+/// How a command uses the store.
+enum class Access {
+  kRead,    ///< reads only (get, describe, events, plan, wait): works on a store this user may only read
+  kWrite,   ///< changes existing objects (delete, scale, rollout undo)
+  kCreate,  ///< a writer that makes the store when there is none (apply, diff, the controller)
+};
+/// Opens the store at --db; without kCreate, a missing store is "no store at PATH".
+Result<std::unique_ptr<Session>> OpenSession(const Globals& g, Access access);
 
 /// When no running controller holds the store's lease: why, in a sentence
 /// ("no controller is running for this store ..."), so that commands which

@@ -99,7 +99,7 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   auto resync = ParseDuration(opts.resync);
   if (!resync || resync->count() <= 0) return Fail("--resync: not a positive duration: " + opts.resync, kExitUsage);
   if (opts.workers < 1 || opts.workers > 64) return Fail("--workers: must be 1..64", kExitUsage);
-  auto session = OpenSession(g, /*create=*/true);
+  auto session = OpenSession(g, Access::kCreate);
   if (!session) return Fail(session.error().message);
   auto engine = OpenEngine(g);
   if (!engine) return Fail(engine.error().message);
@@ -127,7 +127,9 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   });
   auto deadline = std::chrono::steady_clock::now() + *timeout;
   int code = kExitOk;
-  while (SleepUnlessInterrupted(opts.once ? 50 : 200)) {
+  // Run ends by itself on a lost lease or a store fault: exit then, non-zero,
+  // so that a supervisor (Restart=always) starts a fresh standby.
+  while (!finished && SleepUnlessInterrupted(opts.once ? 50 : 200)) {
     if (!opts.once) continue;
     if (manager.Ready()) {
       auto pending = NotReady(*(*session)->objects);

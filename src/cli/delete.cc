@@ -116,7 +116,7 @@ int RunDelete(const Globals& g, const DeleteOptions& opts) {
     if (targets.error().message.empty()) return kExitFailure;  // already reported per line
     return Fail(targets.error().message, kExitUsage);
   }
-  auto session = OpenSession(g);
+  auto session = OpenSession(g, Access::kWrite);
   if (!session) return Fail(session.error().message);
   if (!opts.ignore_users) {
     auto refused = RefuseInUse(*(*session)->objects, *targets);

@@ -95,7 +95,7 @@ int RunDescribe(const Globals& g, const std::vector<std::string>& words) {
   for (const auto& r : *refs) {
     if (r.name.empty()) return Fail("describe needs KIND NAME", kExitUsage);
   }
-  auto session = OpenSession(g);
+  auto session = OpenSession(g, Access::kRead);
   if (!session) return Fail(session.error().message);
   if (std::string stale = StaleStatusReason(**session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
   int code = kExitOk;

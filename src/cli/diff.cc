@@ -52,7 +52,7 @@ std::string ShellQuote(const std::string& s) {
 int RunDiff(const Globals& g, const DiffOptions& opts) {
   auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_);
   if (!loaded) return kExitUsage;
-  auto session = OpenSession(g, /*create=*/true);
+  auto session = OpenSession(g, Access::kCreate);
   if (!session) return Fail(session.error().message, kExitUsage);
   char tmpl[] = "/tmp/keelson-diff-XXXXXX";
   if (!mkdtemp(tmpl)) return Fail("diff: cannot create a temporary directory", kExitUsage);

@@ -77,7 +77,7 @@ Result<store::EventFilter> Filter(const Globals& g, const EventsOptions& opts, s
 }
 
 int RunEvents(const Globals& g, const EventsOptions& opts) {
-  auto session = OpenSession(g);
+  auto session = OpenSession(g, Access::kRead);
   if (!session) return Fail(session.error().message);
   auto filter = Filter(g, opts, *(*session)->objects);
   if (!filter) return Fail(filter.error().message, kExitUsage);

@@ -123,7 +123,7 @@ int RunGet(const Globals& g, const GetOptions& opts) {
     if (!parsed) return Fail(parsed.error().message, kExitUsage);
     refs = std::move(*parsed);
   }
-  auto session = OpenSession(g);
+  auto session = OpenSession(g, Access::kRead);
   if (!session) return Fail(session.error().message);
   if (std::string stale = StaleStatusReason(**session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
   auto& objects = *(*session)->objects;

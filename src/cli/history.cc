@@ -23,7 +23,7 @@ int RunHistory(const Globals& g, const HistoryOptions& opts) {
   auto refs = ParseRefs(opts.words);
   if (!refs) return Fail(refs.error().message, kExitUsage);
   if (refs->size() != 1 || refs->front().name.empty()) return Fail("history takes KIND NAME", kExitUsage);
-  auto session = OpenSession(g);
+  auto session = OpenSession(g, Access::kRead);
   if (!session) return Fail(session.error().message);
   auto revs = (*session)->objects->History(refs->front().kind, g.namespace_, refs->front().name);
   if (!revs) return Fail(revs.error().message);

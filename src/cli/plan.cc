@@ -47,7 +47,7 @@ Result<std::vector<model::Object>> Selected(store::ObjectStore& objects, const G
 }
 
 int RunPlan(const Globals& g, const PlanOptions& opts) {
-  auto session = OpenSession(g);
+  auto session = OpenSession(g, Access::kRead);
   if (!session) return Fail(session.error().message, kExitUsage);
   auto engine = OpenEngine(g);
   if (!engine) return Fail(engine.error().message, kExitUsage);

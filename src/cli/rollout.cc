@@ -35,7 +35,7 @@ Result<std::string> PoolName(const RolloutOptions& opts, const char* verb) {
 int RunUndo(const Globals& g, const RolloutOptions& opts) {
   auto name = PoolName(opts, "undo");
   if (!name) return Fail(name.error().message, kExitUsage);
-  auto session = OpenSession(g);
+  auto session = OpenSession(g, Access::kWrite);
   if (!session) return Fail(session.error().message);
   auto restored = admission::RestorePreviousTemplate(*(*session)->objects, g.namespace_, *name, "keelson rollout undo");
   if (!restored) return Fail(restored.error().message);
@@ -65,7 +65,7 @@ int RunStatus(const Globals& g, const RolloutOptions& opts) {
   if (!name) return Fail(name.error().message, kExitUsage);
   auto timeout = ParseDuration(opts.timeout);
   if (!timeout || timeout->count() < 0) return Fail("--timeout: not a non-negative duration: " + opts.timeout, kExitUsage);
-  auto session = OpenSession(g);
+  auto session = OpenSession(g, Access::kRead);
   if (!session) return Fail(session.error().message);
   InstallSignalHandlers();
   auto deadline = std::chrono::steady_clock::now() + *timeout;

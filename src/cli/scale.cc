@@ -25,7 +25,7 @@ int RunScale(const Globals& g, const ScaleOptions& opts) {
     return Fail("scale takes one runnerpool: keelson scale runnerpool NAME --replicas N", kExitUsage);
   }
   if (opts.replicas < 0) return Fail("--replicas: must be >= 0", kExitUsage);
-  auto session = OpenSession(g);
+  auto session = OpenSession(g, Access::kWrite);
   if (!session) return Fail(session.error().message);
   const auto& name = refs->front().name;
   const int64_t replicas = opts.replicas;

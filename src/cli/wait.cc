@@ -93,7 +93,7 @@ int RunWait(const Globals& g, const WaitOptions& opts) {
       return Fail("name objects, or pass --all or -l to wait for every object of the kind", kExitUsage);
     }
   }
-  auto session = OpenSession(g);
+  auto session = OpenSession(g, Access::kRead);
   if (!session) return Fail(session.error().message);
   InstallSignalHandlers();
   auto deadline = std::chrono::steady_clock::now() + *timeout;

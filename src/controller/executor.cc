@@ -23,6 +23,7 @@ const char* CodeText(ErrorCode c) {
     case ErrorCode::kUnauthorized: return "unauthorized";
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kTimeout: return "timeout";
+    case ErrorCode::kStorage: return "storage";
     case ErrorCode::kInternal: return "internal";
   }
   return "error";
@@ -127,7 +128,10 @@ void Executor::Note(const Action& a, Ledger& ledger) {
   }
 }
 
-Result<void> Executor::Execute(const Action& action) { return std::visit(*this, action); }
+Result<void> Executor::Execute(const Action& action) {
+  if (fence_ && !fence_->Held()) return Unexpected(ErrorCode::kUnavailable, kFencedMessage);
+  return std::visit(*this, action);
+}
 
 Result<void> Executor::RemoveContainerById(const std::string& id, int stop_timeout_s) {
   auto stop = Call("stop", engine_.StopContainer(id, stop_timeout_s));

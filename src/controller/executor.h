@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "controller/cache.h"
+#include "controller/fence.h"
 #include "controller/metrics.h"
 #include "docker/engine.h"
 #include "reconcile/action.h"
@@ -50,8 +51,11 @@ class Executor {
 
   /// All must outlive it. Thread-safe as its parts are.
   /// `slots`, when set, bounds the pulls, pushes and builds in flight.
-  Executor(docker::Engine& engine, Cache& cache, Metrics& metrics, LongOperationSlots* slots = nullptr)
-      : engine_(engine), cache_(cache), metrics_(metrics), slots_(slots) {}
+  /// `fence`, when set, is asked before every action: down, the action fails
+  /// (transient) without touching the engine.
+  Executor(docker::Engine& engine, Cache& cache, Metrics& metrics, LongOperationSlots* slots = nullptr,
+           const Fence* fence = nullptr)
+      : engine_(engine), cache_(cache), metrics_(metrics), slots_(slots), fence_(fence) {}
 
   /// Runs `actions` in order and stops at the first failure, which it
   /// returns. What they did (restarts, finished runs, pulls) goes to `ledger`.
@@ -92,6 +96,7 @@ class Executor {
   Cache& cache_;
   Metrics& metrics_;
   LongOperationSlots* slots_;
+  const Fence* fence_;
 };
 
 }  // namespace keelson::controller

@@ -75,22 +75,41 @@ std::string Manager::NotReadyReason() const {
   return "";
 }
 
+Result<bool> Manager::Renew(store::Lease& lease) {
+  const auto began = Fence::Clock::now();
+  auto held = lease.TryAcquire();
+  if (held && *held) {
+    fence_.Extend(began, opts_.lease_ttl);
+  } else {
+    // Not known to be held from here on: stop acting at once.
+    fence_.Revoke();
+  }
+  return held;
+}
+
 Result<void> Manager::Run() {
   auto session = opts_.open_store();
   if (!session) return Unexpected(session.error());
+  // A damaged store is said at once, not met later by one worker or another.
+  if (auto ok = session->db->QuickCheck(); !ok) return Unexpected(ok.error());
   store::Lease lease(*session->db, clock_, LeaseHolderName(), opts_.lease_ttl);
   bool announced = false;
   while (!stop_) {
-    auto held = lease.TryAcquire();
+    auto held = Renew(lease);
     if (held && *held) break;
-    if (!announced) {
+    // A store that cannot be read is not a lease someone else holds.
+    if (!held && !held.error().transient()) return Unexpected(held.error());
+    if (!announced && held) {
       auto holder = lease.Holder();
-      spdlog::info("standby: the lease is held by {}; waiting to take over", holder ? holder->first : "?");
+      if (!holder) return Unexpected(holder.error());
+      spdlog::info("standby: the lease is held by {}; waiting to take over", holder->first);
       announced = true;
     }
+    if (!held) spdlog::warn("lease: {} (retrying)", held.error().message);
     if (!SleepFor(opts_.lease_renew)) return {};
   }
   if (stop_) return {};
+  active_fence_ = &fence_;
   leader_ = true;
   metrics_.SetLeader(true);
   spdlog::info("leader: lease taken as {}", lease.holder());
@@ -101,12 +120,23 @@ Result<void> Manager::Run() {
   threads_.emplace_back([this] { ResyncLoop(); });
   Result<void> result;
   while (SleepFor(opts_.lease_renew)) {
-    auto held = lease.TryAcquire();
-    if (held && !*held) {
-      result = Unexpected(ErrorCode::kConflict, "controller: lost the lease to another controller");
+    if (auto fatal = Fatal()) {
+      result = Unexpected(*fatal);
       break;
     }
-    if (!held) spdlog::warn("lease: {} (retrying)", held.error().message);
+    auto held = Renew(lease);
+    if (held && !*held) {
+      auto holder = lease.Holder();
+      result = Unexpected(ErrorCode::kConflict, "controller: lost the lease to " +
+                                                    (holder ? holder->first : std::string("another controller")) +
+                                                    "; exiting without acting further");
+      break;
+    }
+    if (!held && !held.error().transient()) {
+      result = Unexpected(held.error());
+      break;
+    }
+    if (!held) spdlog::warn("lease: {} (not acting until it is renewed)", held.error().message);
     metrics_.SetQueueDepth(queue_.Depth());
   }
   Stop();
@@ -118,13 +148,26 @@ Result<void> Manager::Run() {
   return result;
 }
 
+void Manager::NoteFatal(const Error& e) {
+  std::lock_guard lock(fatal_mu_);
+  if (!fatal_) fatal_ = e;
+  fence_.Revoke();
+  std::lock_guard wake(mu_);
+  wake_.notify_all();
+}
+
+std::optional<Error> Manager::Fatal() {
+  std::lock_guard lock(fatal_mu_);
+  return fatal_;
+}
+
 void Manager::Worker() {
   auto session = opts_.open_store();
   if (!session) {
-    spdlog::error("worker: {}", session.error().message);
+    NoteFatal(session.error());
     return;
   }
-  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_, &long_ops_};
+  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_, &long_ops_, active_fence_};
   Reconciler reconciler(shared, *session->store);
   while (auto key = queue_.Get()) Process(*key, reconciler, *session->store);
 }
@@ -154,6 +197,7 @@ void Manager::Process(const std::string& key, Reconciler& reconciler, store::Obj
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   auto ref = model::ParseKey(key);
   std::string kind = ref ? std::string(model::Info(ref->kind).name) : "?";
+  if (out.error && out.error->code == ErrorCode::kStorage) NoteFatal(*out.error);
   if (out.error && out.error->transient()) {
     auto delay = queue_.AddRateLimited(key);
     spdlog::warn("{}: {} (retry in {} ms)", key, out.error->message, delay.count());
@@ -180,6 +224,7 @@ void Manager::EnqueueAll(bool fresh_start) {
   if (!session) return;
   auto versions = session->store->Versions();
   if (!versions) {
+    if (versions.error().code == ErrorCode::kStorage) NoteFatal(versions.error());
     spdlog::warn("resync: {}", versions.error().message);
     return;
   }
@@ -205,7 +250,7 @@ void Manager::Resync(const char* why, bool fresh_start) {
   spdlog::debug("resync ({})", why);
   auto session = opts_.open_store();
   if (session) {
-    Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck};
+    Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, nullptr, nullptr, active_fence_};
     Reconciler reconciler(shared, *session->store);
     if (auto removed = reconciler.RemoveOrphans(); !removed) spdlog::warn("orphans: {}", removed.error().message);
     const TimePoint expired = clock_.Now() - std::chrono::duration_cast<TimePoint::duration>(opts_.event_ttl);
@@ -228,7 +273,7 @@ void Manager::ResyncLoop() {
 void Manager::WatchStore() {
   auto session = opts_.open_store();
   if (!session) {
-    spdlog::error("store watch: {}", session.error().message);
+    NoteFatal(session.error());
     return;
   }
   std::map<std::string, int64_t> known;
@@ -236,6 +281,7 @@ void Manager::WatchStore() {
   int64_t data_version = -1;
   while (SleepFor(opts_.store_poll)) {
     auto dv = session->db->DataVersion();
+    if (!dv && dv.error().code == ErrorCode::kStorage) NoteFatal(dv.error());
     if (!dv || *dv == data_version) continue;
     data_version = *dv;
     PollStore(*session->store, known);
@@ -244,7 +290,10 @@ void Manager::WatchStore() {
 
 void Manager::PollStore(store::ObjectStore& store, std::map<std::string, int64_t>& known) {
   auto now = store.Versions();
-  if (!now) return;
+  if (!now) {
+    if (now.error().code == ErrorCode::kStorage) NoteFatal(now.error());
+    return;
+  }
   auto own = [this](const std::string& k, int64_t rv) { return status_writes_.Own(k, rv); };
   for (const auto& k : ChangedKeys(known, *now, own)) queue_.Add(k);
   known = std::move(*now);

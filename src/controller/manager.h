@@ -10,16 +10,19 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "controller/cache.h"
+#include "controller/fence.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
 #include "controller/work_queue.h"
 #include "docker/engine.h"
 #include "store/db.h"
+#include "store/lease.h"
 #include "store/object_store.h"
 #include "util/clock.h"
 #include "util/result.h"
@@ -89,6 +92,12 @@ class Manager {
 
  private:
   void Worker();
+  /// One lease renewal: the fence goes up for the renewed term, or down.
+  Result<bool> Renew(store::Lease& lease);
+  /// A store fault a worker met: Run stops with it (the store is shared, so
+  /// every worker would meet it too).
+  void NoteFatal(const Error& e);
+  std::optional<Error> Fatal();
   void Process(const std::string& key, Reconciler& reconciler, store::ObjectStore& store);
   void WatchStore();
   void WatchEngine();
@@ -104,6 +113,10 @@ class Manager {
   WorkQueue queue_;
   StatusWrites status_writes_;  ///< the workers' own status writes, which the store watcher skips
   LongOperationSlots long_ops_;  ///< pulls and builds: one worker fewer than there are
+  Fence fence_;                  ///< up while the lease is known to be held
+  const Fence* active_fence_ = nullptr;  ///< &fence_ once Run leads; the steps alone (tests) are unfenced
+  std::optional<Error> fatal_;   ///< a store fault a worker met: Run ends with it
+  std::mutex fatal_mu_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> leader_{false}, synced_{false}, engine_ok_{false};
   docker::CancelFlag cancel_events_{false};

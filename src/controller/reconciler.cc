@@ -53,6 +53,7 @@ namespace {
 }  // namespace
 
 Outcome Reconciler::Reconcile(const std::string& key) {
+  if (Fenced()) return Outcome{Error{ErrorCode::kUnavailable, kFencedMessage}, {}, false};
   auto ref = model::ParseKey(key);
   if (!ref) return Outcome{Error{ErrorCode::kInternal, "not an object key: " + key}, {}, false};
   auto found = store_.Get(ref->kind, ref->namespace_, ref->name);
@@ -214,6 +215,7 @@ Outcome Reconciler::Delete(const model::Object& o) {
 }
 
 Result<bool> Reconciler::WriteStatus(const model::Object& o, const json& status, const json& memory) {
+  if (Fenced()) return Unexpected(ErrorCode::kUnavailable, kFencedMessage);
   auto written = store_.UpdateStatus(o, status, memory);
   if (written) {
     // Nothing else changed the object since it was read: the watcher may
@@ -241,6 +243,7 @@ void Reconciler::Event(const model::Object& o, const std::string& type, const st
   } else {
     spdlog::info("{}: {}", model::Key(o), message);
   }
+  if (Fenced()) return;
   if (auto r = store_.RecordEvent(o, type, reason, message); !r) spdlog::warn("events: {}", r.error().message);
 }
 

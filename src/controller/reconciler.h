@@ -32,6 +32,7 @@ struct Shared {
   std::chrono::seconds image_recheck{300};  ///< pullPolicy Always: pull again after this long
   StatusWrites* status_writes = nullptr;     ///< told of every status write, when set
   LongOperationSlots* long_ops = nullptr;    ///< bounds pulls and builds in flight, when set
+  const Fence* fence = nullptr;              ///< asked before every engine action and store write, when set
 };
 
 struct Outcome {
@@ -59,7 +60,7 @@ class Reconciler {
       : s_(shared),
         store_(store),
         world_(shared.engine, shared.cache, store, shared.clock, shared.image_recheck),
-        executor_(shared.engine, shared.cache, shared.metrics, shared.long_ops) {}
+        executor_(shared.engine, shared.cache, shared.metrics, shared.long_ops, shared.fence) {}
 
   Outcome Reconcile(const std::string& key);
 
@@ -70,6 +71,8 @@ class Reconciler {
   reconcile::World& world() { return world_; }
 
  private:
+  /// A fence is set and down: this controller must not act or write.
+  bool Fenced() const { return s_.fence && !s_.fence->Held(); }
   Outcome Pass(const model::Object& o);
   Outcome Delete(const model::Object& o);
   /// Runs the actions, recording an event for each; fills `ledger`.

@@ -1,5 +1,6 @@
 #include "store/db.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <vector>
 
@@ -82,11 +83,41 @@ constexpr int kBusyTimeoutMs = 30000;
 }  // namespace
 
 Error SqliteError(sqlite3* db, int rc, const std::string& context) {
-  int base = rc & 0xff;
-  ErrorCode code = (base == SQLITE_BUSY || base == SQLITE_LOCKED) ? ErrorCode::kUnavailable
-                   : base == SQLITE_CONSTRAINT                     ? ErrorCode::kConflict
-                                                                   : ErrorCode::kInternal;
+  const int base = rc & 0xff;
   const char* msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+  const std::string path = file && *file ? file : "";
+  // Faults of the file itself: say which file, what it means and what to do,
+  // not which statement met it.
+  auto fault = [&](ErrorCode code, const std::string& what, const std::string& todo) {
+    return Error{code, "store " + (path.empty() ? context : path) + ": " + what + " (" + msg + "): " + todo};
+  };
+  switch (base) {
+    case SQLITE_CORRUPT:
+      return fault(ErrorCode::kStorage, "the file is damaged",
+                   "restore it from a backup, or move it aside and apply the manifests again");
+    case SQLITE_NOTADB:
+      return fault(ErrorCode::kStorage, "not a keelson store", "check --db or KEELSON_DB");
+    case SQLITE_IOERR:
+      return fault(ErrorCode::kStorage, "reading or writing it failed",
+                   "check the disk and that its file system has free space");
+    case SQLITE_FULL:
+      return fault(ErrorCode::kStorage, "the disk is full", "free space on its file system");
+    case SQLITE_READONLY:
+      return fault(ErrorCode::kStorage, "it cannot be written here",
+                   "writes need write access to the file and its directory (get, describe, events and plan work "
+                   "read-only)");
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+      return fault(ErrorCode::kStorage, "it cannot be opened", "check that it is a regular file this user may read");
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return fault(ErrorCode::kUnavailable, "it is locked",
+                   "another process held it for over 30s; if this persists, check that no process hangs holding it");
+    default:
+      break;
+  }
+  const ErrorCode code = base == SQLITE_CONSTRAINT ? ErrorCode::kConflict : ErrorCode::kInternal;
   return Error{code, "store: " + context + ": " + msg};
 }
 
@@ -144,10 +175,17 @@ bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) =
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, OpenMode mode) {
   const bool memory = path == ":memory:";
-  if (!memory && mode == OpenMode::kExisting && !std::filesystem::exists(path)) {
+  std::error_code type_ec;
+  const auto type = memory ? std::filesystem::file_type::none : std::filesystem::status(path, type_ec).type();
+  if (!memory && mode != OpenMode::kCreate && type == std::filesystem::file_type::not_found) {
     return Unexpected(ErrorCode::kNotFound, "store: no store at " + path +
                                                 " (nothing was applied there; --db or KEELSON_DB name another)");
   }
+  if (!memory && type != std::filesystem::file_type::not_found && type != std::filesystem::file_type::regular) {
+    return Unexpected(ErrorCode::kStorage,
+                      "store " + path + ": not a regular file: --db or KEELSON_DB must name a store file");
+  }
+  if (mode == OpenMode::kReadOnly) return OpenReadOnly(path);
   if (!memory) {
     std::error_code ec;
     auto parent = std::filesystem::path(path).parent_path();
@@ -169,6 +207,73 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, OpenMode mode) {
     return Unexpected(e.code, "store: " + path + ": " + e.message.substr(e.message.rfind(": ") + 2));
   }
   return db;
+}
+
+namespace {
+
+// `path` as an SQLite URI's path: characters with a meaning there escaped.
+std::string UriPath(const std::string& path) {
+  std::string out;
+  for (unsigned char c : path) {
+    if (c == '?' || c == '#' || c == '%' || c < 0x20 || c >= 0x7f) {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Db>> Db::OpenReadOnly(const std::string& path) {
+  auto attempt = [&](const char* query) -> Result<std::unique_ptr<Db>> {
+    sqlite3* raw = nullptr;
+    const std::string uri = "file:" + UriPath(std::filesystem::absolute(path).string()) + query;
+    int rc = sqlite3_open_v2(uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+    std::unique_ptr<Db> db(new Db(raw, path));
+    if (rc != SQLITE_OK) return Unexpected(SqliteError(raw, rc, "open " + path));
+    sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+    auto version = db->UserVersion();
+    if (!version) return Unexpected(version.error());
+    if (*version != static_cast<int64_t>(kMigrations.size())) {
+      return Unexpected(ErrorCode::kStorage,
+                        "store " + path + ": schema version " + std::to_string(*version) + ", this keelson's is " +
+                            std::to_string(kMigrations.size()) +
+                            (*version < static_cast<int64_t>(kMigrations.size())
+                                 ? ": run a command that writes (apply) once as a user who may write it"
+                                 : ": upgrade keelson"));
+    }
+    return db;
+  };
+  auto db = attempt("?mode=ro");
+  if (db || db.error().code != ErrorCode::kStorage) return db;
+  // A reader of a WAL store needs its -shm file, which it cannot create in a
+  // directory it may not write. With no write-ahead log present the file
+  // alone is the whole store: read it as immutable.
+  std::error_code ec;
+  const auto wal = std::filesystem::file_size(path + "-wal", ec);
+  if (!ec && wal > 0) return db;
+  auto whole = attempt("?immutable=1");
+  return whole ? std::move(whole) : std::move(db);
+}
+
+Result<void> Db::QuickCheck() {
+  auto stmt = Prepare("PRAGMA quick_check(1)");
+  if (!stmt) return Unexpected(stmt.error());
+  auto row = (*stmt)->Step();
+  if (!row) return Unexpected(row.error());
+  std::string verdict = *row ? (*stmt)->Text(0) : "no answer";
+  (*stmt)->Reset();
+  for (char& c : verdict) {
+    if (c == '\n') c = ' ';
+  }
+  if (verdict == "ok") return {};
+  return Unexpected(ErrorCode::kStorage, "store " + path_ + ": the file is damaged (" + verdict +
+                                             "): restore it from a backup, or move it aside and apply the manifests "
+                                             "again");
 }
 
 int64_t Db::Changes() const { return sqlite3_changes64(db_); }
@@ -196,7 +301,6 @@ Result<void> Db::Exec(const std::string& sql) {
   int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
   if (rc == SQLITE_OK) return {};
   Error e = SqliteError(db_, rc, "exec");
-  if (err) e.message = "store: " + std::string(err);
   sqlite3_free(err);
   return Unexpected(std::move(e));
 }

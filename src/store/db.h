@@ -44,7 +44,10 @@ class Statement {
 
 enum class OpenMode {
   kCreate,    ///< make the file (and its directories) when absent: writers
-  kExisting,  ///< kNotFound "no store at PATH" when absent: readers
+  kExisting,  ///< kNotFound "no store at PATH" when absent: writers of existing objects
+  /// As kExisting, and never writes: works on a file this user may only read
+  /// (another user's store, a read-only mount). No migration is run.
+  kReadOnly,
 };
 
 class Db {
@@ -53,6 +56,10 @@ class Db {
   /// date. ":memory:" works too. Errors name the path.
   static Result<std::unique_ptr<Db>> Open(const std::string& path, OpenMode mode = OpenMode::kCreate);
   ~Db();
+  /// PRAGMA quick_check: kStorage naming the path when the file is damaged.
+  Result<void> QuickCheck();
+  /// OpenMode::kReadOnly.
+  static Result<std::unique_ptr<Db>> OpenReadOnly(const std::string& path);
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 

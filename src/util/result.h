@@ -18,6 +18,7 @@ enum class ErrorCode {
   kUnauthorized,  ///< credentials missing or refused
   kUnavailable,   ///< engine or store unreachable or busy: transient
   kTimeout,       ///< gave up waiting: transient
+  kStorage,       ///< the store cannot be read or written (corrupt, not a database, I/O, full, read-only)
   kInternal,      ///< a bug or an unexpected state
 };
 

@@ -340,6 +340,45 @@ def missing_and_foreign_stores_are_named():
     expect(rc == 1 and not_db in err and 'not a database' in err, f'names the file: exit {rc}: {err}')
 
 
+def damaged_and_wrong_stores_are_named_by_every_command():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('w.yaml', ''.join(runner(f'w{i}') for i in range(200))))
+    damaged = os.path.join(k.dir, 'damaged.db')
+    with open(k.db, 'rb') as src, open(damaged, 'wb') as dst:
+        data = bytearray(src.read())
+        data[4096:4096 * 6] = b'\xde\xad' * (4096 * 5 // 2)  # pages 2-6; the header stays intact
+        dst.write(data)
+    cases = [(damaged, 'the file is damaged'), ('/dev/null', 'not a regular file')]
+    for db, says in cases:
+        for args in (['get', 'runners'], ['apply', '-f', k.dir + '/w.yaml'],
+                     ['controller', '--listen', 'off', '--docker-host', 'unix:///nonexistent.sock']):
+            t0 = time.time()
+            rc, out, err = k.run('--db', db, *args, db=False, timeout=30)
+            lines = [l for l in err.splitlines() if l.startswith('error:')]
+            expect(rc == 1, f'{db} {args[0]}: exit {rc}: {err}')
+            expect(len(lines) == 1 and db in lines[0] and says in lines[0],
+                   f'{db} {args[0]}: one line naming the store and what is wrong: {err}')
+            expect(time.time() - t0 < 15, f'{db} {args[0]}: exits at once, never waits as a standby')
+    with open(damaged, 'rb') as f:
+        expect(f.read()[4096:4100] == b'\xde\xad\xde\xad', 'nothing was written over the damaged store')
+
+
+def a_store_this_user_may_only_read_still_answers_reads():
+    if os.geteuid() != 0:
+        return  # needs another user to read root's store
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('w.yaml', runner('web')))
+    os.chmod(k.dir, 0o755)
+    as_nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', binary, '--db', k.db]
+    for args in (['get', 'runners'], ['describe', 'runner', 'web'], ['events'], ['get', 'runner', 'web', '-o', 'json']):
+        p = subprocess.run(as_nobody + args, capture_output=True, text=True, timeout=30)
+        expect(p.returncode == 0, f'{args}: a reader of a store it may not write: {p.returncode} {p.stderr}')
+    expect('web' in subprocess.run(as_nobody + ['get', 'runners'], capture_output=True, text=True).stdout, 'lists')
+    p = subprocess.run(as_nobody + ['apply', '-f', k.dir + '/w.yaml'], capture_output=True, text=True, timeout=30)
+    expect(p.returncode == 1 and k.db in p.stderr and 'cannot be written' in p.stderr,
+           f'a write says what is wrong: {p.returncode} {p.stderr}')
+
+
 def unknown_commands_are_named():
     k = Keelson(binary)
     for argv in (['logs', 'runner/x'], ['-n', 'ci', 'frobnicate']):
@@ -566,6 +605,8 @@ def deploy_units_run_as_written():
 
 
 run_tests([
+    damaged_and_wrong_stores_are_named_by_every_command,
+    a_store_this_user_may_only_read_still_answers_reads,
     apply_reports_created_configured_unchanged,
     generation_counts_spec_changes_only,
     apply_from_stdin_and_directories,

@@ -291,6 +291,38 @@ def two_controllers_on_one_store_only_one_acts(k, ns):
 
 
 @in_namespace
+def a_frozen_leader_that_lost_its_lease_never_acts_and_exits(k, ns):
+    k.ok('apply', '-f', k.write('p.yaml', pool(ns, 3)))
+    first = Controller(k)
+    second = None
+    try:
+        wait_for('3 replicas', lambda: len(replicas(ns)) == 3, timeout=60)
+        second = Controller(k)
+        wait_for('the standby', lambda: 'standby' in second.output())
+        first.p.send_signal(signal.SIGSTOP)
+        wait_for('the standby to take over', lambda: 'leader: lease taken' in second.output(), timeout=30)
+        k.ok('-n', ns, 'scale', 'runnerpool', 'p', '--replicas', '6')
+        wait_for('6 replicas', lambda: len(replicas(ns, running_only=False)) == 6, timeout=60)
+        first.p.send_signal(signal.SIGCONT)
+        try:
+            first.p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            raise AssertionError('the old leader neither exited nor went back to standby:\n' + first.output()[-4000:])
+        expect(first.p.returncode == 1 and 'lost the lease' in first.output(),
+               f'the old leader exits 1 saying why (rc {first.p.returncode}):\n' + first.output()[-4000:])
+        time.sleep(3)
+        n = len(replicas(ns, running_only=False))
+        expect(n == 6, f'the old leader acted on its stale view: {n} containers for a pool of 6\n' +
+               first.output()[-4000:])
+        expect(second.p.poll() is None, 'the new leader keeps leading')
+    finally:
+        first.p.send_signal(signal.SIGCONT)
+        first.stop()
+        if second:
+            second.stop()
+
+
+@in_namespace
 def two_stores_on_one_engine_keep_to_their_own(k, ns):
     k.ok('apply', '-f', k.write('a.yaml', runner('a', ns)))
     k.ok('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
@@ -457,6 +489,7 @@ run_tests([
     deleting_a_fleet_at_once_removes_everything_and_the_built_image,
     sigkill_during_a_converge_leaves_no_duplicates,
     two_controllers_on_one_store_only_one_acts,
+    a_frozen_leader_that_lost_its_lease_never_acts_and_exits,
     two_stores_on_one_engine_keep_to_their_own,
     a_pool_of_10_converges_is_repaired_rolls_and_scales,
     rollout_status_follows_and_undo_restores_the_previous_template,

@@ -806,3 +806,38 @@ spec: {replicas: 1, template: {image: keelson-test/busybox:1}}
   CHECK(engine.InspectContainer("default.ci.forge").has_value());
   CHECK(engine.ListContainers({{}, true})->size() == 1);
 }
+
+TEST_CASE_FIXTURE(ControllerFixture, "Reconciler: with the lease fence down nothing acts and nothing is written; up, it converges") {
+  controller::Fence fence;  // never extended: down
+  shared.fence = &fence;
+  controller::Reconciler fenced(shared, store);
+  Apply(kWeb);
+  const auto before = Get("Runner/default/web");
+  const size_t events_before = store.Events({})->size();
+  engine.ResetCalls();
+  auto out = fenced.Reconcile("Runner/default/web");
+  REQUIRE(out.error.has_value());
+  CHECK(out.error->transient());
+  CHECK(ChangingCalls() == 0);
+  CHECK(Get("Runner/default/web").meta.resource_version == before.meta.resource_version);
+  CHECK(store.Events({})->size() == events_before);
+
+  // The executor asks before every action, not only before a pass: a
+  // fence that falls mid-pass stops the actions not yet begun.
+  controller::Executor executor(engine, cache, metrics, nullptr, &fence);
+  reconcile::CreateNetwork create;
+  create.spec.name = "default.n";
+  CHECK_FALSE(executor.Execute(create).has_value());
+  CHECK(ChangingCalls() == 0);
+
+  fence.Extend(controller::Fence::Clock::now(), std::chrono::seconds(10));
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(cache.Resync());
+    CHECK_FALSE(fenced.Reconcile("Runner/default/web").error.has_value());
+  }
+  CHECK(Ready("Runner/default/web"));
+  fence.Revoke();
+  CHECK_FALSE(fence.Held());
+  fence.Extend(controller::Fence::Clock::now() - std::chrono::seconds(20), std::chrono::seconds(10));
+  CHECK_FALSE(fence.Held());  // a renewal older than its term holds nothing
+}
