@@ -1,5 +1,7 @@
 #include "cli/manifests.h"
 
+#include "util/secret_file.h"
+
 #include <iostream>
 
 namespace keelson::cli {
@@ -11,7 +13,8 @@ std::optional<std::vector<manifest::LoadedObject>> LoadOrReport(
     std::cerr << "error: " << sources.error().message << "\n";
     return std::nullopt;
   }
-  auto loaded = manifest::LoadManifests(*sources, default_namespace, manifest::CrdSet::Builtin());
+  auto loaded = manifest::LoadManifests(*sources, default_namespace, manifest::CrdSet::Builtin(),
+                                        AllowedPathsFromEnvironment());
   for (const auto& w : loaded.warnings) std::cerr << "warning: " << w.ToString() << "\n";
   for (const auto& e : loaded.errors) std::cerr << e.ToString() << "\n";
   if (!loaded.errors.empty()) return std::nullopt;

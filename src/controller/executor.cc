@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "model/specs.h"
 #include "reconcile/labels.h"
+#include "util/secret_file.h"
 
 namespace keelson::controller {
 namespace {
@@ -29,16 +29,19 @@ const char* CodeText(ErrorCode c) {
   return "error";
 }
 
-// The password is read when needed and never kept or printed.
-Result<std::optional<docker::RegistryAuth>> Auth(const std::optional<model::RegistryAuthSpec>& auth) {
+// The password is read when needed and never kept or printed; it goes only
+// to the registry it names (apply checks that this is ref's, and so does this).
+Result<std::optional<docker::RegistryAuth>> Auth(const std::optional<model::RegistryAuthSpec>& auth,
+                                                 const std::string& ref) {
   if (!auth) return std::optional<docker::RegistryAuth>();
-  std::ifstream in(auth->password_file);
-  if (!in) return Unexpected(ErrorCode::kInvalid, "spec.auth.passwordFile: cannot read " + auth->password_file);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string password = text.str();
-  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
-  return std::optional<docker::RegistryAuth>(docker::RegistryAuth{auth->username, password, ""});
+  const std::string registry = model::NormalizeRegistry(auth->registry), from = model::RegistryOf(ref);
+  if (registry != from) {
+    return Unexpected(ErrorCode::kInvalid, "spec.auth.registry: credentials for " + registry +
+                                               " are not sent to " + from + ", the registry of " + ref);
+  }
+  auto password = ReadSecretFile(auth->password_file);
+  if (!password) return Unexpected(ErrorCode::kInvalid, "spec.auth.passwordFile: " + password.error().message);
+  return std::optional<docker::RegistryAuth>(docker::RegistryAuth{auth->username, *password, registry});
 }
 
 // Pull and build progress goes to the debug log, one line per layer state change.
@@ -181,7 +184,7 @@ Result<void> Executor::InSlot(const std::function<Result<void>()>& op) {
 }
 
 Result<void> Executor::operator()(const PullImage& a) {
-  auto auth = Auth(a.auth);
+  auto auth = Auth(a.auth, a.ref);
   if (!auth) return Unexpected(auth.error());
   auto r = InSlot([&] { return Call("pull", engine_.PullImage(a.ref, *auth, LogProgress("pull " + a.ref))); });
   cache_.ForgetImage(a.ref);
@@ -201,7 +204,7 @@ Result<void> Executor::operator()(const BuildImage& a) {
 }
 
 Result<void> Executor::operator()(const PushImage& a) {
-  auto auth = Auth(a.auth);
+  auto auth = Auth(a.auth, a.ref);
   if (!auth) return Unexpected(auth.error());
   return InSlot([&] { return Call("push", engine_.PushImage(a.ref, *auth, LogProgress("push " + a.ref))); });
 }

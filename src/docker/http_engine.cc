@@ -250,7 +250,7 @@ Result<void> HttpEngine::PushImage(const std::string& ref, const std::optional<R
   if (!tag.empty()) target += "?tag=" + Q(tag);
   HttpRequest r = Post(target);
   // The engine wants the header even without credentials.
-  r.headers.push_back(auth ? wire::AuthHeader(*auth) : "X-Registry-Auth: e30");
+  r.headers.push_back(auth ? wire::AuthHeader(*auth) : "X-Registry-Auth: " + wire::Base64Url("{}"));
   r.idle_timeout = options_.pull_idle_timeout;
   auto id = Stream(std::move(r), "push " + ref, progress);
   if (!id) return Unexpected(id.error());

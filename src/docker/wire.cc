@@ -90,9 +90,13 @@ std::string Base64Url(std::string_view s) {
     if (rest == 2) v |= uint8_t(s[i + 1]) << 8;
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
-    if (rest == 2) out += kAlphabet[(v >> 6) & 63];
+    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
   }
-  return out;  // unpadded, as the engine's decoder accepts
+  // Padded, as Go's base64.URLEncoding writes and reads it: Docker 20.10
+  // decodes X-Registry-Auth with it, and silently drops credentials whose
+  // JSON's length is not a multiple of 3 when the padding is missing.
+  return out;
 }
 
 std::string Filters(const std::vector<std::string>& labels,

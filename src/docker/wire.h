@@ -18,6 +18,7 @@ namespace keelson::docker::wire {
 using nlohmann::json;
 
 std::string UrlEncode(std::string_view s);
+/// RFC 4648 base64url with padding (Go's base64.URLEncoding).
 std::string Base64Url(std::string_view s);
 
 /// `filters=` value for label (and other) filters, URL-encoded; "" when none.

@@ -187,7 +187,10 @@ ImageSpec Image(const json& spec) {
   i.ref = Str(spec, "ref");
   const std::string policy = Str(spec, "pullPolicy");
   i.pull_policy = policy == "Always" ? PullPolicy::kAlways : policy == "Never" ? PullPolicy::kNever : PullPolicy::kIfNotPresent;
-  if (spec.contains("auth")) i.auth = RegistryAuthSpec{Str(spec["auth"], "username"), Str(spec["auth"], "passwordFile")};
+  if (spec.contains("auth")) {
+    const json& a = spec["auth"];
+    i.auth = RegistryAuthSpec{Str(a, "registry"), Str(a, "username"), Str(a, "passwordFile")};
+  }
   if (spec.contains("build")) {
     const json& b = spec["build"];
     i.build = ImageBuildSpec{Str(b, "context"), Str(b, "dockerfile"), Map(b, "args"), Str(b, "target")};

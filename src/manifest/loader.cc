@@ -10,7 +10,9 @@
 #include <system_error>
 #include <thread>
 
+#include "model/specs.h"
 #include "util/names.h"
+#include "util/secret_file.h"
 
 namespace keelson::manifest {
 namespace fs = std::filesystem;
@@ -62,6 +64,7 @@ class Semantics {
     // The Runner spec the kind carries, as the kind table says.
     const std::string_view at = model::Info(kind).runner_spec;
     if (!at.empty()) RunnerSpec(PathFromDotted(at));
+    CredentialsBoundToTheirRegistry({{"spec", -1}});
   }
 
  private:
@@ -121,6 +124,20 @@ class Semantics {
       p.push_back(PathSeg{"", static_cast<int64_t>(i)});
       Error(p, false, "set exactly one of value or valueFrom");
     }
+  }
+
+  // Credentials go only to the registry they name, and that must be the one
+  // the image comes from: a changed ref must not carry them elsewhere.
+  void CredentialsBoundToTheirRegistry(const Path& spec) {
+    const json* ref = At(Append(spec, "ref"));
+    const json* registry = At(Append(Append(spec, "auth"), "registry"));
+    if (!ref || !registry || !ref->is_string() || !registry->is_string()) return;
+    const std::string want = model::NormalizeRegistry(registry->get<std::string>());
+    const std::string from = model::RegistryOf(ref->get<std::string>());
+    if (want == from) return;
+    Error(Append(Append(spec, "auth"), "registry"), false,
+          "credentials for " + want + " cannot be used for spec.ref, which is on " + from +
+              " (credentials are sent only to the registry they name)");
   }
 
   static Path Append(Path p, const std::string& key) {
@@ -194,22 +211,48 @@ LoadedObject Build(model::Kind kind, const Document& doc, json value, const std:
   return lo;
 }
 
-// Paths in a spec are relative to the manifest file that names them; they are
-// stored absolute, so the controller (another process, another directory)
-// finds the same file. From stdin they are relative to the working directory.
-void MakeAbsolute(json* path, const fs::path& base) {
-  if (!path || !path->is_string()) return;
-  fs::path p = path->get<std::string>();
-  if (p.is_absolute()) return;
-  *path = (base / p).lexically_normal().string();
-}
+// Paths in a spec are relative to the manifest file that names them, and
+// confined to its directory (or KEELSON_ALLOWED_PATHS): a manifest cannot
+// make the controller read /etc/shadow into a container. They are stored
+// absolute with symlinks resolved, so the controller (another process,
+// another directory) reads the very file apply checked. From stdin they are
+// relative to the working directory.
+class PathResolver {
+ public:
+  PathResolver(const Document& doc, const fs::path& base, const std::vector<fs::path>& allowed,
+               std::vector<Diagnostic>* errors)
+      : doc_(doc), base_(base), allowed_(allowed), errors_(errors) {}
 
-void ResolveEnvFiles(json& runner_spec, const fs::path& base) {
-  if (!runner_spec.contains("env")) return;
-  for (auto& e : runner_spec["env"]) {
-    if (e.contains("valueFrom")) MakeAbsolute(&e["valueFrom"]["file"], base);
+  void Resolve(json* value, const Path& at) {
+    if (!value || !value->is_string()) return;
+    auto confined = ConfinePath(value->get<std::string>(), base_, allowed_);
+    if (!confined) {
+      errors_->push_back(doc_.At(at, false, confined.error().message));
+      return;
+    }
+    *value = confined->string();
   }
-}
+
+  void EnvFiles(json& runner_spec, Path at) {
+    if (!runner_spec.contains("env")) return;
+    at.push_back(PathSeg{"env", -1});
+    json& env = runner_spec["env"];
+    for (size_t i = 0; i < env.size(); ++i) {
+      if (!env[i].contains("valueFrom")) continue;
+      Path p = at;
+      p.push_back(PathSeg{"", static_cast<int64_t>(i)});
+      p.push_back(PathSeg{"valueFrom", -1});
+      p.push_back(PathSeg{"file", -1});
+      Resolve(&env[i]["valueFrom"]["file"], p);
+    }
+  }
+
+ private:
+  const Document& doc_;
+  const fs::path& base_;
+  const std::vector<fs::path>& allowed_;
+  std::vector<Diagnostic>* errors_;
+};
 
 // The directory a source's relative paths are resolved against.
 fs::path BaseDirectory(const std::string& source) {
@@ -217,13 +260,13 @@ fs::path BaseDirectory(const std::string& source) {
   return source == "<stdin>" ? fs::current_path(ec) : fs::absolute(source, ec).parent_path();
 }
 
-void ResolvePaths(model::Kind kind, json& value, const fs::path& base) {
+void ResolvePaths(model::Kind kind, json& value, PathResolver& resolver) {
   const model::KindInfo& info = model::Info(kind);
   for (std::string_view field : info.file_fields) {
-    if (json* path = model::AtPath(value, field)) MakeAbsolute(path, base);
+    resolver.Resolve(model::AtPath(value, field), PathFromDotted(field));
   }
   if (info.runner_spec.empty()) return;
-  if (json* runner = model::AtPath(value, info.runner_spec)) ResolveEnvFiles(*runner, base);
+  if (json* runner = model::AtPath(value, info.runner_spec)) resolver.EnvFiles(*runner, PathFromDotted(info.runner_spec));
 }
 
 }  // namespace
@@ -264,7 +307,8 @@ struct PieceResult {
 };
 
 PieceResult LoadPiece(const Source& source, const StreamPiece& piece, const fs::path& base,
-                      const std::string& default_namespace, const CrdSet& crds) {
+                      const std::string& default_namespace, const CrdSet& crds,
+                      const std::vector<fs::path>& allowed) {
   PieceResult result;
   auto docs = ParseYaml(piece.text, source.name, {}, piece.first_line);
   if (!docs) {
@@ -288,7 +332,9 @@ PieceResult LoadPiece(const Source& source, const StreamPiece& piece, const fs::
     }
     json value = std::move(doc.value);  // the document's positions are all errors need now
     schema.ApplyDefaults(value);
-    ResolvePaths(*kind, value, base);
+    PathResolver resolver(doc, base, allowed, &result.errors);
+    ResolvePaths(*kind, value, resolver);
+    if (result.errors.size() != before) continue;
     LoadedObject lo = Build(*kind, doc, std::move(value), default_namespace);
     lo.depends_on = lo.object.spec.contains("dependsOn") ? doc.At({{"spec", -1}, {"dependsOn", -1}}, false, "").mark
                                                           : doc.start;
@@ -306,7 +352,7 @@ constexpr unsigned kMaxThreads = 8;
 }  // namespace
 
 LoadResult LoadManifests(const std::vector<Source>& sources, const std::string& default_namespace,
-                         const CrdSet& crds) {
+                         const CrdSet& crds, const std::vector<fs::path>& allowed_paths) {
   // Large inputs are parsed and validated on every core: YAML parsing is most
   // of an apply's time. Results are merged in file order, so errors, warnings
   // and objects come out exactly as one thread would give them.
@@ -330,7 +376,7 @@ LoadResult LoadManifests(const std::vector<Source>& sources, const std::string& 
   auto run = [&] {
     for (size_t i; (i = next.fetch_add(1)) < work.size();) {
       const Work& w = work[i];
-      results[i] = LoadPiece(sources[w.source], w.piece, bases[w.source], default_namespace, crds);
+      results[i] = LoadPiece(sources[w.source], w.piece, bases[w.source], default_namespace, crds, allowed_paths);
     }
   };
   unsigned threads = std::min<size_t>({std::max(1u, std::thread::hardware_concurrency()), kMaxThreads,

@@ -2,6 +2,7 @@
 // Files -> validated, defaulted objects. Nothing here touches the store: a
 // caller stores the result only when `errors` is empty.
 
+#include <filesystem>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -42,7 +43,9 @@ struct LoadResult {
 /// checks what a schema cannot say (exclusive fields, label keys, duplicate
 /// objects across all sources) and applies defaults. `default_namespace` is
 /// used where a document names none.
+/// `allowed_paths`: directories besides each manifest's own from which its
+/// specs may name files (KEELSON_ALLOWED_PATHS).
 LoadResult LoadManifests(const std::vector<Source>& sources, const std::string& default_namespace,
-                         const CrdSet& crds);
+                         const CrdSet& crds, const std::vector<std::filesystem::path>& allowed_paths = {});
 
 }  // namespace keelson::manifest

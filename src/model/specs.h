@@ -130,9 +130,17 @@ struct ImageBuildSpec {
 };
 
 struct RegistryAuthSpec {
+  std::string registry;       ///< the only registry the credentials are sent to
   std::string username;
   std::string password_file;  ///< absolute; read when needed, never stored
 };
+
+/// The registry host of an image reference as the engine resolves it:
+/// "127.0.0.1:5000/ci/runner:1" -> "127.0.0.1:5000", "busybox" -> "docker.io".
+std::string RegistryOf(const std::string& image);
+/// A registry as ~/.docker/config.json names it, reduced to its host:
+/// "https://index.docker.io/v1/" -> "docker.io", "127.0.0.1:5000" stays.
+std::string NormalizeRegistry(const std::string& server);
 
 struct ImageSpec {
   std::string ref;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "model/specs.h"
 #include "util/units.h"
 
 namespace keelson::policy {
@@ -143,6 +144,23 @@ void CheckResources(const json& rules, const json& spec, const Path& base, std::
   CheckLimit(rules, res, at, {"maxCpus", "cpus", "CPU", Cpus}, out);
 }
 
+// Files read into the environment (apply stores them resolved and absolute).
+void CheckSecretPaths(const json& rules, const json& spec, const Path& base, std::vector<Violation>* out) {
+  if (!rules.contains("allowedSecretPaths") || !spec.contains("env")) return;
+  const json& allowed = rules["allowedSecretPaths"];
+  const json& env = spec["env"];
+  for (size_t i = 0; i < env.size(); ++i) {
+    if (!env[i].contains("valueFrom")) continue;
+    const std::string file = NormalPath(env[i]["valueFrom"].value("file", ""));
+    bool ok = false;
+    for (const auto& a : allowed) ok |= Within(file, NormalPath(a.get<std::string>()));
+    if (ok) continue;
+    out->push_back({"allowedSecretPaths",
+                    Under(base, {{"env", -1}, {"", static_cast<int64_t>(i)}, {"valueFrom", -1}, {"file", -1}}),
+                    "env file " + file + " is outside the allowed secret paths (" + List(allowed) + ")"});
+  }
+}
+
 std::vector<Violation> CheckRunner(const json& rules, const json& spec, const Path& base) {
   std::vector<Violation> out;
   const json sc = spec.value("securityContext", json::object());
@@ -151,6 +169,7 @@ std::vector<Violation> CheckRunner(const json& rules, const json& spec, const Pa
     out.push_back({"denyPrivileged", Under(sc_at, {{"privileged", -1}}), "privileged containers are not allowed"});
   }
   CheckBinds(rules, spec, base, &out);
+  CheckSecretPaths(rules, spec, base, &out);
   if (spec.contains("image")) CheckRegistry(rules, spec["image"].get<std::string>(), Under(base, {{"image", -1}}), &out);
   CheckResources(rules, spec, base, &out);
   if (Flag(rules, "requireNonRoot")) {
@@ -171,16 +190,7 @@ std::vector<Violation> CheckRunner(const json& rules, const json& spec, const Pa
 
 }  // namespace
 
-std::string RegistryOf(const std::string& image) {
-  const std::string name = image.substr(0, image.find('@'));
-  const auto slash = name.find('/');
-  if (slash == std::string::npos) return "docker.io";
-  const std::string first = name.substr(0, slash);
-  if (first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost") {
-    return first == "index.docker.io" ? "docker.io" : first;
-  }
-  return "docker.io";
-}
+std::string RegistryOf(const std::string& image) { return model::RegistryOf(image); }
 
 std::string RepositoryOf(const std::string& image) {
   std::string name = image.substr(0, image.find('@'));

@@ -79,7 +79,7 @@ struct RecreateContainer {
   std::string id;
   docker::ContainerSpec spec;
   int stop_timeout_s = 10;
-  std::vector<std::string> changes;  ///< field by field: env[LOG_LEVEL] "info" -> "debug"
+  std::vector<std::string> changes;  ///< field by field: image "a" -> "b", env[TOKEN] changed
 };
 struct RemoveContainer {
   std::string id, name;
@@ -126,7 +126,7 @@ using Action = std::variant<PullImage, BuildImage, PushImage, RemoveImage, Creat
                             RecreateContainer, RemoveContainer, ConnectContainer, DisconnectContainer,
                             CreateNetwork, ReplaceNetwork, RemoveNetwork, CreateVolume, ReplaceVolume, RemoveVolume>;
 
-/// As `plan` prints it: "recreate container default.web: env[LOG_LEVEL] "info" -> "debug"".
+/// As `plan` prints it: "recreate container default.web: env[LOG_LEVEL] changed".
 std::string Describe(const Action& action);
 
 /// The event an action that succeeded records: its type (Normal, or Warning

@@ -1,9 +1,8 @@
 #include "reconcile/desired.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "reconcile/labels.h"
+#include "util/secret_file.h"
 
 namespace keelson::reconcile {
 namespace {
@@ -18,16 +17,12 @@ Result<std::vector<std::string>> Env(const model::RunnerSpec& spec, const std::s
       out.push_back(e.name + "=" + *e.value);
       continue;
     }
-    std::ifstream in(e.value_from_file, std::ios::binary);
-    if (!in) {
-      return Unexpected(ErrorCode::kInvalid, path + ".env[" + std::to_string(i) + "].valueFrom.file: cannot read " +
-                                                 e.value_from_file);
+    auto value = ReadSecretFile(e.value_from_file);
+    if (!value) {
+      return Unexpected(ErrorCode::kInvalid,
+                        path + ".env[" + std::to_string(i) + "].valueFrom.file: " + value.error().message);
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string value = text.str();
-    if (!value.empty() && value.back() == '\n') value.pop_back();
-    out.push_back(e.name + "=" + value);
+    out.push_back(e.name + "=" + *value);
   }
   return out;
 }

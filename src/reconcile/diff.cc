@@ -43,6 +43,23 @@ void DiffMaps(const char* field, std::map<std::string, std::string> expected,
   }
 }
 
+// Env values are never printed: they may come from files (tokens, passwords)
+// or from the image. Which variable changed is what a reader needs.
+void DiffEnvNames(const std::map<std::string, std::string>& expected, const std::map<std::string, std::string>& have,
+                  Strings* out) {
+  for (const auto& [k, v] : expected) {
+    auto it = have.find(k);
+    if (it == have.end()) {
+      out->push_back("env[" + k + "] set");
+    } else if (it->second != v) {
+      out->push_back("env[" + k + "] changed");
+    }
+  }
+  for (const auto& [k, v] : have) {
+    if (!expected.count(k)) out->push_back("env[" + k + "] unset");
+  }
+}
+
 template <typename T>
 void DiffValue(const char* field, const T& want, const T& have, Strings* out) {
   if (want == have) return;
@@ -113,7 +130,7 @@ void DiffEnvAndLabels(const docker::ContainerSpec& want, const docker::Container
     // Without the image, only what the spec sets can be checked.
     for (auto it = have_env.begin(); it != have_env.end();) it = expected_env.count(it->first) ? std::next(it) : have_env.erase(it);
   }
-  DiffMaps("env", expected_env, have_env, out);
+  DiffEnvNames(expected_env, have_env, out);
   std::map<std::string, std::string> expected_labels = image ? image->labels : std::map<std::string, std::string>{};
   for (const auto& [k, v] : want.labels) expected_labels[k] = v;
   auto have_labels = have.labels;

@@ -1,7 +1,8 @@
 #pragma once
 // Field-by-field differences between what keelson wants and what the engine
 // reports, as the lines users read in `plan`, events and logs:
-//   env[LOG_LEVEL] "info" -> "debug"
+//   image "busybox:1" -> "busybox:2", env[TOKEN] changed (env values are never
+//   printed: they may hold secrets read from files)
 // What the engine or the image fills in where the spec says nothing (the
 // image's env, cmd, working dir, labels) is not a difference.
 

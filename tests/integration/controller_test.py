@@ -175,7 +175,7 @@ def a_changed_env_replaces_only_that_runner(k, ns):
     k.write('m.yaml', runner('a', ns, env={'LOG_LEVEL': 'debug'}) + runner('b', ns))
     k.ok('apply', '-f', path)
     rc, out, _ = k.run('-n', ns, 'plan')
-    expect(rc == 1 and f'recreate container {ns}.a: env[LOG_LEVEL] "info" -> "debug"' in out, out)
+    expect(rc == 1 and f'recreate container {ns}.a: env[LOG_LEVEL] changed' in out, out)
     k.ok('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
     new_a = inspect(f'{ns}.a')
     expect(new_a['Id'] != a and 'LOG_LEVEL=debug' in new_a['Config']['Env'], 'a replaced with the new env')

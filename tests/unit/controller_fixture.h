@@ -34,8 +34,9 @@ struct ControllerFixture {
 
   /// Applies YAML (defaults and validation as `keelson apply`); fails the test on errors.
   void Apply(const std::string& yaml) {
+    // Any path may be named here; confinement has its own tests (loader_test).
     auto loaded = manifest::LoadManifests({manifest::Source{"test.yaml", yaml}}, "default",
-                                          manifest::CrdSet::Builtin());
+                                          manifest::CrdSet::Builtin(), {"/"});
     REQUIRE_MESSAGE(loaded.errors.empty(), (loaded.errors.empty() ? "" : loaded.errors[0].ToString()));
     std::vector<store::ApplyRequest> reqs;
     for (auto& lo : loaded.objects) reqs.push_back({std::move(lo.object), lo.source});

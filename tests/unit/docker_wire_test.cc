@@ -67,8 +67,16 @@ TEST_CASE("wire: health comes from a list row's status text") {
 }
 
 TEST_CASE("wire: encodings") {
-  CHECK(wire::Base64Url("{}") == "e30");
-  CHECK(wire::Base64Url("\xfb\xff") == "-_8");
+  // RFC 4648 section 10's test vectors, in the URL alphabet, padded.
+  CHECK(wire::Base64Url("") == "");
+  CHECK(wire::Base64Url("f") == "Zg==");
+  CHECK(wire::Base64Url("fo") == "Zm8=");
+  CHECK(wire::Base64Url("foo") == "Zm9v");
+  CHECK(wire::Base64Url("foob") == "Zm9vYg==");
+  CHECK(wire::Base64Url("fooba") == "Zm9vYmE=");
+  CHECK(wire::Base64Url("foobar") == "Zm9vYmFy");
+  CHECK(wire::Base64Url("{}") == "e30=");
+  CHECK(wire::Base64Url("\xfb\xff") == "-_8=");
   CHECK(wire::UrlEncode("a b/{\"}") == "a%20b%2F%7B%22%7D");
   CHECK(wire::Filters({}) == "");
   CHECK(wire::ApiVersionLess("1.41", "1.47"));

@@ -1,9 +1,12 @@
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <doctest/doctest.h>
 
 #include "manifest/crds.h"
 #include "manifest/loader.h"
+#include "util/secret_file.h"
 
 using namespace keelson;
 using namespace keelson::manifest;
@@ -133,4 +136,96 @@ TEST_CASE("LoadManifests: a large file loads in pieces to what one piece would g
   CHECK(r.objects.front().object.meta.name == "v0");
   CHECK(r.objects.back().object.meta.name == "v2998");
   CHECK(r.objects.back().mark.line == 2998 * 7 + 2);  // its metadata line, after "---"
+}
+
+namespace {
+
+// A manifest directory in a temp dir, with a secret inside it, one beside it
+// and a symlink inside pointing out.
+struct PathsFixture {
+  std::filesystem::path root = std::filesystem::temp_directory_path() /
+                               ("keelson-paths-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+  std::filesystem::path dir = root / "manifests";
+  PathsFixture() {
+    std::filesystem::create_directories(dir / "secrets");
+    std::filesystem::create_directories(root / "outside");
+    std::ofstream(dir / "secrets" / "token") << "t\n";
+    std::ofstream(root / "outside" / "token") << "o\n";
+    std::filesystem::create_symlink(root / "outside" / "token", dir / "secrets" / "link");
+  }
+  ~PathsFixture() { std::filesystem::remove_all(root); }
+  LoadResult Load(const std::string& text, std::vector<std::filesystem::path> allowed = {}) {
+    return LoadManifests({Source{(dir / "m.yaml").string(), text}}, "default", CrdSet::Builtin(), allowed);
+  }
+  static std::string EnvFile(const std::string& path) {
+    return "apiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {name: web}\nspec:\n  image: busybox:1\n"
+           "  env:\n    - name: TOKEN\n      valueFrom: {file: " + path + "}\n";
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(PathsFixture, "LoadManifests: files a spec names are confined to the manifest's directory") {
+  auto inside = Load(EnvFile("secrets/token"));
+  REQUIRE(inside.errors.empty());
+  CHECK(inside.objects[0].object.spec["env"][0]["valueFrom"]["file"] ==
+        std::filesystem::canonical(dir / "secrets" / "token").string());
+
+  for (const std::string path : {"../outside/token", "../../../../../../etc/hostname", "/etc/shadow", "secrets/link"}) {
+    CAPTURE(path);
+    auto r = Load(EnvFile(path));
+    REQUIRE(r.errors.size() == 1);
+    const std::string e = r.errors[0].ToString();
+    CAPTURE(e);
+    CHECK(e.find("m.yaml:8:25: spec.env[0].valueFrom.file: " + path + ": resolves to ") != std::string::npos);
+    CHECK(e.find("outside the manifest's directory") != std::string::npos);
+    CHECK(r.objects.empty());
+  }
+  // A directory listed as allowed (KEELSON_ALLOWED_PATHS) may be named, through a symlink too.
+  auto allowed = Load(EnvFile("secrets/link"), {root / "outside"});
+  REQUIRE(allowed.errors.empty());
+  CHECK(allowed.objects[0].object.spec["env"][0]["valueFrom"]["file"] ==
+        std::filesystem::canonical(root / "outside" / "token").string());
+  // In a pool's template, a build context and a password file alike.
+  auto pool = Load("apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {name: p}\nspec:\n  replicas: 1\n"
+                   "  template:\n    image: busybox:1\n    env: [{name: T, valueFrom: {file: ../outside/token}}]\n");
+  CHECK(FirstError(pool).find("spec.template.env[0].valueFrom.file: ../outside/token: resolves to") != std::string::npos);
+  auto image = Load("apiVersion: keelson.dev/v1alpha1\nkind: Image\nmetadata: {name: i}\nspec:\n"
+                    "  ref: 127.0.0.1:5000/x:1\n  build: {context: ../outside}\n"
+                    "  auth: {registry: 127.0.0.1:5000, username: u, passwordFile: ../outside/token}\n");
+  REQUIRE(image.errors.size() == 2);
+  CHECK(image.errors[0].ToString().find("spec.build.context: ../outside: resolves to") != std::string::npos);
+  CHECK(image.errors[1].ToString().find("spec.auth.passwordFile: ../outside/token: resolves to") != std::string::npos);
+}
+
+TEST_CASE("LoadManifests: registry credentials are bound to the registry of spec.ref") {
+  auto image = [](const std::string& ref, const std::string& registry) {
+    return Load("apiVersion: keelson.dev/v1alpha1\nkind: Image\nmetadata: {name: i}\nspec:\n  ref: " + ref +
+                "\n  auth: {registry: '" + registry + "', username: u, passwordFile: /p}\n");
+  };
+  CHECK(FirstError(image("127.0.0.1:5000/ci/x:1", "127.0.0.1:5000")).find("registry") == std::string::npos);
+  CHECK(FirstError(image("busybox:1", "https://index.docker.io/v1/")).find("auth.registry") == std::string::npos);
+  CHECK(FirstError(image("ghcr.io/o/x:1", "GHCR.io")).find("auth.registry") == std::string::npos);
+  CHECK(FirstError(image("127.0.0.1:5001/x:1", "127.0.0.1:5000")) ==
+        "m.yaml:6:20: spec.auth.registry: credentials for 127.0.0.1:5000 cannot be used for spec.ref, which is on "
+        "127.0.0.1:5001 (credentials are sent only to the registry they name)");
+  CHECK(FirstError(image("evil.example/x:1", "docker.io")).find("which is on evil.example") != std::string::npos);
+  auto missing = Load("apiVersion: keelson.dev/v1alpha1\nkind: Image\nmetadata: {name: i}\nspec:\n  ref: x:1\n"
+                      "  auth: {username: u, passwordFile: /p}\n");
+  CHECK(FirstError(missing).find("spec.auth: missing required field \"registry\"") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(PathsFixture, "ReadSecretFile: the file apply checked, or an error that names the path, never the value") {
+  CHECK(*ReadSecretFile((dir / "secrets" / "token").string()) == "t");
+  // Replaced by a symlink after apply confined it: refused.
+  auto link = ReadSecretFile((dir / "secrets" / "link").string());
+  REQUIRE_FALSE(link.has_value());
+  CHECK(link.error().message.find("became a symlink after apply") != std::string::npos);
+  std::ofstream(dir / "big") << std::string(kMaxSecretFileBytes + 1, 'x');
+  CHECK(ReadSecretFile((dir / "big").string()).error().message.find("larger than 1 MiB") != std::string::npos);
+  CHECK(ReadSecretFile(dir.string()).error().message.find("not a regular file") != std::string::npos);
+  std::ofstream(dir / "crlf") << "S3CR3T\r\n";
+  CHECK(*ReadSecretFile((dir / "crlf").string()) == "S3CR3T");
+  auto missing = ReadSecretFile((dir / "nope").string());
+  CHECK(missing.error().message == "cannot read " + (dir / "nope").string() + ": No such file or directory");
 }

@@ -162,3 +162,16 @@ TEST_CASE("policy: scope is the policy's namespace, or every namespace from keel
   REQUIRE(in_b.size() == 1);  // team-a's policy is not theirs; a deleted one judges nobody
   CHECK(in_b[0].policy == "keelson-system/all");
 }
+
+TEST_CASE("policy: allowedSecretPaths bounds the files read into the environment, by whole path components") {
+  const json rules = {{"allowedSecretPaths", {"/etc/keelson/secrets/"}}};
+  auto env = [](const std::string& file) {
+    return With(kFine, {{"env", {{{"name", "A"}, {"value", "x"}}, {{"name", "T"}, {"valueFrom", {{"file", file}}}}}}});
+  };
+  CHECK(Rules(rules, env("/etc/keelson/secrets/token")).empty());
+  CHECK(Rules(rules, env("/etc/keelson/secrets-other/token")) == std::vector<std::string>{"allowedSecretPaths"});
+  CHECK(Rules(rules, env("/etc/shadow")) == std::vector<std::string>{"allowedSecretPaths"});
+  CHECK(Where(rules, env("/etc/shadow")) == "spec.env[1].valueFrom.file");
+  CHECK(Rules(json::object(), env("/etc/shadow")).empty());  // no rule, no restriction
+  CHECK(Rules(rules, kFine).empty());                         // literal values only
+}
