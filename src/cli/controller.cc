@@ -8,13 +8,13 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "controller/manager.h"
 #include "docker/http_engine.h"
+#include "server/http_server.h"
 #include "util/units.h"
 
 namespace keelson::cli {
@@ -32,51 +32,41 @@ struct ControllerOptions {
 /// How long in-flight work may take to finish after SIGTERM.
 constexpr std::chrono::seconds kStopGrace{10};
 
-// /healthz, /readyz and /metrics on `listen` ("" or "off": none).
+// /healthz, /readyz and /metrics on `listen` ("" or "off": none), bounded
+// (server/http_server.h) so that no client load keeps /healthz from answering.
 class Endpoints {
  public:
-  Endpoints(controller::Manager& m) : manager_(m) {}
-  ~Endpoints() {
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
+  explicit Endpoints(controller::Manager& m) : manager_(m), server_(EndpointLimits()) {}
   Result<void> Start(const std::string& listen) {
     if (listen.empty() || listen == "off") return {};
-    auto colon = listen.rfind(':');
-    if (colon == std::string::npos) return Unexpected(ErrorCode::kInvalid, "--listen: want HOST:PORT, got " + listen);
-    std::string host = listen.substr(0, colon);
-    int port = std::atoi(listen.substr(colon + 1).c_str());
-    server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-    server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-      if (manager_.Ready()) {
-        res.set_content("ok\n", "text/plain");
-      } else {
-        res.status = 503;
-        res.set_content(manager_.NotReadyReason() + "\n", "text/plain");
-      }
+    server_.Route("GET", "/healthz", [](const server::Request&) { return server::Response{200, kText, "ok\n"}; });
+    server_.Route("GET", "/readyz", [this](const server::Request&) {
+      std::string why = manager_.NotReadyReason();
+      return why.empty() ? server::Response{200, kText, "ok\n"} : server::Response{503, kText, why + "\n"};
     });
-    server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(manager_.metrics().Render(), "text/plain; version=0.0.4");
+    server_.Route("GET", "/metrics", [this](const server::Request&) {
+      return server::Response{200, "text/plain; version=0.0.4", manager_.metrics().Render()};
     });
-    // cpp-httplib's default sets SO_REUSEPORT, with which a second keelson
-    // binds the same address and the kernel splits scrapes between the two:
-    // a taken address must be an error instead.
-    server_.set_socket_options([](socket_t sock) {
-      int yes = 1;
-      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    });
-    if (!server_.bind_to_port(host, port)) {
-      return Unexpected(ErrorCode::kUnavailable, "--listen: cannot bind " + listen + ": " + std::strerror(errno) +
-                                                     " (another keelson controller may be serving it)");
-    }
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    auto r = server_.Start(listen);
+    if (!r && r.error().code == ErrorCode::kInvalid) return Unexpected(ErrorCode::kInvalid, "--listen: " + r.error().message);
+    if (!r) return Unexpected(r.error().code, "--listen: " + r.error().message + " (another keelson controller may be serving it)");
     return {};
   }
 
  private:
+  static constexpr const char* kText = "text/plain; charset=utf-8";
+  // GETs only: no body is wanted at all. Connections leave room in the
+  // open-file limit for the store and the engine.
+  static server::Limits EndpointLimits() {
+    server::Limits l;
+    l.max_body = 64 << 10;
+    l.max_header = 16 << 10;
+    const unsigned files = server::RaiseOpenFileLimit();
+    l.max_connections = std::min(1000u, files > 200 ? files - 128 : 64u);
+    return l;
+  }
   controller::Manager& manager_;
-  httplib::Server server_;
-  std::thread thread_;
+  server::HttpServer server_;
 };
 
 // --once: every object Ready? Lists those that are not, with their reason.

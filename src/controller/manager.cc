@@ -70,9 +70,24 @@ bool Manager::SleepFor(milliseconds d) {
 
 std::string Manager::NotReadyReason() const {
   if (!leader_) return "standby: another controller holds the lease";
+  if (!fence_.Held()) return "the lease is not known to be held: a renewal is late or failed";
+  const int64_t answered = engine_answered_.load();
+  if (answered == 0) return "the engine has not answered a ping yet";
+  const auto since = Fence::Clock::now() - Fence::Clock::time_point(Fence::Clock::duration(answered));
+  if (since > kEngineAnswerWithin) {
+    return "the engine has not answered a ping for " +
+           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count()) + "s";
+  }
   if (!engine_ok_) return "engine unreachable";
   if (!synced_) return "first sync not done";
   return "";
+}
+
+void Manager::ProbeEngine() {
+  while (!stop_) {
+    if (engine_.Ping()) engine_answered_ = Fence::Clock::now().time_since_epoch().count();
+    if (!SleepFor(milliseconds(1000))) return;
+  }
 }
 
 Result<bool> Manager::Renew(store::Lease& lease) {
@@ -113,6 +128,7 @@ Result<void> Manager::Run() {
   leader_ = true;
   metrics_.SetLeader(true);
   spdlog::info("leader: lease taken as {}", lease.holder());
+  threads_.emplace_back([this] { ProbeEngine(); });
   threads_.emplace_back([this] { WatchEngine(); });
   Resync("start", /*fresh_start=*/true);
   for (int i = 0; i < opts_.workers; ++i) threads_.emplace_back([this] { Worker(); });

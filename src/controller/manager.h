@@ -68,8 +68,10 @@ class Manager {
   void Stop();
 
   bool Leader() const { return leader_; }
-  /// Lease held, engine reachable, first sync done.
-  bool Ready() const { return leader_ && synced_ && engine_ok_; }
+  /// Able to act now: the lease held (and its fence up), the first sync
+  /// done, and the engine answering (a ping within kEngineAnswerWithin; a
+  /// frozen or hung engine makes the controller not ready).
+  bool Ready() const { return NotReadyReason().empty(); }
   std::string NotReadyReason() const;
   Metrics& metrics() { return metrics_; }
   WorkQueue& queue() { return queue_; }
@@ -102,6 +104,7 @@ class Manager {
   void WatchStore();
   void WatchEngine();
   void ResyncLoop();
+  void ProbeEngine();  ///< pings the engine every second while leading
   void EnqueueAll(bool fresh_start);
   bool SleepFor(std::chrono::milliseconds d);  ///< false when stopping
 
@@ -119,12 +122,16 @@ class Manager {
   std::mutex fatal_mu_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> leader_{false}, synced_{false}, engine_ok_{false};
+  std::atomic<int64_t> engine_answered_{0};  ///< steady_clock ticks of the last ping answered
   docker::CancelFlag cancel_events_{false};
   std::mutex mu_;  ///< guards sleeping and resync
   std::condition_variable wake_;
   std::mutex resync_mu_;  ///< one resync at a time
   std::vector<std::thread> threads_;
 };
+
+/// How recently the engine must have answered a ping for /readyz.
+inline constexpr std::chrono::seconds kEngineAnswerWithin{5};
 
 /// A holder name for the lease: host, pid and a random part.
 std::string LeaseHolderName();

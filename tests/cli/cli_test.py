@@ -412,6 +412,92 @@ def a_taken_listen_address_is_an_error():
         first.wait(timeout=30)
 
 
+def rss_kib(pid):
+    with open(f'/proc/{pid}/status') as f:
+        return next(int(line.split()[1]) for line in f if line.startswith('VmRSS:'))
+
+
+def http_get(port, path, timeout=1.0):
+    """(status, seconds) of one GET on a fresh connection; (0, t) when it did not answer in time."""
+    t0 = time.time()
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=timeout) as c:
+            c.sendall(f'GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'.encode())
+            data = c.recv(64)
+        return int(data.split()[1]), time.time() - t0
+    except (OSError, IndexError, ValueError):
+        return 0, time.time() - t0
+
+
+def the_listener_is_bounded_and_health_answers_under_hostile_load():
+    k = Keelson(binary)
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    engine = '--docker-host=unix://' + os.path.join(k.dir, 'no-engine.sock')
+    ctl = subprocess.Popen([k.binary, '--db', k.db, engine, 'controller', '--listen', f'127.0.0.1:{port}'],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    held = []
+    try:
+        deadline = time.time() + 10
+        while http_get(port, '/healthz')[0] != 200 and time.time() < deadline:
+            time.sleep(0.05)
+        before = rss_kib(ctl.pid)
+        # A 300 MB body: refused from its Content-Length, unread.
+        with socket.create_connection(('127.0.0.1', port), timeout=10) as c:
+            c.sendall(b'POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 300000000\r\n\r\n')
+            try:
+                for _ in range(100):
+                    c.sendall(b'x' * (1 << 20))
+            except OSError:
+                pass  # the server closed it: what we want
+            c.settimeout(5)
+            expect(b' 413 ' in c.recv(256), 'a 300 MB body is answered 413')
+        # A chunked body without a length: counted as it comes.
+        with socket.create_connection(('127.0.0.1', port), timeout=10) as c:
+            c.sendall(b'POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n')
+            chunk = b'%x\r\n' % (1 << 16) + b'y' * (1 << 16) + b'\r\n'
+            try:
+                for _ in range(64):
+                    c.sendall(chunk)
+                c.sendall(b'0\r\n\r\n')
+            except OSError:
+                pass
+            c.settimeout(5)
+            expect(b' 413 ' in c.recv(256), 'a 4 MB chunked body is answered 413')
+        with socket.create_connection(('127.0.0.1', port), timeout=5) as c:
+            c.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ' + b'a' * 65536 + b'\r\n\r\n')
+            expect(b' 431 ' in c.recv(256), 'a 64 KiB header is answered 431')
+        grew = rss_kib(ctl.pid) - before
+        expect(grew < 32 * 1024, f'the controller grew {grew} KiB on hostile bodies')
+        # 300 idle connections and 16 slowloris clients at once.
+        for _ in range(300):
+            held.append(socket.create_connection(('127.0.0.1', port), timeout=5))
+        slow = []
+        for _ in range(16):
+            c = socket.create_connection(('127.0.0.1', port), timeout=5)
+            c.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n')
+            slow.append(c)
+        held += slow
+        worst = 0.0
+        for i in range(10):
+            for c in slow:
+                try:
+                    c.sendall(b'X-a: b\r\n')
+                except OSError:
+                    pass
+            status, took = http_get(port, '/healthz')
+            expect(status == 200, f'/healthz answered under load (try {i}): {status} after {took:.2f}s')
+            worst = max(worst, took)
+            time.sleep(0.5)
+        expect(worst < 1.0, f'/healthz took up to {worst:.2f}s under load')
+    finally:
+        for c in held:
+            c.close()
+        ctl.terminate()
+        ctl.wait(timeout=30)
+
+
 def sigterm_stops_the_controller_whatever_the_engine_does():
     """An engine that accepts connections and never answers: SIGTERM still
     ends the controller within its grace period (10 s) and a little."""
@@ -628,6 +714,7 @@ run_tests([
     deleting_a_network_or_volume_in_use_is_refused,
     unknown_commands_are_named,
     a_taken_listen_address_is_an_error,
+    the_listener_is_bounded_and_health_answers_under_hostile_load,
     sigterm_stops_the_controller_whatever_the_engine_does,
     completion_bash,
     usage_errors_exit_2,

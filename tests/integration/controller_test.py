@@ -11,9 +11,12 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'cli'))
 from harness import Keelson, expect, run_tests  # noqa: E402
@@ -78,9 +81,9 @@ class Controller:
 
     def __init__(self, k, *extra, resync='5s'):
         self.log = open(os.path.join(k.dir, f'controller-{time.time_ns()}.log'), 'w+')
-        self.p = subprocess.Popen([k.binary, '--db', k.db, '--log-level', 'info', 'controller', '--resync', resync,
-                                   '--listen', 'off'] + list(extra), stdout=self.log, stderr=subprocess.STDOUT,
-                                  cwd=k.dir)
+        listen = [] if '--listen' in extra else ['--listen', 'off']
+        self.p = subprocess.Popen([k.binary, '--db', k.db, '--log-level', 'info', 'controller', '--resync', resync]
+                                  + listen + list(extra), stdout=self.log, stderr=subprocess.STDOUT, cwd=k.dir)
 
     def stop(self):
         if self.p.poll() is None:
@@ -322,6 +325,41 @@ def a_frozen_leader_that_lost_its_lease_never_acts_and_exits(k, ns):
             second.stop()
 
 
+def readyz(port):
+    try:
+        with urllib.request.urlopen(f'http://127.0.0.1:{port}/readyz', timeout=2) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError as e:
+        return 0, str(e)
+
+
+@in_namespace
+def readyz_says_not_ready_while_the_engine_is_frozen(k, ns):
+    pidfile = os.path.join(os.environ.get('KEELSON_ENGINE_DIR', '/tmp/keelson-engine'), 'docker.pid')
+    if not os.path.exists(pidfile):
+        return
+    with open(pidfile) as f:
+        pid = int(f.read())
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    k.ok('apply', '-f', k.write('m.yaml', runner('web', ns)))
+    ctl = Controller(k, '--listen', f'127.0.0.1:{port}')
+    try:
+        wait_for('ready', lambda: readyz(port)[0] == 200)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            wait_for('not ready while the engine is frozen', lambda: readyz(port)[0] == 503, timeout=10)
+            expect('engine' in readyz(port)[1], readyz(port)[1])
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        wait_for('ready again', lambda: readyz(port)[0] == 200, timeout=30)
+    finally:
+        expect(ctl.stop() == 0, ctl.output())
+
+
 @in_namespace
 def two_stores_on_one_engine_keep_to_their_own(k, ns):
     k.ok('apply', '-f', k.write('a.yaml', runner('a', ns)))
@@ -491,6 +529,7 @@ run_tests([
     two_controllers_on_one_store_only_one_acts,
     a_frozen_leader_that_lost_its_lease_never_acts_and_exits,
     two_stores_on_one_engine_keep_to_their_own,
+    readyz_says_not_ready_while_the_engine_is_frozen,
     a_pool_of_10_converges_is_repaired_rolls_and_scales,
     rollout_status_follows_and_undo_restores_the_previous_template,
     rollout_status_fails_when_the_controller_rolls_back,

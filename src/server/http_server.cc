@@ -1,0 +1,165 @@
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <microhttpd.h>
+
+namespace keelson::server {
+
+struct HttpServer::Call {
+  Request request;
+  bool too_large = false;
+};
+
+namespace {
+
+MHD_Result Send(MHD_Connection* c, const Response& r, bool head) {
+  MHD_Response* resp = MHD_create_response_from_buffer(head ? 0 : r.body.size(), const_cast<char*>(r.body.data()),
+                                                       MHD_RESPMEM_MUST_COPY);
+  if (!resp) return MHD_NO;
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
+  MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(r.status), resp);
+  MHD_destroy_response(resp);
+  return ok;
+}
+
+Response TooLarge(size_t limit) {
+  return Response{413, "text/plain; charset=utf-8",
+                  "request body too large: at most " + std::to_string(limit) + " bytes\n"};
+}
+
+MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
+                  const char* upload, size_t* upload_size, void** state) {
+  auto* server = static_cast<HttpServer*>(cls);
+  const size_t max_body = server->limits().max_body;
+  auto* call = static_cast<HttpServer::Call*>(*state);
+  if (!call) {
+    call = new HttpServer::Call;
+    call->request.method = method;
+    call->request.path = url;
+    *state = call;
+    // Refused before a byte of the body is read when its length says so.
+    const char* length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length && std::strtoull(length, nullptr, 10) > max_body) {
+      call->too_large = true;
+      return Send(c, TooLarge(max_body), false);
+    }
+    return MHD_YES;
+  }
+  if (*upload_size > 0) {
+    // Chunked bodies carry no length: counted as they come.
+    if (!call->too_large && call->request.body.size() + *upload_size <= max_body) {
+      call->request.body.append(upload, *upload_size);
+    } else {
+      call->too_large = true;
+    }
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (call->too_large) return Send(c, TooLarge(max_body), false);
+  const bool head = call->request.method == "HEAD";
+  return Send(c, server->Dispatch(call->request), head);
+}
+
+void Completed(void*, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
+  delete static_cast<HttpServer::Call*>(*state);
+  *state = nullptr;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(Limits limits) : limits_(limits) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Route(const std::string& method, const std::string& path, Handler handler) {
+  routes_[{method, path}] = std::move(handler);
+}
+
+Response HttpServer::Dispatch(const Request& r) const {
+  const std::string method = r.method == "HEAD" ? "GET" : r.method;
+  auto it = routes_.find({method, r.path});
+  if (it != routes_.end()) return it->second(r);
+  for (const auto& [key, _] : routes_) {
+    if (key.second == r.path) return Response{405, "text/plain; charset=utf-8", "method not allowed\n"};
+  }
+  return Response{404, "text/plain; charset=utf-8", "not found\n"};
+}
+
+Result<void> HttpServer::Start(const std::string& host_port) {
+  auto colon = host_port.rfind(':');
+  if (colon == std::string::npos) return Unexpected(ErrorCode::kInvalid, "want HOST:PORT, got " + host_port);
+  std::string host = host_port.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const int port = std::atoi(host_port.substr(colon + 1).c_str());
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  if (host.empty() || host == "0.0.0.0" || inet_pton(AF_INET, host.c_str(), &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr) == 1) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(static_cast<uint16_t>(port));
+    len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, host.c_str(), &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr) == 1) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof(sockaddr_in6);
+  } else {
+    return Unexpected(ErrorCode::kInvalid, "not a numeric address: " + host_port);
+  }
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Unexpected(ErrorCode::kUnavailable, std::string("socket: ") + std::strerror(errno));
+  int yes = 1;
+  // SO_REUSEADDR only: with SO_REUSEPORT a second keelson would bind the same
+  // address and the kernel would split requests between the two.
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd, 128) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Unexpected(ErrorCode::kUnavailable, "cannot bind " + host_port + ": " + std::strerror(err));
+  }
+  sockaddr_storage bound{};
+  socklen_t bound_len = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
+  port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                           : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  daemon_ = MHD_start_daemon(
+      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC, 0, nullptr, nullptr, &Access, this,
+      MHD_OPTION_LISTEN_SOCKET, fd,
+      MHD_OPTION_CONNECTION_LIMIT, limits_.max_connections,
+      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(limits_.idle_timeout.count()),
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits_.max_header,
+      MHD_OPTION_NOTIFY_COMPLETED, &Completed, nullptr,
+      MHD_OPTION_END);
+  if (!daemon_) {
+    ::close(fd);
+    return Unexpected(ErrorCode::kUnavailable, "cannot serve " + host_port);
+  }
+  return {};
+}
+
+void HttpServer::Stop() {
+  if (daemon_) MHD_stop_daemon(daemon_);
+  daemon_ = nullptr;
+}
+
+unsigned RaiseOpenFileLimit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  return static_cast<unsigned>(std::min<rlim_t>(lim.rlim_cur, 1u << 30));
+}
+
+}  // namespace keelson::server

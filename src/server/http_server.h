@@ -1,0 +1,74 @@
+#pragma once
+// keelson's HTTP listener: an event-driven server (libmicrohttpd, one epoll
+// thread) with bounds on everything a client controls, so that slow, idle or
+// greedy clients never stop it answering others: body and header sizes, the
+// number of connections, and how long a connection may stay silent. Routes
+// are exact paths; handlers run on the server's thread and must be quick.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "util/result.h"
+
+struct MHD_Daemon;
+
+namespace keelson::server {
+
+struct Request {
+  std::string method;
+  std::string path;
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct Limits {
+  size_t max_body = 1 << 20;            ///< larger bodies get 413, unread
+  size_t max_header = 32 << 10;          ///< request line and headers; larger get 431
+  unsigned max_connections = 1000;       ///< lowered to fit the open-file limit
+  std::chrono::seconds idle_timeout{10};  ///< a connection silent this long is closed
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(Limits limits = {});
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// `method` "GET" also answers HEAD. Before Start only.
+  void Route(const std::string& method, const std::string& path, Handler handler);
+  /// Binds HOST:PORT (no SO_REUSEPORT: a taken address is an error naming
+  /// it) and starts serving on a thread of its own.
+  Result<void> Start(const std::string& host_port);
+  /// Stops serving and closes every connection. Idempotent.
+  void Stop();
+  /// The port bound (useful after binding port 0).
+  int port() const { return port_; }
+  const Limits& limits() const { return limits_; }
+
+  // libmicrohttpd's callbacks (public for the C trampolines only).
+  struct Call;
+  Response Dispatch(const Request& r) const;
+
+ private:
+  Limits limits_;
+  std::map<std::pair<std::string, std::string>, Handler> routes_;
+  MHD_Daemon* daemon_ = nullptr;
+  int port_ = 0;
+};
+
+/// Raises this process's soft open-file limit to its hard limit (as Go's
+/// runtime does) and returns the soft limit now in force.
+unsigned RaiseOpenFileLimit();
+
+}  // namespace keelson::server
