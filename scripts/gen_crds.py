@@ -124,7 +124,9 @@ RUNNER_SPEC_PROPS = {
                               'valueFrom': obj('Where to read the value from.', {
                                   'file': s('Path of a file whose contents (trailing newline '
                                             'removed) become the value; relative to the '
-                                            'manifest file.', minLength=1),
+                                            'manifest file and inside its directory (or '
+                                            'KEELSON_ALLOWED_PATHS). The value is never '
+                                            'printed.', minLength=1),
                               }, required=['file']),
                           }, required=['name'])),
     'ports': dict(type='array', description='Published ports.',
@@ -217,13 +219,17 @@ SPECS = {
             'ref': s('Image reference, e.g. 127.0.0.1:5000/ci/runner:1.4.', format='image-ref'),
             'pullPolicy': s('When to pull.', enum=['IfNotPresent', 'Always', 'Never'],
                             default='IfNotPresent'),
-            'auth': obj('Registry credentials.', {
+            'auth': obj('Registry credentials, bound to one registry as ~/.docker/config.json '
+                        'binds them: sent only to auth.registry, which must be the registry of ref.', {
+                'registry': s('The registry the credentials are for (host[:port], e.g. ghcr.io or '
+                              '127.0.0.1:5000; docker.io for Docker Hub).', minLength=1),
                 'username': s('Registry user name.', minLength=1),
-                'passwordFile': s('File holding the password; relative to the manifest file.',
-                                  minLength=1),
-            }, required=['username', 'passwordFile']),
+                'passwordFile': s('File holding the password; relative to the manifest file and '
+                                  'inside its directory (or KEELSON_ALLOWED_PATHS).', minLength=1),
+            }, required=['registry', 'username', 'passwordFile']),
             'build': obj('Build the image instead of pulling it.', {
-                'context': s('Build context directory, relative to the manifest file.',
+                'context': s('Build context directory, relative to the manifest file and inside '
+                             'its directory (or KEELSON_ALLOWED_PATHS).',
                              minLength=1),
                 'dockerfile': s('Dockerfile path inside the context.', default='Dockerfile',
                                 minLength=1),
@@ -318,6 +324,9 @@ SPECS = {
                 'denyPrivileged': b('Refuse privileged containers.'),
                 'denyHostPathBinds': b('Refuse binds outside allowedHostPaths.'),
                 'allowedHostPaths': strlist('Host path prefixes binds may use.', pattern='^/'),
+                'allowedSecretPaths': strlist('Directories that env[].valueFrom.file may read '
+                                              'from (after apply resolved the path and its '
+                                              'symlinks).', pattern='^/'),
                 'denyDockerSocket': b('Refuse binding the Docker socket, or a directory holding it '
                                   '(/var/run, /run, /).'),
                 'allowedRegistries': strlist('Registries images may come from: a host as the engine '
