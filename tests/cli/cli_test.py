@@ -363,6 +363,27 @@ def damaged_and_wrong_stores_are_named_by_every_command():
         expect(f.read()[4096:4100] == b'\xde\xad\xde\xad', 'nothing was written over the damaged store')
 
 
+def a_full_disk_is_named_and_stores_nothing():
+    if os.geteuid() != 0:
+        return  # needs a small file system of its own
+    k = Keelson(binary)
+    small = os.path.join(k.dir, 'small')
+    os.makedirs(small)
+    if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]).returncode != 0:
+        return
+    try:
+        db = os.path.join(small, 'state.db')
+        k.ok('--db', db, 'apply', '-f', k.write('one.yaml', runner('one')), db=False)
+        many = k.write('many.yaml', ''.join(runner(f'w{i}', env={'PAD': 'x' * 200}) for i in range(2000)))
+        rc, out, err = k.run('--db', db, 'apply', '-f', many, db=False)
+        lines = [l for l in err.splitlines() if l.startswith('error:')]
+        expect(rc == 1 and len(lines) == 1 and db in lines[0] and 'the disk is full' in lines[0], f'{rc}: {err}')
+        rc, out, err = k.run('--db', db, 'get', 'runners', '-o', 'name', db=False)
+        expect(rc == 0 and out.split() == ['runner/one'], f'all or nothing: {rc} {out} {err}')
+    finally:
+        subprocess.run(['umount', small])
+
+
 def a_store_this_user_may_only_read_still_answers_reads():
     if os.geteuid() != 0:
         return  # needs another user to read root's store
@@ -693,6 +714,7 @@ def deploy_units_run_as_written():
 run_tests([
     damaged_and_wrong_stores_are_named_by_every_command,
     a_store_this_user_may_only_read_still_answers_reads,
+    a_full_disk_is_named_and_stores_nothing,
     apply_reports_created_configured_unchanged,
     generation_counts_spec_changes_only,
     apply_from_stdin_and_directories,
