@@ -2,8 +2,9 @@
 # keelson's controller against its peers, in one run, on the same engine:
 #
 #   converge   N fresh containers (N=50): raw Engine API calls with curl (one
-#              by one, and 4 at a time), docker-compose up -d of N services,
-#              keelson with one RunnerPool of N, keelson with N Runners
+#              by one, 4, 8 and 16 at a time: the engine's floor is the
+#              fastest), docker-compose up -d of N services, keelson with one
+#              RunnerPool of N, keelson with N Runners
 #   no-op      OBJECTS (500) converged Runners: engine calls and time of one
 #              full resync pass
 #   repair     docker rm -f of a managed container until its replacement runs
@@ -11,7 +12,11 @@
 #   idle       controller CPU and peak RSS over IDLE_SECONDS (60) with OBJECTS converged
 #
 # Prints each figure and keelson's ratio to the best baseline. Never run by
-# the tests. Uses DOCKER_HOST if set, else the isolated test engine (root).
+# the tests. Uses DOCKER_HOST if set, else the isolated test engine (root),
+# restarted first so every run starts from a fresh engine (KEEP_ENGINE=1:
+# as it is). Refuses to run while another keelson controller runs (its
+# engine calls would be counted), and refuses figures that cannot be true
+# (zero or negative).
 #
 #   scripts/bench/controller.sh
 set -euo pipefail
@@ -21,7 +26,20 @@ scripts/deps.sh engine
 command -v docker-compose >/dev/null || { apt-get install -y -q --no-install-recommends docker-compose >/dev/null; }
 [[ -f build/build.ninja ]] || meson setup build --buildtype=debugoptimized >/dev/null
 ninja -C build >/dev/null
-[[ -n ${DOCKER_HOST:-} ]] || eval "$(scripts/test-engine.sh start)"
+if pgrep -a -f '(^|/)keelson( .*)? controller( |$)' >/dev/null; then
+  echo "bench: another keelson controller is running; its engine calls and CPU would be measured too:" >&2
+  pgrep -a -f '(^|/)keelson( .*)? controller( |$)' >&2
+  exit 1
+fi
+ENGINE_STATE="as found (DOCKER_HOST)"
+if [[ -z ${DOCKER_HOST:-} ]]; then
+  ENGINE_STATE="the isolated test engine, as found (KEEP_ENGINE=1)"
+  if [[ ${KEEP_ENGINE:-0} != 1 ]]; then
+    scripts/test-engine.sh stop >/dev/null 2>&1 || true
+    ENGINE_STATE="the isolated test engine, freshly started"
+  fi
+  eval "$(scripts/test-engine.sh start)"
+fi
 export DOCKER_HOST
 SOCK=${DOCKER_HOST#unix://}
 K=$PWD/build/src/keelson
@@ -31,7 +49,10 @@ W=$(mktemp -d /tmp/keelson-bench.XXXXXX)
 NS=bench
 CTL_PID=
 
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 now() { date +%s.%N; }
+# sane NAME VALUE: a duration, count or size that is zero or negative is a bug here, not a result.
+sane() { python3 -c "import sys; v = float(sys.argv[2]); sys.exit(0 if v > 0 else f'bench: {sys.argv[1]} = {v}: impossible, refusing the run')" "$1" "$2"; }
 secs() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}x')" "$1" "$2"; }
 clean() {
@@ -54,14 +75,23 @@ raw_config() {  # raw_config FIRST LAST: create + start, one curl process reusin
   done
   printf 'unix-socket = "%s"\nurl = "http://x/_ping"\n' "$SOCK"
 }
-raw_config 1 "$N" >"$W/raw-1.cfg"
-t0=$(now); curl -s -K "$W/raw-1.cfg" >/dev/null; t1=$(now); RAW1=$(secs "$t0" "$t1"); clean
-q=$(((N + 3) / 4))
-for p in 0 1 2 3; do raw_config $((p * q + 1)) $(((p + 1) * q < N ? (p + 1) * q : N)) >"$W/raw-4-$p.cfg"; done
-t0=$(now)
-for p in 0 1 2 3; do curl -s -K "$W/raw-4-$p.cfg" >/dev/null & done
-wait
-t1=$(now); RAW4=$(secs "$t0" "$t1"); clean
+raw_at() {  # raw_at P: N creates + starts, P curl processes side by side
+  local p q t0 t1
+  q=$(((N + $1 - 1) / $1))
+  for ((p = 0; p < $1; p++)); do
+    ((p * q + 1 <= N)) && raw_config $((p * q + 1)) $(((p + 1) * q < N ? (p + 1) * q : N)) >"$W/raw-$1-$p.cfg"
+  done
+  t0=$(now)
+  for f in "$W"/raw-"$1"-*.cfg; do curl -s -K "$f" >/dev/null & done
+  wait
+  t1=$(now)
+  [[ $(docker ps -q --filter label=dev.keelson.bench=1 | wc -l) -eq $N ]] || { echo "bench: raw $1: not $N running" >&2; exit 1; }
+  rm -f "$W"/raw-"$1"-*.cfg
+  secs "$t0" "$t1"
+}
+declare -A RAW
+for p in 1 4 8 16; do RAW[$p]=$(raw_at "$p"); sane "raw $p at a time" "${RAW[$p]}"; clean; done
+RAW1=${RAW[1]}
 
 {
   echo "version: '2.4'"; echo "services:"
@@ -86,21 +116,27 @@ keelson_converge() {  # keelson_converge FILE: fresh store, apply, controller --
 POOL=$(keelson_converge "$W/pool.yaml"); clean
 RUNNERS=$(keelson_converge "$W/runners.yaml"); clean
 
-BEST=$(python3 -c "print(min($RAW1, $RAW4))")
+for v in COMPOSE POOL RUNNERS; do sane "$v" "${!v}"; done
+BEST=$(python3 -c "print(min(${RAW[1]}, ${RAW[4]}, ${RAW[8]}, ${RAW[16]}))")
+FLOOR_AT=$(for p in 1 4 8 16; do echo "${RAW[$p]} $p"; done | sort -g | head -1 | cut -d' ' -f2)
+echo "engine: $(docker version --format 'dockerd {{.Server.Version}}, API {{.Server.APIVersion}}'), $ENGINE_STATE"
 echo "converge: $N containers created and started"
-printf '  %-34s %8ss\n' "raw API, one by one (curl)" "$RAW1" "raw API, 4 at a time (curl)" "$RAW4" \
+printf '  %-34s %8ss\n' "raw API, one by one (curl)" "${RAW[1]}" "raw API, 4 at a time (curl)" "${RAW[4]}" \
+  "raw API, 8 at a time (curl)" "${RAW[8]}" "raw API, 16 at a time (curl)" "${RAW[16]}" \
   "docker-compose up -d" "$COMPOSE" "keelson, 1 RunnerPool of $N" "$POOL" "keelson, $N Runners" "$RUNNERS"
+echo "  engine floor: ${BEST}s ($FLOOR_AT at a time), $(python3 -c "print(f'{$BEST / $N * 1000:.1f}')") ms a container"
 echo "  keelson pool / best raw:    $(ratio "$POOL" "$BEST")     keelson pool / compose:    $(ratio "$POOL" "$COMPOSE")"
 echo "  keelson runners / best raw: $(ratio "$RUNNERS" "$BEST")     keelson runners / compose: $(ratio "$RUNNERS" "$COMPOSE")"
+echo "  above the floor, per container: pool $(python3 -c "print(f'{($POOL - $BEST) / $N * 1000:.1f}')") ms, runners $(python3 -c "print(f'{($RUNNERS - $BEST) / $N * 1000:.1f}')") ms"
 echo "  docker-compose no-op up -d of $N services: ${COMPOSE_NOOP}s"
 
 # --- no-op, repair, idle ----------------------------------------------------------
 rm -f "$W"/state.db*
 for i in $(seq 1 "$OBJECTS"); do runner "$i"; done >"$W/many.yaml"
 "$K" --db "$W/state.db" apply -f "$W/many.yaml" >/dev/null
-metric() { curl -s "http://127.0.0.1:19464/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-metric_sum() { curl -s "http://127.0.0.1:19464/metrics" | awk -v m="$1" 'index($1, m) == 1 {s += $2} END {print s + 0}'; }
-"$K" --db "$W/state.db" controller --resync 2s --listen 127.0.0.1:19464 >"$W/controller.log" 2>&1 &
+metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+metric_sum() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" 'index($1, m) == 1 {s += $2} END {print s + 0}'; }
+"$K" --db "$W/state.db" controller --resync 2s --listen 127.0.0.1:$PORT >"$W/controller.log" 2>&1 &
 CTL_PID=$!
 t0=$(now)
 "$K" --db "$W/state.db" -n $NS wait runners --all --for=condition=Ready --timeout 20m >/dev/null
@@ -108,13 +144,17 @@ t1=$(now)
 echo
 echo "converge of $OBJECTS Runners (4 workers): $(secs "$t0" "$t1")s"
 sleep 3
-r0=$(metric keelson_resyncs_total) q0=$(metric keelson_engine_requests_total) d0=$(metric_sum keelson_reconcile_duration_seconds_sum)
+pings() { metric_sum 'keelson_engine_calls_total{operation="ping"'; }
+r0=$(metric keelson_resyncs_total) q0=$(($(metric keelson_engine_requests_total) - $(pings))) d0=$(metric_sum keelson_reconcile_duration_seconds_sum)
 sleep 10
-r1=$(metric keelson_resyncs_total) q1=$(metric keelson_engine_requests_total) d1=$(metric_sum keelson_reconcile_duration_seconds_sum)
+r1=$(metric keelson_resyncs_total) q1=$(($(metric keelson_engine_requests_total) - $(pings))) d1=$(metric_sum keelson_reconcile_duration_seconds_sum)
 python3 - "$r0" "$r1" "$q0" "$q1" "$d0" "$d1" "$(metric keelson_last_resync_seconds)" "$OBJECTS" <<'PY'
 import sys
 r0, r1, q0, q1, d0, d1, last, n = map(float, sys.argv[1:])
-passes = max(r1 - r0, 1)
+if r1 - r0 < 1 or q1 - q0 < 0 or last <= 0:
+    sys.exit(f"bench: no-op figures impossible (resyncs {r1 - r0:.0f}, engine calls {q1 - q0:.0f}, "
+             f"listing {last * 1000:.0f} ms): is the metrics port this controller's?")
+passes = r1 - r0
 print(f"no-op resync pass over {int(n)} converged objects: {(q1 - q0) / passes:.1f} engine calls, "
       f"{last * 1000:.0f} ms listing + {(d1 - d0) / passes * 1000:.0f} ms reconciling (summed over workers)")
 PY

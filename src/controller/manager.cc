@@ -85,7 +85,9 @@ std::string Manager::NotReadyReason() const {
 
 void Manager::ProbeEngine() {
   while (!stop_) {
-    if (engine_.Ping()) engine_answered_ = Fence::Clock::now().time_since_epoch().count();
+    auto pong = engine_.Ping();
+    metrics_.EngineCall("ping", pong ? "ok" : "unavailable");
+    if (pong) engine_answered_ = Fence::Clock::now().time_since_epoch().count();
     if (!SleepFor(milliseconds(1000))) return;
   }
 }
