@@ -55,9 +55,15 @@ Result<void> Void(const Result<std::string>& r) { return r ? Result<void>() : Re
 
 // "failed to start shim: mkdir .../moby/ID: file exists": the one start
 // failure a fresh container cures.
+// What dockerd says when an unclean stop left a container's runtime state
+// behind: the shim's directory ("failed to start shim: mkdir ...: file
+// exists"), or containerd's task ("task ID: already exists", when the engine
+// went down while the start was in flight).
 bool StaleRuntime(const Error& e) {
-  return e.message.find("failed to start shim") != std::string::npos &&
-         e.message.find("file exists") != std::string::npos;
+  const std::string& m = e.message;
+  const bool shim = m.find("failed to start shim") != std::string::npos && m.find("file exists") != std::string::npos;
+  const size_t task = m.find("task ");
+  return shim || (task != std::string::npos && m.find(": already exists", task) != std::string::npos);
 }
 
 Result<void> IgnoreNotFound(Result<void> r) {

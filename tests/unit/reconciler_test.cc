@@ -765,7 +765,10 @@ TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: a container the engine c
   clock.Advance(std::chrono::seconds(1));
   REQUIRE(cache.Resync());
   // As dockerd says after an unclean stop left the container's runtime state behind.
-  engine.FailNext(Error{ErrorCode::kInternal, "start container: failed to start shim: mkdir .../moby/" + old_id + ": file exists"});
+  std::string said;
+  SUBCASE("a shim's directory left behind") { said = "failed to start shim: mkdir .../moby/" + old_id + ": file exists"; }
+  SUBCASE("a task left behind") { said = "task " + old_id + ": already exists"; }
+  engine.FailNext(Error{ErrorCode::kInternal, "start container: " + said});
   auto out = reconciler.Reconcile("Runner/default/web");
   REQUIRE(out.error);
   CHECK(out.error->transient());  // retried with backoff, not a terminal InvalidSpec
