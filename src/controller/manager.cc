@@ -130,33 +130,20 @@ Result<void> Manager::Run() {
   leader_ = true;
   metrics_.SetLeader(true);
   spdlog::info("leader: lease taken as {}", lease.holder());
+  // The lease is renewed on a thread of its own from now on: the first
+  // resync (a long orphan sweep, a slow engine) must never hold it up.
+  Result<void> result;
+  std::thread renewer([&] {
+    result = KeepLease(lease);
+    Stop();
+  });
   threads_.emplace_back([this] { ProbeEngine(); });
   threads_.emplace_back([this] { WatchEngine(); });
   Resync("start", /*fresh_start=*/true);
   for (int i = 0; i < opts_.workers; ++i) threads_.emplace_back([this] { Worker(); });
   threads_.emplace_back([this] { WatchStore(); });
   threads_.emplace_back([this] { ResyncLoop(); });
-  Result<void> result;
-  while (SleepFor(opts_.lease_renew)) {
-    if (auto fatal = Fatal()) {
-      result = Unexpected(*fatal);
-      break;
-    }
-    auto held = Renew(lease);
-    if (held && !*held) {
-      auto holder = lease.Holder();
-      result = Unexpected(ErrorCode::kConflict, "controller: lost the lease to " +
-                                                    (holder ? holder->first : std::string("another controller")) +
-                                                    "; exiting without acting further");
-      break;
-    }
-    if (!held && !held.error().transient()) {
-      result = Unexpected(held.error());
-      break;
-    }
-    if (!held) spdlog::warn("lease: {} (not acting until it is renewed)", held.error().message);
-    metrics_.SetQueueDepth(queue_.Depth());
-  }
+  renewer.join();
   Stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
@@ -164,6 +151,23 @@ Result<void> Manager::Run() {
   metrics_.SetLeader(false);
   if (result) (void)lease.Release();
   return result;
+}
+
+Result<void> Manager::KeepLease(store::Lease& lease) {
+  while (SleepFor(opts_.lease_renew)) {
+    if (auto fatal = Fatal()) return Unexpected(*fatal);
+    auto held = Renew(lease);
+    if (held && !*held) {
+      auto holder = lease.Holder();
+      return Unexpected(ErrorCode::kConflict, "controller: lost the lease to " +
+                                                  (holder ? holder->first : std::string("another controller")) +
+                                                  "; exiting without acting further");
+    }
+    if (!held && !held.error().transient()) return Unexpected(held.error());
+    if (!held) spdlog::warn("lease: {} (not acting until it is renewed)", held.error().message);
+    metrics_.SetQueueDepth(queue_.Depth());
+  }
+  return {};
 }
 
 void Manager::NoteFatal(const Error& e) {

@@ -96,6 +96,9 @@ class Manager {
   void Worker();
   /// One lease renewal: the fence goes up for the renewed term, or down.
   Result<bool> Renew(store::Lease& lease);
+  /// Renews every lease_renew until Stop (ok), the lease is lost or a store
+  /// fault is met (the error Run returns).
+  Result<void> KeepLease(store::Lease& lease);
   /// A store fault a worker met: Run stops with it (the store is shared, so
   /// every worker would meet it too).
   void NoteFatal(const Error& e);

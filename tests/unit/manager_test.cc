@@ -3,6 +3,7 @@
 // when an object's Ready flips, resync.
 
 #include <filesystem>
+#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -208,4 +209,35 @@ TEST_CASE_FIXTURE(ManagerFixture, "Manager: engine events and periodic resyncs n
   clock.Advance(std::chrono::seconds(1));
   CHECK(manager->Drain() == 1);
   CHECK(Ready(model::Kind::kNetwork, "backend"));
+}
+
+TEST_CASE_FIXTURE(ManagerFixture, "Manager::Run: the lease is renewed, and the fence kept up, through a first resync longer than its term") {
+  const std::string store_id = *session.store->StoreId();
+  for (int i = 0; i < 20; ++i) {
+    docker::ContainerSpec orphan;
+    orphan.name = "default.gone" + std::to_string(i);
+    orphan.image = "keelson-test/busybox:1";
+    orphan.labels = {{"dev.keelson.managed-by", "keelson"}, {"dev.keelson.uid", "gone-" + std::to_string(i)},
+                     {"dev.keelson.store", store_id}};
+    REQUIRE(engine.CreateContainer(orphan));
+  }
+  // Each engine call takes 40 ms: the orphan sweep of the first resync
+  // (a list, then 20 removes one by one) outlasts a 300 ms lease many times.
+  engine.SetLatency(std::chrono::milliseconds(40));
+  controller::ManagerOptions opts;
+  opts.open_store = factory;
+  opts.lease_ttl = std::chrono::milliseconds(300);
+  opts.lease_renew = std::chrono::milliseconds(50);
+  controller::Manager m(engine, clock, opts);
+  Result<void> ran;
+  std::thread run([&] { ran = m.Run(); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto left = [&] { return engine.ListContainers({{}, true})->size(); };
+  while (left() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  m.Stop();
+  run.join();
+  CHECK(ran.has_value());
+  CHECK(left() == 0);  // a fence that fell during the sweep would have stopped it at the first refusal
 }
