@@ -42,6 +42,7 @@ Result<void> Cache::Resync() {
   }
   std::lock_guard lock(mu_);
   containers_ = std::move(containers);
+  by_uid_stale_ = true;
   container_status_ = std::move(status);
   networks_.clear();
   for (auto& n : *networks) networks_[n.spec.name] = std::move(n);
@@ -55,6 +56,7 @@ Result<void> Cache::RefreshContainer(const std::string& ref) {
   std::lock_guard lock(mu_);
   if (!c) {
     if (c.error().code != ErrorCode::kNotFound) return Unexpected(c.error());
+    by_uid_stale_ = true;
     for (auto it = containers_.begin(); it != containers_.end();) {
       bool match = it->first == ref || it->second.name == ref;
       if (match) container_status_.erase(it->first);
@@ -65,6 +67,7 @@ Result<void> Cache::RefreshContainer(const std::string& ref) {
   if (!reconcile::IsManaged(c->config.labels)) return {};
   container_status_.erase(c->id);  // the next resync inspects it again
   containers_[c->id] = std::move(*c);
+  by_uid_stale_ = true;
   return {};
 }
 
@@ -84,6 +87,7 @@ bool Cache::StopRequested(const std::string& id) const {
 
 void Cache::ForgetContainer(const std::string& ref) {
   std::lock_guard lock(mu_);
+  by_uid_stale_ = true;
   for (auto it = containers_.begin(); it != containers_.end();) {
     bool match = it->first == ref || it->second.name == ref;
     if (match) container_status_.erase(it->first), stop_requested_.erase(it->first);
@@ -117,8 +121,21 @@ Result<void> Cache::RefreshVolume(const std::string& name) {
 
 std::vector<docker::Container> Cache::ContainersOf(const std::string& store_id, const std::string& uid) const {
   std::lock_guard lock(mu_);
+  if (by_uid_stale_) {
+    // Rebuilt once after changes, so that a pass over N objects is N
+    // lookups, not N scans of every container.
+    by_uid_.clear();
+    for (const auto& [id, c] : containers_) {
+      auto it = c.config.labels.find(reconcile::kUidLabel);
+      if (it != c.config.labels.end()) by_uid_[it->second].push_back(id);
+    }
+    by_uid_stale_ = false;
+  }
   std::vector<docker::Container> out;
-  for (const auto& [id, c] : containers_) {
+  auto ids = by_uid_.find(uid);
+  if (ids == by_uid_.end()) return out;
+  for (const auto& id : ids->second) {
+    const docker::Container& c = containers_.at(id);
     if (reconcile::OwnedBy(c.config.labels, store_id, uid)) out.push_back(c);
   }
   return out;

@@ -69,6 +69,9 @@ class Cache {
   docker::Engine& engine_;
   mutable std::mutex mu_;
   std::map<std::string, docker::Container> containers_;  ///< by id
+  /// Container ids by owner uid label: rebuilt on the first lookup after a change.
+  mutable std::map<std::string, std::vector<std::string>> by_uid_;
+  mutable bool by_uid_stale_ = true;
   std::map<std::string, std::string> container_status_;  ///< id -> list status, to skip re-inspects
   std::map<std::string, docker::Network> networks_;      ///< by name
   std::map<std::string, docker::Volume> volumes_;        ///< by name

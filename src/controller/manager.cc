@@ -88,7 +88,7 @@ void Manager::ProbeEngine() {
     auto pong = engine_.Ping();
     metrics_.EngineCall("ping", pong ? "ok" : "unavailable");
     if (pong) engine_answered_ = Fence::Clock::now().time_since_epoch().count();
-    if (!SleepFor(milliseconds(1000))) return;
+    if (!SleepFor(milliseconds(2000))) return;
   }
 }
 

@@ -107,7 +107,7 @@ class Manager {
   void WatchStore();
   void WatchEngine();
   void ResyncLoop();
-  void ProbeEngine();  ///< pings the engine every second while leading
+  void ProbeEngine();  ///< pings the engine every 2 s while leading
   void EnqueueAll(bool fresh_start);
   bool SleepFor(std::chrono::milliseconds d);  ///< false when stopping
 
