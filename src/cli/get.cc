@@ -1,5 +1,6 @@
 // keelson get KIND [NAME...] [-l SEL] [-A] [-o table|wide|yaml|json|name]
 
+#include <algorithm>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -23,6 +24,8 @@ struct GetOptions {
   std::string selector;
   bool all_namespaces = false;
   std::string output = "table";
+  bool no_headers = false;
+  bool show_labels = false;
 };
 
 using Sink = std::function<void(model::Object&&)>;
@@ -101,7 +104,9 @@ class JsonListPrinter {
 void PrintTables(std::vector<model::Object>& found, const GetOptions& opts) {
   std::map<model::Kind, std::vector<model::Object>> by_kind;
   for (auto& o : found) by_kind[o.kind].push_back(std::move(o));
-  TableOptions t{opts.output == "wide", opts.all_namespaces, by_kind.size() > 1 || opts.words[0] == "all"};
+  TableOptions t{opts.output == "wide", opts.all_namespaces,
+                 by_kind.size() > 1 || opts.words[0] == "all" || opts.words[0].find(',') != std::string::npos,
+                 opts.show_labels};
   auto now = std::chrono::system_clock::now();
   bool first = true;
   for (const auto& info : model::AllKinds()) {
@@ -109,7 +114,7 @@ void PrintTables(std::vector<model::Object>& found, const GetOptions& opts) {
     if (it == by_kind.end()) continue;
     if (!first) std::cout << "\n";
     first = false;
-    ObjectTable(info.kind, it->second, t, now).Print(std::cout);
+    ObjectTable(info.kind, it->second, t, now).Print(std::cout, !opts.no_headers);
   }
 }
 
@@ -118,7 +123,22 @@ int RunGet(const Globals& g, const GetOptions& opts) {
   if (!sel) return Fail(sel.error().message, kExitUsage);
   if (opts.words.empty()) return Fail("name a kind, e.g. keelson get runners", kExitUsage);
   std::vector<ObjectRef> refs;
-  if (opts.words[0] != "all") {
+  if (opts.words[0].find(',') != std::string::npos) {
+    // Several kinds at once, as kubectl's "get pods,services": every object of each.
+    if (opts.words.size() > 1) return Fail("name objects of one kind at a time, or list kinds alone", kExitUsage);
+    std::string list = opts.words[0];
+    for (size_t start = 0; start <= list.size();) {
+      size_t comma = std::min(list.find(',', start), list.size());
+      auto parsed = ParseRefs({list.substr(start, comma - start)});
+      if (!parsed) return Fail(parsed.error().message, kExitUsage);
+      for (auto& r : *parsed) {
+        if (std::find_if(refs.begin(), refs.end(), [&](const ObjectRef& x) { return x.kind == r.kind; }) == refs.end()) {
+          refs.push_back(std::move(r));
+        }
+      }
+      start = comma + 1;
+    }
+  } else if (opts.words[0] != "all") {
     auto parsed = ParseRefs(opts.words);
     if (!parsed) return Fail(parsed.error().message, kExitUsage);
     refs = std::move(*parsed);
@@ -175,7 +195,11 @@ void RegisterGet(CLI::App& app, Globals& g) {
   cmd->add_option("-l,--selector", opts->selector, "Label selector, e.g. team=ci,tier!=dev");
   cmd->add_flag("-A,--all-namespaces", opts->all_namespaces, "Objects of every namespace");
   cmd->add_option("-o,--output", opts->output, "table, wide, yaml, json or name")
+      // "-o=name" as kubectl (pflag) takes it.
+      ->transform([](std::string s) { return !s.empty() && s[0] == '=' ? s.substr(1) : s; })
       ->check(CLI::IsMember({"table", "wide", "yaml", "json", "name"}));
+  cmd->add_flag("--no-headers", opts->no_headers, "Tables without their header line");
+  cmd->add_flag("--show-labels", opts->show_labels, "A LABELS column last in tables");
   cmd->callback([&g, opts] { g.exit_code = RunGet(g, *opts); });
 }
 

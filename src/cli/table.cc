@@ -73,7 +73,7 @@ void Table::AddRow(std::vector<std::string> cells) {
   rows_.push_back(std::move(cells));
 }
 
-void Table::Print(std::ostream& out) const {
+void Table::Print(std::ostream& out, bool headers) const {
   std::vector<size_t> widths(headers_.size());
   for (size_t i = 0; i < headers_.size(); ++i) widths[i] = Width(headers_[i]);
   for (const auto& row : rows_) {
@@ -87,8 +87,14 @@ void Table::Print(std::ostream& out) const {
     }
     out << text << "\n";
   };
-  line(headers_);
+  if (headers) line(headers_);
   for (const auto& row : rows_) line(row);
+}
+
+std::string LabelsText(const model::Labels& labels) {
+  std::string out;
+  for (const auto& [k, v] : labels) out += (out.empty() ? "" : ",") + k + "=" + v;
+  return out.empty() ? "<none>" : out;
 }
 
 std::string ReadyState(const model::Object& o) {
@@ -115,6 +121,7 @@ Table ObjectTable(model::Kind kind, const std::vector<model::Object>& objects,
   headers.push_back("NAME");
   for (const auto* c : columns) headers.emplace_back(c->header);
   headers.push_back("AGE");
+  if (options.show_labels) headers.push_back("LABELS");
   Table table(std::move(headers));
   for (const auto& o : objects) {
     std::vector<std::string> row;
@@ -123,6 +130,7 @@ Table ObjectTable(model::Kind kind, const std::vector<model::Object>& objects,
     for (const auto* c : columns) row.push_back(Cell(*c, o));
     TimePoint created{};
     row.push_back(ParseTimestamp(o.meta.creation_timestamp, &created) ? FormatAge(created, now) : "-");
+    if (options.show_labels) row.push_back(LabelsText(o.meta.labels));
     table.AddRow(std::move(row));
   }
   return table;

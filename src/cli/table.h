@@ -18,7 +18,8 @@ class Table {
  public:
   explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
   void AddRow(std::vector<std::string> cells);
-  void Print(std::ostream& out) const;
+  /// `headers`: false for --no-headers.
+  void Print(std::ostream& out, bool headers = true) const;
   bool empty() const { return rows_.empty(); }
 
  private:
@@ -30,7 +31,11 @@ struct TableOptions {
   bool wide = false;            ///< -o wide: the extra columns
   bool with_namespace = false;  ///< -A: a NAMESPACE column first
   bool kind_prefix = false;     ///< get all: names as "runner/web"
+  bool show_labels = false;     ///< --show-labels: a LABELS column last, as kubectl prints it
 };
+
+/// Labels as kubectl's --show-labels prints them: "k=v,k2=v2" by key, or "<none>".
+std::string LabelsText(const model::Labels& labels);
 
 /// The `get` table for objects of one kind.
 Table ObjectTable(model::Kind kind, const std::vector<model::Object>& objects,

@@ -121,6 +121,22 @@ def get_exit_codes_and_outputs():
     expect('maxSurge: 1' in yaml_out, f'defaults shown by -o yaml:\n{yaml_out}')
     rc, _, _ = k.run('get', 'runners', '-n', 'elsewhere')
     expect(rc == 0, 'an empty namespace is not an error')
+    # kubectl's habits: -o=name, several kinds at once, --no-headers, --show-labels.
+    expect(k.ok('get', 'runners', '-o=name').strip() == 'runner/artifact-cache', '-o=name')
+    both = k.ok('get', 'runners,pool,rn').split('\n\n')
+    expect(len(both) == 2 and both[0].startswith('NAME') and 'runner/artifact-cache' in both[0]
+           and 'runnerpool/ci-runners' in both[1], f'one table per kind, names with their kind:\n{both}')
+    expect(sorted(k.ok('get', 'runnerpool,runner', '-o', 'name').split()) ==
+           ['runner/artifact-cache', 'runnerpool/ci-runners'], 'several kinds -o name')
+    rc, _, err = k.run('get', 'runners,gadgets')
+    expect(rc == 2 and 'unknown kind "gadgets"' in err, err)
+    bare = k.ok('get', 'runners', '--no-headers').splitlines()
+    expect(len(bare) == 1 and bare[0].startswith('artifact-cache '), f'--no-headers: {bare}')
+    labelled = k.ok('get', 'runners', '--show-labels').splitlines()
+    expect(labelled[0].split()[-1] == 'LABELS' and labelled[1].split()[-1] ==
+           'app.kubernetes.io/part-of=ci-fleet,team=ci', f'--show-labels: {labelled}')
+    k.ok('apply', '-f', k.write('bare.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata: {name: bare}\nspec: {}\n'))
+    expect(k.ok('get', 'volume', 'bare', '--show-labels').splitlines()[1].split()[-1] == '<none>', 'no labels')
 
 
 def get_selectors():
