@@ -89,40 +89,67 @@ void Describe(const model::Object& o, const std::vector<store::Event>& events) {
   PrintEvents(events, now);
 }
 
-int RunDescribe(const Globals& g, const std::vector<std::string>& words) {
-  auto refs = ParseRefs(words);
+struct DescribeOptions {
+  std::vector<std::string> words;
+  std::string selector;
+};
+
+// One object, with its own events (not a predecessor's of the same name).
+Result<void> DescribeOne(store::ObjectStore& objects, const model::Object& o, bool separate) {
+  store::EventFilter filter;
+  filter.uid = o.meta.uid;
+  auto events = objects.Events(filter);
+  if (!events) return Unexpected(events.error());
+  if (separate) std::cout << "\n\n";
+  Describe(o, *events);
+  return {};
+}
+
+// KIND NAME...: those objects; KIND alone (with -l): every object of the
+// kind in the namespace, as kubectl describe does.
+int RunDescribe(const Globals& g, const DescribeOptions& opts) {
+  auto refs = ParseRefs(opts.words);
   if (!refs) return Fail(refs.error().message, kExitUsage);
-  for (const auto& r : *refs) {
-    if (r.name.empty()) return Fail("describe needs KIND NAME", kExitUsage);
-  }
+  auto sel = model::Selector::Parse(opts.selector);
+  if (!sel) return Fail(sel.error().message, kExitUsage);
   auto session = OpenSession(g, Access::kRead);
   if (!session) return Fail(session.error().message);
   if (std::string stale = StaleStatusReason(**session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
+  store::ObjectStore& objects = *(*session)->objects;
   int code = kExitOk;
+  size_t shown = 0;
   for (const auto& r : *refs) {
-    auto o = (*session)->objects->Get(r.kind, g.namespace_, r.name);
-    if (!o) return Fail(o.error().message);
-    if (!*o) {
-      code = Fail(std::string(model::Info(r.kind).singular) + " \"" + r.name + "\" not found in namespace " + g.namespace_);
-      continue;
+    std::vector<model::Object> found;
+    if (r.name.empty()) {
+      auto all = objects.List({r.kind, g.namespace_, &*sel});
+      if (!all) return Fail(all.error().message);
+      found = std::move(*all);
+    } else {
+      auto o = objects.Get(r.kind, g.namespace_, r.name);
+      if (!o) return Fail(o.error().message);
+      if (!*o) {
+        code = Fail(std::string(model::Info(r.kind).singular) + " \"" + r.name + "\" not found in namespace " +
+                    g.namespace_);
+        continue;
+      }
+      found.push_back(std::move(**o));
     }
-    // This object's own events, not a predecessor's of the same name.
-    store::EventFilter filter;
-    filter.uid = (*o)->meta.uid;
-    auto events = (*session)->objects->Events(filter);
-    if (!events) return Fail(events.error().message);
-    Describe(**o, *events);
+    for (const auto& o : found) {
+      if (auto d = DescribeOne(objects, o, shown++ > 0); !d) return Fail(d.error().message);
+    }
   }
+  if (shown == 0 && code == kExitOk) std::cerr << "No objects found in namespace " << g.namespace_ << ".\n";
   return code;
 }
 
 }  // namespace
 
 void RegisterDescribe(CLI::App& app, Globals& g) {
-  auto words = std::make_shared<std::vector<std::string>>();
-  auto* cmd = app.add_subcommand("describe", "Spec, status, conditions and recent events of an object");
-  cmd->add_option("object", *words, "KIND NAME or KIND/NAME")->required();
-  cmd->callback([&g, words] { g.exit_code = RunDescribe(g, *words); });
+  auto opts = std::make_shared<DescribeOptions>();
+  auto* cmd = app.add_subcommand("describe", "Spec, status, conditions and recent events of objects");
+  cmd->add_option("object", opts->words, "KIND [NAME...] or KIND/NAME...: KIND alone describes every one")->required();
+  cmd->add_option("-l,--selector", opts->selector, "With KIND alone: only objects matching the label selector");
+  cmd->callback([&g, opts] { g.exit_code = RunDescribe(g, *opts); });
 }
 
 }  // namespace keelson::cli

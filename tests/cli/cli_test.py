@@ -164,6 +164,16 @@ def describe_shows_spec_and_events():
         expect(want in out, f'describe lacks {want!r}:\n{out}')
     rc, _, _ = k.run('describe', 'runner', 'nope')
     expect(rc == 1, 'describe of a missing object')
+    # KIND alone: every object of the kind (with -l, the matching ones), as kubectl describe.
+    k.ok('apply', '-f', k.write('v.yaml', ''.join(
+        f'---\napiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata: {{name: v{i}, labels: {{n: "{i}"}}}}\nspec: {{}}\n'
+        for i in range(3))))
+    names = [l.split()[1] for l in k.ok('describe', 'volumes').splitlines() if l.startswith('Name:')]
+    expect(names == ['build-cache', 'v0', 'v1', 'v2'], f'every volume: {names}')
+    names = [l.split()[1] for l in k.ok('describe', 'volume', '-l', 'n in (0,2)').splitlines() if l.startswith('Name:')]
+    expect(names == ['v0', 'v2'], f'selected volumes: {names}')
+    rc, out, err = k.run('describe', 'volume', '-l', 'n=9')
+    expect(rc == 0 and out == '' and 'No objects found' in err, f'none selected: {rc} {out} {err}')
 
 
 def delete_removes_at_once_without_status_and_marks_with_it():
