@@ -80,13 +80,45 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   return len;
 }
 
-int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* t = static_cast<Transfer*>(user);
-  if ((t->request->cancel && t->request->cancel->load()) || (t->stop && t->stop->load())) {
-    t->response->cancelled = true;
-    return 1;
+bool Cancelled(const Transfer& t) {
+  return (t.request->cancel && t.request->cancel->load()) || (t.stop && t.stop->load());
+}
+
+// How long a transfer waits for its socket before looking at its cancel
+// flags: the bound on how late a cancel (a stopping controller's event
+// stream) takes effect. libcurl's progress callback would be up to a second.
+constexpr int kCancelCheckMs = 50;
+
+// curl_easy_perform, on the handle's own multi so that a wait on the socket
+// wakes up to look at the cancel flags.
+CURLcode Perform(CURL* easy, CURLM* multi, Transfer& t) {
+  if (curl_multi_add_handle(multi, easy) != CURLM_OK) return CURLE_FAILED_INIT;
+  CURLcode result = CURLE_OK;
+  for (;;) {
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+    if (running == 0) {
+      int left = 0;
+      while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+        if (m->msg == CURLMSG_DONE) result = m->data.result;
+      }
+      break;
+    }
+    if (Cancelled(t)) {
+      t.response->cancelled = true;
+      result = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    if (curl_multi_poll(multi, nullptr, 0, kCancelCheckMs, nullptr) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
   }
-  return 0;
+  curl_multi_remove_handle(multi, easy);
+  return result;
 }
 
 Error TransportError(CURLcode code, const char* detail, const Endpoint& endpoint) {
@@ -118,8 +150,10 @@ Error TransportError(CURLcode code, const char* detail, const Endpoint& endpoint
 
 struct HttpClient::Handle {
   CURL* curl = nullptr;
-  Handle() : curl(curl_easy_init()) {}
+  CURLM* multi = nullptr;  ///< this handle's alone: it keeps the live connection
+  Handle() : curl(curl_easy_init()), multi(curl_multi_init()) {}
   ~Handle() {
+    if (multi) curl_multi_cleanup(multi);
     if (curl) curl_easy_cleanup(curl);
   }
   Handle(const Handle&) = delete;
@@ -160,7 +194,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
     return Unexpected(ErrorCode::kUnavailable, "engine " + endpoint_.ToString() + ": keelson is stopping");
   }
   auto handle = Acquire();
-  if (!handle->curl) return Unexpected(ErrorCode::kInternal, "engine: curl_easy_init failed");
+  if (!handle->curl || !handle->multi) return Unexpected(ErrorCode::kInternal, "engine: curl_easy_init failed");
   CURL* c = handle->curl;
   curl_easy_reset(c);  // keeps the handle's live connection
 
@@ -206,12 +240,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.idle_timeout.count()));
   }
   // Every request can be cancelled: its own flag, or the client shutting down.
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &transfer);
-
-
-  CURLcode code = curl_easy_perform(c);
+  CURLcode code = Perform(c, handle->multi, transfer);
   curl_slist_free_all(headers);
   if (code == CURLE_ABORTED_BY_CALLBACK && response.cancelled) {
     if (shutting_down_ && !(request.cancel && request.cancel->load())) {

@@ -63,9 +63,8 @@ class HttpClient {
 
   const Endpoint& endpoint() const { return endpoint_; }
 
-  /// Aborts every request in flight, and every later one, within about a
-  /// second (libcurl's progress interval): for a process that stops whatever
-  /// the engine does. Thread-safe.
+  /// Aborts every request in flight (within 50 ms), and every later one: for
+  /// a process that stops whatever the engine does. Thread-safe.
   void Shutdown() { shutting_down_ = true; }
 
  private:
