@@ -71,6 +71,31 @@ Result<void> Cache::RefreshContainer(const std::string& ref) {
   return {};
 }
 
+void Cache::Expect(const std::string& ref, std::initializer_list<const char*> actions, bool repeats) {
+  const auto until = std::chrono::steady_clock::now() + kExpectFor;
+  std::lock_guard lock(mu_);
+  for (const char* a : actions) expected_[{ref, a}] = Expected{until, repeats};
+}
+
+void Cache::Unexpect(const std::string& ref, std::initializer_list<const char*> actions) {
+  std::lock_guard lock(mu_);
+  for (const char* a : actions) expected_.erase({ref, a});
+}
+
+bool Cache::TakeExpected(const std::string& id, const std::string& name, const std::string& action) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  std::erase_if(expected_, [&](const auto& e) { return e.second.until < now; });
+  for (const std::string* ref : {&id, &name}) {
+    if (ref->empty()) continue;
+    auto it = expected_.find({*ref, action});
+    if (it == expected_.end()) continue;
+    if (!it->second.repeats) expected_.erase(it);
+    return true;
+  }
+  return false;
+}
+
 void Cache::NoteStopRequested(const std::string& id, bool requested) {
   std::lock_guard lock(mu_);
   if (requested) {

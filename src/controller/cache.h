@@ -5,7 +5,9 @@
 // controller's own actions, so a pass over converged objects reads memory,
 // not the engine.
 
+#include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -35,6 +37,19 @@ class Cache {
   /// it is found stopped, that is drift, not a crash. Cleared when it starts.
   void NoteStopRequested(const std::string& id, bool requested);
   bool StopRequested(const std::string& id) const;
+  /// The controller is about to `action` ("create", "start", "stop", ...)
+  /// the container `ref` (its name or id) and will inspect or forget it
+  /// after: the engine's event for that action then tells nothing new, and
+  /// the event handler takes it with TakeExpected instead of inspecting.
+  /// Expectations not met within kExpectFor lapse. `repeats`: every such
+  /// event until then (a stop sends "kill" twice when the signal is not
+  /// heeded; for a container about to be removed), else only the first.
+  void Expect(const std::string& ref, std::initializer_list<const char*> actions, bool repeats = false);
+  /// The action failed: its event will not come.
+  void Unexpect(const std::string& ref, std::initializer_list<const char*> actions);
+  /// True when an event for `action` on the container `id` (named `name`)
+  /// was expected.
+  bool TakeExpected(const std::string& id, const std::string& name, const std::string& action);
   Result<void> RefreshNetwork(const std::string& name);
   Result<void> RefreshVolume(const std::string& name);
 
@@ -77,7 +92,15 @@ class Cache {
   std::map<std::string, docker::Volume> volumes_;        ///< by name
   std::map<std::string, std::optional<docker::Image>> images_;  ///< by ref
   std::set<std::string> stop_requested_;                        ///< container ids
+  struct Expected {
+    std::chrono::steady_clock::time_point until;
+    bool repeats = false;
+  };
+  std::map<std::pair<std::string, std::string>, Expected> expected_;  ///< by (container name or id, action)
 };
+
+/// How long an expected event (Cache::Expect) is waited for.
+inline constexpr std::chrono::seconds kExpectFor{30};
 
 /// The list filter for keelson's own objects.
 docker::ListFilter ManagedFilter();

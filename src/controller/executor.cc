@@ -143,15 +143,28 @@ Result<void> Executor::Execute(const Action& action) {
 }
 
 Result<void> Executor::RemoveContainerById(const std::string& id, int stop_timeout_s) {
+  // Forgotten below, so the events of this stop need no inspect (they lapse
+  // unmet when the container had already stopped).
+  cache_.Expect(id, {"kill", "die", "stop"}, /*repeats=*/true);
+  auto failed = [&](Result<void> r) {
+    // Left in some state: the events tell it, and so does an inspect now.
+    cache_.Unexpect(id, {"kill", "die", "stop"});
+    (void)cache_.RefreshContainer(id);
+    return r;
+  };
   auto stop = Call("stop", engine_.StopContainer(id, stop_timeout_s));
-  if (!stop && stop.error().code != ErrorCode::kNotFound) return stop;
+  if (!stop && stop.error().code != ErrorCode::kNotFound) return failed(stop);
   auto rm = Call("remove", engine_.RemoveContainer(id, true));
-  if (!rm && rm.error().code != ErrorCode::kNotFound) return rm;
+  if (!rm && rm.error().code != ErrorCode::kNotFound) return failed(rm);
   cache_.ForgetContainer(id);
   return {};
 }
 
 Result<void> Executor::CreateAndStart(const docker::ContainerSpec& spec, int stop_timeout_s) {
+  // Inspected after the start (below), so the engine's create and start
+  // events tell nothing new: two inspects a container fewer, while the
+  // engine is busiest.
+  cache_.Expect(spec.name, {"create"});
   auto id = engine_.CreateContainer(spec);
   if (!id && id.error().code == ErrorCode::kConflict) {
     // The name is taken. Ours (a leftover of an older object of that name):
@@ -171,8 +184,13 @@ Result<void> Executor::CreateAndStart(const docker::ContainerSpec& spec, int sto
     }
     id = engine_.CreateContainer(spec);
   }
-  if (auto r = Call("create", Void(id)); !r) return r;
+  if (auto r = Call("create", Void(id)); !r) {
+    cache_.Unexpect(spec.name, {"create"});
+    return r;
+  }
+  cache_.Expect(*id, {"start"});
   auto started = Call("start", engine_.StartContainer(*id));
+  if (!started) cache_.Unexpect(*id, {"start"});
   // Known either way: a failed start leaves a created container.
   if (auto r = cache_.RefreshContainer(*id); !r) return r;
   return started;
@@ -226,7 +244,9 @@ Result<void> Executor::operator()(const CreateContainer& a) {
 }
 
 Result<void> Executor::operator()(const StartContainer& a) {
+  cache_.Expect(a.id, {"start"});  // inspected below
   auto r = Call("start", engine_.StartContainer(a.id));
+  if (!r) cache_.Unexpect(a.id, {"start"});
   if (!r && StaleRuntime(r.error())) {
     // The engine cannot start this container because its runtime state was
     // left behind by an unclean engine stop. A fresh one can start: remove

@@ -334,6 +334,12 @@ void Manager::OnEngineEvent(const docker::Event& e) {
   auto keys = KeysForEvent(e, labels_of);
   if (e.type == "container") {
     if (keys.empty()) return;  // not keelson's
+    auto name = e.attributes.find("name");
+    if (cache_.TakeExpected(e.id, name != e.attributes.end() ? name->second : "", e.action)) {
+      // Our own action, inspected (or forgotten) by the worker that did it.
+      for (const auto& k : keys) queue_.AddUnlessBackingOff(k);
+      return;
+    }
     // A stop asked of the engine (docker stop) tells a container stopped by
     // hand, which is drift, from one that crashed.
     if (e.action == "stop") cache_.NoteStopRequested(e.id, true);

@@ -245,7 +245,7 @@ struct EventFilter {
 };
 
 /// Cancels a stream (or a wait) from another thread: set it, and the call
-/// returns within about a second (libcurl's idle progress interval).
+/// returns within 50 ms.
 using CancelFlag = std::atomic<bool>;
 
 }  // namespace keelson::docker

@@ -194,6 +194,49 @@ TEST_CASE_FIXTURE(ManagerFixture, "Manager: an engine event enqueues the owner; 
   CHECK(Queued() == std::vector<std::string>{"Runner/default/web"});
 }
 
+TEST_CASE_FIXTURE(ManagerFixture, "Manager: the events of the controller's own actions cost no inspect; anyone else's do") {
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: web}
+spec: {image: keelson-test/busybox:1}
+)");
+  manager->Resync("test");
+  manager->Drain();  // create + start, then the worker's own inspect
+  auto web = engine.InspectContainer("default.web");
+  REQUIRE(web);
+  REQUIRE(web->state.running);
+  auto attrs = web->config.labels;
+  attrs["name"] = "default.web";
+  engine.ResetCalls();
+  // The engine's create and start events arrive after the worker looked.
+  manager->OnEngineEvent(Ev("container", "create", attrs, web->id));
+  manager->OnEngineEvent(Ev("container", "start", attrs, web->id));
+  CHECK(engine.Calls()["InspectContainer"] == 0);
+  CHECK(Queued() == std::vector<std::string>{"Runner/default/web"});  // still looked at again
+
+  // Expected once: a later start (docker restart) is someone else's, and inspected.
+  manager->OnEngineEvent(Ev("container", "start", attrs, web->id));
+  CHECK(engine.Calls()["InspectContainer"] == 1);
+  // So is a stop the controller did not make; it is drift.
+  REQUIRE(engine.StopContainer("default.web", 0));
+  manager->OnEngineEvent(Ev("container", "kill", attrs, web->id));
+  manager->OnEngineEvent(Ev("container", "stop", attrs, web->id));
+  CHECK(engine.Calls()["InspectContainer"] == 3);
+  (void)Queued();
+
+  // The controller's own stop of a container it then removes: every kill,
+  // die and stop event of it is taken without an inspect.
+  REQUIRE(session.store->Delete(model::Kind::kRunner, "default", "web", false));
+  manager->queue().Add("Runner/default/web");
+  engine.ResetCalls();
+  manager->Drain();
+  REQUIRE_FALSE(engine.InspectContainer("default.web"));
+  engine.ResetCalls();
+  for (const char* action : {"kill", "kill", "die", "stop"}) manager->OnEngineEvent(Ev("container", action, attrs, web->id));
+  CHECK(engine.Calls()["InspectContainer"] == 0);
+}
+
 TEST_CASE_FIXTURE(ManagerFixture, "Manager: engine events and periodic resyncs never cut a failure's backoff short") {
   Apply(kNet);
   manager->Resync("test", true);
