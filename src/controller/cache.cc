@@ -21,6 +21,7 @@ Result<void> Cache::Resync() {
   // text ("Up 5 minutes (healthy)") moves with state, health and restarts.
   std::map<std::string, docker::Container> containers;
   std::map<std::string, std::string> status;
+  std::vector<std::string> inspected;  // ids inspected anew: their owners changed
   for (const auto& s : *list) {
     std::string summary = s.state + "|" + s.status.substr(0, s.status.find(' ')) + "|" + s.health;
     {
@@ -39,15 +40,43 @@ Result<void> Cache::Resync() {
     }
     containers[s.id] = std::move(*c);
     status[s.id] = summary;
+    inspected.push_back(s.id);
   }
+  std::map<std::string, docker::Network> nets;
+  for (auto& n : *networks) nets[n.spec.name] = std::move(n);
+  std::map<std::string, docker::Volume> vols;
+  for (auto& v : *volumes) vols[v.spec.name] = std::move(v);
   std::lock_guard lock(mu_);
+  for (const auto& id : inspected) TouchOwner(containers.at(id));
+  for (const auto& [id, c] : containers_) {
+    if (!containers.count(id)) TouchOwner(c);  // gone
+  }
+  auto same_nets = [](const auto& a, const auto& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) {
+             return x.first == y.first && x.second.id == y.second.id && x.second.spec == y.second.spec;
+           });
+  };
+  auto same_vols = [](const auto& a, const auto& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) {
+             return x.first == y.first && x.second.created == y.second.created && x.second.spec == y.second.spec;
+           });
+  };
+  if (!same_nets(networks_, nets) || !same_vols(volumes_, vols)) TouchShared();
   containers_ = std::move(containers);
   by_uid_stale_ = true;
   container_status_ = std::move(status);
-  networks_.clear();
-  for (auto& n : *networks) networks_[n.spec.name] = std::move(n);
-  volumes_.clear();
-  for (auto& v : *volumes) volumes_[v.spec.name] = std::move(v);
+  if (owner_stamps_.size() > 2 * containers_.size() + 1024) {
+    // Owners long gone: keep the stamps of those with containers, and make
+    // every remembered stamp stale (so none of them is trusted after this).
+    std::set<std::string> present;
+    for (const auto& [id, c] : containers_) {
+      if (auto it = c.config.labels.find(reconcile::kUidLabel); it != c.config.labels.end()) present.insert(it->second);
+    }
+    std::erase_if(owner_stamps_, [&](const auto& e) { return !present.count(e.first); });
+    TouchShared();
+  }
+  networks_ = std::move(nets);
+  volumes_ = std::move(vols);
   return {};
 }
 
@@ -59,16 +88,33 @@ Result<void> Cache::RefreshContainer(const std::string& ref) {
     by_uid_stale_ = true;
     for (auto it = containers_.begin(); it != containers_.end();) {
       bool match = it->first == ref || it->second.name == ref;
-      if (match) container_status_.erase(it->first);
+      if (match) container_status_.erase(it->first), TouchOwner(it->second);
       it = match ? containers_.erase(it) : std::next(it);
     }
     return {};
   }
   if (!reconcile::IsManaged(c->config.labels)) return {};
   container_status_.erase(c->id);  // the next resync inspects it again
+  TouchOwner(*c);
   containers_[c->id] = std::move(*c);
   by_uid_stale_ = true;
   return {};
+}
+
+void Cache::TouchOwner(const docker::Container& c) {
+  auto it = c.config.labels.find(reconcile::kUidLabel);
+  if (it != c.config.labels.end()) owner_stamps_[it->second] = ++stamp_;
+}
+
+uint64_t Cache::OwnerStamp(const std::string& uid) const {
+  std::lock_guard lock(mu_);
+  auto it = owner_stamps_.find(uid);
+  return it == owner_stamps_.end() ? 0 : it->second;
+}
+
+uint64_t Cache::SharedStamp() const {
+  std::lock_guard lock(mu_);
+  return shared_stamp_;
 }
 
 void Cache::Expect(const std::string& ref, std::initializer_list<const char*> actions, bool repeats) {
@@ -115,7 +161,7 @@ void Cache::ForgetContainer(const std::string& ref) {
   by_uid_stale_ = true;
   for (auto it = containers_.begin(); it != containers_.end();) {
     bool match = it->first == ref || it->second.name == ref;
-    if (match) container_status_.erase(it->first), stop_requested_.erase(it->first);
+    if (match) container_status_.erase(it->first), stop_requested_.erase(it->first), TouchOwner(it->second);
     it = match ? containers_.erase(it) : std::next(it);
   }
 }
@@ -125,10 +171,13 @@ Result<void> Cache::RefreshNetwork(const std::string& name) {
   std::lock_guard lock(mu_);
   if (!n) {
     if (n.error().code != ErrorCode::kNotFound) return Unexpected(n.error());
-    networks_.erase(name);
+    if (networks_.erase(name)) TouchShared();
     return {};
   }
-  if (reconcile::IsManaged(n->spec.labels)) networks_[n->spec.name] = std::move(*n);
+  if (reconcile::IsManaged(n->spec.labels)) {
+    TouchShared();
+    networks_[n->spec.name] = std::move(*n);
+  }
   return {};
 }
 
@@ -137,10 +186,13 @@ Result<void> Cache::RefreshVolume(const std::string& name) {
   std::lock_guard lock(mu_);
   if (!v) {
     if (v.error().code != ErrorCode::kNotFound) return Unexpected(v.error());
-    volumes_.erase(name);
+    if (volumes_.erase(name)) TouchShared();
     return {};
   }
-  if (reconcile::IsManaged(v->spec.labels)) volumes_[v->spec.name] = std::move(*v);
+  if (reconcile::IsManaged(v->spec.labels)) {
+    TouchShared();
+    volumes_[v->spec.name] = std::move(*v);
+  }
   return {};
 }
 
@@ -261,11 +313,12 @@ Result<std::optional<docker::Image>> Cache::Image(const std::string& ref) {
 
 void Cache::ForgetImage(const std::string& ref) {
   std::lock_guard lock(mu_);
-  images_.erase(ref);
+  if (images_.erase(ref)) TouchShared();
 }
 
 void Cache::ForgetImages() {
   std::lock_guard lock(mu_);
+  if (!images_.empty()) TouchShared();
   images_.clear();
 }
 

@@ -6,6 +6,7 @@
 // not the engine.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <map>
@@ -55,6 +56,14 @@ class Cache {
 
   /// Containers made for the object `uid` of store `store_id`.
   std::vector<docker::Container> ContainersOf(const std::string& store_id, const std::string& uid) const;
+  /// Change stamps, for a resync to leave alone what nothing changed: the
+  /// stamp of the last change the cache saw to the containers of owner
+  /// `uid` (one added, gone, or inspected anew), and to the networks,
+  /// volumes and images (shared by every owner). Stamps only grow; 0 is
+  /// "never changed".
+  uint64_t OwnerStamp(const std::string& uid) const;
+  uint64_t SharedStamp() const;
+
   /// Every managed container, network and volume.
   std::vector<docker::Container> Containers() const;
   std::vector<docker::Network> Networks() const;
@@ -88,6 +97,11 @@ class Cache {
   mutable std::map<std::string, std::vector<std::string>> by_uid_;
   mutable bool by_uid_stale_ = true;
   std::map<std::string, std::string> container_status_;  ///< id -> list status, to skip re-inspects
+  void TouchOwner(const docker::Container& c);  ///< mu_ held
+  void TouchShared() { shared_stamp_ = ++stamp_; }  ///< mu_ held
+
+  uint64_t stamp_ = 0, shared_stamp_ = 0;
+  std::map<std::string, uint64_t> owner_stamps_;  ///< by owner uid
   std::map<std::string, docker::Network> networks_;      ///< by name
   std::map<std::string, docker::Volume> volumes_;        ///< by name
   std::map<std::string, std::optional<docker::Image>> images_;  ///< by ref

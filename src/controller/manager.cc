@@ -232,6 +232,14 @@ void Manager::Process(const std::string& key, Reconciler& reconciler, store::Obj
     if (out.requeue_after) queue_.AddAfter(key, *out.requeue_after);
     metrics_.Reconciled(kind, out.error ? "error" : out.requeue_after ? "requeue" : "success", secs);
   }
+  {
+    std::lock_guard lock(settled_mu_);
+    if (out.settled) {
+      settled_[key] = std::move(*out.settled);
+    } else {
+      settled_.erase(key);
+    }
+  }
   if (out.ready_changed) {
     // Runners and pools of the namespace may wait on it: they look again.
     if (auto versions = store.Versions()) {
@@ -250,13 +258,29 @@ void Manager::EnqueueAll(bool fresh_start) {
     spdlog::warn("resync: {}", versions.error().message);
     return;
   }
+  const uint64_t shared = cache_.SharedStamp();
+  int64_t enqueued = 0, unchanged = 0;
+  std::lock_guard lock(settled_mu_);
+  if (fresh_start) settled_.clear();
   for (const auto& [k, rv] : *versions) {
+    // Converged, and neither the object nor anything of the engine it
+    // depends on changed since (the listing just made would have shown
+    // it): nothing to look at again.
+    auto s = settled_.find(k);
+    if (s != settled_.end() && s->second.resource_version == rv && s->second.shared_stamp == shared &&
+        s->second.owner_stamp == cache_.OwnerStamp(s->second.uid)) {
+      ++unchanged;
+      continue;
+    }
+    ++enqueued;
     if (fresh_start) {
       queue_.Add(k);
     } else {
       queue_.AddUnlessBackingOff(k);
     }
   }
+  std::erase_if(settled_, [&](const auto& e) { return !versions->count(e.first); });
+  metrics_.ResyncObjects(enqueued, unchanged);
 }
 
 void Manager::Resync(const char* why, bool fresh_start) {

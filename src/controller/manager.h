@@ -130,6 +130,11 @@ class Manager {
   std::mutex mu_;  ///< guards sleeping and resync
   std::condition_variable wake_;
   std::mutex resync_mu_;  ///< one resync at a time
+  /// Objects whose last pass settled (Outcome::settled), by key: a periodic
+  /// resync leaves them alone while their resourceVersion and the cache's
+  /// stamps for them are as that pass saw them.
+  std::map<std::string, Settled> settled_;
+  std::mutex settled_mu_;
   std::vector<std::thread> threads_;
 };
 

@@ -70,7 +70,12 @@ std::string Metrics::Render() const {
       << "keelson_resyncs_total " << resyncs_.load() << "\n";
   out << "# HELP keelson_last_resync_seconds How long the last resync's engine listing and orphan sweep took.\n"
          "# TYPE keelson_last_resync_seconds gauge\n"
-      << "keelson_last_resync_seconds " << static_cast<double>(last_resync_ms_.load()) / 1000 << "\n";
+      << "keelson_last_resync_seconds " << static_cast<double>(last_resync_us_.load()) / 1e6 << "\n";
+  out << "# HELP keelson_last_resync_objects Stored objects the last resync enqueued, and those it left alone "
+         "(converged, and nothing they depend on changed since).\n"
+         "# TYPE keelson_last_resync_objects gauge\n"
+      << "keelson_last_resync_objects{result=\"enqueued\"} " << resync_enqueued_.load() << "\n"
+      << "keelson_last_resync_objects{result=\"unchanged\"} " << resync_unchanged_.load() << "\n";
   if (engine_requests_) {
     out << "# HELP keelson_engine_requests_total HTTP requests sent to the engine.\n"
            "# TYPE keelson_engine_requests_total counter\n"

@@ -29,6 +29,38 @@ bool Says(const Error& e, std::initializer_list<const char*> words) {
   return false;
 }
 
+// Whether a settled pass may be trusted until the object, its containers,
+// or the networks, volumes and images change: the kinds whose desired state
+// comes from those alone (Images re-check registries; Policies audit every
+// object), with a spec that reads no file (an env file may change without
+// an event) and takes no other object's spec (imageRef: an Image's ref may
+// change while it stays Ready). Other objects' Ready flips wake their
+// dependents without a resync (Manager::Process).
+bool Settles(const model::Object& o) {
+  const json* runner = nullptr;
+  switch (o.kind) {
+    case model::Kind::kNetwork:
+    case model::Kind::kVolume:
+      return true;
+    case model::Kind::kRunner:
+      runner = &o.spec;
+      break;
+    case model::Kind::kRunnerPool:
+      if (o.spec.is_object() && o.spec.contains("template")) runner = &o.spec["template"];
+      break;
+    default:
+      return false;
+  }
+  if (!runner || !runner->is_object()) return false;
+  if (runner->contains("imageRef")) return false;
+  auto env = runner->find("env");
+  if (env == runner->end() || !env->is_array()) return true;
+  for (const auto& e : *env) {
+    if (e.is_object() && e.contains("valueFrom")) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Failure Classify(const reconcile::Action* action, const Error& e) {
@@ -53,15 +85,15 @@ namespace {
 }  // namespace
 
 Outcome Reconciler::Reconcile(const std::string& key) {
-  if (Fenced()) return Outcome{Error{ErrorCode::kUnavailable, kFencedMessage}, {}, false};
+  if (Fenced()) return Outcome{Error{ErrorCode::kUnavailable, kFencedMessage}, {}, false, std::nullopt};
   auto ref = model::ParseKey(key);
-  if (!ref) return Outcome{Error{ErrorCode::kInternal, "not an object key: " + key}, {}, false};
+  if (!ref) return Outcome{Error{ErrorCode::kInternal, "not an object key: " + key}, {}, false, std::nullopt};
   auto found = store_.Get(ref->kind, ref->namespace_, ref->name);
-  if (!found) return Outcome{found.error(), {}, false};
+  if (!found) return Outcome{found.error(), {}, false, std::nullopt};
   if (!*found) {
     // Gone from the store (forced delete): what it owned is now an orphan.
     auto r = RemoveOrphans();
-    return Outcome{r ? std::nullopt : std::optional<Error>(r.error()), {}, false};
+    return Outcome{r ? std::nullopt : std::optional<Error>(r.error()), {}, false, std::nullopt};
   }
   if ((*found)->meta.deletion_timestamp) return Delete(**found);
   return Pass(**found);
@@ -69,6 +101,8 @@ Outcome Reconciler::Reconcile(const std::string& key) {
 
 Outcome Reconciler::Pass(const model::Object& o) {
   const reconcile::KindReconciler& kind = reconcile::ReconcilerFor(o.kind);
+  // Read before observing: a change the pass may have missed moves them on.
+  const uint64_t owner_stamp = s_.cache.OwnerStamp(o.meta.uid), shared_stamp = s_.cache.SharedStamp();
   reconcile::Memory memory = reconcile::DecodeMemory(o.controller_state, o.status);
   json status = o.status.is_object() ? o.status : json::object();
   auto plan = kind.PlanFor(o, memory, world_);
@@ -89,9 +123,15 @@ Outcome Reconciler::Pass(const model::Object& o) {
     seen.status = status;
     plan = kind.PlanFor(seen, memory, world_);
   }
-  Outcome out = Finish(o, plan, std::move(status), memory);
+  const bool acted = plan && !plan->actions.empty();
+  int64_t rv = 0;
+  Outcome out = Finish(o, plan, std::move(status), memory, std::nullopt, &rv);
   if (!plan) out.error = plan.error();
   if (plan && plan->roll_back) RollBack(o);
+  if (plan && !acted && !plan->blocked && !plan->roll_back && !out.error && !out.requeue_after && rv > 0 &&
+      Settles(o)) {
+    out.settled = Settled{o.meta.uid, rv, owner_stamp, shared_stamp};
+  }
   return out;
 }
 
@@ -114,12 +154,12 @@ Result<void> Reconciler::Act(const model::Object& o, const std::vector<reconcile
 }
 
 Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, json status,
-                           const reconcile::Memory& memory, std::optional<Failure> failure) {
+                           const reconcile::Memory& memory, std::optional<Failure> failure, int64_t* rv) {
   Outcome out;
   reconcile::Memory next_memory = memory;
   json next = BuildStatus(o, after, std::move(status), next_memory, failure);
   const bool was_ready = reconcile::ReadyIn(o.status), ready = reconcile::ReadyIn(next);
-  auto written = WriteStatus(o, next, reconcile::EncodeMemory(next_memory));
+  auto written = WriteStatus(o, next, reconcile::EncodeMemory(next_memory), rv);
   if (!written) out.error = written.error();
   out.ready_changed = was_ready != ready;
   if (written && *written) TransitionEvents(o, o.status, next);
@@ -191,12 +231,12 @@ void Reconciler::RollBack(const model::Object& o) {
 Outcome Reconciler::Delete(const model::Object& o) {
   json status = o.status.is_object() ? o.status : json::object();
   auto plan = reconcile::ReconcilerFor(o.kind).PlanDeletion(o, world_);
-  if (!plan) return Outcome{plan.error(), {}, false};
+  if (!plan) return Outcome{plan.error(), {}, false, std::nullopt};
   if (plan->blocked) {
     reconcile::SetConditions(status, false, reconcile::ReasonOf(plan->blocked->why), plan->blocked->message, false,
                              o.meta.generation, s_.clock.Now());
     if (status != o.status) (void)WriteStatus(o, status, nullptr);
-    return Outcome{std::nullopt, kDeletionPoll, false};
+    return Outcome{std::nullopt, kDeletionPoll, false, std::nullopt};
   }
   reconcile::Ledger ledger;
   if (auto r = Act(o, plan->actions, ledger, nullptr); !r) {
@@ -205,22 +245,23 @@ Outcome Reconciler::Delete(const model::Object& o) {
     (void)WriteStatus(o, status, nullptr);
     // In use (by a container keelson did not create) or transient: retry with backoff.
     return Outcome{r.error().code == ErrorCode::kConflict ? Error{ErrorCode::kUnavailable, r.error().message} : r.error(),
-                   {}, false};
+                   {}, false, std::nullopt};
   }
   auto done = store_.FinishDeletion(o);
-  if (!done) return Outcome{done.error(), {}, false};
+  if (!done) return Outcome{done.error(), {}, false, std::nullopt};
   // The store records the Deleted event with the row it removes.
   if (*done) spdlog::info("{}: engine objects removed; object deleted", model::Key(o));
-  return Outcome{std::nullopt, {}, true};
+  return Outcome{std::nullopt, {}, true, std::nullopt};
 }
 
-Result<bool> Reconciler::WriteStatus(const model::Object& o, const json& status, const json& memory) {
+Result<bool> Reconciler::WriteStatus(const model::Object& o, const json& status, const json& memory, int64_t* rv) {
   if (Fenced()) return Unexpected(ErrorCode::kUnavailable, kFencedMessage);
   auto written = store_.UpdateStatus(o, status, memory);
   if (written) {
     // Nothing else changed the object since it was read: the watcher may
     // skip exactly this version.
     if (*written && s_.status_writes) s_.status_writes->Note(model::Key(o), **written);
+    if (rv) *rv = written->value_or(o.meta.resource_version);
     return written->has_value();
   }
   if (written.error().code != ErrorCode::kConflict) return Unexpected(written.error());

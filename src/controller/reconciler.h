@@ -35,12 +35,25 @@ struct Shared {
   const Fence* fence = nullptr;              ///< asked before every engine action and store write, when set
 };
 
+/// What a converged pass saw, for a resync to tell whether anything the
+/// object depends on changed since (Manager::EnqueueAll).
+struct Settled {
+  std::string uid;
+  int64_t resource_version = 0;  ///< the object's, after the pass's own status write
+  uint64_t owner_stamp = 0;      ///< Cache::OwnerStamp(uid) when the pass began
+  uint64_t shared_stamp = 0;     ///< Cache::SharedStamp() when the pass began
+};
+
 struct Outcome {
   /// Set when the pass failed: transient errors retry with backoff, terminal
   /// ones (an invalid spec) are in the status and wait for a change.
   std::optional<Error> error;
   std::optional<std::chrono::milliseconds> requeue_after;
   bool ready_changed = false;  ///< Ready flipped: objects that depend on this one look again
+  /// Set when the pass found the object converged with nothing left to do
+  /// or to wait for, and its desired state depends only on the store and
+  /// the cache (no file it reads).
+  std::optional<Settled> settled;
 };
 
 /// What a failed pass means for the object: the condition's reason, whether
@@ -80,14 +93,18 @@ class Reconciler {
   Result<void> Act(const model::Object& o, const std::vector<reconcile::Action>& actions, reconcile::Ledger& ledger,
                    std::optional<reconcile::Action>* failed);
   Outcome Finish(const model::Object& o, const Result<reconcile::Plan>& after, nlohmann::json status,
-                 const reconcile::Memory& memory, std::optional<Failure> failure = std::nullopt);
+                 const reconcile::Memory& memory, std::optional<Failure> failure = std::nullopt,
+                 int64_t* rv = nullptr);
   nlohmann::json BuildStatus(const model::Object& o, const Result<reconcile::Plan>& after, nlohmann::json status,
                              reconcile::Memory& memory, std::optional<Failure> failure);
   void TransitionEvents(const model::Object& o, const nlohmann::json& before, const nlohmann::json& after);
   void RollBack(const model::Object& o);
   /// Writes status and memory conditionally on `o`'s resourceVersion; on a
   /// conflict, once more on the object as it is now (see the .cc).
-  Result<bool> WriteStatus(const model::Object& o, const nlohmann::json& status, const nlohmann::json& memory);
+  /// `rv`, when given, gets the object's resourceVersion after the write
+  /// (its own when nothing was written).
+  Result<bool> WriteStatus(const model::Object& o, const nlohmann::json& status, const nlohmann::json& memory,
+                           int64_t* rv = nullptr);
   void Event(const model::Object& o, const std::string& type, const std::string& reason, const std::string& message);
 
   Shared& s_;

@@ -506,7 +506,8 @@ def survives_dockerd_restart_and_converges_again(k, ns):
         wait_for('dockerd to exit', lambda: not os.path.exists(f'/proc/{pid}'), timeout=90)
         time.sleep(2)
         expect(ctl.p.poll() is None, 'the controller survives the engine going away:\n' + ctl.output())
-        subprocess.run(['bash', engine, 'start'], check=True, capture_output=True, timeout=360)
+        started = subprocess.run(['bash', engine, 'start'], capture_output=True, text=True, timeout=360)
+        expect(started.returncode == 0, 'test-engine.sh start:\n' + started.stdout[-3000:] + started.stderr[-3000:])
         try:
             wait_for('the runners to run again', running, timeout=60)
         except AssertionError as e:

@@ -3,6 +3,7 @@
 // when an object's Ready flips, resync.
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -70,7 +71,8 @@ struct ManagerFixture {
   ~ManagerFixture() { std::filesystem::remove_all(std::filesystem::path(path).parent_path()); }
 
   void Apply(const std::string& yaml) {
-    auto loaded = manifest::LoadManifests({manifest::Source{"t.yaml", yaml}}, "default", manifest::CrdSet::Builtin());
+    auto loaded =
+        manifest::LoadManifests({manifest::Source{"t.yaml", yaml}}, "default", manifest::CrdSet::Builtin(), {"/"});
     REQUIRE(loaded.errors.empty());
     std::vector<store::ApplyRequest> reqs;
     for (auto& lo : loaded.objects) reqs.push_back({std::move(lo.object), lo.source});
@@ -183,6 +185,8 @@ TEST_CASE_FIXTURE(ManagerFixture, "Manager: an engine event enqueues the owner; 
   CHECK(Queued() == std::vector<std::string>{"Runner/default/web"});
   manager->queue().Add("Runner/default/web");
   manager->Drain();
+  clock.Advance(std::chrono::minutes(1));  // the restart's backoff
+  manager->Drain();
   CHECK(engine.InspectContainer("default.web")->state.running);
   CHECK(session.store->Get(model::Kind::kRunner, "default", "web")->value().status["restarts"] == 0);
 
@@ -235,6 +239,85 @@ spec: {image: keelson-test/busybox:1}
   engine.ResetCalls();
   for (const char* action : {"kill", "kill", "die", "stop"}) manager->OnEngineEvent(Ev("container", action, attrs, web->id));
   CHECK(engine.Calls()["InspectContainer"] == 0);
+}
+
+TEST_CASE_FIXTURE(ManagerFixture, "Manager: a periodic resync leaves a converged object alone until it, its containers or the shared engine objects change") {
+  const std::string env_file = (std::filesystem::path(path).parent_path() / "token").string();
+  { std::ofstream(env_file) << "one"; }
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: web}
+spec: {image: keelson-test/busybox:1}
+---
+apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: reads-a-file}
+spec:
+  image: keelson-test/busybox:1
+  env: [{name: TOKEN, valueFrom: {file: )" + env_file + R"(}}]
+)");
+  manager->Resync("start", true);
+  manager->Drain();  // created and started
+  auto periodic = [&] {
+    manager->Resync("periodic");
+    return Queued();
+  };
+  // The pass after acting saw its own action: looked at once more.
+  CHECK(periodic() == std::vector<std::string>{"Runner/default/reads-a-file", "Runner/default/web"});
+  manager->Resync("periodic");
+  manager->Drain();
+  // Converged and unchanged: left alone. One that reads a file never is
+  // (the file may change without an event).
+  CHECK(periodic() == std::vector<std::string>{"Runner/default/reads-a-file"});
+  CHECK(manager->metrics().Render().find("keelson_last_resync_objects{result=\"unchanged\"} 1") != std::string::npos);
+
+  // Stopped behind keelson's back, the event lost: the listing shows it.
+  REQUIRE(engine.StopContainer("default.web", 0));
+  CHECK(periodic() == std::vector<std::string>{"Runner/default/reads-a-file", "Runner/default/web"});
+  manager->queue().Add("Runner/default/web");
+  manager->Drain();
+  clock.Advance(std::chrono::minutes(1));  // the restart's backoff
+  manager->Drain();
+  CHECK(engine.InspectContainer("default.web")->state.running);
+  manager->Resync("periodic");
+  manager->Drain();
+  CHECK(periodic() == std::vector<std::string>{"Runner/default/reads-a-file"});
+
+  // Removed behind keelson's back, the event lost.
+  REQUIRE(engine.RemoveContainer("default.web", true));
+  CHECK(periodic() == std::vector<std::string>{"Runner/default/reads-a-file", "Runner/default/web"});
+  manager->queue().Add("Runner/default/web");
+  manager->Drain();
+  manager->Resync("periodic");
+  manager->Drain();
+  CHECK(periodic() == std::vector<std::string>{"Runner/default/reads-a-file"});
+
+  // An image event (a pull, a tag, a removal) may change what any object
+  // resolves to: every object is looked at again.
+  manager->OnEngineEvent(Ev("image", "tag", {}, "sha256:x"));
+  (void)Queued();
+  CHECK(periodic() == std::vector<std::string>{"Runner/default/reads-a-file", "Runner/default/web"});
+
+  // A change of the object itself (the store watch missed it).
+  manager->Drain();
+  manager->Resync("periodic");
+  manager->Drain();
+  REQUIRE(periodic() == std::vector<std::string>{"Runner/default/reads-a-file"});
+  auto web = session.store->Get(model::Kind::kRunner, "default", "web");
+  nlohmann::json spec = (*web)->spec;
+  spec["command"] = {"sleep", "60"};
+  REQUIRE(session.store->UpdateSpec(**web, spec, "test"));
+  CHECK(periodic() == std::vector<std::string>{"Runner/default/reads-a-file", "Runner/default/web"});
+
+  // A fresh start (the engine back after a break) looks at everything.
+  manager->queue().Add("Runner/default/web");
+  manager->Drain();  // recreated for the new command
+  manager->Resync("periodic");
+  manager->Drain();
+  REQUIRE(periodic() == std::vector<std::string>{"Runner/default/reads-a-file"});
+  manager->Resync("reconnected", true);
+  CHECK(Queued() == std::vector<std::string>{"Runner/default/reads-a-file", "Runner/default/web"});
 }
 
 TEST_CASE_FIXTURE(ManagerFixture, "Manager: engine events and periodic resyncs never cut a failure's backoff short") {
