@@ -119,9 +119,16 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   int code = kExitOk;
   // Run ends by itself on a lost lease or a store fault: exit then, non-zero,
   // so that a supervisor (Restart=always) starts a fresh standby.
-  while (!finished && SleepUnlessInterrupted(opts.once ? 50 : 200)) {
+  // --once reads the store again only when it changed (a cheap look every
+  // 20 ms: the process ends soon after the last status write).
+  int64_t seen_version = -1;
+  while (!finished && SleepUnlessInterrupted(opts.once ? 20 : 200)) {
     if (!opts.once) continue;
     if (manager.Ready()) {
+      auto version = (*session)->db->DataVersion();
+      const bool past = std::chrono::steady_clock::now() >= deadline;
+      if (version && *version == seen_version && !past) continue;
+      if (version) seen_version = *version;
       auto pending = NotReady(*(*session)->objects);
       if (pending && pending->empty()) break;
       if (pending && std::chrono::steady_clock::now() >= deadline) {

@@ -98,8 +98,21 @@ int RunWait(const Globals& g, const WaitOptions& opts) {
   InstallSignalHandlers();
   auto deadline = std::chrono::steady_clock::now() + *timeout;
   std::string stale;  // why status cannot be trusted now; said once
-  while (true) {
-    auto pending = Pending(*(*session)->objects, g, *refs, *sel, *want);
+  // The store is read again when it changed (a cheap look every 20 ms, so
+  // the wait ends soon after the status is written), and at least each second.
+  int64_t seen_version = -1;
+  auto read_at = std::chrono::steady_clock::now();
+  Result<std::vector<std::string>> pending = std::vector<std::string>{};
+  for (bool first = true;; first = false) {
+    auto version = (*session)->db->DataVersion();
+    const auto now = std::chrono::steady_clock::now();
+    if (!first && version && *version == seen_version && now - read_at < std::chrono::seconds(1)) {
+      if (now >= deadline || !SleepUnlessInterrupted(20)) break;
+      continue;
+    }
+    if (version) seen_version = *version;
+    read_at = now;
+    pending = Pending(*(*session)->objects, g, *refs, *sel, *want);
     if (!pending) return Fail(pending.error().message);
     // A condition is met only as a running controller reports it: stored
     // status that no controller maintains may describe a world long gone.
@@ -112,13 +125,12 @@ int RunWait(const Globals& g, const WaitOptions& opts) {
       std::cout << (want->deleted ? "deleted" : "condition met") << "\n";
       return kExitOk;
     }
-    if (std::chrono::steady_clock::now() >= deadline || !SleepUnlessInterrupted(100)) {
-      std::string list;
-      for (const auto& p : *pending) list += (list.empty() ? "" : ", ") + p;
-      if (pending->empty()) return Fail("timed out after " + opts.timeout + ": " + stale);
-      return Fail("timed out after " + opts.timeout + " waiting for " + opts.for_ + " on " + list);
-    }
+    if (std::chrono::steady_clock::now() >= deadline || !SleepUnlessInterrupted(20)) break;
   }
+  std::string list;
+  for (const auto& p : *pending) list += (list.empty() ? "" : ", ") + p;
+  if (pending->empty()) return Fail("timed out after " + opts.timeout + ": " + stale);
+  return Fail("timed out after " + opts.timeout + " waiting for " + opts.for_ + " on " + list);
 }
 
 }  // namespace

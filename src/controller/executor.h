@@ -18,7 +18,7 @@
 namespace keelson::controller {
 
 /// Container creates, or container removes, of one plan in flight at once.
-inline constexpr size_t kParallelActions = 8;
+inline constexpr size_t kParallelActions = 16;
 
 /// Slots for long engine operations (pulls, pushes, builds): fewer than the
 /// workers, so objects that need no pull always find a worker free.

@@ -287,6 +287,7 @@ void Manager::Resync(const char* why, bool fresh_start) {
   std::lock_guard lock(resync_mu_);
   auto start = std::chrono::steady_clock::now();
   auto r = cache_.Resync();
+  const auto listed = std::chrono::steady_clock::now();
   metrics_.EngineCall("list", r ? "ok" : "unavailable");
   engine_ok_ = r.has_value();
   if (!r) {
@@ -304,8 +305,9 @@ void Manager::Resync(const char* why, bool fresh_start) {
       spdlog::warn("events: {}", gone.error().message);
     }
   }
-  metrics_.ResyncTook(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   EnqueueAll(fresh_start);
+  metrics_.ResyncTook(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                      std::chrono::duration<double>(listed - start).count());
   metrics_.ResyncDone();
   synced_ = true;
 }

@@ -71,6 +71,10 @@ std::string Metrics::Render() const {
   out << "# HELP keelson_last_resync_seconds How long the last resync's engine listing and orphan sweep took.\n"
          "# TYPE keelson_last_resync_seconds gauge\n"
       << "keelson_last_resync_seconds " << static_cast<double>(last_resync_us_.load()) / 1e6 << "\n";
+  out << "# HELP keelson_last_resync_listing_seconds Of the last resync, the engine listing: the list calls, their "
+         "answers parsed, changed containers inspected.\n"
+         "# TYPE keelson_last_resync_listing_seconds gauge\n"
+      << "keelson_last_resync_listing_seconds " << static_cast<double>(last_listing_us_.load()) / 1e6 << "\n";
   out << "# HELP keelson_last_resync_objects Stored objects the last resync enqueued, and those it left alone "
          "(converged, and nothing they depend on changed since).\n"
          "# TYPE keelson_last_resync_objects gauge\n"

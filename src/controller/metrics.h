@@ -27,7 +27,12 @@ class Metrics {
 
   /// Where the engine request count comes from (HttpEngine::Requests), if set.
   void SetEngineRequests(std::function<uint64_t()> source) { engine_requests_ = std::move(source); }
-  void ResyncTook(double seconds) { last_resync_us_ = static_cast<int64_t>(seconds * 1e6); }
+  /// The whole resync (`seconds`), and of it the engine listing (`listing`:
+  /// the list calls, their answers parsed, changed containers inspected).
+  void ResyncTook(double seconds, double listing) {
+    last_resync_us_ = static_cast<int64_t>(seconds * 1e6);
+    last_listing_us_ = static_cast<int64_t>(listing * 1e6);
+  }
   /// What the last resync did with the stored objects: enqueued, or left
   /// alone because nothing they depend on changed since they converged.
   void ResyncObjects(int64_t enqueued, int64_t unchanged) {
@@ -55,7 +60,7 @@ class Metrics {
   std::atomic<int64_t> queue_depth_{0};
   std::atomic<bool> leader_{false};
   std::atomic<uint64_t> event_reconnects_{0}, resyncs_{0};
-  std::atomic<int64_t> last_resync_us_{0}, resync_enqueued_{0}, resync_unchanged_{0};
+  std::atomic<int64_t> last_resync_us_{0}, last_listing_us_{0}, resync_enqueued_{0}, resync_unchanged_{0};
   std::function<uint64_t()> engine_requests_;
 };
 
