@@ -485,7 +485,10 @@ def ephemeral_runners_run_30_jobs(k, ns):
 
 
 def engine_up():
-    return subprocess.run(['docker', 'version'], capture_output=True, timeout=10).returncode == 0
+    try:
+        return subprocess.run(['docker', 'version'], capture_output=True, timeout=10).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
 
 
 @in_namespace
@@ -515,9 +518,12 @@ def survives_dockerd_restart_and_converges_again(k, ns):
             raise AssertionError(f'{e}: {states}\n' + ctl.output()[-6000:])
         expect('reconnecting' in ctl.output(), 'the event stream was reconnected:\n' + ctl.output())
     finally:
-        if not engine_up():
-            subprocess.run(['bash', engine, 'start'], capture_output=True, timeout=180)
-        expect(ctl.stop() == 0, 'controller exits 0 on SIGTERM\n' + ctl.output())
+        try:
+            if not engine_up():
+                subprocess.run(['bash', engine, 'start'], capture_output=True, timeout=180)
+        finally:
+            # Whatever happened to the engine, the controller never outlives the test.
+            expect(ctl.stop() == 0, 'controller exits 0 on SIGTERM\n' + ctl.output())
 
 
 run_tests([
