@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   RegisterRollout(app, g);
   RegisterVersion(app, g);
   RegisterCompletion(app, g);
+  RegisterKubeconfig(app, g);
 
   if (UnknownCommand(app, argc, argv)) return kExitUsage;
   try {

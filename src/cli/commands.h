@@ -23,5 +23,6 @@ void RegisterController(CLI::App& app, Globals& g);
 void RegisterPlan(CLI::App& app, Globals& g);
 void RegisterRollout(CLI::App& app, Globals& g);
 void RegisterCompletion(CLI::App& app, Globals& g);
+void RegisterKubeconfig(CLI::App& app, Globals& g);
 
 }  // namespace keelson::cli

@@ -70,7 +70,8 @@ void RegisterCompletion(CLI::App& app, Globals& g) {
   auto shell = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("completion", "Print a shell completion script (bash)");
   cmd->add_option("shell", *shell, "bash")->required()->check(CLI::IsMember({"bash"}));
-  cmd->callback([&app, &g] {
+  // `shell` is captured: the option writes into it when the command line is parsed.
+  cmd->callback([&app, &g, shell] {
     std::cout << Script(Words(app.get_subcommands({})));
     g.exit_code = kExitOk;
   });

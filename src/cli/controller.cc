@@ -1,4 +1,7 @@
 // keelson controller [--once] [--timeout D] [--workers N] [--resync D] [--event-ttl D] [--listen ADDR]
+//                    [--api-listen ADDR]
+
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -10,6 +13,8 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "api/api_server.h"
+#include "api/pki.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "controller/manager.h"
@@ -27,6 +32,63 @@ struct ControllerOptions {
   std::string resync = "30s";
   std::string event_ttl = "1h";
   std::string listen = "127.0.0.1:9464";
+  std::string api_listen;  ///< "" : the default (127.0.0.1:6443, or none with --once)
+};
+
+constexpr const char* kDefaultApiListen = "127.0.0.1:6443";
+
+// The Kubernetes-compatible API (api/api_server.h) on its own listener,
+// always over TLS (kubectl sends credentials only over TLS): a serving
+// certificate issued at each start from the store's CA (api/pki.h) for the
+// loopback names, the listen address and this host's name.
+class ApiEndpoint {
+ public:
+  ApiEndpoint(const Globals& g, const Clock& clock)
+      : api_(clock, api::ApiOptions{controller::StoreAt(g.db_path, clock), api::TokenFileFor(g.db_path)}),
+        server_(ApiLimits()),
+        db_path_(g.db_path) {}
+  Result<void> Start(const std::string& listen, store::ObjectStore& store) {
+    if (listen.empty() || listen == "off") return {};
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) return Unexpected(ErrorCode::kInvalid, "--api-listen: want HOST:PORT, got " + listen);
+    std::string host = listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const bool any = host.empty() || host == "0.0.0.0" || host == "::";
+    char hostname[256] = {};
+    ::gethostname(hostname, sizeof hostname - 1);
+    std::vector<std::string> names = {"127.0.0.1", "::1", "localhost", hostname};
+    if (!any) names.push_back(host);
+    auto pki = api::ServingCertificates(db_path_, names);
+    if (!pki) return Unexpected(pki.error().code, "--api-listen: " + pki.error().message);
+    // The administrator's token exists from the first start (0600, beside the store).
+    if (auto t = api::TokenFor(api::TokenFileFor(db_path_), api::kAdminUser, {api::kMastersGroup}); !t) {
+      return Unexpected(t.error().code, "--api-listen: " + t.error().message);
+    }
+    api_.Register(server_);
+    const server::Tls tls{pki->cert_pem, pki->key_pem};
+    auto r = server_.Start(listen, &tls);
+    if (!r && r.error().code == ErrorCode::kInvalid) return Unexpected(ErrorCode::kInvalid, "--api-listen: " + r.error().message);
+    if (!r) return Unexpected(r.error().code, "--api-listen: " + r.error().message + " (another keelson controller may be serving it)");
+    const std::string shown = any ? "127.0.0.1" : host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    const std::string address = "https://" + shown + ":" + std::to_string(server_.port());
+    if (auto w = store.SetMeta(api::kApiAddressKey, address); !w) return Unexpected(w.error());
+    spdlog::info("api: serving the Kubernetes API at {} (keelson kubeconfig prints a kubeconfig for it)", address);
+    return {};
+  }
+
+ private:
+  static server::Limits ApiLimits() {
+    server::Limits l;
+    l.max_body = 3 << 20;  // as kube-apiserver's default request body limit
+    l.max_header = 32 << 10;
+    l.threads = 2;
+    const unsigned files = server::RaiseOpenFileLimit();
+    l.max_connections = std::min(1000u, files > 200 ? files - 128 : 64u);
+    return l;
+  }
+  api::ApiServer api_;
+  server::HttpServer server_;
+  std::string db_path_;
 };
 
 /// How long in-flight work may take to finish after SIGTERM.
@@ -39,13 +101,13 @@ class Endpoints {
   explicit Endpoints(controller::Manager& m) : manager_(m), server_(EndpointLimits()) {}
   Result<void> Start(const std::string& listen) {
     if (listen.empty() || listen == "off") return {};
-    server_.Route("GET", "/healthz", [](const server::Request&) { return server::Response{200, kText, "ok\n"}; });
+    server_.Route("GET", "/healthz", [](const server::Request&) { return server::Response{200, kText, "ok\n", {}}; });
     server_.Route("GET", "/readyz", [this](const server::Request&) {
       std::string why = manager_.NotReadyReason();
-      return why.empty() ? server::Response{200, kText, "ok\n"} : server::Response{503, kText, why + "\n"};
+      return why.empty() ? server::Response{200, kText, "ok\n", {}} : server::Response{503, kText, why + "\n", {}};
     });
     server_.Route("GET", "/metrics", [this](const server::Request&) {
-      return server::Response{200, "text/plain; version=0.0.4", manager_.metrics().Render()};
+      return server::Response{200, "text/plain; version=0.0.4", manager_.metrics().Render(), {}};
     });
     auto r = server_.Start(listen);
     if (!r && r.error().code == ErrorCode::kInvalid) return Unexpected(ErrorCode::kInvalid, "--listen: " + r.error().message);
@@ -106,6 +168,11 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   if (http) manager.metrics().SetEngineRequests([http] { return http->Requests(); });
   Endpoints endpoints(manager);
   if (auto r = endpoints.Start(opts.listen); !r) {
+    return Fail(r.error().message, r.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+  }
+  ApiEndpoint api(g, clock);
+  const std::string api_listen = !opts.api_listen.empty() ? opts.api_listen : opts.once ? "off" : kDefaultApiListen;
+  if (auto r = api.Start(api_listen, *(*session)->objects); !r) {
     return Fail(r.error().message, r.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
   }
   InstallSignalHandlers();
@@ -171,6 +238,8 @@ void RegisterController(CLI::App& app, Globals& g) {
   cmd->add_option("--resync", opts->resync, "Full resync period (default 30s)");
   cmd->add_option("--event-ttl", opts->event_ttl, "How long events are kept after they were last seen (default 1h)");
   cmd->add_option("--listen", opts->listen, "Address for /healthz, /readyz, /metrics (default 127.0.0.1:9464; off: none)");
+  cmd->add_option("--api-listen", opts->api_listen,
+                  "Address for the Kubernetes-compatible API, HTTPS (default 127.0.0.1:6443, none with --once; off: none)");
   cmd->callback([&g, opts] { g.exit_code = RunController(g, *opts); });
 }
 

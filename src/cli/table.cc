@@ -68,6 +68,8 @@ std::string Cell(const model::PrinterColumn& c, const model::Object& o) {
 
 }  // namespace
 
+std::string ColumnCell(const model::PrinterColumn& column, const model::Object& o) { return Cell(column, o); }
+
 void Table::AddRow(std::vector<std::string> cells) {
   for (auto& c : cells) c = Clean(c);
   rows_.push_back(std::move(cells));

@@ -37,6 +37,9 @@ struct TableOptions {
 /// Labels as kubectl's --show-labels prints them: "k=v,k2=v2" by key, or "<none>".
 std::string LabelsText(const model::Labels& labels);
 
+/// One cell of a kind's column for `o`, as `get` prints it.
+std::string ColumnCell(const model::PrinterColumn& column, const model::Object& o);
+
 /// The `get` table for objects of one kind.
 Table ObjectTable(model::Kind kind, const std::vector<model::Object>& objects,
                   const TableOptions& options, TimePoint now);

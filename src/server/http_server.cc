@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -26,14 +27,27 @@ MHD_Result Send(MHD_Connection* c, const Response& r, bool head) {
                                                        MHD_RESPMEM_MUST_COPY);
   if (!resp) return MHD_NO;
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
+  for (const auto& [name, value] : r.headers) MHD_add_response_header(resp, name.c_str(), value.c_str());
   MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(r.status), resp);
   MHD_destroy_response(resp);
   return ok;
 }
 
+MHD_Result Collect(void* cls, MHD_ValueKind, const char* key, const char* value) {
+  (*static_cast<std::map<std::string, std::string>*>(cls))[key] = value ? value : "";
+  return MHD_YES;
+}
+
+MHD_Result CollectHeader(void* cls, MHD_ValueKind, const char* key, const char* value) {
+  std::string name = key;
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  (*static_cast<std::map<std::string, std::string>*>(cls))[name] = value ? value : "";
+  return MHD_YES;
+}
+
 Response TooLarge(size_t limit) {
   return Response{413, "text/plain; charset=utf-8",
-                  "request body too large: at most " + std::to_string(limit) + " bytes\n"};
+                  "request body too large: at most " + std::to_string(limit) + " bytes\n", {}};
 }
 
 MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
@@ -45,6 +59,18 @@ MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* met
     call = new HttpServer::Call;
     call->request.method = method;
     call->request.path = url;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, &Collect, &call->request.query);
+    MHD_get_connection_values(c, MHD_HEADER_KIND, &CollectHeader, &call->request.headers);
+    if (const auto* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS); info && info->client_addr) {
+      char text[INET6_ADDRSTRLEN] = {};
+      const sockaddr* sa = info->client_addr;
+      if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, text, sizeof text);
+      } else if (sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, text, sizeof text);
+      }
+      call->request.peer = text;
+    }
     *state = call;
     // Refused before a byte of the body is read when its length says so.
     const char* length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -80,21 +106,41 @@ HttpServer::HttpServer(Limits limits) : limits_(limits) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
+std::string Request::Query(const std::string& key) const {
+  auto it = query.find(key);
+  return it == query.end() ? "" : it->second;
+}
+
+std::string Request::Header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? "" : it->second;
+}
+
 void HttpServer::Route(const std::string& method, const std::string& path, Handler handler) {
   routes_[{method, path}] = std::move(handler);
 }
+
+void HttpServer::RoutePrefix(const std::string& prefix, Handler handler) { prefixes_[prefix] = std::move(handler); }
 
 Response HttpServer::Dispatch(const Request& r) const {
   const std::string method = r.method == "HEAD" ? "GET" : r.method;
   auto it = routes_.find({method, r.path});
   if (it != routes_.end()) return it->second(r);
   for (const auto& [key, _] : routes_) {
-    if (key.second == r.path) return Response{405, "text/plain; charset=utf-8", "method not allowed\n"};
+    if (key.second == r.path) return Response{405, "text/plain; charset=utf-8", "method not allowed\n", {}};
   }
-  return Response{404, "text/plain; charset=utf-8", "not found\n"};
+  const Handler* best = nullptr;
+  size_t best_len = 0;
+  for (const auto& [prefix, handler] : prefixes_) {
+    const bool under = r.path.rfind(prefix, 0) == 0 &&
+                       (r.path.size() == prefix.size() || r.path[prefix.size()] == '/' || prefix.back() == '/');
+    if (under && prefix.size() >= best_len) best = &handler, best_len = prefix.size();
+  }
+  if (best) return (*best)(r);
+  return Response{404, "text/plain; charset=utf-8", "not found\n", {}};
 }
 
-Result<void> HttpServer::Start(const std::string& host_port) {
+Result<void> HttpServer::Start(const std::string& host_port, const Tls* tls) {
   auto colon = host_port.rfind(':');
   if (colon == std::string::npos) return Unexpected(ErrorCode::kInvalid, "want HOST:PORT, got " + host_port);
   std::string host = host_port.substr(0, colon);
@@ -131,13 +177,26 @@ Result<void> HttpServer::Start(const std::string& host_port) {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
   port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                                            : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+  if (tls) {
+    if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+      ::close(fd);
+      return Unexpected(ErrorCode::kInvalid, "this libmicrohttpd has no TLS");
+    }
+    tls_ = *tls;
+    flags |= MHD_USE_TLS;
+  }
+  // The TLS options come last: without TLS, MHD_OPTION_END ends the list before them.
   daemon_ = MHD_start_daemon(
-      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC, 0, nullptr, nullptr, &Access, this,
+      flags, 0, nullptr, nullptr, &Access, this,
       MHD_OPTION_LISTEN_SOCKET, fd,
+      MHD_OPTION_THREAD_POOL_SIZE, std::max(1u, limits_.threads),
       MHD_OPTION_CONNECTION_LIMIT, limits_.max_connections,
       MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(limits_.idle_timeout.count()),
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits_.max_header,
       MHD_OPTION_NOTIFY_COMPLETED, &Completed, nullptr,
+      tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, tls_.key_pem.c_str(),
+      MHD_OPTION_HTTPS_MEM_CERT, tls_.cert_pem.c_str(),
       MHD_OPTION_END);
   if (!daemon_) {
     ::close(fd);

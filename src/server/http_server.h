@@ -10,6 +10,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "util/result.h"
 
@@ -19,23 +21,39 @@ namespace keelson::server {
 
 struct Request {
   std::string method;
-  std::string path;
+  std::string path;  ///< without the query
   std::string body;
+  std::map<std::string, std::string> query;    ///< decoded; a repeated key keeps its last value
+  std::map<std::string, std::string> headers;  ///< names lower-cased
+  std::string peer;                            ///< the client's address
+
+  /// The query value of `key`, or "" when absent.
+  std::string Query(const std::string& key) const;
+  /// The header `name` (lower-case), or "" when absent.
+  std::string Header(const std::string& name) const;
 };
 
 struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers
 };
 
 using Handler = std::function<Response(const Request&)>;
+
+/// A serving certificate and its private key, PEM.
+struct Tls {
+  std::string cert_pem;
+  std::string key_pem;
+};
 
 struct Limits {
   size_t max_body = 1 << 20;            ///< larger bodies get 413, unread
   size_t max_header = 32 << 10;          ///< request line and headers; larger get 431
   unsigned max_connections = 1000;       ///< lowered to fit the open-file limit
   std::chrono::seconds idle_timeout{10};  ///< a connection silent this long is closed
+  unsigned threads = 1;                   ///< handlers running at once (each an epoll thread of its own)
 };
 
 class HttpServer {
@@ -47,9 +65,13 @@ class HttpServer {
 
   /// `method` "GET" also answers HEAD. Before Start only.
   void Route(const std::string& method, const std::string& path, Handler handler);
+  /// Every method, every path equal to `prefix` or under it ("/apis" takes
+  /// "/apis/keelson.dev/v1alpha1/runners", not "/apisx"), when no exact
+  /// route matches; the longest prefix wins. Before Start only.
+  void RoutePrefix(const std::string& prefix, Handler handler);
   /// Binds HOST:PORT (no SO_REUSEPORT: a taken address is an error naming
-  /// it) and starts serving on a thread of its own.
-  Result<void> Start(const std::string& host_port);
+  /// it) and starts serving on a thread of its own; with `tls`, HTTPS only.
+  Result<void> Start(const std::string& host_port, const Tls* tls = nullptr);
   /// Stops serving and closes every connection. Idempotent.
   void Stop();
   /// The port bound (useful after binding port 0).
@@ -63,7 +85,9 @@ class HttpServer {
  private:
   Limits limits_;
   std::map<std::pair<std::string, std::string>, Handler> routes_;
+  std::map<std::string, Handler> prefixes_;
   MHD_Daemon* daemon_ = nullptr;
+  Tls tls_;  ///< kept while serving
   int port_ = 0;
 };
 

@@ -468,6 +468,46 @@ Result<std::set<std::string>> ObjectStore::Uids() {
   return out;
 }
 
+Result<int64_t> ObjectStore::CurrentResourceVersion() {
+  auto s = db_.Prepare("SELECT value FROM counters WHERE name = 'resource_version'");
+  if (!s) return Unexpected(s.error());
+  auto row = (*s)->Step();
+  if (!row) return Unexpected(row.error());
+  const int64_t v = *row ? (*s)->Int(0) : 0;
+  (*s)->Reset();
+  return v;
+}
+
+Result<std::vector<std::string>> ObjectStore::Namespaces() {
+  auto s = db_.Prepare("SELECT DISTINCT namespace FROM objects ORDER BY namespace");
+  if (!s) return Unexpected(s.error());
+  std::vector<std::string> out;
+  while (true) {
+    auto row = (*s)->Step();
+    if (!row) return Unexpected(row.error());
+    if (!*row) break;
+    out.push_back((*s)->Text(0));
+  }
+  return out;
+}
+
+Result<std::string> ObjectStore::GetMeta(const std::string& key) {
+  auto s = db_.Prepare("SELECT value FROM meta WHERE key = ?");
+  if (!s) return Unexpected(s.error());
+  auto row = (*s)->Bind(1, key).Step();
+  if (!row) return Unexpected(row.error());
+  std::string value = *row ? (*s)->Text(0) : "";
+  (*s)->Reset();
+  return value;
+}
+
+Result<void> ObjectStore::SetMeta(const std::string& key, const std::string& value) {
+  auto s = db_.Prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  if (!s) return Unexpected(s.error());
+  if (auto r = (*s)->Bind(1, key).Bind(2, value).Run(); !r) return Unexpected(r.error());
+  return {};
+}
+
 Result<std::string> ObjectStore::StoreId() {
   auto s = db_.Prepare("SELECT value FROM meta WHERE key = 'store_id'");
   if (!s) return Unexpected(s.error());

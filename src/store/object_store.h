@@ -165,6 +165,14 @@ class ObjectStore {
   /// objects carry it, so stores sharing an engine keep to their own.
   Result<std::string> StoreId();
 
+  /// The newest resourceVersion handed out (a list's resourceVersion).
+  Result<int64_t> CurrentResourceVersion();
+  /// The namespaces that hold at least one object, sorted.
+  Result<std::vector<std::string>> Namespaces();
+  /// A value of the store's own settings (meta table), "" when unset.
+  Result<std::string> GetMeta(const std::string& key);
+  Result<void> SetMeta(const std::string& key, const std::string& value);
+
   /// Records an event with the object. The same type, reason and message
   /// for the same object again counts up (its row moves to the end, so a
   /// watcher sees it again) instead of adding a row; an object keeps its

@@ -377,7 +377,7 @@ def damaged_and_wrong_stores_are_named_by_every_command():
     cases = [(damaged, 'the file is damaged'), ('/dev/null', 'not a regular file')]
     for db, says in cases:
         for args in (['get', 'runners'], ['apply', '-f', k.dir + '/w.yaml'],
-                     ['controller', '--listen', 'off', '--docker-host', 'unix:///nonexistent.sock']):
+                     ['controller', '--api-listen', 'off', '--listen', 'off', '--docker-host', 'unix:///nonexistent.sock']):
             t0 = time.time()
             rc, out, err = k.run('--db', db, *args, db=False, timeout=30)
             lines = [l for l in err.splitlines() if l.startswith('error:')]
@@ -441,7 +441,7 @@ def a_taken_listen_address_is_an_error():
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
     engine = '--docker-host=unix://' + os.path.join(k.dir, 'no-engine.sock')
-    first = subprocess.Popen([k.binary, '--db', k.db, engine, 'controller', '--listen', f'127.0.0.1:{port}'],
+    first = subprocess.Popen([k.binary, '--db', k.db, engine, 'controller', '--api-listen', 'off', '--listen', f'127.0.0.1:{port}'],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 10
@@ -451,7 +451,7 @@ def a_taken_listen_address_is_an_error():
                     break
             time.sleep(0.05)
         other = os.path.join(k.dir, 'other.db')
-        rc, _, err = k.run('--db', other, engine, 'controller', '--listen', f'127.0.0.1:{port}', db=False, timeout=20)
+        rc, _, err = k.run('--db', other, engine, 'controller', '--api-listen', 'off', '--listen', f'127.0.0.1:{port}', db=False, timeout=20)
         expect(rc == 1, f'a second controller on a taken address: exit {rc}: {err}')
         expect(f'cannot bind 127.0.0.1:{port}' in err, err)
     finally:
@@ -482,7 +482,7 @@ def the_listener_is_bounded_and_health_answers_under_hostile_load():
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
     engine = '--docker-host=unix://' + os.path.join(k.dir, 'no-engine.sock')
-    ctl = subprocess.Popen([k.binary, '--db', k.db, engine, 'controller', '--listen', f'127.0.0.1:{port}'],
+    ctl = subprocess.Popen([k.binary, '--db', k.db, engine, 'controller', '--api-listen', 'off', '--listen', f'127.0.0.1:{port}'],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     held = []
     try:
@@ -566,7 +566,7 @@ def sigterm_stops_the_controller_whatever_the_engine_does():
             held.append(conn)  # read nothing, answer nothing
 
     threading.Thread(target=accept, daemon=True).start()
-    ctl = subprocess.Popen([k.binary, '--db', k.db, '--docker-host', 'unix://' + path, 'controller', '--listen', 'off'],
+    ctl = subprocess.Popen([k.binary, '--db', k.db, '--docker-host', 'unix://' + path, 'controller', '--api-listen', 'off', '--listen', 'off'],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         time.sleep(2)

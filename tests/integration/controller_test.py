@@ -81,7 +81,8 @@ class Controller:
 
     def __init__(self, k, *extra, resync='5s'):
         self.log = open(os.path.join(k.dir, f'controller-{time.time_ns()}.log'), 'w+')
-        listen = [] if '--listen' in extra else ['--listen', 'off']
+        listen = ([] if '--listen' in extra else ['--listen', 'off']) + \
+            ([] if '--api-listen' in extra else ['--api-listen', 'off'])
         self.p = subprocess.Popen([k.binary, '--db', k.db, '--log-level', 'info', 'controller', '--resync', resync]
                                   + listen + list(extra), stdout=self.log, stderr=subprocess.STDOUT, cwd=k.dir)
 

@@ -1,0 +1,383 @@
+#include "api/api_server.h"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/table.h"
+#include "model/kind.h"
+#include "model/object.h"
+#include "model/selector.h"
+
+namespace keelson::api {
+namespace {
+
+using nlohmann::json;
+using server::Request;
+using server::Response;
+
+constexpr const char* kJson = "application/json";
+constexpr const char* kGroupVersion = "keelson.dev/v1alpha1";
+
+Response Json(int code, const json& body) { return Response{code, kJson, body.dump(), {}}; }
+
+// A Kubernetes Status (metav1.Status) for a failed request: kubectl prints
+// its message as it prints the API server's own ("Error from server (NotFound): ...").
+Response Failure(int code, const std::string& reason, const std::string& message, json details = nullptr) {
+  json status = {{"kind", "Status"},     {"apiVersion", "v1"}, {"metadata", json::object()}, {"status", "Failure"},
+                 {"message", message}, {"reason", reason},   {"code", code}};
+  if (!details.is_null()) status["details"] = std::move(details);
+  return Json(code, status);
+}
+
+Response NotFoundPath() { return Failure(404, "NotFound", "the server could not find the requested resource"); }
+
+std::vector<std::string> Segments(const std::string& path) {
+  std::vector<std::string> out;
+  std::stringstream in(path);
+  for (std::string s; std::getline(in, s, '/');) {
+    if (!s.empty()) out.push_back(s);
+  }
+  return out;
+}
+
+std::optional<model::Kind> KindOfResource(const std::string& plural) {
+  for (const auto& k : model::AllKinds()) {
+    if (k.plural == plural) return k.kind;
+  }
+  return std::nullopt;
+}
+
+// "READY" -> "Ready", "UP-TO-DATE" -> "Up-to-date": kubectl upper-cases
+// column names as it prints them, so the API carries them as Kubernetes does.
+std::string ColumnName(std::string_view header) {
+  std::string out(header);
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<char>(i == 0 ? std::toupper(static_cast<unsigned char>(out[i]))
+                                      : std::tolower(static_cast<unsigned char>(out[i])));
+  }
+  return out;
+}
+
+json Version() {
+  return {{"major", "1"},         {"minor", "20"},       {"gitVersion", "v1.20.0-keelson"},
+          {"gitCommit", ""},      {"gitTreeState", ""},  {"buildDate", ""},
+          {"goVersion", ""},      {"compiler", "keelson"}, {"platform", "linux/amd64"}};
+}
+
+json ResourceList() {
+  json resources = json::array();
+  for (const auto& k : model::AllKinds()) {
+    json r = {{"name", k.plural},
+              {"singularName", k.singular},
+              {"namespaced", true},
+              {"kind", k.name},
+              {"verbs", {"get", "list"}},
+              {"categories", {"all", "keelson"}}};
+    if (!k.short_name.empty()) r["shortNames"] = {k.short_name};
+    resources.push_back(std::move(r));
+  }
+  return {{"kind", "APIResourceList"}, {"apiVersion", "v1"}, {"groupVersion", kGroupVersion}, {"resources", resources}};
+}
+
+json GroupVersion() { return {{"groupVersion", kGroupVersion}, {"version", model::kVersion}}; }
+
+json Group() {
+  return {{"name", model::kGroup}, {"versions", {GroupVersion()}}, {"preferredVersion", GroupVersion()}};
+}
+
+// metadata.name and metadata.namespace, with =, == and !=, as the API
+// server's field selectors for custom resources.
+struct FieldSelector {
+  struct Term {
+    std::string field, value;
+    bool equal;
+  };
+  std::vector<Term> terms;
+
+  static Result<FieldSelector> Parse(const std::string& text) {
+    FieldSelector out;
+    std::stringstream in(text);
+    for (std::string term; std::getline(in, term, ',');) {
+      if (term.empty()) continue;
+      Term t{};
+      size_t at = term.find("!=");
+      size_t len = 2;
+      t.equal = at == std::string::npos;
+      if (t.equal) {
+        at = term.find("==");
+        if (at == std::string::npos) at = term.find('='), len = 1;
+      }
+      if (at == std::string::npos) return Unexpected(ErrorCode::kInvalid, "invalid selector: '" + text + "'; can't understand '" + term + "'");
+      t.field = term.substr(0, at);
+      t.value = term.substr(at + len);
+      if (t.field != "metadata.name" && t.field != "metadata.namespace") {
+        return Unexpected(ErrorCode::kInvalid, "field label not supported: " + t.field);
+      }
+      out.terms.push_back(std::move(t));
+    }
+    return out;
+  }
+  bool Matches(const model::Object& o) const {
+    for (const auto& t : terms) {
+      const std::string& have = t.field == "metadata.name" ? o.meta.name : o.meta.namespace_;
+      if ((have == t.value) != t.equal) return false;
+    }
+    return true;
+  }
+};
+
+enum class TableVersion { kNone, kV1, kV1beta1 };
+
+// kubectl asks "application/json;as=Table;v=v1;g=meta.k8s.io, ..., application/json".
+TableVersion WantsTable(const Request& r) {
+  const std::string accept = r.Header("accept");
+  if (accept.find("as=Table;v=v1;g=meta.k8s.io") != std::string::npos) return TableVersion::kV1;
+  if (accept.find("as=Table;v=v1beta1;g=meta.k8s.io") != std::string::npos) return TableVersion::kV1beta1;
+  return TableVersion::kNone;
+}
+
+json PartialMetadata(const json& doc, TableVersion v) {
+  return {{"kind", "PartialObjectMetadata"},
+          {"apiVersion", v == TableVersion::kV1 ? "meta.k8s.io/v1" : "meta.k8s.io/v1beta1"},
+          {"metadata", doc["metadata"]}};
+}
+
+json Table(model::Kind kind, const std::vector<model::Object>& objects, int64_t rv, TableVersion v,
+           const std::string& include, TimePoint now) {
+  json columns = json::array();
+  columns.push_back({{"name", "Name"}, {"type", "string"}, {"format", "name"}, {"description", "Name of the object"}, {"priority", 0}});
+  const auto& info = model::Info(kind);
+  for (const auto& c : info.columns) {
+    columns.push_back({{"name", ColumnName(c.header)},
+                       {"type", "string"},
+                       {"format", ""},
+                       {"description", std::string(c.path)},
+                       {"priority", c.wide ? 1 : 0}});
+  }
+  columns.push_back({{"name", "Age"}, {"type", "string"}, {"format", "date"}, {"description", "Time since the object was created"}, {"priority", 0}});
+  json rows = json::array();
+  for (const auto& o : objects) {
+    json cells = json::array({o.meta.name});
+    for (const auto& c : info.columns) cells.push_back(cli::ColumnCell(c, o));
+    TimePoint created{};
+    cells.push_back(ParseTimestamp(o.meta.creation_timestamp, &created) ? FormatAge(created, now) : "<unknown>");
+    json row = {{"cells", std::move(cells)}};
+    if (include == "Object") {
+      row["object"] = model::ToJson(o);
+    } else if (include != "None") {
+      row["object"] = PartialMetadata(model::ToJson(o), v);
+    }
+    rows.push_back(std::move(row));
+  }
+  return {{"kind", "Table"},
+          {"apiVersion", v == TableVersion::kV1 ? "meta.k8s.io/v1" : "meta.k8s.io/v1beta1"},
+          {"metadata", {{"resourceVersion", std::to_string(rv)}}},
+          {"columnDefinitions", std::move(columns)},
+          {"rows", std::move(rows)}};
+}
+
+Response StoreFailure(const Error& e) {
+  spdlog::warn("api: {}", e.message);
+  return Failure(500, "InternalError", "Internal error occurred: " + e.message);
+}
+
+}  // namespace
+
+class ApiServer::Lease {
+ public:
+  explicit Lease(ApiServer& api) : api_(api), session_(api.Borrow()) {}
+  ~Lease() {
+    if (session_) api_.Return(std::move(session_));
+  }
+  controller::StoreSession* get() { return session_.get(); }
+
+ private:
+  ApiServer& api_;
+  std::unique_ptr<controller::StoreSession> session_;
+};
+
+ApiServer::ApiServer(const Clock& clock, ApiOptions options) : clock_(clock), options_(std::move(options)) {}
+
+ApiServer::~ApiServer() = default;
+
+std::unique_ptr<controller::StoreSession> ApiServer::Borrow() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      auto s = std::move(idle_.back());
+      idle_.pop_back();
+      return s;
+    }
+  }
+  auto s = options_.open_store();
+  if (!s) {
+    spdlog::warn("api: {}", s.error().message);
+    return nullptr;
+  }
+  return std::make_unique<controller::StoreSession>(std::move(*s));
+}
+
+void ApiServer::Return(std::unique_ptr<controller::StoreSession> session) {
+  std::lock_guard lock(mu_);
+  idle_.push_back(std::move(session));
+}
+
+void ApiServer::Register(server::HttpServer& http) {
+  for (const char* prefix : {"/version", "/api", "/apis", "/openapi"}) {
+    http.RoutePrefix(prefix, [this](const Request& r) { return Handle(r); });
+  }
+}
+
+std::optional<Identity> ApiServer::Authenticate(const Request& r) {
+  const std::string header = r.Header("authorization");
+  const std::string scheme = "Bearer ";
+  if (header.size() <= scheme.size() || header.compare(0, scheme.size(), scheme) != 0) return std::nullopt;
+  auto tokens = Tokens::Load(options_.token_file);
+  if (!tokens) {
+    spdlog::warn("api: {}", tokens.error().message);
+    return std::nullopt;
+  }
+  return tokens->Find(header.substr(scheme.size()));
+}
+
+Response ApiServer::Handle(const Request& r) {
+  const auto seg = Segments(r.path);
+  if (seg.size() == 1 && seg[0] == "version") return Json(200, Version());
+  if (!Authenticate(r)) return Failure(401, "Unauthorized", "Unauthorized");
+  if (r.method != "GET" && r.method != "HEAD") {
+    return Failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+  }
+  if (r.Query("watch") == "true" || r.Query("watch") == "1") {
+    return Failure(405, "MethodNotAllowed", "watch is not served by keelson yet");
+  }
+  // Discovery.
+  if (seg == std::vector<std::string>{"api"}) {
+    return Json(200, {{"kind", "APIVersions"}, {"versions", {"v1"}}, {"serverAddressByClientCIDRs", json::array()}});
+  }
+  if (seg == std::vector<std::string>{"api", "v1"}) {
+    json ns = {{"name", "namespaces"}, {"singularName", ""}, {"namespaced", false}, {"kind", "Namespace"},
+               {"verbs", {"get", "list"}}, {"shortNames", {"ns"}}};
+    return Json(200, {{"kind", "APIResourceList"}, {"groupVersion", "v1"}, {"resources", {ns}}});
+  }
+  if (seg == std::vector<std::string>{"apis"}) {
+    return Json(200, {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", {Group()}}});
+  }
+  if (seg == std::vector<std::string>{"apis", std::string(model::kGroup)}) {
+    json g = Group();
+    g["kind"] = "APIGroup";
+    g["apiVersion"] = "v1";
+    return Json(200, g);
+  }
+  if (seg == std::vector<std::string>{"apis", std::string(model::kGroup), std::string(model::kVersion)}) {
+    return Json(200, ResourceList());
+  }
+
+  Lease lease(*this);
+  auto* session = lease.get();
+  if (!session) return Failure(503, "ServiceUnavailable", "the store cannot be opened");
+  store::ObjectStore& store = *session->store;
+  const TimePoint now = clock_.Now();
+
+  // Namespaces: those that hold objects, and "default".
+  if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "namespaces" && seg.size() <= 4) {
+    auto names = store.Namespaces();
+    if (!names) return StoreFailure(names.error());
+    if (std::find(names->begin(), names->end(), "default") == names->end()) names->push_back("default");
+    std::sort(names->begin(), names->end());
+    auto ns_json = [](const std::string& n) {
+      return json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", n}}},
+                  {"status", {{"phase", "Active"}}}};
+    };
+    std::vector<std::string> chosen;
+    if (seg.size() == 4) {
+      if (std::find(names->begin(), names->end(), seg[3]) == names->end()) {
+        return Failure(404, "NotFound", "namespaces \"" + seg[3] + "\" not found",
+                       {{"name", seg[3]}, {"kind", "namespaces"}});
+      }
+      chosen.push_back(seg[3]);
+    } else {
+      chosen = *names;
+    }
+    auto rv = store.CurrentResourceVersion();
+    if (!rv) return StoreFailure(rv.error());
+    const TableVersion tv = WantsTable(r);
+    if (tv != TableVersion::kNone) {
+      json rows = json::array();
+      for (const auto& n : chosen) {
+        json row = {{"cells", {n, "Active"}}};
+        if (r.Query("includeObject") != "None") row["object"] = PartialMetadata(ns_json(n), tv);
+        rows.push_back(std::move(row));
+      }
+      return Json(200, {{"kind", "Table"},
+                        {"apiVersion", tv == TableVersion::kV1 ? "meta.k8s.io/v1" : "meta.k8s.io/v1beta1"},
+                        {"metadata", {{"resourceVersion", std::to_string(*rv)}}},
+                        {"columnDefinitions",
+                         {{{"name", "Name"}, {"type", "string"}, {"format", "name"}, {"description", ""}, {"priority", 0}},
+                          {{"name", "Status"}, {"type", "string"}, {"format", ""}, {"description", ""}, {"priority", 0}}}},
+                        {"rows", std::move(rows)}});
+    }
+    if (seg.size() == 4) return Json(200, ns_json(chosen[0]));
+    json items = json::array();
+    for (const auto& n : chosen) items.push_back(ns_json(n));
+    return Json(200, {{"apiVersion", "v1"}, {"kind", "NamespaceList"},
+                      {"metadata", {{"resourceVersion", std::to_string(*rv)}}}, {"items", std::move(items)}});
+  }
+
+  // keelson's kinds: /apis/keelson.dev/v1alpha1[/namespaces/NS]/PLURAL[/NAME]
+  if (seg.size() < 4 || seg[0] != "apis" || seg[1] != model::kGroup || seg[2] != model::kVersion) return NotFoundPath();
+  std::optional<std::string> ns;
+  std::string plural, name;
+  if (seg.size() == 4) {
+    plural = seg[3];
+  } else if (seg[3] == "namespaces" && (seg.size() == 6 || seg.size() == 7)) {
+    ns = seg[4];
+    plural = seg[5];
+    if (seg.size() == 7) name = seg[6];
+  } else {
+    return NotFoundPath();
+  }
+  auto kind = KindOfResource(plural);
+  if (!kind) return NotFoundPath();
+  const auto& info = model::Info(*kind);
+  const std::string resource = std::string(info.plural) + "." + std::string(model::kGroup);
+  const TableVersion tv = WantsTable(r);
+  const std::string include = r.Query("includeObject");
+
+  if (!name.empty()) {
+    auto o = store.Get(*kind, *ns, name);
+    if (!o) return StoreFailure(o.error());
+    if (!*o) {
+      return Failure(404, "NotFound", resource + " \"" + name + "\" not found",
+                     {{"name", name}, {"group", model::kGroup}, {"kind", info.plural}});
+    }
+    if (tv != TableVersion::kNone) return Json(200, Table(*kind, {**o}, (*o)->meta.resource_version, tv, include, now));
+    return Json(200, model::ToJson(std::move(**o)));
+  }
+
+  auto labels = model::Selector::Parse(r.Query("labelSelector"));
+  if (!labels) return Failure(400, "BadRequest", "unable to parse requirement: " + labels.error().message);
+  auto fields = FieldSelector::Parse(r.Query("fieldSelector"));
+  if (!fields) return Failure(400, "BadRequest", fields.error().message);
+  // Read the version first: every object listed is at or below it.
+  auto rv = store.CurrentResourceVersion();
+  if (!rv) return StoreFailure(rv.error());
+  auto list = store.List({*kind, ns, &*labels});
+  if (!list) return StoreFailure(list.error());
+  std::vector<model::Object> objects;
+  for (auto& o : *list) {
+    if (fields->Matches(o)) objects.push_back(std::move(o));
+  }
+  if (tv != TableVersion::kNone) return Json(200, Table(*kind, objects, *rv, tv, include, now));
+  json items = json::array();
+  for (auto& o : objects) items.push_back(model::ToJson(std::move(o)));
+  return Json(200, {{"apiVersion", kGroupVersion},
+                    {"kind", std::string(info.name) + "List"},
+                    {"metadata", {{"resourceVersion", std::to_string(*rv)}}},
+                    {"items", std::move(items)}});
+}
+
+}  // namespace keelson::api

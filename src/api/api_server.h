@@ -1,0 +1,59 @@
+#pragma once
+// keelson's Kubernetes-compatible API: what a stock kubectl asks of a
+// cluster, for keelson's kinds. Discovery (/version, /api, /apis and the
+// group version's resource list), namespaces (those in use), and reads of
+// every kind: list (label and field selectors, all namespaces or one), get,
+// and server-side printing (the Table that kubectl asks for, with the same
+// columns as `keelson get`). Errors are Kubernetes Status objects. Every
+// request but /version needs a bearer token from the token file
+// (api/tokens.h): none or an unknown one is 401.
+//
+// Served by `keelson controller --api-listen ADDR` on the controller's own
+// HTTP listener type (server/http_server.h); each request borrows a store
+// connection of its own.
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "api/tokens.h"
+#include "controller/manager.h"
+#include "server/http_server.h"
+#include "util/clock.h"
+
+namespace keelson::api {
+
+struct ApiOptions {
+  controller::StoreFactory open_store;  ///< required
+  std::filesystem::path token_file;     ///< read at each request's authentication
+};
+
+class ApiServer {
+ public:
+  ApiServer(const Clock& clock, ApiOptions options);
+  ~ApiServer();
+
+  /// Adds the API's routes to `http` (before it starts).
+  void Register(server::HttpServer& http);
+  /// One request, as the listener hands it over (public for tests).
+  server::Response Handle(const server::Request& request);
+
+ private:
+  class Lease;  ///< a borrowed store session
+  std::unique_ptr<controller::StoreSession> Borrow();
+  void Return(std::unique_ptr<controller::StoreSession> session);
+  std::optional<Identity> Authenticate(const server::Request& request);
+
+  const Clock& clock_;
+  ApiOptions options_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<controller::StoreSession>> idle_;
+};
+
+/// Where the API listens, as kubeconfig's cluster.server: http://HOST:PORT
+/// on loopback. Kept in the store's meta under kApiAddressKey by the
+/// controller that serves it, for `keelson kubeconfig`.
+inline const char* kApiAddressKey = "api_address";
+
+}  // namespace keelson::api

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""The Kubernetes-compatible API, driven by a stock kubectl (Debian's
+kubernetes-client 1.20, unpacked by scripts/kubectl.sh) and by plain HTTPS
+requests: discovery, get in every output, selectors, namespaces, errors as
+Kubernetes Status objects, TLS from the store's CA, and bearer tokens.
+
+    api_test.py KEELSON_BINARY SAMPLES_DIR
+
+The controller runs against an engine that is not there: the API serves the
+store whatever the engine does.
+"""
+import http.client
+import json
+import os
+import socket
+import ssl
+import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'cli'))
+from harness import Keelson, expect, run_tests  # noqa: E402
+
+binary = os.path.abspath(sys.argv[1])
+samples = os.path.abspath(sys.argv[2])
+ROOT = os.path.dirname(samples)
+KUBECTL = subprocess.run([os.path.join(ROOT, 'scripts', 'kubectl.sh')], check=True, capture_output=True,
+                         text=True).stdout.strip()
+NO_ENGINE = ['--docker-host', 'unix:///nonexistent/docker.sock']
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Api:
+    """A store with the samples applied (and a second namespace), and a
+    controller serving its API."""
+
+    def __init__(self):
+        self.k = Keelson(binary)
+        self.k.ok('apply', '-f', samples)
+        self.k.ok('-n', 'team-b', 'apply', '-f', self.k.write('b.yaml', RUNNER_B))
+        self.port = free_port()
+        self.url = f'https://127.0.0.1:{self.port}'
+        self.log = open(os.path.join(self.k.dir, 'controller.log'), 'w')
+        self.p = subprocess.Popen([binary, '--db', self.k.db, *NO_ENGINE, 'controller', '--listen', 'off',
+                                   '--api-listen', f'127.0.0.1:{self.port}'],
+                                  stdout=self.log, stderr=subprocess.STDOUT, cwd=self.k.dir)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                self.ca = ssl.create_default_context(cafile=self.k.db + '.api-ca.crt')
+                urllib.request.urlopen(self.url + '/version', timeout=2, context=self.ca).read()
+                break
+            except (OSError, ssl.SSLError):
+                time.sleep(0.1)
+        else:
+            raise AssertionError('the API did not answer:\n' + self.output())
+        self.kubeconfig = self.k.write('kubeconfig', self.k.ok('kubeconfig'))
+
+    def output(self):
+        with open(os.path.join(self.k.dir, 'controller.log')) as f:
+            return f.read()
+
+    def kubectl(self, *args, kubeconfig=None):
+        p = subprocess.run([KUBECTL, '--kubeconfig', kubeconfig or self.kubeconfig,
+                            '--cache-dir', os.path.join(self.k.dir, 'kube-cache'), *args], capture_output=True,
+                           text=True, timeout=60, cwd=self.k.dir)
+        return p.returncode, p.stdout, p.stderr
+
+    def ok(self, *args, **kw):
+        rc, out, err = self.kubectl(*args, **kw)
+        expect(rc == 0, f'kubectl {" ".join(args)}: exit {rc}\n{err}')
+        return out
+
+    def http(self, path, token=None, accept=None):
+        req = urllib.request.Request(self.url + path)
+        if token:
+            req.add_header('Authorization', 'Bearer ' + token)
+        if accept:
+            req.add_header('Accept', accept)
+        try:
+            with urllib.request.urlopen(req, timeout=10, context=self.ca) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def token(self):
+        for line in open(self.kubeconfig):
+            if line.strip().startswith('token:'):
+                return json.loads(line.split(':', 1)[1].strip())
+        raise AssertionError('no token in the kubeconfig')
+
+    def stop(self):
+        self.p.terminate()
+        rc = self.p.wait(timeout=30)
+        self.log.close()
+        return rc
+
+
+RUNNER_B = """apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: lint, labels: {team: b}}
+spec: {image: keelson-test/busybox:1, command: [sleep, "60"]}
+"""
+
+api = None
+
+
+def words(line):
+    return line.split()
+
+
+def discovery_lists_keelsons_kinds_as_kubectl_api_resources_shows_them():
+    out = api.ok('api-resources')
+    rows = {words(line)[0]: words(line) for line in out.splitlines()[1:] if line.strip()}
+    expect(rows.get('runnerpools') == ['runnerpools', 'pool', 'keelson.dev/v1alpha1', 'true', 'RunnerPool'], out)
+    expect(rows.get('runners') == ['runners', 'rn', 'keelson.dev/v1alpha1', 'true', 'Runner'], out)
+    for plural in ('images', 'networks', 'volumes', 'policies'):
+        expect(plural in rows, f'{plural} missing:\n{out}')
+    expect(rows.get('namespaces', [None])[-2:] == ['false', 'Namespace'], out)
+    # kubectl api-resources --api-group narrows it as on a cluster.
+    only = api.ok('api-resources', '--api-group', 'keelson.dev', '-o', 'name')
+    expect(sorted(only.split()) == sorted(f'{p}.keelson.dev' for p in
+                                          ('images', 'networks', 'volumes', 'runners', 'runnerpools', 'policies')), only)
+
+
+def kubectl_get_prints_the_columns_of_keelson_get():
+    for kind in ('runners', 'runnerpools', 'networks', 'volumes', 'images', 'policies'):
+        theirs = api.ok('get', kind).splitlines()
+        ours = api.k.ok('get', kind).splitlines()
+        expect(words(theirs[0]) == words(ours[0]), f'{kind}: kubectl {theirs[0]!r} != keelson {ours[0]!r}')
+        # Every cell but AGE (which may tick between the two reads).
+        expect([words(r)[:-1] for r in theirs[1:]] == [words(r)[:-1] for r in ours[1:]], f'{kind}:\n{theirs}\n{ours}')
+    wide_theirs = api.ok('get', 'runnerpools', '-o', 'wide').splitlines()[0]
+    wide_ours = api.k.ok('get', 'runnerpools', '-o', 'wide').splitlines()[0]
+    expect(words(wide_theirs) == words(wide_ours), f'-o wide: {wide_theirs!r} != {wide_ours!r}')
+    # The short name and the singular work as kubectl users type them.
+    expect(api.ok('get', 'pool', 'ci-runners', '--no-headers').split()[0] == 'ci-runners', 'get pool NAME')
+
+
+def kubectl_get_outputs_json_yaml_name_and_jsonpath():
+    doc = json.loads(api.ok('get', 'runner', 'artifact-cache', '-o', 'json'))
+    expect(doc['apiVersion'] == 'keelson.dev/v1alpha1' and doc['kind'] == 'Runner', doc)
+    expect(doc['metadata']['name'] == 'artifact-cache' and doc['metadata']['namespace'] == 'default', doc)
+    expect(doc['spec']['image'] == 'keelson-test/busybox:1', doc)
+    expect(doc['metadata']['resourceVersion'].isdigit(), doc)
+    lst = json.loads(api.ok('get', 'runners', '-o', 'json'))
+    expect(lst['kind'] == 'List' and [i['metadata']['name'] for i in lst['items']] == ['artifact-cache'], lst)
+    y = api.ok('get', 'runnerpool', 'ci-runners', '-o', 'yaml')
+    expect('kind: RunnerPool' in y and 'name: ci-runners' in y and 'replicas: 3' in y, y)
+    expect(api.ok('get', 'runners,runnerpools', '-o', 'name').split() ==
+           ['runner.keelson.dev/artifact-cache', 'runnerpool.keelson.dev/ci-runners'], 'get -o name')
+    expect(api.ok('get', 'runner', 'artifact-cache', '-o', 'jsonpath={.spec.networks[0].aliases[0]}') == 'artifacts',
+           'jsonpath')
+
+
+def selectors_namespaces_and_all_namespaces():
+    expect(api.ok('get', 'runners', '-l', 'team=ci', '-o', 'name').split() == ['runner.keelson.dev/artifact-cache'],
+           'label selector')
+    expect(api.ok('get', 'runners', '-l', 'team notin (ci)', '-o', 'name').split() == [], 'notin')
+    expect(api.ok('get', 'runners', '-n', 'team-b', '-o', 'name').split() == ['runner.keelson.dev/lint'], '-n')
+    everywhere = api.ok('get', 'runners', '-A').splitlines()
+    expect(words(everywhere[0])[:2] == ['NAMESPACE', 'NAME'], everywhere)
+    expect(sorted((words(r)[0], words(r)[1]) for r in everywhere[1:]) ==
+           [('default', 'artifact-cache'), ('team-b', 'lint')], everywhere)
+    expect(api.ok('get', 'runners', '-A', '--field-selector', 'metadata.name=lint', '-o', 'name').split() ==
+           ['runner.keelson.dev/lint'], 'field selector =')
+    expect(api.ok('get', 'runners', '-A', '--field-selector', 'metadata.namespace!=team-b', '-o', 'name').split() ==
+           ['runner.keelson.dev/artifact-cache'], 'field selector !=')
+    labels = api.ok('get', 'runners', '-n', 'team-b', '--show-labels').splitlines()
+    expect(words(labels[0])[-1] == 'LABELS' and words(labels[1])[-1] == 'team=b', labels)
+    ns = api.ok('get', 'namespaces', '-o', 'name').split()
+    expect(ns == ['namespace/default', 'namespace/team-b'], ns)
+
+
+def errors_are_kubernetes_status_objects():
+    rc, out, err = api.kubectl('get', 'runner', 'nope')
+    expect(rc == 1 and 'Error from server (NotFound): runners.keelson.dev "nope" not found' in err, err)
+    rc, out, err = api.kubectl('get', 'runners', '--field-selector', 'spec.image=x')
+    expect(rc == 1 and 'field label not supported: spec.image' in err, err)
+    code, body = api.http('/apis/keelson.dev/v1alpha1/namespaces/default/runners/nope', token=api.token())
+    expect(code == 404 and body['kind'] == 'Status' and body['reason'] == 'NotFound' and body['code'] == 404, body)
+    code, body = api.http('/apis/keelson.dev/v1alpha1/runners?labelSelector=a%20in%20(', token=api.token())
+    expect(code == 400 and body['reason'] == 'BadRequest', body)
+    code, body = api.http('/apis/keelson.dev/v1alpha1/widgets', token=api.token())
+    expect(code == 404 and body['reason'] == 'NotFound', body)
+
+
+def server_side_printing_is_a_table():
+    code, body = api.http('/apis/keelson.dev/v1alpha1/namespaces/default/runnerpools', token=api.token(),
+                          accept='application/json;as=Table;v=v1;g=meta.k8s.io')
+    expect(code == 200 and body['kind'] == 'Table' and body['apiVersion'] == 'meta.k8s.io/v1', body)
+    names = [c['name'] for c in body['columnDefinitions']]
+    expect(names[0] == 'Name' and names[-1] == 'Age', names)
+    row = body['rows'][0]
+    expect(row['cells'][0] == 'ci-runners' and row['object']['kind'] == 'PartialObjectMetadata', row)
+    expect(row['object']['metadata']['labels']['team'] == 'ci', row)
+    wide = [c['name'] for c in body['columnDefinitions'] if c['priority'] == 1]
+    expect(wide, 'the -o wide columns have priority 1')
+
+
+def authentication_bearer_tokens():
+    code, body = api.http('/version')
+    expect(code == 200 and body['major'] == '1', body)
+    code, body = api.http('/apis/keelson.dev/v1alpha1/runners')
+    expect(code == 401 and body['reason'] == 'Unauthorized', body)
+    code, body = api.http('/apis/keelson.dev/v1alpha1/runners', token='not-a-token')
+    expect(code == 401, body)
+    anonymous = api.k.write('anonymous', open(api.kubeconfig).read().replace(api.token(), 'wrong'))
+    rc, out, err = api.kubectl('get', 'runners', kubeconfig=anonymous)
+    expect(rc == 1 and 'Unauthorized' in err, err)
+    tokens = api.k.db + '.api-tokens'
+    expect(stat.S_IMODE(os.stat(tokens).st_mode) == 0o600, oct(os.stat(tokens).st_mode))
+    # Another identity gets a token of its own, the same one each time.
+    viewer = api.k.ok('kubeconfig', '--user', 'ci-bot', '--groups', 'ci,readers')
+    expect(api.token() not in viewer, 'a token of its own')
+    expect(api.k.ok('kubeconfig', '--user', 'ci-bot', '--groups', 'ci,readers') == viewer, 'issued once')
+    path = api.k.write('viewer', viewer)
+    expect(api.ok('get', 'runners', '-o', 'name', kubeconfig=path).split() == ['runner.keelson.dev/artifact-cache'],
+           'the new token works')
+    with open(tokens) as f:
+        expect(sum(1 for line in f if ',ci-bot,' in line) == 1, 'one line for ci-bot')
+
+
+def tls_from_the_stores_ca():
+    ca_key = api.k.db + '.api-ca.key'
+    expect(stat.S_IMODE(os.stat(ca_key).st_mode) == 0o600, oct(os.stat(ca_key).st_mode))
+    # A client that does not trust the store's CA refuses the server...
+    try:
+        urllib.request.urlopen(api.url + '/version', timeout=5, context=ssl.create_default_context()).read()
+        raise AssertionError('a certificate not from a trusted CA was accepted')
+    except urllib.error.URLError as e:
+        expect('CERTIFICATE_VERIFY_FAILED' in str(e.reason), str(e))
+    # ...and plain HTTP gets no answer from the TLS port.
+    try:
+        urllib.request.urlopen(f'http://127.0.0.1:{api.port}/version', timeout=5).read()
+        raise AssertionError('plain HTTP was answered')
+    except (urllib.error.URLError, ConnectionError, http.client.HTTPException):
+        pass
+    # The kubeconfig carries the CA: kubectl verifies the server with it (no --insecure-skip-tls-verify).
+    expect('certificate-authority-data' in open(api.kubeconfig).read(), 'CA in the kubeconfig')
+    expect('insecure' not in open(api.kubeconfig).read(), 'never insecure')
+
+
+def kubeconfig_needs_a_controller_that_served_the_api():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('b.yaml', RUNNER_B))
+    rc, out, err = k.run('kubeconfig', timeout=20)
+    expect(rc == 1 and 'no controller has served the API' in err and len(err.strip().splitlines()) == 1, err)
+
+
+def main():
+    global api
+    api = Api()
+    try:
+        run_tests([
+            discovery_lists_keelsons_kinds_as_kubectl_api_resources_shows_them,
+            kubectl_get_prints_the_columns_of_keelson_get,
+            kubectl_get_outputs_json_yaml_name_and_jsonpath,
+            selectors_namespaces_and_all_namespaces,
+            errors_are_kubernetes_status_objects,
+            server_side_printing_is_a_table,
+            authentication_bearer_tokens,
+            tls_from_the_stores_ca,
+            kubeconfig_needs_a_controller_that_served_the_api,
+        ])
+    finally:
+        rc = api.stop()
+        if rc != 0:
+            print(api.output())
+
+
+main()
