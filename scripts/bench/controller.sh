@@ -74,6 +74,8 @@ clean() {
   (cd "$W" && docker-compose -p kbench down -t 0 >/dev/null 2>&1) || true
 }
 trap 'clean; rm -rf "$W"' EXIT
+# A command that fails stops the run (set -e): say which, never end silently.
+trap 'echo "bench: failed at line $LINENO: $BASH_COMMAND (exit $?)" >&2' ERR
 clean
 
 # --- converge -----------------------------------------------------------------
@@ -127,7 +129,7 @@ keelson_converge() {  # keelson_converge FILE: fresh store, apply, controller --
 
 echo "engine: $(docker version --format 'dockerd {{.Server.Version}}, API {{.Server.APIVersion}}'), $ENGINE_STATE"
 echo "each converge figure is the median of $REPEAT runs"
-FIRST=1
+FIRST=1 FLOOR_AT=16  # (SIZES="" skips the converge runs; scale then runs 16 at a time)
 for N in $SIZES; do
   pool "$N" >"$W/pool.yaml"
   for i in $(seq 1 "$N"); do runner "$i"; done >"$W/runners.yaml"
@@ -176,7 +178,7 @@ for ((r = 0; r < REPEAT; r++)); do
   rm -f "$W"/state.db*
   pool 50 >"$W/pool.yaml"
   "$K" --db "$W/state.db" apply -f "$W/pool.yaml" >/dev/null
-  "$K" --db "$W/state.db" --log-level warn controller --listen off >"$W/scale.log" 2>&1 &
+  "$K" --db "$W/state.db" --log-level warn controller --listen off --api-listen off >"$W/scale.log" 2>&1 &
   CTL_PID=$!
   "$K" --db "$W/state.db" -n $NS wait runnerpool/pool --for=condition=Ready --timeout 5m >/dev/null 2>&1
   for step in 100 50; do
@@ -209,7 +211,7 @@ rm -f "$W"/state.db*
 "$K" --db "$W/state.db" apply -f "$W/many.yaml" >/dev/null
 metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 metric_sum() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" 'index($1, m) == 1 {s += $2} END {print s + 0}'; }
-"$K" --db "$W/state.db" --log-level warn controller --workers 16 --resync 2s --listen 127.0.0.1:$PORT >"$W/controller.log" 2>&1 &
+"$K" --db "$W/state.db" --log-level warn controller --api-listen off --workers 16 --resync 2s --listen 127.0.0.1:$PORT >"$W/controller.log" 2>&1 &
 CTL_PID=$!
 t0=$(now)
 "$K" --db "$W/state.db" -n $NS wait runner/repair --for=condition=Ready --timeout 5m >/dev/null 2>&1
@@ -298,7 +300,7 @@ print(f"repair (from docker rm -f until the replacement runs), {trials} trials: 
 PY
 
 kill "$CTL_PID"; wait "$CTL_PID" 2>/dev/null || true
-"$K" --db "$W/state.db" controller --listen off >"$W/idle.log" 2>&1 &
+"$K" --db "$W/state.db" controller --listen off --api-listen off >"$W/idle.log" 2>&1 &
 CTL_PID=$!
 sleep 15
 ticks() { awk '{print $14 + $15}' "/proc/$CTL_PID/stat"; }
