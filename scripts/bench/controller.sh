@@ -31,7 +31,7 @@
 #   scripts/bench/controller.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SIZES=${SIZES:-50 500} REPEAT=${REPEAT:-3} OBJECTS=${OBJECTS:-5000} TRIALS=${TRIALS:-20} IDLE_SECONDS=${IDLE_SECONDS:-60}
+SIZES=${SIZES-50 500} REPEAT=${REPEAT:-3} OBJECTS=${OBJECTS:-5000} TRIALS=${TRIALS:-20} IDLE_SECONDS=${IDLE_SECONDS:-60}
 scripts/deps.sh engine
 command -v docker-compose >/dev/null || { apt-get install -y -q --no-install-recommends docker-compose >/dev/null; }
 [[ -f build/build.ninja ]] || meson setup build --buildtype=debugoptimized >/dev/null
@@ -214,7 +214,7 @@ metric_sum() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" 'index($
 "$K" --db "$W/state.db" --log-level warn controller --api-listen off --workers 16 --resync 2s --listen 127.0.0.1:$PORT >"$W/controller.log" 2>&1 &
 CTL_PID=$!
 t0=$(now)
-"$K" --db "$W/state.db" -n $NS wait runner/repair --for=condition=Ready --timeout 5m >/dev/null 2>&1
+"$K" --db "$W/state.db" -n $NS wait runner/repair --for=condition=Ready --timeout 60m >/dev/null 2>&1
 until [[ $(docker ps -aq --filter label=dev.keelson.namespace=$NS --filter status=exited | wc -l) -ge $OBJECTS ]]; do
   (($(date +%s) - ${t0%.*} < 3600)) || { echo "bench: $OBJECTS Runners did not run in an hour" >&2; exit 1; }
   sleep 2
