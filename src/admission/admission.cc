@@ -11,10 +11,10 @@ namespace keelson::admission {
 namespace {
 
 // "FILE:LINE:COL: FIELD: message" for a document, "kind/name: FIELD: message" otherwise.
-std::string Line(const Candidate& c, const manifest::Path& path, bool at_key, const std::string& message) {
-  if (c.doc) return c.doc->At(path, at_key, message).ToString();
+Finding Line(const Candidate& c, const manifest::Path& path, bool at_key, const std::string& message) {
   std::string field = manifest::PathString(path);
-  return model::DisplayName(*c.object) + ": " + (field.empty() ? "" : field + ": ") + message;
+  if (c.doc) return {c.doc->At(path, at_key, message).ToString(), field, message};
+  return {model::DisplayName(*c.object) + ": " + (field.empty() ? "" : field + ": ") + message, field, message};
 }
 
 // Objects from files were validated with their positions by the loader;
@@ -60,14 +60,15 @@ Result<void> CheckDependencyCycles(store::ObjectStore& store, const std::vector<
     if (std::find(cycle.begin(), cycle.end(), model::DisplayName(*c.object)) == cycle.end()) continue;
     const std::string message = "spec.dependsOn: cycle: " + path;
     if (c.doc) {
-      review->errors.push_back(c.doc->file + ":" + std::to_string(c.depends_on.line) + ":" +
-                               std::to_string(c.depends_on.column) + ": " + message);
+      review->errors.push_back({c.doc->file + ":" + std::to_string(c.depends_on.line) + ":" +
+                                    std::to_string(c.depends_on.column) + ": " + message,
+                                "spec.dependsOn", "cycle: " + path});
     } else {
-      review->errors.push_back(model::DisplayName(*c.object) + ": " + message);
+      review->errors.push_back({model::DisplayName(*c.object) + ": " + message, "spec.dependsOn", "cycle: " + path});
     }
     return {};
   }
-  review->errors.push_back("spec.dependsOn: cycle: " + path);
+  review->errors.push_back({"spec.dependsOn: cycle: " + path, "spec.dependsOn", "cycle: " + path});
   return {};
 }
 
@@ -84,7 +85,7 @@ Result<void> CheckPolicies(store::ObjectStore& store, const std::vector<Candidat
         review->errors.push_back(Line(c, v.violation.path, false, "denied by " + v.Describe()));
         continue;
       }
-      if (v.enforcement == "warn") review->warnings.push_back(Line(c, v.violation.path, false, v.Describe()));
+      if (v.enforcement == "warn") review->warnings.push_back(Line(c, v.violation.path, false, v.Describe()).line);
       review->events[i].push_back({"Warning", v.enforcement == "warn" ? "PolicyWarning" : "PolicyViolation",
                                    v.Describe() + " (at " + manifest::PathString(v.violation.path) + ")"});
     }
@@ -123,7 +124,7 @@ Result<Updated> Update(store::ObjectStore& store, model::Kind kind, const std::s
     if (!review) return Unexpected(review.error());
     if (!review->admitted()) {
       std::string lines;
-      for (const auto& e : review->errors) lines += (lines.empty() ? "" : "\n") + e;
+      for (const auto& e : review->errors) lines += (lines.empty() ? "" : "\n") + e.line;
       return Unexpected(ErrorCode::kInvalid, lines);
     }
     auto written = store.UpdateSpec(current, next.spec, note.empty() ? source : source + " (" + note + ")");

@@ -28,10 +28,20 @@ struct Candidate {
   manifest::Mark depends_on;  ///< where spec.dependsOn is, when from a file
 };
 
+/// One reason to refuse a write.
+struct Finding {
+  /// The whole line: "FILE:LINE:COL: FIELD: ..." for documents,
+  /// "KIND/NAME: FIELD: ..." otherwise.
+  std::string line;
+  std::string field;    ///< "spec.image"; may be empty
+  std::string message;  ///< without the place and the field
+
+  bool operator==(const std::string& other) const { return line == other; }
+};
+
 struct Review {
-  /// One line each: "FILE:LINE:COL: FIELD: ..." for documents,
-  /// "KIND/NAME: FIELD: ..." otherwise. Any error refuses the whole write.
-  std::vector<std::string> errors;
+  /// Any error refuses the whole write.
+  std::vector<Finding> errors;
   std::vector<std::string> warnings;  ///< one line each, without "warning: "
   /// Per candidate, in order: findings to record as events with the object
   /// (policy warn and audit verdicts).

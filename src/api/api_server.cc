@@ -1,5 +1,10 @@
 #include "api/api_server.h"
 
+#include "api/field_selector.h"
+#include "api/openapi.h"
+#include "api/status.h"
+#include "api/writes.h"
+
 #include <algorithm>
 #include <cctype>
 #include <sstream>
@@ -19,19 +24,7 @@ using nlohmann::json;
 using server::Request;
 using server::Response;
 
-constexpr const char* kJson = "application/json";
 constexpr const char* kGroupVersion = "keelson.dev/v1alpha1";
-
-Response Json(int code, const json& body) { return Response{code, kJson, body.dump(), {}}; }
-
-// A Kubernetes Status (metav1.Status) for a failed request: kubectl prints
-// its message as it prints the API server's own ("Error from server (NotFound): ...").
-Response Failure(int code, const std::string& reason, const std::string& message, json details = nullptr) {
-  json status = {{"kind", "Status"},     {"apiVersion", "v1"}, {"metadata", json::object()}, {"status", "Failure"},
-                 {"message", message}, {"reason", reason},   {"code", code}};
-  if (!details.is_null()) status["details"] = std::move(details);
-  return Json(code, status);
-}
 
 Response NotFoundPath() { return Failure(404, "NotFound", "the server could not find the requested resource"); }
 
@@ -75,10 +68,24 @@ json ResourceList() {
               {"singularName", k.singular},
               {"namespaced", true},
               {"kind", k.name},
-              {"verbs", {"get", "list"}},
+              {"verbs", {"create", "delete", "deletecollection", "get", "list", "patch", "update"}},
               {"categories", {"all", "keelson"}}};
     if (!k.short_name.empty()) r["shortNames"] = {k.short_name};
     resources.push_back(std::move(r));
+    resources.push_back({{"name", std::string(k.plural) + "/status"},
+                         {"singularName", ""},
+                         {"namespaced", true},
+                         {"kind", k.name},
+                         {"verbs", {"get", "patch", "update"}}});
+    if (k.kind == model::Kind::kRunnerPool) {
+      resources.push_back({{"name", std::string(k.plural) + "/scale"},
+                           {"singularName", ""},
+                           {"namespaced", true},
+                           {"group", "autoscaling"},
+                           {"version", "v1"},
+                           {"kind", "Scale"},
+                           {"verbs", {"get", "patch", "update"}}});
+    }
   }
   return {{"kind", "APIResourceList"}, {"apiVersion", "v1"}, {"groupVersion", kGroupVersion}, {"resources", resources}};
 }
@@ -88,47 +95,6 @@ json GroupVersion() { return {{"groupVersion", kGroupVersion}, {"version", model
 json Group() {
   return {{"name", model::kGroup}, {"versions", {GroupVersion()}}, {"preferredVersion", GroupVersion()}};
 }
-
-// metadata.name and metadata.namespace, with =, == and !=, as the API
-// server's field selectors for custom resources.
-struct FieldSelector {
-  struct Term {
-    std::string field, value;
-    bool equal;
-  };
-  std::vector<Term> terms;
-
-  static Result<FieldSelector> Parse(const std::string& text) {
-    FieldSelector out;
-    std::stringstream in(text);
-    for (std::string term; std::getline(in, term, ',');) {
-      if (term.empty()) continue;
-      Term t{};
-      size_t at = term.find("!=");
-      size_t len = 2;
-      t.equal = at == std::string::npos;
-      if (t.equal) {
-        at = term.find("==");
-        if (at == std::string::npos) at = term.find('='), len = 1;
-      }
-      if (at == std::string::npos) return Unexpected(ErrorCode::kInvalid, "invalid selector: '" + text + "'; can't understand '" + term + "'");
-      t.field = term.substr(0, at);
-      t.value = term.substr(at + len);
-      if (t.field != "metadata.name" && t.field != "metadata.namespace") {
-        return Unexpected(ErrorCode::kInvalid, "field label not supported: " + t.field);
-      }
-      out.terms.push_back(std::move(t));
-    }
-    return out;
-  }
-  bool Matches(const model::Object& o) const {
-    for (const auto& t : terms) {
-      const std::string& have = t.field == "metadata.name" ? o.meta.name : o.meta.namespace_;
-      if ((have == t.value) != t.equal) return false;
-    }
-    return true;
-  }
-};
 
 enum class TableVersion { kNone, kV1, kV1beta1 };
 
@@ -178,11 +144,6 @@ json Table(model::Kind kind, const std::vector<model::Object>& objects, int64_t 
           {"metadata", {{"resourceVersion", std::to_string(rv)}}},
           {"columnDefinitions", std::move(columns)},
           {"rows", std::move(rows)}};
-}
-
-Response StoreFailure(const Error& e) {
-  spdlog::warn("api: {}", e.message);
-  return Failure(500, "InternalError", "Internal error occurred: " + e.message);
 }
 
 }  // namespace
@@ -244,17 +205,58 @@ std::optional<Identity> ApiServer::Authenticate(const Request& r) {
   return tokens->Find(header.substr(scheme.size()));
 }
 
+namespace {
+
+// The Kubernetes verb of a request: what RBAC rules name.
+std::string Verb(const Request& r, bool named) {
+  if (r.method == "GET" || r.method == "HEAD") {
+    if (r.Query("watch") == "true" || r.Query("watch") == "1") return "watch";
+    return named ? "get" : "list";
+  }
+  if (r.method == "POST") return "create";
+  if (r.method == "PUT") return "update";
+  if (r.method == "PATCH") return "patch";
+  if (r.method == "DELETE") return named ? "delete" : "deletecollection";
+  return "";
+}
+
+// Until RBAC: anyone with a token reads; writing takes system:masters.
+bool Allowed(const Identity& who, const std::string& verb) {
+  if (verb == "get" || verb == "list" || verb == "watch") return true;
+  return std::find(who.groups.begin(), who.groups.end(), kMastersGroup) != who.groups.end();
+}
+
+}  // namespace
+
 Response ApiServer::Handle(const Request& r) {
   const auto seg = Segments(r.path);
   if (seg.size() == 1 && seg[0] == "version") return Json(200, Version());
-  if (!Authenticate(r)) return Failure(401, "Unauthorized", "Unauthorized");
-  if (r.method != "GET" && r.method != "HEAD") {
+  auto who = Authenticate(r);
+  if (!who) return Failure(401, "Unauthorized", "Unauthorized");
+  const bool read = r.method == "GET" || r.method == "HEAD";
+  const bool kinds = seg.size() >= 4 && seg[0] == "apis" && seg[1] == model::kGroup && seg[2] == model::kVersion;
+  if (!read && !kinds) {
     return Failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
   }
-  if (r.Query("watch") == "true" || r.Query("watch") == "1") {
+  if (read && (r.Query("watch") == "true" || r.Query("watch") == "1")) {
     return Failure(405, "MethodNotAllowed", "watch is not served by keelson yet");
   }
   // Discovery.
+  if (seg == std::vector<std::string>{"openapi", "v2"}) {
+    if (r.Header("accept").find("protobuf") != std::string::npos) {
+      // As kube-apiserver answers it: the media type kubectl asks for has an
+      // "@" that Go's mime parser (and so client-go) refuses in a reply.
+      return Response{200, "application/octet-stream", OpenApiV2Protobuf(), {}};
+    }
+    return Json(200, OpenApiV2());
+  }
+  if (seg == std::vector<std::string>{"openapi", "v3"}) {
+    const std::string gv = "apis/" + std::string(model::kGroup) + "/" + std::string(model::kVersion);
+    return Json(200, {{"paths", {{gv, {{"serverRelativeURL", "/openapi/v3/" + gv}}}}}});
+  }
+  if (seg == std::vector<std::string>{"openapi", "v3", "apis", std::string(model::kGroup), std::string(model::kVersion)}) {
+    return Json(200, OpenApiV3());
+  }
   if (seg == std::vector<std::string>{"api"}) {
     return Json(200, {{"kind", "APIVersions"}, {"versions", {"v1"}}, {"serverAddressByClientCIDRs", json::array()}});
   }
@@ -327,33 +329,52 @@ Response ApiServer::Handle(const Request& r) {
                       {"metadata", {{"resourceVersion", std::to_string(*rv)}}}, {"items", std::move(items)}});
   }
 
-  // keelson's kinds: /apis/keelson.dev/v1alpha1[/namespaces/NS]/PLURAL[/NAME]
-  if (seg.size() < 4 || seg[0] != "apis" || seg[1] != model::kGroup || seg[2] != model::kVersion) return NotFoundPath();
-  std::optional<std::string> ns;
-  std::string plural, name;
+  // keelson's kinds: /apis/keelson.dev/v1alpha1[/namespaces/NS]/PLURAL[/NAME[/SUBRESOURCE]]
+  if (!kinds) return NotFoundPath();
+  Target t;
+  std::string plural;
   if (seg.size() == 4) {
     plural = seg[3];
-  } else if (seg[3] == "namespaces" && (seg.size() == 6 || seg.size() == 7)) {
-    ns = seg[4];
+  } else if (seg[3] == "namespaces" && seg.size() >= 6 && seg.size() <= 8) {
+    t.namespace_ = seg[4];
     plural = seg[5];
-    if (seg.size() == 7) name = seg[6];
+    if (seg.size() >= 7) t.name = seg[6];
+    if (seg.size() == 8) t.subresource = seg[7];
   } else {
     return NotFoundPath();
   }
   auto kind = KindOfResource(plural);
   if (!kind) return NotFoundPath();
+  t.kind = *kind;
+  if (!t.subresource.empty() && t.subresource != "status" && !(t.subresource == "scale" && *kind == model::Kind::kRunnerPool)) {
+    return NotFoundPath();
+  }
   const auto& info = model::Info(*kind);
-  const std::string resource = std::string(info.plural) + "." + std::string(model::kGroup);
+  const std::string verb = Verb(r, !t.name.empty());
+  if (verb.empty() || (!t.namespace_ && !read) || (verb == "create" && !t.name.empty())) {
+    return Failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+  }
+  if (!Allowed(*who, verb)) {
+    return Forbidden(who->user, verb, t.subresource.empty() ? std::string(info.plural) : std::string(info.plural) + "/" + t.subresource,
+                     std::string(model::kGroup), t.name, t.namespace_.value_or(""));
+  }
+  if (!read) {
+    Writer w{store, who->user, options_.allowed_paths};
+    if (verb == "create") return Create(w, t, r);
+    if (verb == "update") return Replace(w, t, r);
+    if (verb == "patch") return Patch(w, t, r);
+    return Delete(w, t, r);
+  }
+  const std::string name = t.name;
+  const std::optional<std::string> ns = t.namespace_;
   const TableVersion tv = WantsTable(r);
   const std::string include = r.Query("includeObject");
 
+  if (t.subresource == "scale") return GetScale(store, t);
   if (!name.empty()) {
     auto o = store.Get(*kind, *ns, name);
     if (!o) return StoreFailure(o.error());
-    if (!*o) {
-      return Failure(404, "NotFound", resource + " \"" + name + "\" not found",
-                     {{"name", name}, {"group", model::kGroup}, {"kind", info.plural}});
-    }
+    if (!*o) return NotFound(info, name);
     if (tv != TableVersion::kNone) return Json(200, Table(*kind, {**o}, (*o)->meta.resource_version, tv, include, now));
     return Json(200, model::ToJson(std::move(**o)));
   }

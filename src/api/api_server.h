@@ -27,6 +27,9 @@ namespace keelson::api {
 struct ApiOptions {
   controller::StoreFactory open_store;  ///< required
   std::filesystem::path token_file;     ///< read at each request's authentication
+  /// Directories whose files specs sent over the API may name (the
+  /// server's KEELSON_ALLOWED_PATHS); none: no file paths at all.
+  std::vector<std::filesystem::path> allowed_paths = {};
 };
 
 class ApiServer {

@@ -32,7 +32,7 @@ Result<bool> Admit(store::ObjectStore& objects, std::vector<store::ApplyRequest>
   }
   auto review = admission::Admit(objects, candidates);
   if (!review) return Unexpected(review.error());
-  for (const auto& e : review->errors) std::cerr << e << "\n";
+  for (const auto& e : review->errors) std::cerr << e.line << "\n";
   for (const auto& w : review->warnings) std::cerr << "warning: " << w << "\n";
   for (size_t i = 0; i < requests.size(); ++i) requests[i].events = std::move(review->events[i]);
   return review->admitted();

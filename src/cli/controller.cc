@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/api_server.h"
+#include "util/secret_file.h"
 #include "api/pki.h"
 #include "cli/commands.h"
 #include "cli/context.h"
@@ -44,7 +45,8 @@ constexpr const char* kDefaultApiListen = "127.0.0.1:6443";
 class ApiEndpoint {
  public:
   ApiEndpoint(const Globals& g, const Clock& clock)
-      : api_(clock, api::ApiOptions{controller::StoreAt(g.db_path, clock), api::TokenFileFor(g.db_path)}),
+      : api_(clock, api::ApiOptions{controller::StoreAt(g.db_path, clock), api::TokenFileFor(g.db_path),
+                                    AllowedPathsFromEnvironment()}),
         server_(ApiLimits()),
         db_path_(g.db_path) {}
   Result<void> Start(const std::string& listen, store::ObjectStore& store) {

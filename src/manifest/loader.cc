@@ -255,9 +255,10 @@ class PathResolver {
 };
 
 // The directory a source's relative paths are resolved against.
-fs::path BaseDirectory(const std::string& source) {
+fs::path BaseDirectory(const Source& source) {
   std::error_code ec;
-  return source == "<stdin>" ? fs::current_path(ec) : fs::absolute(source, ec).parent_path();
+  if (source.remote) return {};
+  return source.name == "<stdin>" ? fs::current_path(ec) : fs::absolute(source.name, ec).parent_path();
 }
 
 void ResolvePaths(model::Kind kind, json& value, PathResolver& resolver) {
@@ -363,7 +364,7 @@ LoadResult LoadManifests(const std::vector<Source>& sources, const std::string& 
   std::vector<Work> work;
   std::vector<fs::path> bases;
   for (size_t i = 0; i < sources.size(); ++i) {
-    bases.push_back(BaseDirectory(sources[i].name));
+    bases.push_back(BaseDirectory(sources[i]));
     const std::string& text = sources[i].text;
     if (text.size() > ParseLimits{}.max_bytes) {
       work.push_back({i, StreamPiece{text, 1}});  // ParseYaml refuses it with the limit named

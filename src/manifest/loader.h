@@ -17,6 +17,9 @@ namespace keelson::manifest {
 struct Source {
   std::string name;  ///< as shown in errors: the path as found, or "<stdin>"
   std::string text;
+  /// Sent over the API: not a file, so its specs may name only absolute
+  /// paths inside `allowed_paths` (there is no manifest directory).
+  bool remote = false;
 };
 
 /// Reads every path: a file, "-" for `in`, or a directory's *.yaml/*.yml files

@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include <microhttpd.h>
 
@@ -20,7 +21,89 @@ struct HttpServer::Call {
   bool too_large = false;
 };
 
+// A streamed response on its connection. The connection is suspended while
+// the stream has nothing (so it holds no thread and MHD does not spin) and
+// resumed by the stream's wake. `mu` orders a wake that comes between an
+// empty Take and the suspension: the wake is remembered, not lost.
+struct HttpServer::Streaming {
+  HttpServer* server = nullptr;
+  MHD_Connection* connection = nullptr;
+  std::shared_ptr<Stream> stream;
+  std::mutex mu;
+  bool suspended = false;
+  bool woken = false;
+  bool gone = false;   ///< the response was freed: wake does nothing
+  std::string pending;  ///< taken, not yet sent
+  size_t sent = 0;
+
+  void Wake() {
+    std::lock_guard lock(mu);
+    if (gone) return;
+    if (suspended) {
+      suspended = false;
+      MHD_resume_connection(connection);
+    } else {
+      woken = true;
+    }
+  }
+};
+
 namespace {
+
+ssize_t ReadStream(void* cls, uint64_t, char* buf, size_t max) {
+  auto* s = static_cast<HttpServer::Streaming*>(cls);
+  std::lock_guard lock(s->mu);
+  if (s->sent == s->pending.size()) {
+    s->pending.clear();
+    s->sent = 0;
+    auto more = s->stream->Take();
+    if (!more) return MHD_CONTENT_READER_END_OF_STREAM;
+    s->pending = std::move(*more);
+  }
+  if (s->pending.empty()) {
+    if (s->woken) {
+      s->woken = false;
+      return 0;  // something came since Take looked: ask again at once
+    }
+    s->suspended = true;
+    MHD_suspend_connection(s->connection);
+    return 0;
+  }
+  const size_t n = std::min(max, s->pending.size() - s->sent);
+  std::memcpy(buf, s->pending.data() + s->sent, n);
+  s->sent += n;
+  return static_cast<ssize_t>(n);
+}
+
+void FreeStream(void* cls) {
+  auto* s = static_cast<HttpServer::Streaming*>(cls);
+  s->server->Track(s, false);
+  {
+    std::lock_guard lock(s->mu);
+    s->gone = true;
+  }
+  s->stream->Close();
+  delete s;
+}
+
+MHD_Result SendStream(HttpServer* server, MHD_Connection* c, const Response& r) {
+  auto* s = new HttpServer::Streaming;
+  s->server = server;
+  s->connection = c;
+  s->stream = r.stream;
+  MHD_Response* resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 << 10, &ReadStream, s, &FreeStream);
+  if (!resp) {
+    delete s;
+    return MHD_NO;
+  }
+  server->Track(s, true);
+  s->stream->SetWake([s] { s->Wake(); });
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
+  for (const auto& [name, value] : r.headers) MHD_add_response_header(resp, name.c_str(), value.c_str());
+  MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(r.status), resp);
+  MHD_destroy_response(resp);
+  return ok;
+}
 
 MHD_Result Send(MHD_Connection* c, const Response& r, bool head) {
   MHD_Response* resp = MHD_create_response_from_buffer(head ? 0 : r.body.size(), const_cast<char*>(r.body.data()),
@@ -92,7 +175,15 @@ MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* met
   }
   if (call->too_large) return Send(c, TooLarge(max_body), false);
   const bool head = call->request.method == "HEAD";
-  return Send(c, server->Dispatch(call->request), head);
+  Response response;
+  try {
+    response = server->Dispatch(call->request);
+  } catch (const std::exception& e) {
+    // A bug in a handler answers 500; it never takes the process down.
+    response = Response{500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n", {}};
+  }
+  if (response.stream && !head) return SendStream(server, c, response);
+  return Send(c, response, head);
 }
 
 void Completed(void*, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
@@ -177,7 +268,7 @@ Result<void> HttpServer::Start(const std::string& host_port, const Tls* tls) {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
   port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                                            : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
-  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
   if (tls) {
     if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
       ::close(fd);
@@ -205,9 +296,34 @@ Result<void> HttpServer::Start(const std::string& host_port, const Tls* tls) {
   return {};
 }
 
+void HttpServer::Track(Streaming* s, bool add) {
+  std::lock_guard lock(streams_mu_);
+  if (add) {
+    streams_.insert(s);
+  } else {
+    streams_.erase(s);
+  }
+}
+
 void HttpServer::Stop() {
-  if (daemon_) MHD_stop_daemon(daemon_);
+  if (!daemon_) return;
+  // No connection may stay suspended when the daemon stops: every stream
+  // ends, and its connection is resumed to send the end.
+  const MHD_socket listener = MHD_quiesce_daemon(daemon_);
+  {
+    std::lock_guard lock(streams_mu_);
+    for (auto* s : streams_) s->stream->Close();
+  }
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(streams_mu_);
+      if (streams_.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  MHD_stop_daemon(daemon_);
   daemon_ = nullptr;
+  if (listener != MHD_INVALID_SOCKET) ::close(listener);
 }
 
 unsigned RaiseOpenFileLimit() {

@@ -4,9 +4,14 @@
 // greedy clients never stop it answering others: body and header sizes, the
 // number of connections, and how long a connection may stay silent. Routes
 // are exact paths; handlers run on the server's thread and must be quick.
+// A response may be a stream (a watch): its connection is parked, holding no
+// thread, until the stream says it has more.
 
 #include <chrono>
 #include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,11 +38,27 @@ struct Request {
   std::string Header(const std::string& name) const;
 };
 
+/// A response body that arrives over time, sent chunked as it comes.
+/// Thread-safe: Take runs on the server's threads, the producer elsewhere.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  /// What there is to send now: bytes, "" for nothing yet (the connection
+  /// is parked until `wake` is called), or nullopt at the end.
+  virtual std::optional<std::string> Take() = 0;
+  /// Given once, before the first Take: call it (from any thread, at any
+  /// time, any number of times) when there is more to take or the stream ended.
+  virtual void SetWake(std::function<void()> wake) = 0;
+  /// The server stops: end soon, and call wake.
+  virtual void Close() = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers
+  std::shared_ptr<Stream> stream = nullptr;                    ///< when set, the body (`body` unused)
 };
 
 using Handler = std::function<Response(const Request&)>;
@@ -80,13 +101,17 @@ class HttpServer {
 
   // libmicrohttpd's callbacks (public for the C trampolines only).
   struct Call;
+  struct Streaming;
   Response Dispatch(const Request& r) const;
+  void Track(Streaming* s, bool add);
 
  private:
   Limits limits_;
   std::map<std::pair<std::string, std::string>, Handler> routes_;
   std::map<std::string, Handler> prefixes_;
   MHD_Daemon* daemon_ = nullptr;
+  std::mutex streams_mu_;
+  std::set<Streaming*> streams_;  ///< open streams, closed at Stop
   Tls tls_;  ///< kept while serving
   int port_ = 0;
 };

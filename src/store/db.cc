@@ -76,6 +76,42 @@ UPDATE events SET first_time = time;
 CREATE INDEX events_by_uid ON events (uid, id);
 CREATE INDEX events_by_time ON events (time);
 )sql",
+    // What a watch needs besides the objects themselves: which were created
+    // (ADDED rows, keys only) and how removed ones last looked (DELETED
+    // rows), for the last 50,000 resourceVersions (changes_floor: a watch
+    // from before it must list again). Objects changed since a version are
+    // found by their resource_version.
+    R"sql(
+CREATE INDEX objects_by_resource_version ON objects (resource_version);
+CREATE TABLE changes (
+  resource_version INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  uid TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  generation INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  deleted_at TEXT,
+  labels TEXT NOT NULL,
+  annotations TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL
+);
+INSERT INTO counters SELECT 'changes_floor', value FROM counters WHERE name = 'resource_version';
+CREATE TRIGGER objects_added AFTER INSERT ON objects BEGIN
+  INSERT OR REPLACE INTO changes VALUES (NEW.resource_version, 'ADDED', NEW.uid, NEW.kind, NEW.namespace, NEW.name,
+                                         0, '', NULL, '{}', '{}', '{}', '{}');
+  UPDATE counters SET value = NEW.resource_version - 50000 WHERE name = 'changes_floor' AND value < NEW.resource_version - 50000;
+  DELETE FROM changes WHERE resource_version <= NEW.resource_version - 50000;
+END;
+CREATE TRIGGER objects_deleted AFTER DELETE ON objects BEGIN
+  INSERT OR REPLACE INTO changes
+    SELECT value, 'DELETED', OLD.uid, OLD.kind, OLD.namespace, OLD.name, OLD.generation, OLD.created_at,
+           OLD.deleted_at, OLD.labels, OLD.annotations, OLD.spec, OLD.status
+    FROM counters WHERE name = 'resource_version';
+END;
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 30000;
@@ -353,7 +389,7 @@ Db::Transaction::~Transaction() {
 }
 
 Result<void> Db::Transaction::Begin() {
-  auto r = db_.Exec("BEGIN IMMEDIATE");
+  auto r = db_.Exec(mode_ == kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
   open_ = static_cast<bool>(r);
   return r;
 }

@@ -73,13 +73,17 @@ class Db {
   /// deadlock on an upgrade); rolls back unless Commit() succeeded.
   class Transaction {
    public:
-    explicit Transaction(Db& db) : db_(db) {}
+    /// kWrite: BEGIN IMMEDIATE (takes the write lock at once); kRead: a
+    /// deferred transaction, one consistent snapshot for several reads.
+    enum Mode { kWrite, kRead };
+    explicit Transaction(Db& db, Mode mode = kWrite) : db_(db), mode_(mode) {}
     ~Transaction();
     Result<void> Begin();
     Result<void> Commit();
 
    private:
     Db& db_;
+    Mode mode_;
     bool open_ = false;
   };
 

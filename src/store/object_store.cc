@@ -36,33 +36,47 @@ std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 std::string Kind(model::Kind k) { return std::string(model::Info(k).name); }
 
-// Reads one row selected with kColumns.
+// Reads one row selected with kColumns, starting at column `at`.
 Result<model::Object> ReadObject(const Statement& s, std::string* spec, std::string* labels,
-                                 std::string* annotations) {
+                                 std::string* annotations, int at = 0) {
   model::Object o;
-  auto kind = model::KindFromManifestName(s.Text(0));
-  if (!kind) return Unexpected(ErrorCode::kInternal, "store: unknown kind " + s.Text(0) + " in objects");
+  auto kind = model::KindFromManifestName(s.Text(at + 0));
+  if (!kind) return Unexpected(ErrorCode::kInternal, "store: unknown kind " + s.Text(at + 0) + " in objects");
   o.kind = *kind;
-  o.meta.namespace_ = s.Text(1);
-  o.meta.name = s.Text(2);
-  o.meta.uid = s.Text(3);
-  o.meta.generation = s.Int(4);
-  o.meta.resource_version = s.Int(5);
-  o.meta.creation_timestamp = s.Text(6);
-  if (!s.IsNull(7)) o.meta.deletion_timestamp = s.Text(7);
-  *labels = s.Text(8);
-  *annotations = s.Text(9);
-  *spec = s.Text(10);
+  o.meta.namespace_ = s.Text(at + 1);
+  o.meta.name = s.Text(at + 2);
+  o.meta.uid = s.Text(at + 3);
+  o.meta.generation = s.Int(at + 4);
+  o.meta.resource_version = s.Int(at + 5);
+  o.meta.creation_timestamp = s.Text(at + 6);
+  if (!s.IsNull(at + 7)) o.meta.deletion_timestamp = s.Text(at + 7);
+  *labels = s.Text(at + 8);
+  *annotations = s.Text(at + 9);
+  *spec = s.Text(at + 10);
   try {
     o.meta.labels = json::parse(*labels).get<model::Labels>();
     o.meta.annotations = json::parse(*annotations).get<model::Labels>();
     o.spec = json::parse(*spec);
-    o.status = json::parse(s.Text(11));
-    o.controller_state = json::parse(s.Text(12));
+    o.status = json::parse(s.Text(at + 11));
+    o.controller_state = json::parse(s.Text(at + 12));
   } catch (const json::exception& e) {
     return Unexpected(ErrorCode::kInternal, "store: corrupt row for " + model::Key(o) + ": " + e.what());
   }
   return o;
+}
+
+Result<model::Object> ReadObjectAt(const Statement& s, int at) {
+  std::string spec, labels, annotations;
+  return ReadObject(s, &spec, &labels, &annotations, at);
+}
+
+// The Kubernetes wording of a failed precondition, so users and scripts
+// recognise it: re-read the object and try again.
+Error Modified(const model::Object& o) {
+  return MakeError(ErrorCode::kConflict, std::string(model::Info(o.kind).singular) + "/" + o.meta.name +
+                                             ": the object has been modified since it was read (resourceVersion " +
+                                             std::to_string(o.meta.resource_version) +
+                                             "); read it again and retry");
 }
 
 }  // namespace
@@ -195,10 +209,34 @@ Result<void> ObjectStore::Update(const Row& row, const model::Object& in, bool s
                   "spec changed (generation " + std::to_string(generation) + ") from " + source, now);
 }
 
+Result<void> ObjectStore::Check(const Precondition& p, const model::Object& o, const std::optional<Row>& row) {
+  const std::string display = std::string(model::Info(o.kind).singular) + "/" + o.meta.name;
+  if (!row) {
+    if (p.exists == Precondition::Exists::kPresent || p.resource_version || !p.uid.empty()) {
+      return Unexpected(ErrorCode::kNotFound, display + " not found in namespace " + o.meta.namespace_);
+    }
+    return {};
+  }
+  if (p.exists == Precondition::Exists::kAbsent) {
+    return Unexpected(ErrorCode::kConflict, display + " already exists in namespace " + o.meta.namespace_);
+  }
+  const model::ObjectMeta& stored = row->object.meta;
+  if (!p.uid.empty() && p.uid != stored.uid) {
+    return Unexpected(ErrorCode::kConflict, display + ": precondition failed: uid is " + stored.uid + ", not " + p.uid);
+  }
+  if (p.resource_version && p.resource_version != stored.resource_version) {
+    model::Object read = row->object;
+    read.meta.resource_version = p.resource_version;
+    return Unexpected(Modified(read));
+  }
+  return {};
+}
+
 Result<ApplyAction> ObjectStore::ApplyOne(const ApplyRequest& request, const std::string& now) {
   const model::Object& o = request.object;
   auto found = Find(o.kind, o.meta.namespace_, o.meta.name);
   if (!found) return Unexpected(found.error());
+  if (auto c = Check(request.precondition, o, *found); !c) return Unexpected(c.error());
   ApplyAction action = ApplyAction::kCreated;
   if (!*found) {
     if (auto r = Insert(o, request.source, now); !r) return Unexpected(r.error());
@@ -239,6 +277,11 @@ Result<ApplyResult> ObjectStore::Apply(const std::vector<ApplyRequest>& requests
     auto action = ApplyOne(req, now);
     if (!action) return Unexpected(action.error());
     result.applied.push_back({model::DisplayName(req.object), req.object.meta.namespace_, *action});
+    if (req.read_back) {
+      auto stored = Find(req.object.kind, req.object.meta.namespace_, req.object.meta.name);
+      if (!stored) return Unexpected(stored.error());
+      if (*stored) result.applied.back().stored = std::move((*stored)->object);
+    }
     keep.insert(model::Key(req.object));
   }
   if (prune) {
@@ -313,13 +356,14 @@ Result<DeleteResult> ObjectStore::DeleteRow(const Row& row, bool force, const st
   const model::Object& o = row.object;
   // No status means no controller ever acted on it: nothing on the engine to clean.
   if (force || o.status.empty()) {
+    // The version first: the removal is recorded (a watch's DELETED) at it.
+    if (auto r = NextResourceVersion(); !r) return Unexpected(r.error());
     auto del = db_.Prepare("DELETE FROM objects WHERE uid = ?");
     if (!del) return Unexpected(del.error());
     if (auto r = (*del)->Bind(1, o.meta.uid).Run(); !r) return Unexpected(r.error());
     auto rev = db_.Prepare("DELETE FROM revisions WHERE uid = ?");
     if (!rev) return Unexpected(rev.error());
     if (auto r = (*rev)->Bind(1, o.meta.uid).Run(); !r) return Unexpected(r.error());
-    if (auto r = NextResourceVersion(); !r) return Unexpected(r.error());
     if (auto r = AddEvent(o, "Normal", "Deleted", force && !o.meta.deletion_timestamp ? "deleted (forced)" : "deleted", now); !r) {
       return Unexpected(r.error());
     }
@@ -336,30 +380,20 @@ Result<DeleteResult> ObjectStore::DeleteRow(const Row& row, bool force, const st
 }
 
 Result<DeleteResult> ObjectStore::Delete(model::Kind kind, const std::string& ns,
-                                         const std::string& name, bool force) {
+                                         const std::string& name, bool force, const Precondition& precondition) {
   Db::Transaction tx(db_);
   if (auto r = tx.Begin(); !r) return Unexpected(r.error());
   auto row = Find(kind, ns, name);
   if (!row) return Unexpected(row.error());
   if (!*row) return DeleteResult::kNotFound;
+  model::Object key;
+  key.kind = kind, key.meta.namespace_ = ns, key.meta.name = name;
+  if (auto c = Check(precondition, key, *row); !c) return Unexpected(c.error());
   auto result = DeleteRow(**row, force, FormatTimestamp(clock_.Now()));
   if (!result) return result;
   if (auto r = tx.Commit(); !r) return Unexpected(r.error());
   return result;
 }
-
-namespace {
-
-// The Kubernetes wording of a failed precondition, so users and scripts
-// recognise it: re-read the object and try again.
-Error Modified(const model::Object& o) {
-  return MakeError(ErrorCode::kConflict, std::string(model::Info(o.kind).singular) + "/" + o.meta.name +
-                                             ": the object has been modified since it was read (resourceVersion " +
-                                             std::to_string(o.meta.resource_version) +
-                                             "); read it again and retry");
-}
-
-}  // namespace
 
 Result<ApplyAction> ObjectStore::UpdateSpec(const model::Object& based_on, const json& spec,
                                             const std::string& source) {
@@ -476,6 +510,63 @@ Result<int64_t> ObjectStore::CurrentResourceVersion() {
   const int64_t v = *row ? (*s)->Int(0) : 0;
   (*s)->Reset();
   return v;
+}
+
+Result<int64_t> ObjectStore::ChangesFloor() {
+  auto s = db_.Prepare("SELECT value FROM counters WHERE name = 'changes_floor'");
+  if (!s) return Unexpected(s.error());
+  auto row = (*s)->Step();
+  if (!row) return Unexpected(row.error());
+  const int64_t v = *row ? (*s)->Int(0) : 0;
+  (*s)->Reset();
+  return v;
+}
+
+Result<std::vector<Change>> ObjectStore::ChangesSince(int64_t after, const std::optional<model::Kind>& kind) {
+  Db::Transaction tx(db_, Db::Transaction::kRead);
+  if (auto r = tx.Begin(); !r) return Unexpected(r.error());
+  std::set<std::string> added;
+  std::vector<Change> out;
+  {
+    auto s = db_.Prepare("SELECT uid, type, kind, namespace, name, uid, generation, resource_version, created_at, "
+                         "deleted_at, labels, annotations, spec, status, '{}' FROM changes WHERE resource_version > ?1 AND (?2 = '' OR kind = ?2) ORDER BY resource_version");
+    if (!s) return Unexpected(s.error());
+    (*s)->Bind(1, after).Bind(2, kind ? Kind(*kind) : std::string());
+    while (true) {
+      auto row = (*s)->Step();
+      if (!row) return Unexpected(row.error());
+      if (!*row) break;
+      if ((*s)->Text(1) == "ADDED") {
+        added.insert((*s)->Text(0));
+        continue;
+      }
+      auto o = ReadObjectAt(**s, 2);
+      if (!o) return Unexpected(o.error());
+      out.push_back({Change::kDeleted, std::move(*o)});
+    }
+  }
+  std::vector<Change> present;
+  {
+    auto s = db_.Prepare(std::string("SELECT ") + kColumns +
+                         " FROM objects WHERE resource_version > ?1 AND (?2 = '' OR kind = ?2) ORDER BY resource_version");
+    if (!s) return Unexpected(s.error());
+    (*s)->Bind(1, after).Bind(2, kind ? Kind(*kind) : std::string());
+    while (true) {
+      auto row = (*s)->Step();
+      if (!row) return Unexpected(row.error());
+      if (!*row) break;
+      auto o = ReadObjectAt(**s, 0);
+      if (!o) return Unexpected(o.error());
+      const Change::Type type = added.count(o->meta.uid) ? Change::kAdded : Change::kModified;
+      present.push_back({type, std::move(*o)});
+    }
+  }
+  std::vector<Change> merged;
+  merged.reserve(out.size() + present.size());
+  std::merge(std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()),
+             std::make_move_iterator(present.begin()), std::make_move_iterator(present.end()), std::back_inserter(merged),
+             [](const Change& a, const Change& b) { return a.object.meta.resource_version < b.object.meta.resource_version; });
+  return merged;
 }
 
 Result<std::vector<std::string>> ObjectStore::Namespaces() {

@@ -34,12 +34,25 @@ struct EventNote {
   std::string message;
 };
 
+/// What must hold of the stored object for a write to go ahead (the API's
+/// create and update; apply takes whatever it finds).
+struct Precondition {
+  enum class Exists { kAny, kAbsent, kPresent };
+  Exists exists = Exists::kAny;  ///< kAbsent: kConflict when it exists; kPresent: kNotFound when it does not
+  int64_t resource_version = 0;  ///< not 0: kConflict unless the stored object has this resourceVersion
+  std::string uid;               ///< not empty: kConflict unless the stored object has this uid
+};
+
 struct ApplyRequest {
   model::Object object;  ///< kind, name, namespace, labels, annotations, spec
   std::string source;    ///< the file it came from, kept with the revision
   /// Recorded with the object when it is created or configured (policy
   /// warnings and audit findings); not when it is unchanged.
   std::vector<EventNote> events = {};
+  Precondition precondition = {};
+  /// Read the object back after the write (ApplyOutcome::stored), inside
+  /// the transaction: what was written, also on a dry run.
+  bool read_back = false;
 };
 
 /// apply --prune: objects in `namespaces` that match `selector` and are not in
@@ -53,6 +66,7 @@ struct ApplyOutcome {
   std::string display;  ///< "runner/web"
   std::string namespace_;
   ApplyAction action;
+  std::optional<model::Object> stored = std::nullopt;  ///< with ApplyRequest::read_back
 };
 
 struct ApplyResult {
@@ -77,6 +91,13 @@ struct Revision {
   std::string time;
   std::string source;
   nlohmann::json spec;
+};
+
+/// One step of an object's life, as a watch reports it.
+struct Change {
+  enum Type { kAdded, kModified, kDeleted };
+  Type type = kModified;
+  model::Object object;
 };
 
 struct Event {
@@ -130,8 +151,9 @@ class ObjectStore {
 
   /// Marks for deletion; removes at once when `force` or the controller never
   /// acted on the object (no status). Idempotent: a marked object stays marked.
+  /// `precondition` (its uid and resourceVersion) must hold: kConflict otherwise.
   Result<DeleteResult> Delete(model::Kind kind, const std::string& ns, const std::string& name,
-                              bool force);
+                              bool force, const Precondition& precondition = {});
 
   /// Replaces the spec of `based_on` as apply would (generation +1 when it
   /// differs). `based_on` is the object as the caller read it: its uid and
@@ -165,6 +187,16 @@ class ObjectStore {
   /// objects carry it, so stores sharing an engine keep to their own.
   Result<std::string> StoreId();
 
+  /// Every object changed after resourceVersion `after` (of `kind`, or all),
+  /// in resourceVersion order, as a watch sends them: each present one in
+  /// its latest state (kAdded when created after `after`), each removed one
+  /// as it was when removed (at the removal's resourceVersion). States an
+  /// object passed through in between are not kept. `after` must not be
+  /// below ChangesFloor().
+  Result<std::vector<Change>> ChangesSince(int64_t after, const std::optional<model::Kind>& kind = std::nullopt);
+  /// The oldest resourceVersion ChangesSince can start from (removals
+  /// before it are forgotten).
+  Result<int64_t> ChangesFloor();
   /// The newest resourceVersion handed out (a list's resourceVersion).
   Result<int64_t> CurrentResourceVersion();
   /// The namespaces that hold at least one object, sorted.
@@ -188,6 +220,7 @@ class ObjectStore {
   struct Row;
   Result<std::optional<Row>> Find(model::Kind kind, const std::string& ns, const std::string& name);
   Result<ApplyAction> ApplyOne(const ApplyRequest& request, const std::string& now);
+  Result<void> Check(const Precondition& p, const model::Object& o, const std::optional<Row>& row);
   Result<void> Insert(const model::Object& object, const std::string& source, const std::string& now);
   Result<void> Update(const Row& row, const model::Object& object, bool spec_changed,
                       const std::string& source, const std::string& now);

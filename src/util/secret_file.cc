@@ -23,6 +23,21 @@ bool IsWithin(const fs::path& path, const fs::path& root) {
 
 Result<fs::path> ConfinePath(const std::string& path, const fs::path& base, const std::vector<fs::path>& allowed) {
   std::error_code ec;
+  if (base.empty()) {
+    // Sent over the API: no manifest directory, only what the server allows.
+    if (!fs::path(path).is_absolute()) {
+      return Unexpected(ErrorCode::kInvalid, path + ": a path sent to the API must be absolute (a file on the keelson host)");
+    }
+    fs::path resolved = fs::weakly_canonical(path, ec);
+    if (ec) return Unexpected(ErrorCode::kInvalid, path + ": cannot resolve: " + ec.message());
+    for (const auto& a : allowed) {
+      fs::path r = fs::weakly_canonical(a, ec);
+      if (!ec && IsWithin(resolved, r)) return resolved;
+    }
+    return Unexpected(ErrorCode::kInvalid, path + ": resolves to " + resolved.string() +
+                                               ", outside the directories the API server allows (its "
+                                               "KEELSON_ALLOWED_PATHS)");
+  }
   fs::path full = fs::path(path).is_absolute() ? fs::path(path) : base / path;
   fs::path resolved = fs::weakly_canonical(full, ec);
   if (ec) return Unexpected(ErrorCode::kInvalid, path + ": cannot resolve: " + ec.message());

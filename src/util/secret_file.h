@@ -17,7 +17,8 @@ inline constexpr uintmax_t kMaxSecretFileBytes = 1 << 20;
 /// Resolves `path` (relative to `base` when not absolute) with symlinks
 /// followed, and checks it lies inside `base` or one of `allowed` (each
 /// compared resolved too). Returns the resolved path, or kInvalid saying
-/// where it points and what is allowed.
+/// where it points and what is allowed. An empty `base` (a spec sent over
+/// the API) allows only absolute paths inside `allowed`.
 Result<std::filesystem::path> ConfinePath(const std::string& path, const std::filesystem::path& base,
                                           const std::vector<std::filesystem::path>& allowed);
 

@@ -81,15 +81,19 @@ class Api:
         expect(rc == 0, f'kubectl {" ".join(args)}: exit {rc}\n{err}')
         return out
 
-    def http(self, path, token=None, accept=None):
-        req = urllib.request.Request(self.url + path)
+    def http(self, path, token=None, accept=None, method='GET', body=None, content_type='application/json', raw=False):
+        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        req = urllib.request.Request(self.url + path, data=data, method=method)
         if token:
             req.add_header('Authorization', 'Bearer ' + token)
         if accept:
             req.add_header('Accept', accept)
+        if data is not None:
+            req.add_header('Content-Type', content_type)
         try:
             with urllib.request.urlopen(req, timeout=10, context=self.ca) as r:
-                return r.status, json.loads(r.read())
+                payload = r.read()
+                return r.status, (payload if raw else json.loads(payload))
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read())
 
@@ -105,6 +109,15 @@ class Api:
         self.log.close()
         return rc
 
+
+WEB = """apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: web, labels: {app: web}}
+spec:
+  image: keelson-test/busybox:1
+  command: [sleep, "60"]
+  resources: {cpus: "0.5", memory: 64Mi}
+"""
 
 RUNNER_B = """apiVersion: keelson.dev/v1alpha1
 kind: Runner
@@ -258,6 +271,176 @@ def kubeconfig_needs_a_controller_that_served_the_api():
     expect(rc == 1 and 'no controller has served the API' in err and len(err.strip().splitlines()) == 1, err)
 
 
+def path(kind, name='', ns='default', sub=''):
+    p = f'/apis/keelson.dev/v1alpha1/namespaces/{ns}/{kind}'
+    return p + (f'/{name}' if name else '') + (f'/{sub}' if sub else '')
+
+
+def stored(kind, name, field, ns='default'):
+    """What the store holds at a dotted path ('.spec.command[1]'), read by
+    keelson's own CLI (not through the API); None when the object is absent."""
+    rc, out, err = api.k.run('-n', ns, 'get', kind, name, '-o', 'json')
+    if rc != 0:
+        return None
+    value = json.loads(out)
+    for part in field.strip('.').replace('[', '.').replace(']', '').split('.'):
+        if isinstance(value, list):
+            value = value[int(part)] if int(part) < len(value) else ''
+        elif isinstance(value, dict):
+            value = value.get(part, '')
+        else:
+            return ''
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def kubectl_apply_create_replace_and_delete():
+    f = api.k.write('web.yaml', WEB)
+    expect(api.ok('apply', '-f', f).strip() == 'runner.keelson.dev/web created', 'created')
+    expect(stored('runner', 'web', '.spec.command[1]') == '60', 'stored by the API, read from the file')
+    expect('last-applied-configuration' in stored('runner', 'web', '.metadata.annotations'), 'apply annotates')
+    api.k.write('web.yaml', WEB.replace('"60"', '"61"'))
+    expect(api.ok('apply', '-f', f).strip() == 'runner.keelson.dev/web configured', 'configured')
+    expect(stored('runner', 'web', '.spec.command[1]') == '61', 'three-way merge patch landed')
+    expect(stored('runner', 'web', '.metadata.generation') == '2', 'generation +1 on a spec change')
+    expect(api.ok('apply', '-f', f).strip() == 'runner.keelson.dev/web unchanged', 'unchanged')
+    rc, out, err = api.kubectl('create', '-f', f)
+    expect(rc == 1 and 'Error from server (AlreadyExists)' in err and 'runners.keelson.dev "web" already exists' in err,
+           err)
+    api.k.write('web.yaml', WEB.replace('"60"', '"62"'))
+    expect(api.ok('replace', '-f', f).strip() == 'runner.keelson.dev/web replaced', 'replaced')
+    expect(stored('runner', 'web', '.spec.command[1]') == '62', 'replace stored')
+    # kubectl diff: a server-side dry run, which stores nothing.
+    api.k.write('web.yaml', WEB.replace('"60"', '"63"'))
+    rc, out, err = api.kubectl('diff', '-f', f)
+    expect(rc == 1 and '-  - "62"' in out and '+  - "63"' in out, out + err)
+    expect(stored('runner', 'web', '.spec.command[1]') == '62', 'the dry run stored nothing')
+    expect(api.ok('delete', '-f', f, '--wait=false').strip() == 'runner.keelson.dev "web" deleted', 'deleted')
+    # The controller (with no engine here) cannot finish: marked, as a CRD object with a finalizer.
+    expect(stored('runner', 'web', '.metadata.deletionTimestamp') not in (None, ''), 'marked for deletion')
+    api.k.ok('delete', 'runner', 'web', '--force')
+
+
+def kubectl_patch_label_annotate_and_scale():
+    api.ok('apply', '-f', api.k.write('web.yaml', WEB))
+    expect(api.ok('patch', 'runner', 'web', '--type', 'merge', '-p', '{"spec":{"command":["sleep","5"]}}').strip() ==
+           'runner.keelson.dev/web patched', 'merge patch')
+    api.ok('patch', 'runner', 'web', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/command/1","value":"7"}]')
+    expect(stored('runner', 'web', '.spec.command[1]') == '7', 'JSON patch')
+    rc, out, err = api.kubectl('patch', 'runner', 'web', '-p', '{"spec":{"command":["sleep","9"]}}')
+    expect(rc == 1 and 'UnsupportedMediaType' in err, 'strategic merge patch is not for custom resources: ' + err)
+    rc, out, err = api.kubectl('patch', 'runner', 'web', '--type', 'json', '-p', '[{"op":"test","path":"/spec/image","value":"x"}]')
+    expect(rc == 1 and 'invalid' in err, err)
+    code, body = api.http(path('runners', 'web'), token=api.token(), method='PATCH', content_type='application/json-patch+json',
+                          body=[{'op': 'test', 'path': '/spec/image', 'value': 'x'}])
+    expect(code == 422 and 'the JSON patch cannot be applied: unsuccessful' in body['message'], body)
+    expect(stored('runner', 'web', '.spec.command[1]') == '7', 'failed patches change nothing')
+    api.ok('label', 'runner', 'web', 'tier=ci')
+    api.ok('annotate', 'runner', 'web', 'owner=platform')
+    expect(stored('runner', 'web', '.metadata.labels.tier') == 'ci', 'label')
+    expect(stored('runner', 'web', '.metadata.annotations.owner') == 'platform', 'annotate')
+    expect(stored('runner', 'web', '.metadata.generation') == '3', 'labels and annotations do not bump generation')
+    expect(api.ok('scale', 'runnerpool', 'ci-runners', '--replicas', '5').strip() ==
+           'runnerpool.keelson.dev/ci-runners scaled', 'scale')
+    expect(stored('runnerpool', 'ci-runners', '.spec.replicas') == '5', 'scaled in the store')
+    code, body = api.http(path('runnerpools', 'ci-runners', sub='scale'), token=api.token())
+    expect(code == 200 and body['kind'] == 'Scale' and body['spec']['replicas'] == 5, body)
+    code, body = api.http(path('runners', 'web', sub='scale'), token=api.token())
+    expect(code == 404, 'only RunnerPools scale')
+    api.ok('scale', 'runnerpool', 'ci-runners', '--replicas', '3')
+
+
+def the_api_refuses_what_apply_refuses_with_the_same_messages():
+    bad = api.k.write('bad.yaml', WEB.replace('name: web', 'name: bad').replace('cpus: "0.5"', 'cpus: lots')
+                      .replace('image: keelson-test/busybox:1', 'image: evil.example/x:1'))
+    rc, out, err = api.k.run('apply', '-f', bad)
+    expect(rc == 1, err)
+    # "FILE:LINE:COL: FIELD: MESSAGE" from the CLI; "FIELD: MESSAGE" from the API.
+    theirs = [line.split(': ', 1)[1] for line in err.strip().splitlines()]
+    rc, out, err = api.kubectl('create', '-f', bad, '--validate=false')
+    expect(rc == 1 and 'The Runner "bad" is invalid' in err, err)
+    for line in theirs:
+        expect(line in err, f'{line!r} not in the API\'s answer:\n{err}')
+    code, body = api.http(path('runners'), token=api.token(), method='POST',
+                          body={'apiVersion': 'keelson.dev/v1alpha1', 'kind': 'Runner', 'metadata': {'name': 'bad'},
+                                'spec': {'image': 'keelson-test/busybox:1', 'bogus': 1}})
+    expect(code == 422 and body['reason'] == 'Invalid', body)
+    expect(body['details']['causes'][0]['field'] == 'spec.bogus', body)
+    expect(stored('runner', 'bad', '.metadata.name') is None, 'nothing stored')
+    # Specs sent over the API name no files outside what the server allows.
+    code, body = api.http(path('runners'), token=api.token(), method='POST',
+                          body={'apiVersion': 'keelson.dev/v1alpha1', 'kind': 'Runner', 'metadata': {'name': 'bad'},
+                                'spec': {'image': 'keelson-test/busybox:1', 'resources': {'cpus': '1', 'memory': '8Mi'},
+                                         'env': [{'name': 'X', 'valueFrom': {'file': '/etc/shadow'}}]}})
+    expect(code == 422 and 'outside the directories the API server allows' in body['message'], body)
+
+
+def a_stale_resource_version_is_a_conflict_and_racing_clients_both_land():
+    api.ok('apply', '-f', api.k.write('web.yaml', WEB))
+    code, current = api.http(path('runners', 'web'), token=api.token())
+    stale = json.loads(json.dumps(current))
+    current['spec']['command'] = ['sleep', '11']
+    code, body = api.http(path('runners', 'web'), token=api.token(), method='PUT', body=current)
+    expect(code == 200 and body['spec']['command'] == ['sleep', '11'], body)
+    stale['spec']['command'] = ['sleep', '12']
+    code, body = api.http(path('runners', 'web'), token=api.token(), method='PUT', body=stale)
+    expect(code == 409 and body['reason'] == 'Conflict' and 'has been modified' in body['message'], body)
+    expect(stored('runner', 'web', '.spec.command[1]') == '11', 'the stale write changed nothing')
+    del stale['metadata']['resourceVersion']
+    code, body = api.http(path('runners', 'web'), token=api.token(), method='PUT', body=stale)
+    expect(code == 422 and 'must be specified for an update' in body['message'], body)
+    # Two kubectl clients at once: the server retries its own read, so both land.
+    procs = [subprocess.Popen([KUBECTL, '--kubeconfig', api.kubeconfig, '--cache-dir',
+                               os.path.join(api.k.dir, 'kube-cache'), 'label', 'runner', 'web', f'race{i}=yes'],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(4)]
+    for p in procs:
+        expect(p.wait(timeout=60) == 0, p.stderr.read().decode())
+    labels = json.loads(api.ok('get', 'runner', 'web', '-o', 'json'))['metadata']['labels']
+    expect(all(labels.get(f'race{i}') == 'yes' for i in range(4)), labels)
+
+
+def status_is_written_only_through_the_status_subresource():
+    code, current = api.http(path('runners', 'web'), token=api.token())
+    current['status'] = {'phase': 'Hacked'}
+    current['metadata']['labels']['via'] = 'main'
+    code, body = api.http(path('runners', 'web'), token=api.token(), method='PUT', body=current)
+    expect(code == 200 and body.get('status', {}).get('phase') != 'Hacked', body)
+    expect(body['metadata']['labels']['via'] == 'main', 'the rest of the write landed')
+    generation = body['metadata']['generation']
+    code, body = api.http(path('runners', 'web', sub='status'), token=api.token(), method='PATCH',
+                          body={'status': {'phase': 'Patched'}, 'spec': {'image': 'other:1'}},
+                          content_type='application/merge-patch+json')
+    expect(code == 200 and body['status']['phase'] == 'Patched', body)
+    expect(body['spec']['image'] == 'keelson-test/busybox:1' and body['metadata']['generation'] == generation,
+           '/status leaves the spec alone')
+
+
+def writes_need_system_masters_until_rbac():
+    viewer = api.k.write('viewer2', api.k.ok('kubeconfig', '--user', 'ci-viewer', '--groups', 'ci'))
+    rc, out, err = api.kubectl('label', 'runner', 'web', 'by=viewer', kubeconfig=viewer)
+    expect(rc == 1 and 'Error from server (Forbidden)' in err and 'User "ci-viewer" cannot patch resource "runners"' in err,
+           err)
+    expect(stored('runner', 'web', '.metadata.labels.by') == '', 'nothing changed')
+    expect(api.ok('get', 'runner', 'web', '-o', 'name', kubeconfig=viewer).strip() == 'runner.keelson.dev/web', 'reads')
+
+
+def kubectl_explain_and_the_openapi_documents():
+    out = api.ok('explain', 'runner.spec')
+    expect('KIND:     Runner' in out and 'image\t<string>' in out, out)
+    out = api.ok('explain', 'runnerpool.spec.replicas')
+    expect('FIELD:    replicas <integer>' in out, out)
+    code, doc = api.http('/openapi/v2', token=api.token())
+    runner = doc['definitions']['dev.keelson.v1alpha1.Runner']
+    expect(runner['x-kubernetes-group-version-kind'] == [{'group': 'keelson.dev', 'kind': 'Runner', 'version': 'v1alpha1'}],
+           runner.get('x-kubernetes-group-version-kind'))
+    code, pb = api.http('/openapi/v2', token=api.token(), accept='application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
+                        raw=True)
+    expect(code == 200 and pb[:5] == b'\x0a\x032.0' and b'dev.keelson.v1alpha1.RunnerPool' in pb, pb[:40])
+    code, v3 = api.http('/openapi/v3', token=api.token())
+    url = v3['paths']['apis/keelson.dev/v1alpha1']['serverRelativeURL']
+    code, doc = api.http(url, token=api.token())
+    expect(code == 200 and 'dev.keelson.v1alpha1.Volume' in doc['components']['schemas'], list(doc))
+
+
 def main():
     global api
     api = Api()
@@ -272,6 +455,13 @@ def main():
             authentication_bearer_tokens,
             tls_from_the_stores_ca,
             kubeconfig_needs_a_controller_that_served_the_api,
+            kubectl_apply_create_replace_and_delete,
+            kubectl_patch_label_annotate_and_scale,
+            the_api_refuses_what_apply_refuses_with_the_same_messages,
+            a_stale_resource_version_is_a_conflict_and_racing_clients_both_land,
+            status_is_written_only_through_the_status_subresource,
+            writes_need_system_masters_until_rbac,
+            kubectl_explain_and_the_openapi_documents,
         ])
     finally:
         rc = api.stop()

@@ -363,3 +363,84 @@ TEST_CASE("ObjectStore: concurrent writers on one file lose nothing") {
   CHECK(shared->meta.generation == kThreads * kWrites);
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: preconditions decide create, update and delete") {
+  ApplyRequest create{Runner("web"), "api"};
+  create.precondition.exists = Precondition::Exists::kAbsent;
+  create.read_back = true;
+  auto made = store.Apply({create}, std::nullopt, false);
+  REQUIRE(made);
+  REQUIRE(made->applied[0].stored);
+  const model::Object first = *made->applied[0].stored;
+  CHECK(first.meta.generation == 1);
+  // A second create of the same name is refused, and changes nothing.
+  auto again = store.Apply({create}, std::nullopt, false);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == ErrorCode::kConflict);
+  CHECK(again.error().message.find("already exists") != std::string::npos);
+
+  ApplyRequest update{Runner("web", "busybox:2"), "api"};
+  update.precondition = {Precondition::Exists::kPresent, first.meta.resource_version, ""};
+  REQUIRE(store.Apply({update}, std::nullopt, false));
+  // The same precondition again is stale now: Conflict, and the spec stays.
+  update.object.spec["image"] = "busybox:3";
+  auto stale = store.Apply({update}, std::nullopt, false);
+  REQUIRE_FALSE(stale);
+  CHECK(stale.error().code == ErrorCode::kConflict);
+  CHECK(stale.error().message.find("has been modified") != std::string::npos);
+  CHECK(Get("web").spec["image"] == "busybox:2");
+
+  ApplyRequest missing{Runner("nope"), "api"};
+  missing.precondition.exists = Precondition::Exists::kPresent;
+  auto absent = store.Apply({missing}, std::nullopt, false);
+  REQUIRE_FALSE(absent);
+  CHECK(absent.error().code == ErrorCode::kNotFound);
+  CHECK_FALSE(*store.Get(model::Kind::kRunner, "default", "nope"));
+
+  auto wrong_uid = store.Delete(model::Kind::kRunner, "default", "web", false, {Precondition::Exists::kAny, 0, "other"});
+  REQUIRE_FALSE(wrong_uid);
+  CHECK(wrong_uid.error().code == ErrorCode::kConflict);
+  CHECK(*store.Get(model::Kind::kRunner, "default", "web"));
+  auto deleted = store.Delete(model::Kind::kRunner, "default", "web", false, {Precondition::Exists::kAny, 0, first.meta.uid});
+  REQUIRE(deleted);
+  CHECK(*deleted == DeleteResult::kRemoved);
+}
+
+TEST_CASE_FIXTURE(Fixture, "ObjectStore: ChangesSince gives each object's latest state and removals in order") {
+  const int64_t start = *store.CurrentResourceVersion();
+  Apply({Runner("a"), Runner("b")});
+  auto a = Get("a");
+  const int64_t after_create = *store.CurrentResourceVersion();
+  Apply({Runner("a", "busybox:2")});
+  REQUIRE(store.UpdateStatus(Get("b"), {{"phase", "Running"}}));
+  REQUIRE(*store.Delete(model::Kind::kRunner, "default", "b", false) == DeleteResult::kMarked);
+  REQUIRE(store.FinishDeletion(Get("b")));
+
+  auto all = store.ChangesSince(start);
+  REQUIRE(all);
+  REQUIRE(all->size() == 2);
+  // a was created after `start`: ADDED, in its latest state; b is gone: DELETED, as it was.
+  CHECK((*all)[0].type == Change::kAdded);
+  CHECK((*all)[0].object.meta.name == "a");
+  CHECK((*all)[0].object.spec["image"] == "busybox:2");
+  CHECK((*all)[1].type == Change::kDeleted);
+  CHECK((*all)[1].object.meta.name == "b");
+  CHECK((*all)[1].object.status["phase"] == "Running");
+  CHECK((*all)[1].object.meta.resource_version == *store.CurrentResourceVersion());
+  CHECK((*all)[0].object.meta.resource_version < (*all)[1].object.meta.resource_version);
+
+  auto later = store.ChangesSince(after_create);
+  REQUIRE(later);
+  REQUIRE(later->size() == 2);
+  CHECK((*later)[0].type == Change::kModified);  // a existed before `after_create`
+  CHECK((*later)[0].object.meta.uid == a.meta.uid);
+  CHECK((*later)[1].type == Change::kDeleted);
+
+  auto none = store.ChangesSince(*store.CurrentResourceVersion());
+  REQUIRE(none);
+  CHECK(none->empty());
+  auto images = store.ChangesSince(start, model::Kind::kImage);
+  REQUIRE(images);
+  CHECK(images->empty());
+  CHECK(*store.ChangesFloor() <= start);
+}
