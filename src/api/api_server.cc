@@ -2,6 +2,7 @@
 
 #include "api/field_selector.h"
 #include "api/openapi.h"
+#include "api/watch.h"
 #include "api/status.h"
 #include "api/writes.h"
 
@@ -68,7 +69,7 @@ json ResourceList() {
               {"singularName", k.singular},
               {"namespaced", true},
               {"kind", k.name},
-              {"verbs", {"create", "delete", "deletecollection", "get", "list", "patch", "update"}},
+              {"verbs", {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}},
               {"categories", {"all", "keelson"}}};
     if (!k.short_name.empty()) r["shortNames"] = {k.short_name};
     resources.push_back(std::move(r));
@@ -161,7 +162,8 @@ class ApiServer::Lease {
   std::unique_ptr<controller::StoreSession> session_;
 };
 
-ApiServer::ApiServer(const Clock& clock, ApiOptions options) : clock_(clock), options_(std::move(options)) {}
+ApiServer::ApiServer(const Clock& clock, ApiOptions options)
+    : clock_(clock), options_(std::move(options)), hub_(std::make_unique<WatchHub>(options_.open_store, clock)) {}
 
 ApiServer::~ApiServer() = default;
 
@@ -228,6 +230,42 @@ bool Allowed(const Identity& who, const std::string& verb) {
 
 }  // namespace
 
+Response ApiServer::Watch(const Request& r, const Target& t, int table) {
+  const TableVersion tv = static_cast<TableVersion>(table);
+  WatchOptions w;
+  w.filter.kind = t.kind;
+  w.filter.namespace_ = t.namespace_;
+  auto labels = model::Selector::Parse(r.Query("labelSelector"));
+  if (!labels) return BadRequest("unable to parse requirement: " + labels.error().message);
+  w.filter.labels = std::move(*labels);
+  std::string field_text = r.Query("fieldSelector");
+  if (!t.name.empty()) field_text += (field_text.empty() ? "" : ",") + std::string("metadata.name=") + t.name;
+  auto fields = FieldSelector::Parse(field_text);
+  if (!fields) return BadRequest(fields.error().message);
+  w.filter.fields = std::move(*fields);
+  const std::string rv = r.Query("resourceVersion");
+  if (!rv.empty() && rv != "0") {
+    char* end = nullptr;
+    const long long v = std::strtoll(rv.c_str(), &end, 10);
+    if (*end != '\0' || v < 0) return BadRequest("invalid resourceVersion: " + rv);
+    w.from = v;
+  }
+  w.bookmarks = r.Query("allowWatchBookmarks") == "true";
+  if (const std::string timeout = r.Query("timeoutSeconds"); !timeout.empty()) {
+    w.timeout = std::chrono::seconds(std::clamp<long long>(std::atoll(timeout.c_str()), 1, 3600));
+  }
+  const std::string include = r.Query("includeObject");
+  w.encode = [this, tv, include, kind = t.kind](const model::Object& o) -> json {
+    if (tv == TableVersion::kNone) return model::ToJson(o);
+    return Table(kind, {o}, o.meta.resource_version, tv, include, clock_.Now());
+  };
+  auto stream = hub_->Watch(std::move(w));
+  if (!stream) return Failure(429, "TooManyRequests", "too many watches: at most " + std::to_string(WatchHub::kMaxWatches));
+  Response out{200, kJsonType, "", {}};
+  out.stream = *stream;
+  return out;
+}
+
 Response ApiServer::Handle(const Request& r) {
   const auto seg = Segments(r.path);
   if (seg.size() == 1 && seg[0] == "version") return Json(200, Version());
@@ -238,8 +276,8 @@ Response ApiServer::Handle(const Request& r) {
   if (!read && !kinds) {
     return Failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
   }
-  if (read && (r.Query("watch") == "true" || r.Query("watch") == "1")) {
-    return Failure(405, "MethodNotAllowed", "watch is not served by keelson yet");
+  if (read && !kinds && (r.Query("watch") == "true" || r.Query("watch") == "1")) {
+    return Failure(405, "MethodNotAllowed", "watch is served for keelson's kinds only");
   }
   // Discovery.
   if (seg == std::vector<std::string>{"openapi", "v2"}) {
@@ -371,6 +409,7 @@ Response ApiServer::Handle(const Request& r) {
   const std::string include = r.Query("includeObject");
 
   if (t.subresource == "scale") return GetScale(store, t);
+  if (verb == "watch") return Watch(r, t, static_cast<int>(tv));
   if (!name.empty()) {
     auto o = store.Get(*kind, *ns, name);
     if (!o) return StoreFailure(o.error());

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "api/tokens.h"
+#include "api/writes.h"
 #include "controller/manager.h"
 #include "server/http_server.h"
 #include "util/clock.h"
@@ -47,11 +48,13 @@ class ApiServer {
   std::unique_ptr<controller::StoreSession> Borrow();
   void Return(std::unique_ptr<controller::StoreSession> session);
   std::optional<Identity> Authenticate(const server::Request& request);
+  server::Response Watch(const server::Request& r, const Target& t, int table_version);
 
   const Clock& clock_;
   ApiOptions options_;
   std::mutex mu_;
   std::vector<std::unique_ptr<controller::StoreSession>> idle_;
+  std::unique_ptr<class WatchHub> hub_;
 };
 
 /// Where the API listens, as kubeconfig's cluster.server: http://HOST:PORT

@@ -82,7 +82,7 @@ void FreeStream(void* cls) {
     std::lock_guard lock(s->mu);
     s->gone = true;
   }
-  s->stream->Close();
+  s->stream->Release();  // after this no wake comes: `s` may go
   delete s;
 }
 

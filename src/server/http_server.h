@@ -51,6 +51,8 @@ class Stream {
   virtual void SetWake(std::function<void()> wake) = 0;
   /// The server stops: end soon, and call wake.
   virtual void Close() = 0;
+  /// The connection is gone: never call wake again (from when this returns).
+  virtual void Release() = 0;
 };
 
 struct Response {

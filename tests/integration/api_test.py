@@ -13,10 +13,12 @@ import http.client
 import json
 import os
 import socket
+import sqlite3
 import ssl
 import stat
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -314,10 +316,9 @@ def kubectl_apply_create_replace_and_delete():
     rc, out, err = api.kubectl('diff', '-f', f)
     expect(rc == 1 and '-  - "62"' in out and '+  - "63"' in out, out + err)
     expect(stored('runner', 'web', '.spec.command[1]') == '62', 'the dry run stored nothing')
-    expect(api.ok('delete', '-f', f, '--wait=false').strip() == 'runner.keelson.dev "web" deleted', 'deleted')
-    # The controller (with no engine here) cannot finish: marked, as a CRD object with a finalizer.
-    expect(stored('runner', 'web', '.metadata.deletionTimestamp') not in (None, ''), 'marked for deletion')
-    api.k.ok('delete', 'runner', 'web', '--force')
+    # kubectl waits (a watch) until the controller has removed it.
+    expect(api.ok('delete', '-f', f).strip() == 'runner.keelson.dev "web" deleted', 'deleted')
+    expect(stored('runner', 'web', '.metadata.name') is None, 'gone from the store')
 
 
 def kubectl_patch_label_annotate_and_scale():
@@ -441,6 +442,116 @@ def kubectl_explain_and_the_openapi_documents():
     expect(code == 200 and 'dev.keelson.v1alpha1.Volume' in doc['components']['schemas'], list(doc))
 
 
+POOL = """apiVersion: keelson.dev/v1alpha1
+kind: RunnerPool
+metadata: {name: watched}
+spec:
+  replicas: 1
+  template:
+    image: keelson-test/busybox:1
+    command: [sleep, "60"]
+    resources: {cpus: "0.5", memory: 64Mi}
+"""
+
+
+def json_stream(text):
+    """The JSON documents of a stream of concatenated documents."""
+    decoder, out, i = json.JSONDecoder(), [], 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return out
+        doc, i = decoder.raw_decode(text, i)
+        out.append(doc)
+
+
+def watch_events(query, seconds):
+    """The events of a raw watch of runnerpools in default, read until the server ends it."""
+    req = urllib.request.Request(api.url + path('runnerpools') + '?watch=1&timeoutSeconds=' + str(seconds) + query)
+    req.add_header('Authorization', 'Bearer ' + api.token())
+    with urllib.request.urlopen(req, timeout=seconds + 10, context=api.ca) as r:
+        return [json.loads(line) for line in r.read().decode().splitlines() if line.strip()]
+
+
+def a_watch_sees_an_apply_a_scale_and_a_delete_in_order():
+    watcher = subprocess.Popen([KUBECTL, '--kubeconfig', api.kubeconfig, '--cache-dir', os.path.join(api.k.dir, 'kube-cache'),
+                                'get', 'runnerpools', '-w', '--output-watch-events', '-o', 'json', '--request-timeout', '0'],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1)
+        f = api.k.write('pool.yaml', POOL)
+        api.ok('apply', '-f', f)
+        time.sleep(0.3)
+        api.ok('scale', 'runnerpool', 'watched', '--replicas', '4')
+        time.sleep(0.3)
+        api.ok('delete', 'runnerpool', 'watched')  # --wait: the controller removes it (no engine objects)
+        time.sleep(1)
+    finally:
+        watcher.terminate()
+        out, err = watcher.communicate(timeout=10)
+    events = [(e['type'], e['object']['spec']['replicas']) for e in json_stream(out)
+              if e['object']['metadata']['name'] == 'watched']
+    expect(events and events[0] == ('ADDED', 1), events)
+    expect(events[-1][0] == 'DELETED', events)
+    scaled = [i for i, e in enumerate(events) if e == ('MODIFIED', 4)]
+    expect(scaled and 0 < scaled[0] < len(events) - 1, f'the scale between the apply and the delete: {events}')
+    # The watch listed what was there first: ci-runners, ADDED.
+    expect(any(e['type'] == 'ADDED' and e['object']['metadata']['name'] == 'ci-runners' for e in json_stream(out)), out[:300])
+
+
+def a_watch_from_a_resource_version_replays_what_came_after():
+    code, before = api.http(path('runnerpools'), token=api.token())
+    rv = before['metadata']['resourceVersion']
+    api.ok('scale', 'runnerpool', 'ci-runners', '--replicas', '2')
+    api.ok('scale', 'runnerpool', 'ci-runners', '--replicas', '3')
+    events = watch_events('&resourceVersion=' + rv, 1)
+    names = [(e['type'], e['object']['metadata']['name']) for e in events]
+    expect(names and all(n == ('MODIFIED', 'ci-runners') for n in names), names)
+    expect(events[-1]['object']['spec']['replicas'] == 3, 'the latest state')
+    expect(all(int(e['object']['metadata']['resourceVersion']) > int(rv) for e in events), 'only what came after')
+    # A version the store no longer remembers: one ERROR event, 410 Expired (clients list again).
+    db = sqlite3.connect(api.k.db)
+    db.execute("UPDATE counters SET value = ? WHERE name = 'changes_floor'", (int(rv) + 1,))
+    db.commit()
+    db.close()
+    events = watch_events('&resourceVersion=' + rv, 2)
+    expect(len(events) == 1 and events[0]['type'] == 'ERROR' and events[0]['object']['code'] == 410 and
+           events[0]['object']['reason'] == 'Expired', events)
+
+
+def bookmarks_say_how_far_a_quiet_watch_has_come():
+    start = time.time()
+
+    def write_elsewhere():
+        time.sleep(0.5)
+        api.ok('label', 'runner', 'lint', '-n', 'team-b', 'bookmark=yes', '--overwrite')
+    t = threading.Thread(target=write_elsewhere)
+    t.start()
+    events = watch_events('&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dnothing-here', 7)
+    t.join()
+    expect(time.time() - start < 15, 'the watch ended at its timeout')
+    marks = [e for e in events if e['type'] == 'BOOKMARK']
+    expect(marks and all(e['object']['kind'] == 'RunnerPool' for e in marks), events)
+    code, lint = api.http(path('runners', 'lint', ns='team-b'), token=api.token())
+    expect(int(marks[-1]['object']['metadata']['resourceVersion']) >= int(lint['metadata']['resourceVersion']),
+           f'the last bookmark is past the write in team-b: {marks} {lint["metadata"]["resourceVersion"]}')
+
+
+def kubectl_wait_and_delete_wait_follow_the_watch():
+    api.ok('apply', '-f', api.k.write('pool.yaml', POOL))
+    # No engine here: the controller reports Ready False for the generation it saw.
+    out = api.ok('wait', '--for=condition=Ready=False', 'runnerpool/watched', '--timeout=20s')
+    expect(out.strip() == 'runnerpool.keelson.dev/watched condition met', out)
+    rc, out, err = api.kubectl('wait', '--for=condition=Ready', 'runnerpool/watched', '--timeout=2s')
+    expect(rc == 1 and 'timed out' in err, err)
+    started = time.time()
+    expect(api.ok('delete', 'runnerpool', 'watched', '--timeout=30s').strip() ==
+           'runnerpool.keelson.dev "watched" deleted', 'deleted')
+    expect(stored('runnerpool', 'watched', '.metadata.name') is None, 'gone when delete --wait returned')
+    expect(time.time() - started < 30, 'the DELETED event ended the wait')
+
+
 def main():
     global api
     api = Api()
@@ -462,6 +573,10 @@ def main():
             status_is_written_only_through_the_status_subresource,
             writes_need_system_masters_until_rbac,
             kubectl_explain_and_the_openapi_documents,
+            a_watch_sees_an_apply_a_scale_and_a_delete_in_order,
+            a_watch_from_a_resource_version_replays_what_came_after,
+            bookmarks_say_how_far_a_quiet_watch_has_come,
+            kubectl_wait_and_delete_wait_follow_the_watch,
         ])
     finally:
         rc = api.stop()
