@@ -2,6 +2,7 @@
 
 #include "api/field_selector.h"
 #include "api/openapi.h"
+#include "api/rbac.h"
 #include "api/watch.h"
 #include "api/status.h"
 #include "api/writes.h"
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <sstream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -222,12 +224,6 @@ std::string Verb(const Request& r, bool named) {
   return "";
 }
 
-// Until RBAC: anyone with a token reads; writing takes system:masters.
-bool Allowed(const Identity& who, const std::string& verb) {
-  if (verb == "get" || verb == "list" || verb == "watch") return true;
-  return std::find(who.groups.begin(), who.groups.end(), kMastersGroup) != who.groups.end();
-}
-
 }  // namespace
 
 Response ApiServer::Watch(const Request& r, const Target& t, int table) {
@@ -273,7 +269,8 @@ Response ApiServer::Handle(const Request& r) {
   if (!who) return Failure(401, "Unauthorized", "Unauthorized");
   const bool read = r.method == "GET" || r.method == "HEAD";
   const bool kinds = seg.size() >= 4 && seg[0] == "apis" && seg[1] == model::kGroup && seg[2] == model::kVersion;
-  if (!read && !kinds) {
+  const bool rbac = seg.size() >= 4 && seg[0] == "apis" && seg[2] == "v1" && (seg[1] == kRbacGroup || seg[1] == kAuthorizationGroup);
+  if (!read && !kinds && !rbac) {
     return Failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
   }
   if (read && !kinds && (r.Query("watch") == "true" || r.Query("watch") == "1")) {
@@ -304,7 +301,17 @@ Response ApiServer::Handle(const Request& r) {
     return Json(200, {{"kind", "APIResourceList"}, {"groupVersion", "v1"}, {"resources", {ns}}});
   }
   if (seg == std::vector<std::string>{"apis"}) {
-    return Json(200, {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", {Group()}}});
+    return Json(200, {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", {Group(), RbacGroup(), AuthorizationGroup()}}});
+  }
+  for (const auto& [name, group, resources] : {std::tuple{kRbacGroup, RbacGroup(), RbacResources()},
+                                               std::tuple{kAuthorizationGroup, AuthorizationGroup(), AuthorizationResources()}}) {
+    if (seg == std::vector<std::string>{"apis", name}) {
+      json g = group;
+      g["kind"] = "APIGroup";
+      g["apiVersion"] = "v1";
+      return Json(200, g);
+    }
+    if (seg == std::vector<std::string>{"apis", name, "v1"}) return Json(200, resources);
   }
   if (seg == std::vector<std::string>{"apis", std::string(model::kGroup)}) {
     json g = Group();
@@ -320,10 +327,22 @@ Response ApiServer::Handle(const Request& r) {
   auto* session = lease.get();
   if (!session) return Failure(503, "ServiceUnavailable", "the store cannot be opened");
   store::ObjectStore& store = *session->store;
+  store::RbacStore rbac_store(*session->db, clock_);
   const TimePoint now = clock_.Now();
+  if (rbac) return HandleRbac(rbac_store, *who, r, seg, now);
+  auto forbidden = [&](const Attributes& a) -> std::optional<Response> {
+    auto d = Authorize(rbac_store, *who, a);
+    if (!d) return StoreFailure(d.error());
+    if (d->allowed) return std::nullopt;
+    return Forbidden(who->user, a.verb, a.subresource.empty() ? a.resource : a.resource + "/" + a.subresource, a.group,
+                     a.name, a.namespace_);
+  };
 
   // Namespaces: those that hold objects, and "default".
   if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "namespaces" && seg.size() <= 4) {
+    if (auto no = forbidden({seg.size() == 4 ? "get" : "list", "", "namespaces", "", seg.size() == 4 ? seg[3] : "", ""})) {
+      return *no;
+    }
     auto names = store.Namespaces();
     if (!names) return StoreFailure(names.error());
     if (std::find(names->begin(), names->end(), "default") == names->end()) names->push_back("default");
@@ -392,9 +411,9 @@ Response ApiServer::Handle(const Request& r) {
   if (verb.empty() || (!t.namespace_ && !read) || (verb == "create" && !t.name.empty())) {
     return Failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
   }
-  if (!Allowed(*who, verb)) {
-    return Forbidden(who->user, verb, t.subresource.empty() ? std::string(info.plural) : std::string(info.plural) + "/" + t.subresource,
-                     std::string(model::kGroup), t.name, t.namespace_.value_or(""));
+  if (auto no = forbidden({verb, std::string(model::kGroup), std::string(info.plural), t.subresource, t.name,
+                           t.namespace_.value_or("")})) {
+    return *no;
   }
   if (!read) {
     Writer w{store, who->user, options_.allowed_paths};

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <random>
 #include <vector>
 
 #include <sqlite3.h>
@@ -112,11 +113,40 @@ CREATE TRIGGER objects_deleted AFTER DELETE ON objects BEGIN
     FROM counters WHERE name = 'resource_version';
 END;
 )sql",
+    // Kubernetes RBAC objects (Role, ClusterRole, RoleBinding,
+    // ClusterRoleBinding) the API server authorizes with: stored whole (their
+    // JSON, without what the server sets), not reconciled. Cluster-scoped
+    // ones have namespace ''.
+    R"sql(
+CREATE TABLE rbac (
+  kind TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  uid TEXT NOT NULL,
+  resource_version INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (kind, namespace, name)
+);
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 30000;
 
 }  // namespace
+
+std::string NewUid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
 
 Error SqliteError(sqlite3* db, int rc, const std::string& context) {
   const int base = rc & 0xff;

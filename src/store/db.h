@@ -16,6 +16,9 @@ struct sqlite3_stmt;
 namespace keelson::store {
 
 /// A prepared statement, owned by its Db and reused: Reset() before binding anew.
+/// A random (version 4) UUID, for an object's uid.
+std::string NewUid();
+
 class Statement {
  public:
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}

@@ -240,8 +240,9 @@ def authentication_bearer_tokens():
     expect(api.token() not in viewer, 'a token of its own')
     expect(api.k.ok('kubeconfig', '--user', 'ci-bot', '--groups', 'ci,readers') == viewer, 'issued once')
     path = api.k.write('viewer', viewer)
-    expect(api.ok('get', 'runners', '-o', 'name', kubeconfig=path).split() == ['runner.keelson.dev/artifact-cache'],
-           'the new token works')
+    # The new token authenticates; nothing is granted to it yet (403, not 401).
+    rc, out, err = api.kubectl('get', 'runners', '-o', 'name', kubeconfig=path)
+    expect(rc == 1 and 'Error from server (Forbidden)' in err and 'User "ci-bot" cannot list resource "runners"' in err, err)
     with open(tokens) as f:
         expect(sum(1 for line in f if ',ci-bot,' in line) == 1, 'one line for ci-bot')
 
@@ -415,13 +416,72 @@ def status_is_written_only_through_the_status_subresource():
            '/status leaves the spec alone')
 
 
-def writes_need_system_masters_until_rbac():
-    viewer = api.k.write('viewer2', api.k.ok('kubeconfig', '--user', 'ci-viewer', '--groups', 'ci'))
-    rc, out, err = api.kubectl('label', 'runner', 'web', 'by=viewer', kubeconfig=viewer)
-    expect(rc == 1 and 'Error from server (Forbidden)' in err and 'User "ci-viewer" cannot patch resource "runners"' in err,
-           err)
+def token_of(kubeconfig_text):
+    for line in kubeconfig_text.splitlines():
+        if line.strip().startswith('token:'):
+            return json.loads(line.split(':', 1)[1].strip())
+    raise AssertionError('no token')
+
+
+def rbac_grants_per_verb_and_per_namespace():
+    text = api.k.ok('kubeconfig', '--user', 'ci-viewer', '--groups', 'ci')
+    viewer, viewer_token = api.k.write('viewer2', text), token_of(text)
+    rc, out, err = api.kubectl('get', 'runners', kubeconfig=viewer)
+    expect(rc == 1 and 'Forbidden' in err, 'nothing granted yet: ' + err)
+    expect(api.kubectl('auth', 'can-i', 'list', 'runners', kubeconfig=viewer)[1].strip() == 'no', 'can-i: no')
+    # As on a cluster: bind the built-in view role to the group, in one namespace.
+    expect(api.ok('create', 'rolebinding', 'ci-view', '--clusterrole=view', '--group=ci', '-n', 'default').strip() ==
+           'rolebinding.rbac.authorization.k8s.io/ci-view created', 'rolebinding')
+    expect(api.ok('get', 'runner', 'web', '-o', 'name', kubeconfig=viewer).strip() == 'runner.keelson.dev/web', 'view reads')
+    for verb in ('get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'):
+        answer = api.kubectl('auth', 'can-i', verb, 'runners', '-n', 'default', kubeconfig=viewer)[1].strip()
+        expect(answer == ('yes' if verb in ('get', 'list', 'watch') else 'no'), f'can-i {verb}: {answer}')
+    # Each write refused, whatever its verb, and nothing changes.
+    code, current = api.http(path('runners', 'web'), token=api.token())
+    for method, p, body, ctype, verb in (
+            ('POST', path('runners'), dict(current, metadata={'name': 'viewer-made'}), 'application/json', 'create'),
+            ('PUT', path('runners', 'web'), current, 'application/json', 'update'),
+            ('PATCH', path('runners', 'web'), {'metadata': {'labels': {'by': 'viewer'}}}, 'application/merge-patch+json', 'patch'),
+            ('DELETE', path('runners', 'web'), None, 'application/json', 'delete'),
+            ('DELETE', path('runners'), None, 'application/json', 'deletecollection'),
+            ('PATCH', path('runnerpools', 'ci-runners', sub='scale'), {'spec': {'replicas': 9}}, 'application/merge-patch+json',
+             'patch')):
+        code, body = api.http(p, token=viewer_token, method=method, body=body, content_type=ctype)
+        expect(code == 403 and body['reason'] == 'Forbidden' and f'cannot {verb} resource' in body['message'], body)
     expect(stored('runner', 'web', '.metadata.labels.by') == '', 'nothing changed')
-    expect(api.ok('get', 'runner', 'web', '-o', 'name', kubeconfig=viewer).strip() == 'runner.keelson.dev/web', 'reads')
+    expect(stored('runnerpool', 'ci-runners', '.spec.replicas') == '3', 'nothing scaled')
+    rc, out, err = api.kubectl('get', 'runners', '-n', 'team-b', kubeconfig=viewer)
+    expect(rc == 1 and 'in the namespace "team-b"' in err, 'the binding is for default only: ' + err)
+
+    # A user confined to team-b edits there, and nowhere else.
+    text = api.k.ok('kubeconfig', '--user', 'b-dev')
+    dev = api.k.write('b-dev', text)
+    api.ok('create', 'rolebinding', 'b-edit', '--clusterrole=edit', '--user=b-dev', '-n', 'team-b')
+    api.ok('label', 'runner', 'lint', '-n', 'team-b', 'edited=yes', kubeconfig=dev)
+    expect(stored('runner', 'lint', '.metadata.labels.edited', ns='team-b') == 'yes', 'edit in team-b')
+    rc, out, err = api.kubectl('label', 'runner', 'web', '-n', 'default', 'edited=yes', kubeconfig=dev)
+    expect(rc == 1 and 'Forbidden' in err, err)
+    rc, out, err = api.kubectl('get', 'runners', '-A', kubeconfig=dev)
+    expect(rc == 1 and 'at the cluster scope' in err, err)
+    # No escalation: edit holds no RBAC rights; an admin of team-b may not grant cluster-admin.
+    rc, out, err = api.kubectl('create', 'rolebinding', 'me', '--clusterrole=cluster-admin', '--user=b-dev', '-n', 'team-b',
+                               kubeconfig=dev)
+    expect(rc == 1 and 'is forbidden: User "b-dev" cannot create resource "rolebindings"' in err, err)
+    admin_b = api.k.write('b-admin', api.k.ok('kubeconfig', '--user', 'b-admin'))
+    api.ok('create', 'rolebinding', 'b-admin', '--clusterrole=admin', '--user=b-admin', '-n', 'team-b')
+    api.ok('create', 'rolebinding', 'more-edit', '--clusterrole=edit', '--user=someone', '-n', 'team-b', kubeconfig=admin_b)
+    rc, out, err = api.kubectl('create', 'rolebinding', 'root', '--clusterrole=cluster-admin', '--user=b-admin', '-n',
+                               'team-b', kubeconfig=admin_b)
+    expect(rc == 1 and 'attempting to grant RBAC permissions not currently held' in err, err)
+    roles = api.ok('get', 'clusterroles', '-o', 'name').split()
+    expect(all(f'clusterrole.rbac.authorization.k8s.io/{r}' in roles for r in ('admin', 'cluster-admin', 'edit', 'view')),
+           roles)
+    bindings = api.ok('get', 'rolebindings', '-n', 'team-b').splitlines()
+    expect(words(bindings[0])[:2] == ['NAME', 'ROLE'] and any(words(b)[:2] == ['b-edit', 'ClusterRole/edit'] for b in bindings),
+           bindings)
+    api.ok('delete', 'rolebinding', 'ci-view', '-n', 'default')
+    rc, out, err = api.kubectl('get', 'runners', kubeconfig=viewer)
+    expect(rc == 1 and 'Forbidden' in err, 'the grant is gone with its binding: ' + err)
 
 
 def kubectl_explain_and_the_openapi_documents():
@@ -571,7 +631,7 @@ def main():
             the_api_refuses_what_apply_refuses_with_the_same_messages,
             a_stale_resource_version_is_a_conflict_and_racing_clients_both_land,
             status_is_written_only_through_the_status_subresource,
-            writes_need_system_masters_until_rbac,
+            rbac_grants_per_verb_and_per_namespace,
             kubectl_explain_and_the_openapi_documents,
             a_watch_sees_an_apply_a_scale_and_a_delete_in_order,
             a_watch_from_a_resource_version_replays_what_came_after,
