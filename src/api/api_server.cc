@@ -1,7 +1,9 @@
 #include "api/api_server.h"
 
 #include "api/field_selector.h"
+#include "api/audit.h"
 #include "api/openapi.h"
+#include "api/rate_limit.h"
 #include "api/rbac.h"
 #include "api/watch.h"
 #include "api/status.h"
@@ -165,7 +167,13 @@ class ApiServer::Lease {
 };
 
 ApiServer::ApiServer(const Clock& clock, ApiOptions options)
-    : clock_(clock), options_(std::move(options)), hub_(std::make_unique<WatchHub>(options_.open_store, clock)) {}
+    : clock_(clock),
+      options_(std::move(options)),
+      hub_(std::make_unique<WatchHub>(options_.open_store, clock)),
+      users_(std::make_unique<RateLimiter>(options_.user_rate, options_.user_burst)),
+      anonymous_(std::make_unique<RateLimiter>(options_.anonymous_rate, options_.anonymous_burst)) {
+  if (!options_.audit_log.empty()) audit_ = std::make_unique<AuditLog>(options_.audit_log, clock);
+}
 
 ApiServer::~ApiServer() = default;
 
@@ -262,11 +270,37 @@ Response ApiServer::Watch(const Request& r, const Target& t, int table) {
   return out;
 }
 
+namespace {
+
+Response TooMany(const std::string& message) {
+  Response out = Failure(429, "TooManyRequests", message);
+  out.headers.push_back({"Retry-After", "1"});
+  return out;
+}
+
+}  // namespace
+
 Response ApiServer::Handle(const Request& r) {
-  const auto seg = Segments(r.path);
-  if (seg.size() == 1 && seg[0] == "version") return Json(200, Version());
+  const bool write = r.method != "GET" && r.method != "HEAD";
+  if (Segments(r.path) == std::vector<std::string>{"version"}) return Json(200, Version());
   auto who = Authenticate(r);
-  if (!who) return Failure(401, "Unauthorized", "Unauthorized");
+  Response out;
+  if (!who) {
+    // Guessing tokens is slowed down per address.
+    out = anonymous_->Allow(r.peer, clock_.Now()) ? Failure(401, "Unauthorized", "Unauthorized")
+                                                   : TooMany("too many failed authentications from " + r.peer);
+  } else if (!users_->Allow(who->user, clock_.Now())) {
+    out = TooMany("too many requests from user \"" + who->user + "\"; retry in a second");
+  } else {
+    out = Serve(r, *who);
+  }
+  if (write && audit_) audit_->Record(who ? &*who : nullptr, r, out.status);
+  return out;
+}
+
+Response ApiServer::Serve(const Request& r, const Identity& identity) {
+  const auto seg = Segments(r.path);
+  const Identity* who = &identity;
   const bool read = r.method == "GET" || r.method == "HEAD";
   const bool kinds = seg.size() >= 4 && seg[0] == "apis" && seg[1] == model::kGroup && seg[2] == model::kVersion;
   const bool rbac = seg.size() >= 4 && seg[0] == "apis" && seg[2] == "v1" && (seg[1] == kRbacGroup || seg[1] == kAuthorizationGroup);

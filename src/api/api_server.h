@@ -31,6 +31,9 @@ struct ApiOptions {
   /// Directories whose files specs sent over the API may name (the
   /// server's KEELSON_ALLOWED_PATHS); none: no file paths at all.
   std::vector<std::filesystem::path> allowed_paths = {};
+  std::filesystem::path audit_log = {};  ///< every write is recorded here; empty: nowhere
+  double user_rate = 100, user_burst = 200;  ///< requests a second per user, and at once
+  double anonymous_rate = 2, anonymous_burst = 20;  ///< failed authentications a second per address
 };
 
 class ApiServer {
@@ -49,12 +52,15 @@ class ApiServer {
   void Return(std::unique_ptr<controller::StoreSession> session);
   std::optional<Identity> Authenticate(const server::Request& request);
   server::Response Watch(const server::Request& r, const Target& t, int table_version);
+  server::Response Serve(const server::Request& r, const Identity& who);
 
   const Clock& clock_;
   ApiOptions options_;
   std::mutex mu_;
   std::vector<std::unique_ptr<controller::StoreSession>> idle_;
   std::unique_ptr<class WatchHub> hub_;
+  std::unique_ptr<class AuditLog> audit_;
+  std::unique_ptr<class RateLimiter> users_, anonymous_;
 };
 
 /// Where the API listens, as kubeconfig's cluster.server: http://HOST:PORT

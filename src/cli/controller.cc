@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/api_server.h"
+#include "api/audit.h"
 #include "util/secret_file.h"
 #include "api/pki.h"
 #include "cli/commands.h"
@@ -46,7 +47,7 @@ class ApiEndpoint {
  public:
   ApiEndpoint(const Globals& g, const Clock& clock)
       : api_(clock, api::ApiOptions{controller::StoreAt(g.db_path, clock), api::TokenFileFor(g.db_path),
-                                    AllowedPathsFromEnvironment()}),
+                                    AllowedPathsFromEnvironment(), api::AuditLogFor(g.db_path)}),
         server_(ApiLimits()),
         db_path_(g.db_path) {}
   Result<void> Start(const std::string& listen, store::ObjectStore& store) {

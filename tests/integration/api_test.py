@@ -612,6 +612,34 @@ def kubectl_wait_and_delete_wait_follow_the_watch():
     expect(time.time() - started < 30, 'the DELETED event ended the wait')
 
 
+def the_audit_log_records_every_write_and_no_secret():
+    code, body = api.http(path('runners'), token=api.token(), method='POST',
+                          body={'apiVersion': 'keelson.dev/v1alpha1', 'kind': 'Runner', 'metadata': {'name': 'audited'},
+                                'spec': {'image': 'keelson-test/busybox:1', 'resources': {'cpus': '1', 'memory': '8Mi'},
+                                         'env': [{'name': 'TOKEN', 'value': 's3cret-env-value'}]}})
+    expect(code == 201, body)
+    log = api.k.db + '.api-audit.log'
+    expect(stat.S_IMODE(os.stat(log).st_mode) == 0o600, oct(os.stat(log).st_mode))
+    text = open(log).read()
+    expect('s3cret-env-value' not in text, 'no body in the audit log')
+    events = [json.loads(line) for line in text.splitlines()]
+    expect(all(e['kind'] == 'Event' and e['apiVersion'] == 'audit.k8s.io/v1' for e in events), events[:1])
+    made = [e for e in events if e['objectRef'].get('resource') == 'runners' and e['verb'] == 'create' and
+            e['responseStatus']['code'] == 201 and e['user']['username'] == 'admin']
+    expect(made and made[-1]['objectRef']['namespace'] == 'default' and made[-1]['sourceIPs'] == ['127.0.0.1'], made[-1:])
+    refused = [e for e in events if e['user']['username'] == 'ci-viewer' and e['responseStatus']['code'] == 403]
+    expect(len(refused) >= 6, f'each refused write is recorded: {len(refused)}')
+    reads = [e for e in events if e['verb'] not in ('create', 'update', 'patch', 'delete')]
+    expect(not reads, f'reads are not audited: {reads[:1]}')
+
+
+def failed_authentications_are_slowed_per_address():
+    codes = [api.http(path('runners'), token='guess-%d' % i)[0] for i in range(30)]
+    expect(set(codes) == {401, 429} and codes.index(429) >= 15, codes)
+    code, body = api.http(path('runners'), token=api.token())
+    expect(code == 200, 'a valid token is not held back: %s' % body)
+
+
 def main():
     global api
     api = Api()
@@ -637,6 +665,8 @@ def main():
             a_watch_from_a_resource_version_replays_what_came_after,
             bookmarks_say_how_far_a_quiet_watch_has_come,
             kubectl_wait_and_delete_wait_follow_the_watch,
+            the_audit_log_records_every_write_and_no_secret,
+            failed_authentications_are_slowed_per_address,
         ])
     finally:
         rc = api.stop()
