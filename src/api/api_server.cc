@@ -3,6 +3,7 @@
 #include "api/field_selector.h"
 #include "api/audit.h"
 #include "api/openapi.h"
+#include "api/pki.h"
 #include "api/rate_limit.h"
 #include "api/rbac.h"
 #include "api/watch.h"
@@ -208,6 +209,14 @@ void ApiServer::Register(server::HttpServer& http) {
 std::optional<Identity> ApiServer::Authenticate(const Request& r) {
   const std::string header = r.Header("authorization");
   const std::string scheme = "Bearer ";
+  if (header.empty() && !r.peer_certificate.empty() && !options_.client_ca_pem.empty()) {
+    auto subject = VerifyClientCertificate(r.peer_certificate, options_.client_ca_pem);
+    if (!subject) {
+      spdlog::debug("api: {} from {}", subject.error().message, r.peer);
+      return std::nullopt;
+    }
+    return Identity{subject->user, subject->groups};
+  }
   if (header.size() <= scheme.size() || header.compare(0, scheme.size(), scheme) != 0) return std::nullopt;
   auto tokens = Tokens::Load(options_.token_file);
   if (!tokens) {

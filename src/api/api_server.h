@@ -31,7 +31,8 @@ struct ApiOptions {
   /// Directories whose files specs sent over the API may name (the
   /// server's KEELSON_ALLOWED_PATHS); none: no file paths at all.
   std::vector<std::filesystem::path> allowed_paths = {};
-  std::filesystem::path audit_log = {};  ///< every write is recorded here; empty: nowhere
+  std::filesystem::path audit_log = {};
+  std::string client_ca_pem = {};  ///< client certificates from this CA authenticate (CN user, O groups)  ///< every write is recorded here; empty: nowhere
   double user_rate = 100, user_burst = 200;  ///< requests a second per user, and at once
   double anonymous_rate = 2, anonymous_burst = 20;  ///< failed authentications a second per address
 };
@@ -41,6 +42,8 @@ class ApiServer {
   ApiServer(const Clock& clock, ApiOptions options);
   ~ApiServer();
 
+  /// Client certificates signed by `ca_pem` authenticate (before serving).
+  void TrustClientCertificates(std::string ca_pem) { options_.client_ca_pem = std::move(ca_pem); }
   /// Adds the API's routes to `http` (before it starts).
   void Register(server::HttpServer& http);
   /// One request, as the listener hands it over (public for tests).

@@ -209,4 +209,68 @@ Result<ServingPki> ServingCertificates(const std::string& db_path, const std::ve
   return out;
 }
 
+Result<ClientPki> ClientCertificate(const std::string& db_path, const std::string& user,
+                                    const std::vector<std::string>& groups, long days) {
+  auto ca = LoadOrMakeCa(db_path);
+  if (!ca) return Unexpected(ca.error());
+  auto key = NewKey();
+  if (!key) return Unexpected(key.error());
+  auto cert = Issue(key->get(), user, days, ca->cert.get(), ca->key.get());
+  if (!cert) return Unexpected(cert.error());
+  X509_NAME* name = X509_get_subject_name(cert->get());
+  for (const auto& g : groups) {
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(g.c_str()), -1, -1, 0);
+  }
+  if (auto r = AddExtension(cert->get(), ca->cert.get(), NID_ext_key_usage, "clientAuth"); !r) return Unexpected(r.error());
+  if (auto r = AddExtension(cert->get(), ca->cert.get(), NID_key_usage, "critical,digitalSignature"); !r) {
+    return Unexpected(r.error());
+  }
+  if (X509_sign(cert->get(), ca->key.get(), EVP_sha256()) == 0) return Unexpected(OpenSslError("sign"));
+  auto cert_pem = ToPem(cert->get());
+  auto key_pem = ToPem(key->get());
+  if (!cert_pem || !key_pem) return Unexpected(cert_pem ? key_pem.error() : cert_pem.error());
+  return ClientPki{*cert_pem, *key_pem};
+}
+
+namespace {
+
+std::vector<std::string> EntriesOf(X509_NAME* name, int nid) {
+  std::vector<std::string> out;
+  for (int i = -1; (i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0;) {
+    ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+    unsigned char* utf8 = nullptr;
+    const int n = ASN1_STRING_to_UTF8(&utf8, data);
+    if (n >= 0) out.emplace_back(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
+    OPENSSL_free(utf8);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<CertificateSubject> VerifyClientCertificate(const std::string& der, const std::string& ca_pem) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  Cert cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!cert) return Unexpected(ErrorCode::kUnauthorized, "client certificate: not a certificate");
+  Bio cb(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));
+  Cert ca(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
+  if (!ca) return Unexpected(ErrorCode::kUnauthorized, "client certificate: no CA to verify it");
+  X509_STORE* store = X509_STORE_new();
+  X509_STORE_add_cert(store, ca.get());
+  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+  X509_STORE_CTX_init(ctx, store, cert.get(), nullptr);
+  X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
+  const int ok = X509_verify_cert(ctx);
+  const int err = X509_STORE_CTX_get_error(ctx);
+  X509_STORE_CTX_free(ctx);
+  X509_STORE_free(store);
+  if (ok != 1) {
+    return Unexpected(ErrorCode::kUnauthorized, std::string("client certificate: ") + X509_verify_cert_error_string(err));
+  }
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  auto cn = EntriesOf(name, NID_commonName);
+  if (cn.size() != 1 || cn[0].empty()) return Unexpected(ErrorCode::kUnauthorized, "client certificate: no common name");
+  return CertificateSubject{cn[0], EntriesOf(name, NID_organizationName)};
+}
+
 }  // namespace keelson::api

@@ -22,6 +22,25 @@ struct ServingPki {
 /// certificate for `hosts` (IP addresses or DNS names) signed by it.
 Result<ServingPki> ServingCertificates(const std::string& db_path, const std::vector<std::string>& hosts);
 
+/// A client certificate from the store's CA (made when absent) for `user`
+/// (its CN) in `groups` (one O each), as kube-apiserver reads client
+/// certificates: PEM certificate and PKCS#8 key, valid `days`.
+struct ClientPki {
+  std::string cert_pem;
+  std::string key_pem;
+};
+Result<ClientPki> ClientCertificate(const std::string& db_path, const std::string& user,
+                                    const std::vector<std::string>& groups, long days = 365);
+
+/// Who a client certificate (DER, as the TLS handshake gave it) names, when
+/// the CA `ca_pem` signed it for client authentication and it is valid now:
+/// CN the user, each O a group. kUnauthorized otherwise.
+struct CertificateSubject {
+  std::string user;
+  std::vector<std::string> groups;
+};
+Result<CertificateSubject> VerifyClientCertificate(const std::string& der, const std::string& ca_pem);
+
 /// The CA certificate (PEM) of the store at `db_path`; kNotFound when none was made yet.
 Result<std::string> CaCertificate(const std::string& db_path);
 

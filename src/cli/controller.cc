@@ -68,7 +68,8 @@ class ApiEndpoint {
       return Unexpected(t.error().code, "--api-listen: " + t.error().message);
     }
     api_.Register(server_);
-    const server::Tls tls{pki->cert_pem, pki->key_pem};
+    api_.TrustClientCertificates(pki->ca_pem);
+    const server::Tls tls{pki->cert_pem, pki->key_pem, pki->ca_pem};
     auto r = server_.Start(listen, &tls);
     if (!r && r.error().code == ErrorCode::kInvalid) return Unexpected(ErrorCode::kInvalid, "--api-listen: " + r.error().message);
     if (!r) return Unexpected(r.error().code, "--api-listen: " + r.error().message + " (another keelson controller may be serving it)");

@@ -3,7 +3,9 @@
 // Prints a kubeconfig for the API of the controller serving this store
 // (controller --api-listen): its address as the controller recorded it, and
 // a bearer token for the identity asked for (the administrator by default),
-// made and kept in the store's token file when there is none yet.
+// made and kept in the store's token file when there is none yet, or with
+// --client-certificate a certificate from the store's CA (never stored: a
+// kubeconfig holds its only copy of the key).
 
 #include <iostream>
 #include <memory>
@@ -26,6 +28,7 @@ struct KubeconfigOptions {
   std::string user;
   std::string groups;
   std::string server;
+  bool client_certificate = false;
 };
 
 std::string Base64(const std::string& data) {
@@ -64,8 +67,17 @@ int RunKubeconfig(const Globals& g, const KubeconfigOptions& opts) {
   }
   auto ca = api::CaCertificate(g.db_path);
   if (!ca) return Fail(ca.error().message);
-  auto token = api::TokenFor(api::TokenFileFor(g.db_path), user, groups);
-  if (!token) return Fail(token.error().message, token.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+  std::string credentials;
+  if (opts.client_certificate) {
+    auto cert = api::ClientCertificate(g.db_path, user, groups);
+    if (!cert) return Fail(cert.error().message);
+    credentials = "    client-certificate-data: " + Quote(Base64(cert->cert_pem)) + "\n" +
+                  "    client-key-data: " + Quote(Base64(cert->key_pem)) + "\n";
+  } else {
+    auto token = api::TokenFor(api::TokenFileFor(g.db_path), user, groups);
+    if (!token) return Fail(token.error().message, token.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+    credentials = "    token: " + Quote(*token) + "\n";
+  }
   std::cout << "apiVersion: v1\n"
             << "kind: Config\n"
             << "clusters:\n"
@@ -76,7 +88,7 @@ int RunKubeconfig(const Globals& g, const KubeconfigOptions& opts) {
             << "users:\n"
             << "- name: " << Quote(user) << "\n"
             << "  user:\n"
-            << "    token: " << Quote(*token) << "\n"
+            << credentials
             << "contexts:\n"
             << "- name: keelson\n"
             << "  context:\n"
@@ -95,6 +107,8 @@ void RegisterKubeconfig(CLI::App& app, Globals& g) {
   cmd->add_option("--user", opts->user, "The identity (default: admin, in group system:masters)");
   cmd->add_option("--groups", opts->groups, "Its groups, separated by commas");
   cmd->add_option("--server", opts->server, "The API's URL (default: the address the controller recorded)");
+  cmd->add_flag("--client-certificate", opts->client_certificate,
+                "Issue a client certificate from the store's CA (CN user, O groups) instead of a token");
   cmd->callback([&g, opts] { g.exit_code = RunKubeconfig(g, *opts); });
 }
 

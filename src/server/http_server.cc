@@ -12,6 +12,7 @@
 #include <cstring>
 #include <thread>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 namespace keelson::server {
@@ -154,6 +155,12 @@ MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* met
       }
       call->request.peer = text;
     }
+    if (const auto* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION); info && info->tls_session) {
+      unsigned int n = 0;
+      const gnutls_datum_t* peers =
+          gnutls_certificate_get_peers(static_cast<gnutls_session_t>(info->tls_session), &n);
+      if (peers && n > 0) call->request.peer_certificate.assign(reinterpret_cast<const char*>(peers[0].data), peers[0].size);
+    }
     *state = call;
     // Refused before a byte of the body is read when its length says so.
     const char* length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -288,6 +295,7 @@ Result<void> HttpServer::Start(const std::string& host_port, const Tls* tls) {
       MHD_OPTION_NOTIFY_COMPLETED, &Completed, nullptr,
       tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, tls_.key_pem.c_str(),
       MHD_OPTION_HTTPS_MEM_CERT, tls_.cert_pem.c_str(),
+      tls_.client_ca_pem.empty() ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_TRUST, tls_.client_ca_pem.c_str(),
       MHD_OPTION_END);
   if (!daemon_) {
     ::close(fd);

@@ -31,6 +31,10 @@ struct Request {
   std::map<std::string, std::string> query;    ///< decoded; a repeated key keeps its last value
   std::map<std::string, std::string> headers;  ///< names lower-cased
   std::string peer;                            ///< the client's address
+  /// The certificate the client presented in the TLS handshake (DER), when
+  /// the server asks for them (Tls::client_ca_pem) and it sent one. Not
+  /// verified here: whoever trusts it checks it.
+  std::string peer_certificate;
 
   /// The query value of `key`, or "" when absent.
   std::string Query(const std::string& key) const;
@@ -69,6 +73,7 @@ using Handler = std::function<Response(const Request&)>;
 struct Tls {
   std::string cert_pem;
   std::string key_pem;
+  std::string client_ca_pem;  ///< when set, clients are asked for a certificate (optional) from this CA
 };
 
 struct Limits {

@@ -9,6 +9,7 @@ Kubernetes Status objects, TLS from the store's CA, and bearer tokens.
 The controller runs against an engine that is not there: the API serves the
 store whatever the engine does.
 """
+import base64
 import http.client
 import json
 import os
@@ -640,6 +641,29 @@ def failed_authentications_are_slowed_per_address():
     expect(code == 200, 'a valid token is not held back: %s' % body)
 
 
+def client_certificates_from_the_stores_ca_authenticate():
+    text = api.k.ok('kubeconfig', '--user', 'cert-user', '--groups', 'certs,qa', '--client-certificate')
+    expect('client-certificate-data' in text and 'client-key-data' in text and 'token' not in text, text)
+    conf = api.k.write('cert-kubeconfig', text)
+    rc, out, err = api.kubectl('get', 'runners', kubeconfig=conf)
+    expect(rc == 1 and 'User "cert-user" cannot list' in err, 'CN is the user: ' + err)
+    api.ok('create', 'rolebinding', 'certs-view', '--clusterrole=view', '--group=qa', '-n', 'default')
+    expect('runner.keelson.dev/artifact-cache' in api.ok('get', 'runners', '-o', 'name', kubeconfig=conf).split(),
+           'O is a group')
+    expect(api.kubectl('auth', 'can-i', 'list', 'runners', kubeconfig=conf)[1].strip() == 'yes', 'can-i')
+    # A certificate with the same name from another CA is nobody.
+    key, crt = os.path.join(api.k.dir, 'forged.key'), os.path.join(api.k.dir, 'forged.crt')
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+                    '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=cert-user/O=qa'], check=True,
+                   capture_output=True)
+    forged = text.split('client-certificate-data')[0] + \
+        'client-certificate-data: "%s"\n    client-key-data: "%s"\n' % (
+            base64.b64encode(open(crt, 'rb').read()).decode(), base64.b64encode(open(key, 'rb').read()).decode()) + \
+        'contexts:' + text.split('contexts:')[1]
+    rc, out, err = api.kubectl('get', 'runners', kubeconfig=api.k.write('forged-kubeconfig', forged))
+    expect(rc == 1 and 'Unauthorized' in err, err)
+
+
 def main():
     global api
     api = Api()
@@ -666,6 +690,7 @@ def main():
             bookmarks_say_how_far_a_quiet_watch_has_come,
             kubectl_wait_and_delete_wait_follow_the_watch,
             the_audit_log_records_every_write_and_no_secret,
+            client_certificates_from_the_stores_ca_authenticate,
             failed_authentications_are_slowed_per_address,
         ])
     finally:
