@@ -5,10 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "admission/admission.h"
+#include "api/field_ownership.h"
 #include "api/field_selector.h"
 #include "api/status.h"
 #include "manifest/loader.h"
 #include "model/selector.h"
+#include "store/field_managers.h"
 
 namespace keelson::api {
 namespace {
@@ -343,6 +345,9 @@ Response Replace(Writer& w, const Target& t, const Request& r) {
 
 Response Patch(Writer& w, const Target& t, const Request& r) {
   const auto& info = model::Info(t.kind);
+  if (r.Header("content-type").find("application/apply-patch+yaml") == 0 && t.subresource.empty()) {
+    return ServerSideApply(w, t, r);
+  }
   json patch = json::parse(r.body, nullptr, false);
   if (patch.is_discarded()) return BadRequest("the patch is not valid JSON");
   const std::string type = r.Header("content-type");
@@ -362,6 +367,103 @@ Response Patch(Writer& w, const Target& t, const Request& r) {
     Response conflict;
     Response out = Update(w, t, std::move(*after), r, asked ? nullptr : &conflict);
     if (conflict.status == 409) continue;
+    return out;
+  }
+  return Conflict(info, t.name, MakeError(ErrorCode::kConflict, "has been modified"));
+}
+
+namespace {
+
+Response ApplyConflict(const model::KindInfo& info, const std::string& name, const std::vector<FieldConflict>& conflicts) {
+  json causes = json::array();
+  std::string list;
+  for (const auto& c : conflicts) {
+    const std::string message = "conflict with \"" + c.manager + "\" using " + std::string(model::kApiVersion);
+    causes.push_back({{"reason", "FieldManagerConflict"}, {"message", message}, {"field", c.field}});
+    list += (conflicts.size() > 1 ? "\n- " : "") + message + ": " + c.field;
+  }
+  return Failure(409, "Conflict",
+                 "Apply failed with " + std::to_string(conflicts.size()) + " conflict" + (conflicts.size() > 1 ? "s" : "") +
+                     ": " + list,
+                 {{"name", name}, {"group", model::kGroup}, {"kind", info.plural}, {"causes", std::move(causes)}});
+}
+
+}  // namespace
+
+Response ServerSideApply(Writer& w, const Target& t, const Request& r) {
+  const auto& info = model::Info(t.kind);
+  const std::string manager = r.Query("fieldManager");
+  if (manager.empty()) {
+    return Invalid(info, t.name, {{"fieldManager", "Required value: is required for apply requests"}});
+  }
+  const bool force = r.Query("force") == "true";
+  Response fail;
+  server::Request as_yaml = r;
+  as_yaml.headers["content-type"] = "application/yaml";
+  auto parsed = ParseBody(as_yaml, &fail);
+  if (!parsed) return fail;
+  json applied = std::move(*parsed);
+  {
+    json probe = applied;
+    if (!CheckEnvelope(probe, t, true, &fail)) return fail;
+    if (probe["metadata"].value("name", "") != t.name) {
+      return BadRequest("the name of the object (" + probe["metadata"].value("name", "") +
+                        ") does not match the name on the URL (" + t.name + ")");
+    }
+  }
+  const FieldSet fields = FieldsOf(applied);
+  store::FieldManagers managers(w.db, w.clock);
+  for (int attempt = 0; attempt < admission::kUpdateAttempts; ++attempt) {
+    auto current = w.store.Get(t.kind, *t.namespace_, t.name);
+    if (!current) return StoreFailure(current.error());
+    if (!*current) {
+      // Nothing yet: the applied configuration is the object.
+      json doc = applied;
+      if (!CheckEnvelope(doc, t, true, &fail)) return fail;
+      auto admitted = Judge(w, t, doc, &fail);
+      if (!admitted) return fail;
+      Response out = Store(w, t, *admitted, {store::Precondition::Exists::kAbsent, 0, ""}, DryRun(r), 201);
+      if (out.status == 409) continue;  // created meanwhile: apply to it
+      if (out.status == 201 && !DryRun(r)) {
+        const std::string uid = json::parse(out.body)["metadata"].value("uid", "");
+        if (auto s = managers.Save(uid, manager, fields); !s) return StoreFailure(s.error());
+      }
+      return out;
+    }
+    const model::Object& o = **current;
+    auto owners = managers.Load(o.meta.uid);
+    if (!owners) return StoreFailure(owners.error());
+    const json live = model::ToJson(o);
+    const auto conflicts = Conflicts(*owners, manager, fields, live, applied);
+    if (!conflicts.empty() && !force) return ApplyConflict(info, t.name, conflicts);
+    const FieldSet before = (*owners)[manager];
+    std::map<std::string, FieldSet> others = *owners;
+    others.erase(manager);
+    for (const auto& c : conflicts) {
+      // Forced: the applier takes the field from its owner.
+      std::erase_if(others[c.manager], [&](const std::string& owned) {
+        for (const auto& f : fields) {
+          if (owned == f || owned.rfind(f + "/", 0) == 0 || f.rfind(owned + "/", 0) == 0) return true;
+        }
+        return false;
+      });
+    }
+    json merged;
+    try {
+      merged = Merge(live, applied, fields, before, others);
+    } catch (const json::exception& e) {
+      return Invalid(info, t.name, {{"", std::string("the applied configuration does not fit the object: ") + e.what()}});
+    }
+    merged["metadata"]["resourceVersion"] = std::to_string(o.meta.resource_version);
+    Response conflict;
+    Response out = Update(w, t, std::move(merged), r, &conflict);
+    if (conflict.status == 409) continue;
+    if (out.status == 200 && !DryRun(r)) {
+      if (auto s = managers.Save(o.meta.uid, manager, fields); !s) return StoreFailure(s.error());
+      for (const auto& c : conflicts) {
+        if (auto s = managers.Save(o.meta.uid, c.manager, others[c.manager]); !s) return StoreFailure(s.error());
+      }
+    }
     return out;
   }
   return Conflict(info, t.name, MakeError(ErrorCode::kConflict, "has been modified"));

@@ -29,6 +29,8 @@ struct Target {
 
 struct Writer {
   store::ObjectStore& store;
+  store::Db& db;        ///< the same connection's, for field managers
+  const Clock& clock;
   std::string user;                                  ///< recorded with revisions ("api:USER")
   const std::vector<std::filesystem::path>& allowed_paths;  ///< files specs may name (KEELSON_ALLOWED_PATHS)
 };
@@ -39,6 +41,10 @@ server::Response Create(Writer& w, const Target& t, const server::Request& r);
 server::Response Replace(Writer& w, const Target& t, const server::Request& r);
 /// PATCH of an object, its /status or its /scale.
 server::Response Patch(Writer& w, const Target& t, const server::Request& r);
+/// PATCH with application/apply-patch+yaml: server-side apply by the
+/// ?fieldManager= (creates the object when absent). A field another manager
+/// applied with another value is a 409 Conflict naming it, unless ?force=true.
+server::Response ServerSideApply(Writer& w, const Target& t, const server::Request& r);
 /// DELETE of an object (DeleteOptions' preconditions honoured) or of a
 /// collection (?labelSelector=, ?fieldSelector=metadata.name=).
 server::Response Delete(Writer& w, const Target& t, const server::Request& r);

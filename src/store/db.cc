@@ -129,6 +129,20 @@ CREATE TABLE rbac (
   PRIMARY KEY (kind, namespace, name)
 );
 )sql",
+    // Server-side apply: the fields each field manager applied to an object
+    // (JSON pointers), gone with the object.
+    R"sql(
+CREATE TABLE field_managers (
+  uid TEXT NOT NULL,
+  manager TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  time TEXT NOT NULL,
+  PRIMARY KEY (uid, manager)
+);
+CREATE TRIGGER objects_managers_gone AFTER DELETE ON objects BEGIN
+  DELETE FROM field_managers WHERE uid = OLD.uid;
+END;
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 30000;

@@ -664,6 +664,49 @@ def client_certificates_from_the_stores_ca_authenticate():
     expect(rc == 1 and 'Unauthorized' in err, err)
 
 
+SSA = """apiVersion: keelson.dev/v1alpha1
+kind: Runner
+metadata: {name: ssa, labels: {owner: ci, temp: yes-please}}
+spec:
+  image: keelson-test/busybox:1
+  command: [sleep, "60"]
+  resources: {cpus: "0.5", memory: 64Mi}
+"""
+
+
+def kubectl_apply_server_side_owns_fields():
+    f = api.k.write('ssa.yaml', SSA)
+    expect(api.ok('apply', '--server-side', '-f', f).strip() == 'runner.keelson.dev/ssa serverside-applied', 'created')
+    expect(stored('runner', 'ssa', '.spec.command[1]') == '60', 'stored')
+    # Another manager changing a field kubectl applied: a conflict, then --force-conflicts takes it.
+    other = api.k.write('ssa-other.yaml', SSA.replace('"60"', '"61"').replace(', temp: yes-please', ''))
+    rc, out, err = api.kubectl('apply', '--server-side', '--field-manager', 'ci-bot', '-f', other)
+    expect(rc == 1 and 'Apply failed with 1 conflict: conflict with "kubectl" using keelson.dev/v1alpha1: .spec.command'
+           in err, err)
+    expect(stored('runner', 'ssa', '.spec.command[1]') == '60', 'the conflict changed nothing')
+    api.ok('apply', '--server-side', '--field-manager', 'ci-bot', '--force-conflicts', '-f', other)
+    expect(stored('runner', 'ssa', '.spec.command[1]') == '61', 'forced')
+    # kubectl drops the command and the temp label from its configuration: the label (its alone) goes,
+    # the command (ci-bot's now) stays.
+    api.k.write('ssa.yaml', SSA.replace('  command: [sleep, "60"]\n', '').replace(', temp: yes-please', ''))
+    api.ok('apply', '--server-side', '-f', f)
+    expect(stored('runner', 'ssa', '.spec.command[1]') == '61', "ci-bot's field stays")
+    expect(stored('runner', 'ssa', '.metadata.labels.temp') == '', 'a field no manager applies any more goes')
+    expect(stored('runner', 'ssa', '.metadata.labels.owner') == 'ci', 'co-owned stays')
+    # Same admission as apply.
+    rc, out, err = api.kubectl('apply', '--server-side', '-f', api.k.write('ssa-bad.yaml', SSA.replace('cpus: "0.5"', 'cpus: x')),
+                               '--validate=false')
+    expect(rc == 1 and 'spec.resources.cpus' in err, err)
+
+
+def kubectl_edit_saves_through_a_merge_patch():
+    env = dict(os.environ, KUBE_EDITOR='sed -i s/busybox:1/busybox:2/')
+    p = subprocess.run([KUBECTL, '--kubeconfig', api.kubeconfig, '--cache-dir', os.path.join(api.k.dir, 'kube-cache'),
+                        'edit', 'runner', 'ssa'], capture_output=True, text=True, env=env, timeout=60)
+    expect(p.returncode == 0 and 'runner.keelson.dev/ssa edited' in p.stdout, p.stdout + p.stderr)
+    expect(stored('runner', 'ssa', '.spec.image') == 'keelson-test/busybox:2', 'edited')
+
+
 def main():
     global api
     api = Api()
@@ -691,6 +734,8 @@ def main():
             kubectl_wait_and_delete_wait_follow_the_watch,
             the_audit_log_records_every_write_and_no_secret,
             client_certificates_from_the_stores_ca_authenticate,
+            kubectl_apply_server_side_owns_fields,
+            kubectl_edit_saves_through_a_merge_patch,
             failed_authentications_are_slowed_per_address,
         ])
     finally:

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include "api/audit.h"
+#include "api/field_ownership.h"
 #include "api/openapi.h"
 #include "api/rate_limit.h"
 #include "api/rbac.h"
@@ -150,4 +151,42 @@ TEST_CASE("OpenAPI: schemas encode as gnostic's openapi.v2.Schema") {
     CHECK(OpenApiV2()["definitions"]["dev.keelson.v1alpha1." + std::string(kind)]["x-kubernetes-group-version-kind"][0]["kind"] ==
           kind);
   }
+}
+
+TEST_CASE("Server-side apply: fields, conflicts and the merged object") {
+  const json applied = {{"apiVersion", "keelson.dev/v1alpha1"},
+                        {"kind", "Runner"},
+                        {"metadata", {{"name", "web"}, {"labels", {{"app", "web"}}}}},
+                        {"spec", {{"image", "a:1"}, {"command", {"sleep", "1"}}, {"resources", {{"cpus", "1"}}}}}};
+  const FieldSet fields = FieldsOf(applied);
+  CHECK(fields == FieldSet{"/metadata/labels/app", "/spec/command", "/spec/image", "/spec/resources/cpus"});
+
+  json live = applied;
+  live["spec"]["image"] = "b:2";
+  live["spec"]["stopTimeout"] = "10s";
+  // Another manager owns the image, with another value: a conflict, named as Kubernetes names it.
+  std::map<std::string, FieldSet> owners = {{"ops", {"/spec/image"}}, {"me", {"/spec/command"}}};
+  auto conflicts = Conflicts(owners, "me", fields, live, applied);
+  REQUIRE(conflicts.size() == 1);
+  CHECK(conflicts[0].manager == "ops");
+  CHECK(conflicts[0].field == ".spec.image");
+  // The same value is no conflict; nor is a field only "me" owns.
+  live["spec"]["image"] = "a:1";
+  CHECK(Conflicts(owners, "me", fields, live, applied).empty());
+  // A map one manager owns as a whole conflicts with a key another sets under it.
+  CHECK(Conflicts({{"ops", {"/spec/resources"}}}, "me", fields, json{{"spec", {{"resources", {{"cpus", "2"}}}}}}, applied)
+            .size() == 1);
+
+  // Merge: what "me" dropped goes unless another owns it; what it sets lands; the rest stays.
+  json before_live = {{"metadata", {{"labels", {{"old", "x"}, {"shared", "y"}}}}},
+                      {"spec", {{"image", "a:0"}, {"env", json::array()}, {"stopTimeout", "10s"}}}};
+  const FieldSet before = {"/metadata/labels/old", "/metadata/labels/shared", "/spec/env"};
+  json merged = Merge(before_live, applied, fields, before, {{"ops", {"/metadata/labels/shared"}}});
+  CHECK_FALSE(merged["metadata"]["labels"].contains("old"));
+  CHECK(merged["metadata"]["labels"]["shared"] == "y");
+  CHECK(merged["metadata"]["labels"]["app"] == "web");
+  CHECK_FALSE(merged["spec"].contains("env"));
+  CHECK(merged["spec"]["image"] == "a:1");
+  CHECK(merged["spec"]["stopTimeout"] == "10s");
+  CHECK(merged["spec"]["resources"]["cpus"] == "1");
 }
