@@ -707,6 +707,24 @@ def kubectl_edit_saves_through_a_merge_patch():
     expect(stored('runner', 'ssa', '.spec.image') == 'keelson-test/busybox:2', 'edited')
 
 
+def the_official_javascript_client_library_works():
+    lib = subprocess.run([os.path.join(ROOT, 'scripts', 'client-node.sh')], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    script = os.path.join(ROOT, 'tests', 'integration', 'client_node.js')
+    p = subprocess.run(['node', script, api.kubeconfig], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, NODE_PATH=os.path.join(lib, 'node_modules')))
+    expect(p.returncode == 0, p.stdout + p.stderr)
+    out = json.loads(p.stdout)
+    expect(out['created']['generation'] == 1 and len(out['created']['uid']) == 36, out)
+    expect(out['errors']['again'] == {'status': 409, 'reason': 'AlreadyExists'}, out['errors'])
+    expect(out['errors']['missing']['status'] == 404 and out['errors']['missing']['reason'] == 'NotFound', out['errors'])
+    expect(out['patched'] == {'generation': 2, 'command': ['sleep', '2']}, out['patched'])
+    expect(out['listed'] == ['from-node'], out['listed'])
+    types = [t for t, _ in out['events']]
+    expect(types[0] == 'ADDED' and types[-1] == 'DELETED' and ['MODIFIED', '2'] in out['events'], out['events'])
+    expect('watchError' not in out, out.get('watchError'))
+
+
 def main():
     global api
     api = Api()
@@ -736,6 +754,7 @@ def main():
             client_certificates_from_the_stores_ca_authenticate,
             kubectl_apply_server_side_owns_fields,
             kubectl_edit_saves_through_a_merge_patch,
+            the_official_javascript_client_library_works,
             failed_authentications_are_slowed_per_address,
         ])
     finally:
