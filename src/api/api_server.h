@@ -70,5 +70,9 @@ class ApiServer {
 /// on loopback. Kept in the store's meta under kApiAddressKey by the
 /// controller that serves it, for `keelson kubeconfig`.
 inline const char* kApiAddressKey = "api_address";
+/// Whose certificate the API serves: "store-ca" (issued from the store's CA,
+/// which kubeconfigs then carry) or "files" (--api-tls-cert-file: clients
+/// trust it as they trust any site's).
+inline const char* kApiServingKey = "api_serving";
 
 }  // namespace keelson::api

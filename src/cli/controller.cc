@@ -35,6 +35,8 @@ struct ControllerOptions {
   std::string event_ttl = "1h";
   std::string listen = "127.0.0.1:9464";
   std::string api_listen;  ///< "" : the default (127.0.0.1:6443, or none with --once)
+  std::string api_tls_cert_file;  ///< a serving certificate of the user's own (PEM), instead of one from the store's CA
+  std::string api_tls_key_file;
 };
 
 constexpr const char* kDefaultApiListen = "127.0.0.1:6443";
@@ -50,8 +52,12 @@ class ApiEndpoint {
                                     AllowedPathsFromEnvironment(), api::AuditLogFor(g.db_path)}),
         server_(ApiLimits()),
         db_path_(g.db_path) {}
-  Result<void> Start(const std::string& listen, store::ObjectStore& store) {
+  Result<void> Start(const std::string& listen, store::ObjectStore& store, const std::string& cert_file,
+                     const std::string& key_file) {
     if (listen.empty() || listen == "off") return {};
+    if (cert_file.empty() != key_file.empty()) {
+      return Unexpected(ErrorCode::kInvalid, "--api-tls-cert-file and --api-tls-key-file go together");
+    }
     const auto colon = listen.rfind(':');
     if (colon == std::string::npos) return Unexpected(ErrorCode::kInvalid, "--api-listen: want HOST:PORT, got " + listen);
     std::string host = listen.substr(0, colon);
@@ -69,7 +75,19 @@ class ApiEndpoint {
     }
     api_.Register(server_);
     api_.TrustClientCertificates(pki->ca_pem);
-    const server::Tls tls{pki->cert_pem, pki->key_pem, pki->ca_pem};
+    server::Tls tls{pki->cert_pem, pki->key_pem, pki->ca_pem};
+    if (!cert_file.empty()) {
+      // The user's own serving certificate; client certificates still come from the store's CA.
+      auto cert = ReadSecretFile(cert_file);
+      if (!cert) return Unexpected(ErrorCode::kInvalid, "--api-tls-cert-file: " + cert.error().message);
+      auto key = ReadSecretFile(key_file);
+      if (!key) return Unexpected(ErrorCode::kInvalid, "--api-tls-key-file: " + key.error().message);
+      tls.cert_pem = *cert;
+      tls.key_pem = *key;
+    }
+    if (auto w = store.SetMeta(api::kApiServingKey, cert_file.empty() ? "store-ca" : "files"); !w) {
+      return Unexpected(w.error());
+    }
     auto r = server_.Start(listen, &tls);
     if (!r && r.error().code == ErrorCode::kInvalid) return Unexpected(ErrorCode::kInvalid, "--api-listen: " + r.error().message);
     if (!r) return Unexpected(r.error().code, "--api-listen: " + r.error().message + " (another keelson controller may be serving it)");
@@ -176,7 +194,7 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   }
   ApiEndpoint api(g, clock);
   const std::string api_listen = !opts.api_listen.empty() ? opts.api_listen : opts.once ? "off" : kDefaultApiListen;
-  if (auto r = api.Start(api_listen, *(*session)->objects); !r) {
+  if (auto r = api.Start(api_listen, *(*session)->objects, opts.api_tls_cert_file, opts.api_tls_key_file); !r) {
     return Fail(r.error().message, r.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
   }
   InstallSignalHandlers();
@@ -244,6 +262,9 @@ void RegisterController(CLI::App& app, Globals& g) {
   cmd->add_option("--listen", opts->listen, "Address for /healthz, /readyz, /metrics (default 127.0.0.1:9464; off: none)");
   cmd->add_option("--api-listen", opts->api_listen,
                   "Address for the Kubernetes-compatible API, HTTPS (default 127.0.0.1:6443, none with --once; off: none)");
+  cmd->add_option("--api-tls-cert-file", opts->api_tls_cert_file,
+                  "The API's serving certificate (PEM), instead of one issued from the store's CA at each start");
+  cmd->add_option("--api-tls-key-file", opts->api_tls_key_file, "Its private key (PEM)");
   cmd->callback([&g, opts] { g.exit_code = RunController(g, *opts); });
 }
 

@@ -67,6 +67,10 @@ int RunKubeconfig(const Globals& g, const KubeconfigOptions& opts) {
   }
   auto ca = api::CaCertificate(g.db_path);
   if (!ca) return Fail(ca.error().message);
+  std::string serving = "store-ca";
+  if (auto session = OpenSession(g, Access::kRead); session) {
+    if (auto v = (*session)->objects->GetMeta(api::kApiServingKey); v && !v->empty()) serving = *v;
+  }
   std::string credentials;
   if (opts.client_certificate) {
     auto cert = api::ClientCertificate(g.db_path, user, groups);
@@ -84,7 +88,8 @@ int RunKubeconfig(const Globals& g, const KubeconfigOptions& opts) {
             << "- name: keelson\n"
             << "  cluster:\n"
             << "    server: " << Quote(server) << "\n"
-            << "    certificate-authority-data: " << Quote(Base64(*ca)) << "\n"
+            << (serving == "files" ? std::string()  // the operator's own certificate: trusted as any site's
+                                   : "    certificate-authority-data: " + Quote(Base64(*ca)) + "\n")
             << "users:\n"
             << "- name: " << Quote(user) << "\n"
             << "  user:\n"

@@ -725,6 +725,36 @@ def the_official_javascript_client_library_works():
     expect('watchError' not in out, out.get('watchError'))
 
 
+def a_serving_certificate_of_ones_own():
+    k = Keelson(binary)
+    key, crt = os.path.join(k.dir, 'own.key'), os.path.join(k.dir, 'own.crt')
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+                    '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=keelson.example',
+                    '-addext', 'subjectAltName=IP:127.0.0.1'], check=True, capture_output=True)
+    port = free_port()
+    p = subprocess.Popen([binary, '--db', k.db, *NO_ENGINE, 'controller', '--listen', 'off', '--api-listen',
+                          f'127.0.0.1:{port}', '--api-tls-cert-file', crt, '--api-tls-key-file', key],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ctx = ssl.create_default_context(cafile=crt)
+        for _ in range(100):
+            try:
+                body = json.loads(urllib.request.urlopen(f'https://127.0.0.1:{port}/version', timeout=2, context=ctx).read())
+                break
+            except (OSError, ssl.SSLError):
+                time.sleep(0.1)
+        else:
+            raise AssertionError('the API did not answer with the given certificate')
+        expect(body['major'] == '1', body)
+        conf = k.ok('kubeconfig')
+        expect('certificate-authority-data' not in conf and 'server: "https://127.0.0.1:%d"' % port in conf, conf)
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+    rc, out, err = k.run('controller', '--once', '--api-listen', '127.0.0.1:0', '--api-tls-cert-file', crt, timeout=30)
+    expect(rc != 0 and 'go together' in err, err)
+
+
 def main():
     global api
     api = Api()
@@ -755,6 +785,7 @@ def main():
             kubectl_apply_server_side_owns_fields,
             kubectl_edit_saves_through_a_merge_patch,
             the_official_javascript_client_library_works,
+            a_serving_certificate_of_ones_own,
             failed_authentications_are_slowed_per_address,
         ])
     finally:
