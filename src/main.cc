@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   RegisterVersion(app, g);
   RegisterCompletion(app, g);
   RegisterKubeconfig(app, g);
+  RegisterServe(app, g);
 
   if (UnknownCommand(app, argc, argv)) return kExitUsage;
   try {

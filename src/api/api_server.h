@@ -33,7 +33,7 @@ struct ApiOptions {
   std::vector<std::filesystem::path> allowed_paths = {};
   std::filesystem::path audit_log = {};
   std::string client_ca_pem = {};  ///< client certificates from this CA authenticate (CN user, O groups)  ///< every write is recorded here; empty: nowhere
-  double user_rate = 100, user_burst = 200;  ///< requests a second per user, and at once
+  double user_rate = 500, user_burst = 1000;  ///< requests a second per user, and at once; rate 0: no limit
   double anonymous_rate = 2, anonymous_burst = 20;  ///< failed authentications a second per address
 };
 
@@ -44,6 +44,8 @@ class ApiServer {
 
   /// Client certificates signed by `ca_pem` authenticate (before serving).
   void TrustClientCertificates(std::string ca_pem) { options_.client_ca_pem = std::move(ca_pem); }
+  /// Requests a second per user (twice that at once); 0: no limit. Before serving.
+  void LimitRate(double per_second);
   /// Adds the API's routes to `http` (before it starts).
   void Register(server::HttpServer& http);
   /// One request, as the listener hands it over (public for tests).

@@ -107,6 +107,15 @@ WatchHub::~WatchHub() {
   if (thread_.joinable()) thread_.join();
 }
 
+void WatchHub::Poke() {
+  {
+    std::lock_guard lock(mu_);
+    if (watchers_.empty()) return;
+    fresh_ = true;
+  }
+  cv_.notify_all();
+}
+
 size_t WatchHub::active() const {
   std::lock_guard lock(mu_);
   return watchers_.size();

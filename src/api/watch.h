@@ -66,6 +66,8 @@ class WatchHub {
   /// stream of one ERROR event (410 Expired), as Kubernetes answers.
   std::optional<std::shared_ptr<server::Stream>> Watch(WatchOptions options);
   size_t active() const;
+  /// Something was written (by this process): look now, not at the next poll.
+  void Poke();
 
   class Watcher;
 

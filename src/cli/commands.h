@@ -24,5 +24,6 @@ void RegisterPlan(CLI::App& app, Globals& g);
 void RegisterRollout(CLI::App& app, Globals& g);
 void RegisterCompletion(CLI::App& app, Globals& g);
 void RegisterKubeconfig(CLI::App& app, Globals& g);
+void RegisterServe(CLI::App& app, Globals& g);
 
 }  // namespace keelson::cli

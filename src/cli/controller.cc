@@ -13,10 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
-#include "api/api_server.h"
-#include "api/audit.h"
-#include "util/secret_file.h"
-#include "api/pki.h"
+#include "cli/api_endpoint.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "controller/manager.h"
@@ -37,81 +34,9 @@ struct ControllerOptions {
   std::string api_listen;  ///< "" : the default (127.0.0.1:6443, or none with --once)
   std::string api_tls_cert_file;  ///< a serving certificate of the user's own (PEM), instead of one from the store's CA
   std::string api_tls_key_file;
+  double api_rate = 500;
 };
 
-constexpr const char* kDefaultApiListen = "127.0.0.1:6443";
-
-// The Kubernetes-compatible API (api/api_server.h) on its own listener,
-// always over TLS (kubectl sends credentials only over TLS): a serving
-// certificate issued at each start from the store's CA (api/pki.h) for the
-// loopback names, the listen address and this host's name.
-class ApiEndpoint {
- public:
-  ApiEndpoint(const Globals& g, const Clock& clock)
-      : api_(clock, api::ApiOptions{controller::StoreAt(g.db_path, clock), api::TokenFileFor(g.db_path),
-                                    AllowedPathsFromEnvironment(), api::AuditLogFor(g.db_path)}),
-        server_(ApiLimits()),
-        db_path_(g.db_path) {}
-  Result<void> Start(const std::string& listen, store::ObjectStore& store, const std::string& cert_file,
-                     const std::string& key_file) {
-    if (listen.empty() || listen == "off") return {};
-    if (cert_file.empty() != key_file.empty()) {
-      return Unexpected(ErrorCode::kInvalid, "--api-tls-cert-file and --api-tls-key-file go together");
-    }
-    const auto colon = listen.rfind(':');
-    if (colon == std::string::npos) return Unexpected(ErrorCode::kInvalid, "--api-listen: want HOST:PORT, got " + listen);
-    std::string host = listen.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    const bool any = host.empty() || host == "0.0.0.0" || host == "::";
-    char hostname[256] = {};
-    ::gethostname(hostname, sizeof hostname - 1);
-    std::vector<std::string> names = {"127.0.0.1", "::1", "localhost", hostname};
-    if (!any) names.push_back(host);
-    auto pki = api::ServingCertificates(db_path_, names);
-    if (!pki) return Unexpected(pki.error().code, "--api-listen: " + pki.error().message);
-    // The administrator's token exists from the first start (0600, beside the store).
-    if (auto t = api::TokenFor(api::TokenFileFor(db_path_), api::kAdminUser, {api::kMastersGroup}); !t) {
-      return Unexpected(t.error().code, "--api-listen: " + t.error().message);
-    }
-    api_.Register(server_);
-    api_.TrustClientCertificates(pki->ca_pem);
-    server::Tls tls{pki->cert_pem, pki->key_pem, pki->ca_pem};
-    if (!cert_file.empty()) {
-      // The user's own serving certificate; client certificates still come from the store's CA.
-      auto cert = ReadSecretFile(cert_file);
-      if (!cert) return Unexpected(ErrorCode::kInvalid, "--api-tls-cert-file: " + cert.error().message);
-      auto key = ReadSecretFile(key_file);
-      if (!key) return Unexpected(ErrorCode::kInvalid, "--api-tls-key-file: " + key.error().message);
-      tls.cert_pem = *cert;
-      tls.key_pem = *key;
-    }
-    if (auto w = store.SetMeta(api::kApiServingKey, cert_file.empty() ? "store-ca" : "files"); !w) {
-      return Unexpected(w.error());
-    }
-    auto r = server_.Start(listen, &tls);
-    if (!r && r.error().code == ErrorCode::kInvalid) return Unexpected(ErrorCode::kInvalid, "--api-listen: " + r.error().message);
-    if (!r) return Unexpected(r.error().code, "--api-listen: " + r.error().message + " (another keelson controller may be serving it)");
-    const std::string shown = any ? "127.0.0.1" : host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    const std::string address = "https://" + shown + ":" + std::to_string(server_.port());
-    if (auto w = store.SetMeta(api::kApiAddressKey, address); !w) return Unexpected(w.error());
-    spdlog::info("api: serving the Kubernetes API at {} (keelson kubeconfig prints a kubeconfig for it)", address);
-    return {};
-  }
-
- private:
-  static server::Limits ApiLimits() {
-    server::Limits l;
-    l.max_body = 3 << 20;  // as kube-apiserver's default request body limit
-    l.max_header = 32 << 10;
-    l.threads = 2;
-    const unsigned files = server::RaiseOpenFileLimit();
-    l.max_connections = std::min(1000u, files > 200 ? files - 128 : 64u);
-    return l;
-  }
-  api::ApiServer api_;
-  server::HttpServer server_;
-  std::string db_path_;
-};
 
 /// How long in-flight work may take to finish after SIGTERM.
 constexpr std::chrono::seconds kStopGrace{10};
@@ -192,7 +117,9 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   if (auto r = endpoints.Start(opts.listen); !r) {
     return Fail(r.error().message, r.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
   }
+  if (opts.api_rate < 0) return Fail("--api-rate: must be >= 0", kExitUsage);
   ApiEndpoint api(g, clock);
+  api.LimitRate(opts.api_rate);
   const std::string api_listen = !opts.api_listen.empty() ? opts.api_listen : opts.once ? "off" : kDefaultApiListen;
   if (auto r = api.Start(api_listen, *(*session)->objects, opts.api_tls_cert_file, opts.api_tls_key_file); !r) {
     return Fail(r.error().message, r.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
@@ -265,6 +192,8 @@ void RegisterController(CLI::App& app, Globals& g) {
   cmd->add_option("--api-tls-cert-file", opts->api_tls_cert_file,
                   "The API's serving certificate (PEM), instead of one issued from the store's CA at each start");
   cmd->add_option("--api-tls-key-file", opts->api_tls_key_file, "Its private key (PEM)");
+  cmd->add_option("--api-rate", opts->api_rate,
+                  "Requests a second each API user may make, twice that at once (default 500; 0: no limit)");
   cmd->callback([&g, opts] { g.exit_code = RunController(g, *opts); });
 }
 

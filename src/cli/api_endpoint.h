@@ -1,0 +1,35 @@
+#pragma once
+// The Kubernetes-compatible API (api/api_server.h) on its own listener, as
+// `keelson controller` and `keelson serve` run it: always over TLS (kubectl
+// sends credentials only over TLS), with a serving certificate issued at
+// each start from the store's CA (api/pki.h) for the loopback names, the
+// listen address and this host's name, or one of the operator's own.
+
+#include <string>
+
+#include "api/api_server.h"
+#include "cli/context.h"
+#include "server/http_server.h"
+
+namespace keelson::cli {
+
+inline constexpr const char* kDefaultApiListen = "127.0.0.1:6443";
+
+class ApiEndpoint {
+ public:
+  ApiEndpoint(const Globals& g, const Clock& clock);
+  /// Serves on `listen` ("" or "off": not at all) and records the address
+  /// in the store for `keelson kubeconfig`. `cert_file`/`key_file`: a serving
+  /// certificate of the operator's own (both or neither).
+  Result<void> Start(const std::string& listen, store::ObjectStore& store, const std::string& cert_file,
+                     const std::string& key_file);
+  /// Requests a second per user (twice that at once); 0: no limit. Before Start.
+  void LimitRate(double per_second) { api_.LimitRate(per_second); }
+
+ private:
+  api::ApiServer api_;
+  server::HttpServer server_;
+  std::string db_path_;
+};
+
+}  // namespace keelson::cli
