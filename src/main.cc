@@ -17,8 +17,9 @@ namespace {
 // subcommand is required": the first word that is not a global option (or
 // its value) must be a command.
 bool UnknownCommand(const CLI::App& app, int argc, char** argv) {
-  static const std::set<std::string> kValued = {"--db", "--docker-host", "-n", "--namespace", "--log-level",
-                                                "--log-format"};
+  static const std::set<std::string> kValued = {"--db",         "--docker-host", "-n",       "--namespace",
+                                                "--log-level",  "--log-format",  "--server", "--token",
+                                                "--kubeconfig", "--context",     "--certificate-authority"};
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];
     if (word == "--") return false;
@@ -57,6 +58,11 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", g.log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_option("--log-format", g.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--kubeconfig", g.kubeconfig, "Talk to a keelson API as this kubeconfig says, not to the store file");
+  app.add_option("--context", g.context, "The kubeconfig context (default: its current one)");
+  app.add_option("--server", g.server, "Talk to the keelson API at this URL (https://HOST:PORT), not to the store file");
+  app.add_option("--token", g.token, "Bearer token for --server");
+  app.add_option("--certificate-authority", g.certificate_authority, "CA certificate file for --server");
   app.parse_complete_callback([&] {
     g.db_path = db.empty() ? DefaultDbPath() : db;
     ConfigureLogging(g.log_level, g.log_format);

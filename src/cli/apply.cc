@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/manifests.h"
+#include "cli/remote.h"
 #include "admission/admission.h"
 
 namespace keelson::cli {
@@ -38,6 +39,50 @@ Result<bool> Admit(store::ObjectStore& objects, std::vector<store::ApplyRequest>
   return review->admitted();
 }
 
+// The same over the API: each object created (POST) or replaced (PUT, under
+// the resourceVersion just read; a race is read again), judged by the
+// server's admission, which is apply's.
+int ApplyOverTheApi(const Globals& g, const ApplyOptions& opts, const std::vector<store::ApplyRequest>& requests) {
+  if (opts.prune) return Fail("--prune works on the store file only", kExitUsage);
+  auto client = OpenRemote(g);
+  if (!client) return Fail(client.error().message, client.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+  const std::string dry = opts.dry_run ? "?dryRun=All" : "";
+  const char* suffix = opts.dry_run ? " (dry run)" : "";
+  for (const auto& req : requests) {
+    const model::Object& o = req.object;
+    nlohmann::json doc = {{"apiVersion", model::kApiVersion},
+                          {"kind", model::Info(o.kind).name},
+                          {"metadata", {{"name", o.meta.name}, {"namespace", o.meta.namespace_}}},
+                          {"spec", o.spec}};
+    if (!o.meta.labels.empty()) doc["metadata"]["labels"] = o.meta.labels;
+    if (!o.meta.annotations.empty()) doc["metadata"]["annotations"] = o.meta.annotations;
+    std::string action;
+    for (int attempt = 0; attempt < 5 && action.empty(); ++attempt) {
+      auto current = (*client)->Call("GET", ApiPath(o.kind, o.meta.namespace_, o.meta.name));
+      if (!current) return Fail(current.error().message);
+      if (current->status == 404) {
+        auto made = (*client)->Call("POST", ApiPath(o.kind, o.meta.namespace_) + dry, doc.dump());
+        if (!made) return Fail(made.error().message);
+        if (made->status == 409) continue;  // made meanwhile: replace it
+        if (made->status != 201) return Fail(model::DisplayName(o) + ": " + made->Message());
+        action = "created";
+        break;
+      }
+      if (current->status != 200) return Fail(model::DisplayName(o) + ": " + current->Message());
+      const std::string rv = current->body["metadata"].value("resourceVersion", "");
+      doc["metadata"]["resourceVersion"] = rv;
+      auto put = (*client)->Call("PUT", ApiPath(o.kind, o.meta.namespace_, o.meta.name) + dry, doc.dump());
+      if (!put) return Fail(put.error().message);
+      if (put->status == 409) continue;  // changed since the read: read again
+      if (put->status != 200) return Fail(model::DisplayName(o) + ": " + put->Message());
+      action = put->body["metadata"].value("resourceVersion", "") == rv ? "unchanged" : "configured";
+    }
+    if (action.empty()) return Fail(model::DisplayName(o) + ": changed by another writer on every attempt");
+    std::cout << model::DisplayName(o) << " " << action << suffix << "\n";
+  }
+  return kExitOk;
+}
+
 int RunApply(const Globals& g, const ApplyOptions& opts) {
   if (opts.prune && opts.selector.empty()) {
     return Fail("--prune needs -l/--selector: prune only what a selector names", kExitUsage);
@@ -57,6 +102,7 @@ int RunApply(const Globals& g, const ApplyOptions& opts) {
     if (prune) prune->namespaces.insert(lo.object.meta.namespace_);
     requests.push_back({std::move(lo.object), lo.source});
   }
+  if (IsRemote(g)) return ApplyOverTheApi(g, opts, requests);
   auto session = OpenSession(g, Access::kCreate);
   if (!session) return Fail(session.error().message);
   auto admitted = Admit(*(*session)->objects, requests, *loaded);

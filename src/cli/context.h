@@ -22,6 +22,12 @@ struct Globals {
   std::string namespace_ = "default";
   std::string log_level = "info";
   std::string log_format = "text";
+  // The API of a keelson elsewhere, instead of the store file (cli/remote.h).
+  std::string kubeconfig;
+  std::string context;
+  std::string server;
+  std::string token;
+  std::string certificate_authority;
   int exit_code = kExitOk;
 };
 

@@ -16,6 +16,7 @@
 #include "cli/api_endpoint.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 #include "controller/manager.h"
 #include "docker/http_engine.h"
 #include "server/http_server.h"
@@ -93,6 +94,7 @@ Result<std::vector<std::string>> NotReady(store::ObjectStore& objects) {
 }
 
 int RunController(const Globals& g, const ControllerOptions& opts) {
+  if (IsRemote(g)) return NotOverTheApi("controller");
   auto timeout = ParseDuration(opts.timeout);
   if (!timeout || timeout->count() < 0) return Fail("--timeout: not a non-negative duration: " + opts.timeout, kExitUsage);
   auto resync = ParseDuration(opts.resync);

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/manifests.h"
+#include "cli/remote.h"
 #include "cli/resolve.h"
 #include "manifest/decode.h"
 #include "util/units.h"
@@ -51,13 +52,14 @@ Result<std::vector<Target>> Targets(const Globals& g, const DeleteOptions& opts)
 
 // The stored Runners and RunnerPools (not being deleted, and not deleted by
 // this command) whose spec names network or volume `t`.
-Result<std::vector<std::string>> Users(store::ObjectStore& objects, const Target& t, const std::vector<Target>& all) {
+Result<std::vector<std::string>> Users(ObjectReader& objects, const Target& t, const std::vector<Target>& all) {
   std::vector<std::string> users;
   if (t.kind != model::Kind::kNetwork && t.kind != model::Kind::kVolume) return users;
   for (auto kind : {model::Kind::kRunner, model::Kind::kRunnerPool}) {
-    auto stored = objects.List({kind, t.ns, nullptr});
-    if (!stored) return Unexpected(stored.error());
-    for (const auto& o : *stored) {
+    std::vector<model::Object> stored;
+    auto read = objects.ForEach({kind, t.ns, nullptr}, [&stored](model::Object&& o) { stored.push_back(std::move(o)); });
+    if (!read) return Unexpected(read.error());
+    for (const auto& o : stored) {
       bool going = o.meta.deletion_timestamp.has_value();
       for (const auto& d : all) going |= d.kind == o.kind && d.ns == o.meta.namespace_ && d.name == o.meta.name;
       auto spec = manifest::DecodeSpec(o.kind, o.spec);
@@ -75,7 +77,7 @@ Result<std::vector<std::string>> Users(store::ObjectStore& objects, const Target
 
 // Like `docker network rm`, a network or volume that stored objects still use
 // is not deleted unless asked: one line per refusal, nothing deleted.
-Result<bool> RefuseInUse(store::ObjectStore& objects, const std::vector<Target>& targets) {
+Result<bool> RefuseInUse(ObjectReader& objects, const std::vector<Target>& targets) {
   bool refused = false;
   for (const auto& t : targets) {
     auto users = Users(objects, t, targets);
@@ -91,7 +93,7 @@ Result<bool> RefuseInUse(store::ObjectStore& objects, const std::vector<Target>&
 }
 
 // Polls until every target is gone from the store; false on timeout.
-bool WaitGone(store::ObjectStore& objects, const std::vector<Target>& targets,
+bool WaitGone(ObjectReader& objects, const std::vector<Target>& targets,
               std::chrono::nanoseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
@@ -105,6 +107,38 @@ bool WaitGone(store::ObjectStore& objects, const std::vector<Target>& targets,
   }
 }
 
+// The same over the API: DELETE each (marked, or removed at once), the
+// in-use check and --wait reading through it too.
+int DeleteOverTheApi(const Globals& g, const DeleteOptions& opts, const std::vector<Target>& targets,
+                     std::chrono::nanoseconds timeout) {
+  if (opts.force) return Fail("--force works on the store file only", kExitUsage);
+  auto client = OpenRemote(g);
+  if (!client) return Fail(client.error().message, client.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+  ApiReader reader(**client);
+  if (!opts.ignore_users) {
+    auto refused = RefuseInUse(reader, targets);
+    if (!refused) return Fail(refused.error().message);
+    if (*refused) return kExitFailure;
+  }
+  int code = kExitOk;
+  for (const auto& t : targets) {
+    std::string shown = std::string(model::Info(t.kind).singular) + "/" + t.name;
+    auto reply = (*client)->Call("DELETE", ApiPath(t.kind, t.ns, t.name));
+    if (!reply) return Fail(reply.error().message);
+    if (reply->status == 404) {
+      if (!opts.ignore_not_found) code = Fail(shown + " not found in namespace " + t.ns);
+      continue;
+    }
+    if (reply->status != 200) return Fail(ApiError(*reply).message);
+    const bool marked = reply->body.value("kind", "") != "Status";
+    std::cout << shown << (marked ? " marked for deletion\n" : " deleted\n");
+  }
+  if (opts.wait && !WaitGone(reader, targets, timeout)) {
+    return Fail("timed out after " + opts.timeout + " waiting for the controller to finish deleting");
+  }
+  return code;
+}
+
 int RunDelete(const Globals& g, const DeleteOptions& opts) {
   if (opts.files.empty() == opts.words.empty()) {
     return Fail("delete takes KIND NAME... or -f PATH, not both", kExitUsage);
@@ -116,10 +150,12 @@ int RunDelete(const Globals& g, const DeleteOptions& opts) {
     if (targets.error().message.empty()) return kExitFailure;  // already reported per line
     return Fail(targets.error().message, kExitUsage);
   }
+  if (IsRemote(g)) return DeleteOverTheApi(g, opts, *targets, *timeout);
   auto session = OpenSession(g, Access::kWrite);
   if (!session) return Fail(session.error().message);
+  StoreReader reader(*(*session)->objects);
   if (!opts.ignore_users) {
-    auto refused = RefuseInUse(*(*session)->objects, *targets);
+    auto refused = RefuseInUse(reader, *targets);
     if (!refused) return Fail(refused.error().message);
     if (*refused) return kExitFailure;
   }
@@ -136,7 +172,7 @@ int RunDelete(const Globals& g, const DeleteOptions& opts) {
       case store::DeleteResult::kMarked: std::cout << shown << " marked for deletion\n"; break;
     }
   }
-  if (opts.wait && !WaitGone(*(*session)->objects, *targets, *timeout)) {
+  if (opts.wait && !WaitGone(reader, *targets, *timeout)) {
     return Fail("timed out after " + opts.timeout + " waiting for the controller to finish deleting");
   }
   return code;

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 #include "cli/resolve.h"
 #include "cli/table.h"
 #include "manifest/document.h"
@@ -108,6 +109,7 @@ Result<void> DescribeOne(store::ObjectStore& objects, const model::Object& o, bo
 // KIND NAME...: those objects; KIND alone (with -l): every object of the
 // kind in the namespace, as kubectl describe does.
 int RunDescribe(const Globals& g, const DescribeOptions& opts) {
+  if (IsRemote(g)) return NotOverTheApi("describe");
   auto refs = ParseRefs(opts.words);
   if (!refs) return Fail(refs.error().message, kExitUsage);
   auto sel = model::Selector::Parse(opts.selector);

@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 #include "cli/manifests.h"
 #include "manifest/document.h"
 
@@ -50,6 +51,7 @@ std::string ShellQuote(const std::string& s) {
 }
 
 int RunDiff(const Globals& g, const DiffOptions& opts) {
+  if (IsRemote(g)) return NotOverTheApi("diff");
   auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_);
   if (!loaded) return kExitUsage;
   auto session = OpenSession(g, Access::kCreate);

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 #include "cli/resolve.h"
 #include "cli/table.h"
 #include "util/units.h"
@@ -77,6 +78,7 @@ Result<store::EventFilter> Filter(const Globals& g, const EventsOptions& opts, s
 }
 
 int RunEvents(const Globals& g, const EventsOptions& opts) {
+  if (IsRemote(g)) return NotOverTheApi("events");
   auto session = OpenSession(g, Access::kRead);
   if (!session) return Fail(session.error().message);
   auto filter = Filter(g, opts, *(*session)->objects);

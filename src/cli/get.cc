@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 #include "cli/resolve.h"
 #include "cli/table.h"
 #include "manifest/document.h"
@@ -37,7 +38,7 @@ struct Outcome {
 
 // Hands every object the words name to `sink`, in kind, namespace, name order
 // for lists; reports missing named objects on stderr.
-Result<Outcome> Collect(store::ObjectStore& objects, const Globals& g, const GetOptions& opts,
+Result<Outcome> Collect(ObjectReader& objects, const Globals& g, const GetOptions& opts,
                         const std::vector<ObjectRef>& refs, const model::Selector& sel, const Sink& sink) {
   Outcome out;
   std::optional<std::string> ns;
@@ -143,10 +144,23 @@ int RunGet(const Globals& g, const GetOptions& opts) {
     if (!parsed) return Fail(parsed.error().message, kExitUsage);
     refs = std::move(*parsed);
   }
-  auto session = OpenSession(g, Access::kRead);
-  if (!session) return Fail(session.error().message);
-  if (std::string stale = StaleStatusReason(**session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
-  auto& objects = *(*session)->objects;
+  // The store file, or the API of a keelson elsewhere (--kubeconfig, --server).
+  std::unique_ptr<Session> session;
+  std::unique_ptr<api::Client> client;
+  std::unique_ptr<ObjectReader> reader;
+  if (IsRemote(g)) {
+    auto c = OpenRemote(g);
+    if (!c) return Fail(c.error().message, c.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+    client = std::move(*c);
+    reader = std::make_unique<ApiReader>(*client);
+  } else {
+    auto opened = OpenSession(g, Access::kRead);
+    if (!opened) return Fail(opened.error().message);
+    session = std::move(*opened);
+    if (std::string stale = StaleStatusReason(*session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
+    reader = std::make_unique<StoreReader>(*session->objects);
+  }
+  auto& objects = *reader;
   // One named object prints as itself; anything else as a List.
   const bool single = refs.size() == 1 && !refs.front().name.empty();
 

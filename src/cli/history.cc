@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 #include "cli/resolve.h"
 #include "cli/table.h"
 #include "manifest/document.h"
@@ -20,6 +21,7 @@ struct HistoryOptions {
 };
 
 int RunHistory(const Globals& g, const HistoryOptions& opts) {
+  if (IsRemote(g)) return NotOverTheApi("history");
   auto refs = ParseRefs(opts.words);
   if (!refs) return Fail(refs.error().message, kExitUsage);
   if (refs->size() != 1 || refs->front().name.empty()) return Fail("history takes KIND NAME", kExitUsage);

@@ -20,6 +20,7 @@
 #include "api/tokens.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 
 namespace keelson::cli {
 namespace {
@@ -43,6 +44,7 @@ std::string Base64(const std::string& data) {
 std::string Quote(const std::string& s) { return nlohmann::json(s).dump(); }
 
 int RunKubeconfig(const Globals& g, const KubeconfigOptions& opts) {
+  if (IsRemote(g)) return NotOverTheApi("kubeconfig");
   std::string user = opts.user.empty() ? api::kAdminUser : opts.user;
   std::vector<std::string> groups;
   if (opts.user.empty() && opts.groups.empty()) {

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 #include "cli/resolve.h"
 #include "controller/cache.h"
 #include "controller/cache_world.h"
@@ -47,6 +48,7 @@ Result<std::vector<model::Object>> Selected(store::ObjectStore& objects, const G
 }
 
 int RunPlan(const Globals& g, const PlanOptions& opts) {
+  if (IsRemote(g)) return NotOverTheApi("plan");
   auto session = OpenSession(g, Access::kRead);
   if (!session) return Fail(session.error().message, kExitUsage);
   auto engine = OpenEngine(g);

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 #include "cli/resolve.h"
 #include "admission/rollback.h"
 #include "util/units.h"
@@ -33,6 +34,7 @@ Result<std::string> PoolName(const RolloutOptions& opts, const char* verb) {
 // Restores the newest earlier template that differs from the current one
 // (the history keeps the last 10 specs); replicas stay as they are now.
 int RunUndo(const Globals& g, const RolloutOptions& opts) {
+  if (IsRemote(g)) return NotOverTheApi("rollout");
   auto name = PoolName(opts, "undo");
   if (!name) return Fail(name.error().message, kExitUsage);
   auto session = OpenSession(g, Access::kWrite);
@@ -61,6 +63,7 @@ std::optional<store::Revision> RolledBack(store::ObjectStore& objects, const std
 // rollout the controller undid is a failed rollout, whatever the pool's
 // state after the rollback.
 int RunStatus(const Globals& g, const RolloutOptions& opts) {
+  if (IsRemote(g)) return NotOverTheApi("rollout");
   auto name = PoolName(opts, "status");
   if (!name) return Fail(name.error().message, kExitUsage);
   auto timeout = ParseDuration(opts.timeout);

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 #include "cli/resolve.h"
 #include "admission/admission.h"
 
@@ -25,9 +26,20 @@ int RunScale(const Globals& g, const ScaleOptions& opts) {
     return Fail("scale takes one runnerpool: keelson scale runnerpool NAME --replicas N", kExitUsage);
   }
   if (opts.replicas < 0) return Fail("--replicas: must be >= 0", kExitUsage);
+  const auto& name = refs->front().name;
+  if (IsRemote(g)) {
+    auto client = OpenRemote(g);
+    if (!client) return Fail(client.error().message, client.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+    const std::string body = nlohmann::json{{"spec", {{"replicas", opts.replicas}}}}.dump();
+    auto reply = (*client)->Call("PATCH", ApiPath(model::Kind::kRunnerPool, g.namespace_, name) + "/scale", body,
+                                 "application/merge-patch+json");
+    if (!reply) return Fail(reply.error().message);
+    if (reply->status != 200) return Fail(ApiError(*reply).message);
+    std::cout << "runnerpool/" << name << " scaled\n";
+    return kExitOk;
+  }
   auto session = OpenSession(g, Access::kWrite);
   if (!session) return Fail(session.error().message);
-  const auto& name = refs->front().name;
   const int64_t replicas = opts.replicas;
   auto r = admission::Update(
       *(*session)->objects, model::Kind::kRunnerPool, g.namespace_, name,

@@ -12,6 +12,7 @@
 #include "cli/api_endpoint.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 
 namespace keelson::cli {
 namespace {
@@ -23,6 +24,7 @@ struct ServeOptions {
 };
 
 int RunServe(const Globals& g, const ServeOptions& opts) {
+  if (IsRemote(g)) return NotOverTheApi("serve");
   if (opts.api_listen.empty() || opts.api_listen == "off") return Fail("--api-listen: serve needs an address", kExitUsage);
   auto session = OpenSession(g, Access::kCreate);
   if (!session) return Fail(session.error().message);

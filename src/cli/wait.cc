@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 #include "cli/resolve.h"
 #include "model/selector.h"
 #include "util/units.h"
@@ -54,16 +55,15 @@ bool Met(const model::Object& o, const Condition& want) {
 
 // One pass: the objects not yet done, by display name; kNotFound when a named
 // object is missing while waiting for a condition.
-Result<std::vector<std::string>> Pending(store::ObjectStore& objects, const Globals& g,
+Result<std::vector<std::string>> Pending(ObjectReader& objects, const Globals& g,
                                          const std::vector<ObjectRef>& refs, const model::Selector& sel,
                                          const Condition& want) {
   std::vector<std::string> pending;
   for (const auto& r : refs) {
     std::vector<model::Object> found;
     if (r.name.empty()) {
-      auto list = objects.List({r.kind, g.namespace_, &sel});
-      if (!list) return Unexpected(list.error());
-      found = std::move(*list);
+      auto read = objects.ForEach({r.kind, g.namespace_, &sel}, [&found](model::Object&& o) { found.push_back(std::move(o)); });
+      if (!read) return Unexpected(read.error());
     } else {
       auto o = objects.Get(r.kind, g.namespace_, r.name);
       if (!o) return Unexpected(o.error());
@@ -77,6 +77,30 @@ Result<std::vector<std::string>> Pending(store::ObjectStore& objects, const Glob
     }
   }
   return pending;
+}
+
+// Over the API: the same passes, four a second. The server's status is
+// taken as it is (whether its controller runs is the server's to say).
+int WaitOverTheApi(const Globals& g, const WaitOptions& opts, const std::vector<ObjectRef>& refs,
+                   const model::Selector& sel, const Condition& want, std::chrono::nanoseconds timeout) {
+  auto client = OpenRemote(g);
+  if (!client) return Fail(client.error().message, client.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+  ApiReader reader(**client);
+  InstallSignalHandlers();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Result<std::vector<std::string>> pending = std::vector<std::string>{};
+  while (true) {
+    pending = Pending(reader, g, refs, sel, want);
+    if (!pending) return Fail(pending.error().message);
+    if (pending->empty()) {
+      std::cout << (want.deleted ? "deleted" : "condition met") << "\n";
+      return kExitOk;
+    }
+    if (std::chrono::steady_clock::now() >= deadline || !SleepUnlessInterrupted(250)) break;
+  }
+  std::string list;
+  for (const auto& p : *pending) list += (list.empty() ? "" : ", ") + p;
+  return Fail("timed out after " + opts.timeout + " waiting for " + opts.for_ + " on " + list);
 }
 
 int RunWait(const Globals& g, const WaitOptions& opts) {
@@ -93,8 +117,10 @@ int RunWait(const Globals& g, const WaitOptions& opts) {
       return Fail("name objects, or pass --all or -l to wait for every object of the kind", kExitUsage);
     }
   }
+  if (IsRemote(g)) return WaitOverTheApi(g, opts, *refs, *sel, *want, *timeout);
   auto session = OpenSession(g, Access::kRead);
   if (!session) return Fail(session.error().message);
+  StoreReader reader(*(*session)->objects);
   InstallSignalHandlers();
   auto deadline = std::chrono::steady_clock::now() + *timeout;
   std::string stale;  // why status cannot be trusted now; said once
@@ -112,7 +138,7 @@ int RunWait(const Globals& g, const WaitOptions& opts) {
     }
     if (version) seen_version = *version;
     read_at = now;
-    pending = Pending(*(*session)->objects, g, *refs, *sel, *want);
+    pending = Pending(reader, g, *refs, *sel, *want);
     if (!pending) return Fail(pending.error().message);
     // A condition is met only as a running controller reports it: stored
     // status that no controller maintains may describe a world long gone.

@@ -51,6 +51,38 @@ nlohmann::json ToJson(Object&& o) {
   return doc;
 }
 
+std::optional<Object> FromJson(const nlohmann::json& doc, std::string* error) {
+  if (!doc.is_object() || !doc.contains("metadata") || !doc["metadata"].is_object()) {
+    *error = "not an object with metadata";
+    return std::nullopt;
+  }
+  auto kind = KindFromManifestName(doc.value("kind", ""));
+  if (!kind) {
+    *error = "unknown kind \"" + doc.value("kind", "") + "\"";
+    return std::nullopt;
+  }
+  try {
+    Object o;
+    o.kind = *kind;
+    const auto& m = doc["metadata"];
+    o.meta.name = m.value("name", "");
+    o.meta.namespace_ = m.value("namespace", "default");
+    o.meta.uid = m.value("uid", "");
+    o.meta.generation = m.value("generation", int64_t{0});
+    o.meta.resource_version = std::stoll(m.value("resourceVersion", "0"));
+    o.meta.creation_timestamp = m.value("creationTimestamp", "");
+    if (m.contains("deletionTimestamp")) o.meta.deletion_timestamp = m["deletionTimestamp"].get<std::string>();
+    if (m.contains("labels")) o.meta.labels = m["labels"].get<Labels>();
+    if (m.contains("annotations")) o.meta.annotations = m["annotations"].get<Labels>();
+    o.spec = doc.value("spec", nlohmann::json::object());
+    o.status = doc.value("status", nlohmann::json::object());
+    return o;
+  } catch (const std::exception& e) {
+    *error = std::string("malformed metadata: ") + e.what();
+    return std::nullopt;
+  }
+}
+
 const nlohmann::json* FindCondition(const Object& o, const std::string& type) {
   auto it = o.status.find("conditions");
   if (it == o.status.end() || !it->is_array()) return nullptr;

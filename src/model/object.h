@@ -55,6 +55,9 @@ std::string DisplayName(const Object& o);
 /// The full Kubernetes-shaped document: apiVersion, kind, metadata, spec, status.
 nlohmann::json ToJson(const Object& o);
 nlohmann::json ToJson(Object&& o);  ///< moves spec, status and labels out of `o`
+/// The inverse of ToJson (an object as the API serves it); nullopt and a
+/// line in `error` naming what is missing or malformed.
+std::optional<Object> FromJson(const nlohmann::json& doc, std::string* error);
 /// The condition of `type` in status.conditions, or nullptr.
 const nlohmann::json* FindCondition(const Object& o, const std::string& type);
 

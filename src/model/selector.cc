@@ -42,6 +42,7 @@ Unexpected Bad(std::string_view part, const std::string& why) {
 
 Result<Selector> Selector::Parse(std::string_view text) {
   Selector sel;
+  sel.text_ = std::string(Trim(text));
   if (Trim(text).empty()) return sel;
   auto parts = SplitTop(text);
   if (!parts) return Unexpected(parts.error());

@@ -18,6 +18,8 @@ class Selector {
 
   bool Matches(const Labels& labels) const;
   bool empty() const { return reqs_.empty(); }
+  /// The text it was parsed from (to send to an API server).
+  const std::string& text() const { return text_; }
 
  private:
   enum class Op { kEquals, kNotEquals, kIn, kNotIn, kExists, kNotExists };
@@ -27,6 +29,7 @@ class Selector {
     std::vector<std::string> values;
   };
   std::vector<Requirement> reqs_;
+  std::string text_;
 };
 
 }  // namespace keelson::model

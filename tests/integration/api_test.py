@@ -755,6 +755,47 @@ def a_serving_certificate_of_ones_own():
     expect(rc != 0 and 'go together' in err, err)
 
 
+def the_keelson_cli_drives_a_remote_store_over_the_api():
+    # Another directory, no store file: everything goes through the API.
+    remote = Keelson(binary)
+    kc = ['--kubeconfig', api.kubeconfig]
+    f = remote.write('far.yaml', WEB.replace('name: web', 'name: far'))
+    expect(remote.ok(*kc, 'apply', '-f', f).strip() == 'runner/far created', 'created')
+    expect(stored('runner', 'far', '.spec.command[1]') == '60', 'in the server\'s store')
+    expect(not os.path.exists(remote.db), 'no local store was made')
+    expect(remote.ok(*kc, 'apply', '-f', f).strip() == 'runner/far unchanged', 'unchanged')
+    remote.write('far.yaml', WEB.replace('name: web', 'name: far').replace('"60"', '"61"'))
+    expect(remote.ok(*kc, 'apply', '-f', f).strip() == 'runner/far configured', 'configured')
+    expect(stored('runner', 'far', '.spec.command[1]') == '61', 'configured in the server\'s store')
+    theirs = remote.ok(*kc, 'get', 'runners').splitlines()
+    ours = api.k.ok('get', 'runners').splitlines()
+    expect([words(r)[:-1] for r in theirs] == [words(r)[:-1] for r in ours], f'{theirs}\n{ours}')
+    doc = json.loads(remote.ok(*kc, 'get', 'runner', 'far', '-o', 'json'))
+    expect(doc['metadata']['name'] == 'far' and doc['spec']['command'] == ['sleep', '61'], doc)
+    expect(remote.ok(*kc, 'get', 'runners', '-l', 'app=web', '-o', 'name').split() ==
+           sorted(api.k.ok('get', 'runners', '-l', 'app=web', '-o', 'name').split()), 'selector')
+    expect(remote.ok(*kc, 'scale', 'runnerpool', 'ci-runners', '--replicas', '4').strip() == 'runnerpool/ci-runners scaled', '')
+    expect(stored('runnerpool', 'ci-runners', '.spec.replicas') == '4', 'scaled')
+    remote.ok(*kc, 'scale', 'runnerpool', 'ci-runners', '--replicas', '3')
+    out = remote.ok(*kc, 'wait', 'runner/far', '--for=condition=Ready=False', '--timeout', '20s')
+    expect(out.strip() == 'condition met', out)
+    # The same refusals: the files are judged before anything is sent, and the server judges again.
+    bad = remote.write('bad.yaml', WEB.replace('cpus: "0.5"', 'cpus: lots'))
+    rc, out, err = remote.run(*kc, 'apply', '-f', bad)
+    expect(rc == 1 and 'bad.yaml:7:' in err and 'spec.resources.cpus' in err, err)
+    # --server and --token as kubectl takes them; a wrong token is refused.
+    token, ca = api.token(), api.k.db + '.api-ca.crt'
+    flags = ['--server', api.url, '--certificate-authority', ca]
+    expect('runner/far' in remote.ok(*flags, '--token', token, 'get', 'runners', '-o', 'name').split(), '--server')
+    rc, out, err = remote.run(*flags, '--token', 'wrong', 'get', 'runners')
+    expect(rc == 1 and 'Unauthorized' in err, err)
+    rc, out, err = remote.run(*kc, 'describe', 'runner', 'far')
+    expect(rc == 2 and 'works on the store file only' in err, err)
+    expect(remote.ok(*kc, 'delete', 'runner', 'far', '--wait').strip() in ('runner/far deleted', 'runner/far marked for deletion'),
+           'deleted')
+    expect(stored('runner', 'far', '.metadata.name') is None, 'gone')
+
+
 def main():
     global api
     api = Api()
@@ -786,6 +827,7 @@ def main():
             kubectl_edit_saves_through_a_merge_patch,
             the_official_javascript_client_library_works,
             a_serving_certificate_of_ones_own,
+            the_keelson_cli_drives_a_remote_store_over_the_api,
             failed_authentications_are_slowed_per_address,
         ])
     finally:
