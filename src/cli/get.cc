@@ -27,6 +27,8 @@ struct GetOptions {
   std::string output = "table";
   bool no_headers = false;
   bool show_labels = false;
+  bool watch = false;       ///< -w: then print each change
+  bool watch_only = false;  ///< --watch-only: only the changes
 };
 
 using Sink = std::function<void(model::Object&&)>;
@@ -119,6 +121,46 @@ void PrintTables(std::vector<model::Object>& found, const GetOptions& opts) {
   }
 }
 
+// get -w: after the list, each change of the kind (and names, namespace,
+// selector) as it is stored, in the output's format, until Ctrl-C. Changes
+// are read from the store's change feed when another process wrote (a look
+// every 100 ms); an object changed twice between two looks is shown once, in
+// its newer state; a deleted one, as it was.
+int Watch(Session& session, const Globals& g, const GetOptions& opts, const ObjectRef& ref, const model::Selector& sel,
+          int64_t after) {
+  InstallSignalHandlers();
+  const TableOptions t{opts.output == "wide", opts.all_namespaces, false, opts.show_labels};
+  int64_t seen = -1;
+  bool header = !opts.no_headers && opts.watch_only;
+  while (SleepUnlessInterrupted(100)) {
+    auto version = session.db->DataVersion();
+    if (!version) return Fail(version.error().message);
+    if (*version == seen) continue;
+    seen = *version;
+    auto changes = session.objects->ChangesSince(after, ref.kind);
+    if (!changes) return Fail(changes.error().message);
+    for (auto& c : *changes) {
+      model::Object& o = c.object;
+      after = std::max(after, o.meta.resource_version);
+      if (!opts.all_namespaces && o.meta.namespace_ != g.namespace_) continue;
+      if (!ref.name.empty() && o.meta.name != ref.name) continue;
+      if (!sel.Matches(o.meta.labels)) continue;
+      if (opts.output == "name") {
+        std::cout << model::DisplayName(o) << "\n";
+      } else if (opts.output == "json") {
+        std::cout << DumpJson(model::ToJson(std::move(o))) << "\n";
+      } else if (opts.output == "yaml") {
+        std::cout << "---\n" << manifest::EmitYaml(model::ToJson(std::move(o)));
+      } else {
+        ObjectTable(ref.kind, {o}, t, std::chrono::system_clock::now()).Print(std::cout, header);
+        header = false;
+      }
+    }
+    std::cout.flush();
+  }
+  return kExitOk;
+}
+
 int RunGet(const Globals& g, const GetOptions& opts) {
   auto sel = model::Selector::Parse(opts.selector);
   if (!sel) return Fail(sel.error().message, kExitUsage);
@@ -164,6 +206,20 @@ int RunGet(const Globals& g, const GetOptions& opts) {
   // One named object prints as itself; anything else as a List.
   const bool single = refs.size() == 1 && !refs.front().name.empty();
 
+  if ((opts.watch || opts.watch_only) && (refs.size() != 1 || !session)) {
+    return Fail(!session ? "get -w works on the store file; over the API use kubectl get -w"
+                         : "get -w watches one kind at a time",
+                kExitUsage);
+  }
+  // The version before the list: every change after it is shown by -w.
+  int64_t listed_at = 0;
+  if (session) {
+    auto rv = session->objects->CurrentResourceVersion();
+    if (!rv) return Fail(rv.error().message);
+    listed_at = *rv;
+  }
+  if (opts.watch_only) return Watch(*session, g, opts, refs.front(), *sel, listed_at);
+
   Result<Outcome> outcome = Outcome{};
   std::vector<model::Object> found;
   if (opts.output == "name") {
@@ -197,6 +253,7 @@ int RunGet(const Globals& g, const GetOptions& opts) {
       PrintTables(found, opts);
     }
   }
+  if (opts.watch) return Watch(*session, g, opts, refs.front(), *sel, listed_at);
   return outcome->missing ? kExitFailure : kExitOk;
 }
 
@@ -214,6 +271,8 @@ void RegisterGet(CLI::App& app, Globals& g) {
       ->check(CLI::IsMember({"table", "wide", "yaml", "json", "name"}));
   cmd->add_flag("--no-headers", opts->no_headers, "Tables without their header line");
   cmd->add_flag("--show-labels", opts->show_labels, "A LABELS column last in tables");
+  cmd->add_flag("-w,--watch", opts->watch, "After the list, print each change until Ctrl-C");
+  cmd->add_flag("--watch-only", opts->watch_only, "Print only the changes, until Ctrl-C");
   cmd->callback([&g, opts] { g.exit_code = RunGet(g, *opts); });
 }
 

@@ -737,7 +737,38 @@ def deploy_units_run_as_written():
         expect({'time', 'level', 'msg'} <= entry.keys(), line)
 
 
+def get_watch_prints_each_change():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('a.yaml', runner('a')))
+    env = dict(os.environ, KEELSON_DB=k.db)
+    table = subprocess.Popen([binary, 'get', 'runners', '-w'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=env)
+    names = subprocess.Popen([binary, 'get', 'runners', '--watch-only', '-o', 'name'], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(0.5)
+    # Apart by more than the watcher's look (100 ms), so each is seen on its own.
+    for step in (lambda: k.ok('apply', '-f', k.write('b.yaml', runner('b'))),
+                 lambda: k.ok('apply', '-f', k.write('a.yaml', runner('a', image='busybox:2'))),
+                 lambda: k.ok('-n', 'other', 'apply', '-f', k.write('c.yaml', runner('c'))),  # not shown
+                 lambda: k.ok('delete', 'runner', 'b')):
+        step()
+        time.sleep(0.4)
+    for p in (table, names):
+        p.send_signal(signal.SIGINT)
+    out, err = table.communicate(timeout=10)
+    only, _ = names.communicate(timeout=10)
+    expect(table.returncode == 0, err)
+    rows = [line.split() for line in out.splitlines()]
+    expect(rows[0][:2] == ['NAME', 'READY'] and rows[1][0] == 'a', rows)
+    # Then: b created, a changed (busybox:2), b deleted; in that order, no header again.
+    expect([(r[0], r[3]) for r in rows[2:]] == [('b', 'busybox:1'), ('a', 'busybox:2'), ('b', 'busybox:1')], rows)
+    expect(only.split() == ['runner/b', 'runner/a', 'runner/b'], only)
+    rc, out, err = k.run('get', 'runners,runnerpools', '-w', timeout=10)
+    expect(rc == 2 and 'one kind at a time' in err, err)
+
+
 run_tests([
+    get_watch_prints_each_change,
     damaged_and_wrong_stores_are_named_by_every_command,
     a_store_this_user_may_only_read_still_answers_reads,
     a_full_disk_is_named_and_stores_nothing,
