@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
   RegisterCompletion(app, g);
   RegisterKubeconfig(app, g);
   RegisterServe(app, g);
+  RegisterExplain(app, g);
 
   if (UnknownCommand(app, argc, argv)) return kExitUsage;
   try {

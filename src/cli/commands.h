@@ -25,5 +25,6 @@ void RegisterRollout(CLI::App& app, Globals& g);
 void RegisterCompletion(CLI::App& app, Globals& g);
 void RegisterKubeconfig(CLI::App& app, Globals& g);
 void RegisterServe(CLI::App& app, Globals& g);
+void RegisterExplain(CLI::App& app, Globals& g);
 
 }  // namespace keelson::cli
