@@ -24,6 +24,8 @@ struct DeleteOptions {
   bool wait = false;
   bool ignore_not_found = false;
   bool ignore_users = false;
+  bool all = false;
+  std::string selector;
   std::string timeout = "60s";
 };
 
@@ -43,9 +45,29 @@ Result<std::vector<Target>> Targets(const Globals& g, const DeleteOptions& opts)
   }
   auto refs = ParseRefs(opts.words);
   if (!refs) return Unexpected(refs.error());
+  const bool many = opts.all || !opts.selector.empty();
   for (const auto& r : *refs) {
-    if (r.name.empty()) return Unexpected(ErrorCode::kInvalid, "delete needs names: KIND NAME... or -f PATH");
+    if (r.name.empty() && !many) {
+      return Unexpected(ErrorCode::kInvalid, "delete needs names: KIND NAME..., KIND --all, KIND -l SELECTOR or -f PATH");
+    }
+    if (!r.name.empty() && many) return Unexpected(ErrorCode::kInvalid, "name objects, or use --all or -l; not both");
     out.push_back({r.kind, g.namespace_, r.name});
+  }
+  return out;
+}
+
+// KIND --all / -l SELECTOR: the objects of each kind in the namespace that
+// match (as kubectl deletes them).
+Result<std::vector<Target>> Expand(ObjectReader& objects, const std::vector<Target>& targets, const DeleteOptions& opts) {
+  if (!opts.all && opts.selector.empty()) return targets;
+  auto sel = model::Selector::Parse(opts.selector);
+  if (!sel) return Unexpected(sel.error());
+  std::vector<Target> out;
+  for (const auto& t : targets) {
+    auto read = objects.ForEach({t.kind, t.ns, &*sel}, [&out](model::Object&& o) {
+      out.push_back({o.kind, o.meta.namespace_, o.meta.name});
+    });
+    if (!read) return Unexpected(read.error());
   }
   return out;
 }
@@ -115,13 +137,16 @@ int DeleteOverTheApi(const Globals& g, const DeleteOptions& opts, const std::vec
   auto client = OpenRemote(g);
   if (!client) return Fail(client.error().message, client.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
   ApiReader reader(**client);
+  auto expanded = Expand(reader, targets, opts);
+  if (!expanded) return Fail(expanded.error().message, expanded.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+  const std::vector<Target>& chosen = *expanded;
   if (!opts.ignore_users) {
-    auto refused = RefuseInUse(reader, targets);
+    auto refused = RefuseInUse(reader, chosen);
     if (!refused) return Fail(refused.error().message);
     if (*refused) return kExitFailure;
   }
   int code = kExitOk;
-  for (const auto& t : targets) {
+  for (const auto& t : chosen) {
     std::string shown = std::string(model::Info(t.kind).singular) + "/" + t.name;
     auto reply = (*client)->Call("DELETE", ApiPath(t.kind, t.ns, t.name));
     if (!reply) return Fail(reply.error().message);
@@ -133,7 +158,7 @@ int DeleteOverTheApi(const Globals& g, const DeleteOptions& opts, const std::vec
     const bool marked = reply->body.value("kind", "") != "Status";
     std::cout << shown << (marked ? " marked for deletion\n" : " deleted\n");
   }
-  if (opts.wait && !WaitGone(reader, targets, timeout)) {
+  if (opts.wait && !WaitGone(reader, chosen, timeout)) {
     return Fail("timed out after " + opts.timeout + " waiting for the controller to finish deleting");
   }
   return code;
@@ -154,6 +179,9 @@ int RunDelete(const Globals& g, const DeleteOptions& opts) {
   auto session = OpenSession(g, Access::kWrite);
   if (!session) return Fail(session.error().message);
   StoreReader reader(*(*session)->objects);
+  auto expanded = Expand(reader, *targets, opts);
+  if (!expanded) return Fail(expanded.error().message, expanded.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+  *targets = std::move(*expanded);
   if (!opts.ignore_users) {
     auto refused = RefuseInUse(reader, *targets);
     if (!refused) return Fail(refused.error().message);
@@ -190,6 +218,8 @@ void RegisterDelete(CLI::App& app, Globals& g) {
   cmd->add_flag("--wait", opts->wait, "Block until the objects are gone");
   cmd->add_option("--timeout", opts->timeout, "How long --wait waits (default 60s)");
   cmd->add_flag("--ignore-not-found", opts->ignore_not_found, "Missing objects are not an error");
+  cmd->add_flag("--all", opts->all, "Every object of the kinds named, in the namespace");
+  cmd->add_option("-l,--selector", opts->selector, "The objects of the kinds named whose labels match");
   cmd->add_flag("--ignore-users", opts->ignore_users,
                 "Delete a network or volume even though stored runners or pools use it");
   cmd->callback([&g, opts] { g.exit_code = RunDelete(g, *opts); });

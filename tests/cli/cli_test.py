@@ -767,7 +767,24 @@ def get_watch_prints_each_change():
     expect(rc == 2 and 'one kind at a time' in err, err)
 
 
+def delete_all_and_by_selector():
+    k = Keelson(binary)
+    for name, team in (('a', 'x'), ('b', 'x'), ('c', 'y')):
+        k.ok('apply', '-f', k.write(f'{name}.yaml', runner(name, labels={'team': team})))
+    k.ok('-n', 'other', 'apply', '-f', k.write('d.yaml', runner('d', labels={'team': 'x'})))
+    out = k.ok('delete', 'runners', '-l', 'team=x')
+    expect(sorted(out.splitlines()) == ['runner/a deleted', 'runner/b deleted'], out)
+    expect(names(k, 'runners') == ['c'], 'the other team stays')
+    expect(k.ok('-n', 'other', 'get', 'runners', '-o', 'name').split() == ['runner/d'], 'other namespaces stay')
+    expect(k.ok('delete', 'runners', '--all').strip() == 'runner/c deleted', '--all')
+    rc, out, err = k.run('delete', 'runner', 'c', '--all')
+    expect(rc == 2 and 'not both' in err, err)
+    rc, out, err = k.run('delete', 'runners')
+    expect(rc == 2 and '--all' in err, err)
+
+
 run_tests([
+    delete_all_and_by_selector,
     get_watch_prints_each_change,
     damaged_and_wrong_stores_are_named_by_every_command,
     a_store_this_user_may_only_read_still_answers_reads,
