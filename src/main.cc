@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
   RegisterKubeconfig(app, g);
   RegisterServe(app, g);
   RegisterExplain(app, g);
+  RegisterLabel(app, g);
 
   if (UnknownCommand(app, argc, argv)) return kExitUsage;
   try {

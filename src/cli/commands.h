@@ -26,5 +26,7 @@ void RegisterCompletion(CLI::App& app, Globals& g);
 void RegisterKubeconfig(CLI::App& app, Globals& g);
 void RegisterServe(CLI::App& app, Globals& g);
 void RegisterExplain(CLI::App& app, Globals& g);
+/// label and annotate.
+void RegisterLabel(CLI::App& app, Globals& g);
 
 }  // namespace keelson::cli

@@ -783,7 +783,33 @@ def delete_all_and_by_selector():
     expect(rc == 2 and '--all' in err, err)
 
 
+def label_and_annotate_as_kubectl():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('a.yaml', runner('a', labels={'team': 'x'})))
+    before = get_json(k, 'runner', 'a')
+    expect(k.ok('label', 'runner', 'a', 'tier=ci').strip() == 'runner/a labeled', 'labeled')
+    rc, out, err = k.run('label', 'runner/a', 'tier=cd')
+    expect(rc == 1 and "'tier' already has a value (ci), and --overwrite is false" in err, err)
+    expect(k.ok('label', 'runner/a', 'tier=cd', '--overwrite').strip() == 'runner/a labeled', 'overwrite')
+    expect(k.ok('label', 'runner/a', 'tier=cd', '--overwrite').strip() == 'runner/a not labeled', 'no change')
+    expect(k.ok('label', 'runner', 'a', 'team-').strip() == 'runner/a labeled', 'removed')
+    expect(k.ok('annotate', 'runner', 'a', 'note=hello world').strip() == 'runner/a annotated', 'annotated')
+    after = get_json(k, 'runner', 'a')
+    expect(after['metadata']['labels'] == {'tier': 'cd'}, after['metadata'])
+    expect(after['metadata']['annotations'] == {'note': 'hello world'}, after['metadata'])
+    expect(after['metadata']['generation'] == before['metadata']['generation'] and after['spec'] == before['spec'],
+           'spec and generation stay')
+    expect(k.ok('get', 'runners', '-l', 'tier=cd', '-o', 'name').split() == ['runner/a'], 'selectable')
+    rc, out, err = k.run('label', 'runner', 'a', 'bad key=1')
+    expect(rc == 2 and 'invalid key' in err, err)
+    rc, out, err = k.run('label', 'runner', 'a', 'ok=not a value')
+    expect(rc == 2 and 'invalid label value' in err, err)
+    rc, out, err = k.run('label', 'runner', 'nope', 'a=b')
+    expect(rc == 1 and 'runner/nope not found' in err, err)
+
+
 run_tests([
+    label_and_annotate_as_kubectl,
     delete_all_and_by_selector,
     get_watch_prints_each_change,
     damaged_and_wrong_stores_are_named_by_every_command,
