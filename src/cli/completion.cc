@@ -41,7 +41,7 @@ _keelson() {
     -n|--namespace|-l|--selector|--timeout|--replicas|--revision) return ;;
   esac
   if [[ -z "$cmd" ]]; then
-    COMPREPLY=($(compgen -W ")" + commands + R"( --db --docker-host --namespace --log-level --log-format --help" -- "$cur"))
+    COMPREPLY=($(compgen -W ")" + commands + R"( --db --docker-host --namespace --log-level --log-format --kubeconfig --context --server --token --certificate-authority --help" -- "$cur"))
     return
   fi
   case "$cmd" in

@@ -5,11 +5,14 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/jsonpath.h"
 #include "cli/remote.h"
 #include "cli/resolve.h"
 #include "cli/table.h"
@@ -161,7 +164,60 @@ int Watch(Session& session, const Globals& g, const GetOptions& opts, const Obje
   return kExitOk;
 }
 
+// -o custom-columns=HEADER:EXPR,...: each EXPR a JSONPath ({} optional), as kubectl.
+struct Column {
+  std::string header;
+  JsonPath path;
+};
+
+Result<std::vector<Column>> ParseColumns(const std::string& spec) {
+  std::vector<Column> out;
+  std::stringstream in(spec);
+  for (std::string part; std::getline(in, part, ',');) {
+    const auto colon = part.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return Unexpected(ErrorCode::kInvalid, "custom-columns: want HEADER:EXPR, got \"" + part + "\"");
+    }
+    std::string expr = part.substr(colon + 1);
+    if (expr.empty() || expr.front() != '{') expr = "{" + expr + "}";
+    auto path = JsonPath::Parse(expr);
+    if (!path) return Unexpected(path.error());
+    out.push_back({part.substr(0, colon), std::move(*path)});
+  }
+  if (out.empty()) return Unexpected(ErrorCode::kInvalid, "custom-columns: name at least one HEADER:EXPR");
+  return out;
+}
+
+void PrintColumns(const std::vector<Column>& columns, std::vector<model::Object>& found, bool headers) {
+  std::vector<std::string> names;
+  for (const auto& c : columns) names.push_back(c.header);
+  Table table(names);
+  for (auto& o : found) {
+    const json doc = model::ToJson(std::move(o));
+    std::vector<std::string> cells;
+    for (const auto& c : columns) {
+      std::string cell;
+      for (const auto& v : c.path.Values(doc)) cell += (cell.empty() ? "" : ",") + Printed(v);
+      cells.push_back(cell.empty() ? "<none>" : cell);
+    }
+    table.AddRow(std::move(cells));
+  }
+  table.Print(std::cout, headers);
+}
+
 int RunGet(const Globals& g, const GetOptions& opts) {
+  std::optional<JsonPath> jsonpath;
+  if (opts.output.rfind("jsonpath=", 0) == 0) {
+    auto parsed = JsonPath::Parse(opts.output.substr(9));
+    if (!parsed) return Fail(parsed.error().message, kExitUsage);
+    jsonpath = std::move(*parsed);
+  }
+  std::vector<Column> columns;
+  if (opts.output.rfind("custom-columns=", 0) == 0) {
+    auto parsed = ParseColumns(opts.output.substr(15));
+    if (!parsed) return Fail(parsed.error().message, kExitUsage);
+    columns = std::move(*parsed);
+  }
   auto sel = model::Selector::Parse(opts.selector);
   if (!sel) return Fail(sel.error().message, kExitUsage);
   if (opts.words.empty()) return Fail("name a kind, e.g. keelson get runners", kExitUsage);
@@ -234,7 +290,24 @@ int RunGet(const Globals& g, const GetOptions& opts) {
   }
   if (!outcome) return Fail(outcome.error().message);
 
-  if (opts.output == "json" && single) {
+  if (jsonpath) {
+    // kubectl's input: the object itself, or a List of them; no newline added.
+    json input;
+    if (single) {
+      if (!found.empty()) input = model::ToJson(std::move(found.front()));
+    } else {
+      json items = json::array();
+      for (auto& o : found) items.push_back(model::ToJson(std::move(o)));
+      input = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", std::move(items)}};
+    }
+    if (!input.is_null()) {
+      auto text = jsonpath->Execute(input);
+      if (!text) return Fail("error executing jsonpath \"" + opts.output.substr(9) + "\": " + text.error().message);
+      std::cout << *text;
+    }
+  } else if (!columns.empty()) {
+    if (!found.empty()) PrintColumns(columns, found, !opts.no_headers);
+  } else if (opts.output == "json" && single) {
     if (!found.empty()) std::cout << DumpJson(model::ToJson(std::move(found.front()))) << "\n";
   } else if (opts.output == "yaml") {
     if (single) {
@@ -265,10 +338,19 @@ void RegisterGet(CLI::App& app, Globals& g) {
   cmd->add_option("kind", opts->words, "KIND [NAME...], KIND/NAME..., or all")->required();
   cmd->add_option("-l,--selector", opts->selector, "Label selector, e.g. team=ci,tier!=dev");
   cmd->add_flag("-A,--all-namespaces", opts->all_namespaces, "Objects of every namespace");
-  cmd->add_option("-o,--output", opts->output, "table, wide, yaml, json or name")
+  cmd->add_option("-o,--output", opts->output,
+                  "table, wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=HEADER:EXPR,...")
       // "-o=name" as kubectl (pflag) takes it.
       ->transform([](std::string s) { return !s.empty() && s[0] == '=' ? s.substr(1) : s; })
-      ->check(CLI::IsMember({"table", "wide", "yaml", "json", "name"}));
+      ->check(
+          [](const std::string& o) -> std::string {
+            for (const char* plain : {"table", "wide", "yaml", "json", "name"}) {
+              if (o == plain) return "";
+            }
+            if (o.rfind("jsonpath=", 0) == 0 || o.rfind("custom-columns=", 0) == 0) return "";
+            return "not table, wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC";
+          },
+          "FORMAT");
   cmd->add_flag("--no-headers", opts->no_headers, "Tables without their header line");
   cmd->add_flag("--show-labels", opts->show_labels, "A LABELS column last in tables");
   cmd->add_flag("-w,--watch", opts->watch, "After the list, print each change until Ctrl-C");

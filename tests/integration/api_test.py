@@ -816,6 +816,28 @@ def keelson_explain_prints_what_kubectl_explain_prints():
     expect(rc == 1 and 'field "nope" does not exist' in err, err)
 
 
+def keelson_get_jsonpath_and_custom_columns_print_what_kubectl_prints():
+    templates = ['{.items[*].metadata.name}',
+                 '{range .items[*]}{.metadata.name}{"\\t"}{.spec.image}{"\\n"}{end}',
+                 '{.items[0].spec.command}',
+                 '{.items[*].metadata.labels}',
+                 '{.items[?(@.metadata.name=="artifact-cache")].spec.networks[0].aliases}',
+                 '{.items[-1:].metadata.name} and {.kind}']  # not {..name}: kubectl walks maps in Go's random order
+    for kind in ('runners', 'runnerpools'):
+        for t in templates:
+            theirs = api.kubectl('get', kind, '-o', 'jsonpath=' + t)
+            ours = api.k.run('get', kind, '-o', 'jsonpath=' + t)
+            expect(theirs[0] == ours[0] and theirs[1] == ours[1], f'{kind} {t}:\n{theirs}\n{ours}')
+    single = 'jsonpath={.metadata.name}:{.spec.replicas}'
+    expect(api.ok('get', 'runnerpool', 'ci-runners', '-o', single) == api.k.ok('get', 'runnerpool', 'ci-runners', '-o', single),
+           'one object')
+    rc, out, err = api.k.run('get', 'runners', '-o', 'jsonpath={.items[99].metadata.name}')
+    expect(rc == 1 and 'array index out of bounds: index 99' in err, err)
+    spec = 'custom-columns=NAME:.metadata.name,REPLICAS:.spec.replicas,IMAGE:{.spec.template.image},NONE:.spec.nothing'
+    expect(api.ok('get', 'runnerpools', '-A', '-o', spec) == api.k.ok('get', 'runnerpools', '-A', '-o', spec),
+           api.k.ok('get', 'runnerpools', '-A', '-o', spec))
+
+
 def main():
     global api
     api = Api()
@@ -849,6 +871,7 @@ def main():
             a_serving_certificate_of_ones_own,
             the_keelson_cli_drives_a_remote_store_over_the_api,
             keelson_explain_prints_what_kubectl_explain_prints,
+            keelson_get_jsonpath_and_custom_columns_print_what_kubectl_prints,
             failed_authentications_are_slowed_per_address,
         ])
     finally:
