@@ -466,7 +466,7 @@ Response ApiServer::Serve(const Request& r, const Identity& identity) {
     return *no;
   }
   if (!read) {
-    Writer w{store, *session->db, clock_, who->user, options_.allowed_paths};
+    Writer w{store, *session->db, clock_, who->user, options_.allowed_paths, options_.files_dir};
     if (verb == "create") return Create(w, t, r);
     if (verb == "update") return Replace(w, t, r);
     if (verb == "patch") return Patch(w, t, r);

@@ -31,6 +31,9 @@ struct ApiOptions {
   /// Directories whose files specs sent over the API may name (the
   /// server's KEELSON_ALLOWED_PATHS); none: no file paths at all.
   std::vector<std::filesystem::path> allowed_paths = {};
+  /// Where relative file paths in specs sent over the API resolve (and stay
+  /// inside): the manifests' directory on the server (--api-files-dir); none by default.
+  std::string files_dir = {};
   std::filesystem::path audit_log = {};
   std::string client_ca_pem = {};  ///< client certificates from this CA authenticate (CN user, O groups)  ///< every write is recorded here; empty: nowhere
   double user_rate = 500, user_burst = 1000;  ///< requests a second per user, and at once; rate 0: no limit
@@ -46,6 +49,8 @@ class ApiServer {
   void TrustClientCertificates(std::string ca_pem) { options_.client_ca_pem = std::move(ca_pem); }
   /// Requests a second per user (twice that at once); 0: no limit. Before serving.
   void LimitRate(double per_second);
+  /// Relative file paths in specs resolve against `dir` (before serving).
+  void ResolveFilesIn(std::string dir) { options_.files_dir = std::move(dir); }
   /// Adds the API's routes to `http` (before it starts).
   void Register(server::HttpServer& http);
   /// One request, as the listener hands it over (public for tests).

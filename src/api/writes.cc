@@ -126,7 +126,7 @@ struct Admitted {
 std::optional<Admitted> Judge(Writer& w, const Target& t, const json& doc, Response* fail) {
   const auto& info = model::Info(t.kind);
   const std::string name = doc["metadata"].value("name", "");
-  manifest::Source source{"<request>", doc.dump(), true};
+  manifest::Source source{"<request>", doc.dump(), true, w.files_dir};
   auto loaded = manifest::LoadManifests({source}, t.namespace_.value_or("default"), manifest::CrdSet::Builtin(),
                                         w.allowed_paths);
   if (!loaded.errors.empty()) {

@@ -33,6 +33,7 @@ struct Writer {
   const Clock& clock;
   std::string user;                                  ///< recorded with revisions ("api:USER")
   const std::vector<std::filesystem::path>& allowed_paths;  ///< files specs may name (KEELSON_ALLOWED_PATHS)
+  std::string files_dir = {};  ///< where relative paths in specs resolve (--api-files-dir); "" none
 };
 
 /// POST to a collection.

@@ -25,6 +25,8 @@ class ApiEndpoint {
                      const std::string& key_file);
   /// Requests a second per user (twice that at once); 0: no limit. Before Start.
   void LimitRate(double per_second) { api_.LimitRate(per_second); }
+  /// --api-files-dir: where relative paths in specs sent over the API resolve. Before Start.
+  void ResolveFilesIn(std::string dir) { api_.ResolveFilesIn(std::move(dir)); }
 
  private:
   api::ApiServer api_;

@@ -36,6 +36,7 @@ struct ControllerOptions {
   std::string api_tls_cert_file;  ///< a serving certificate of the user's own (PEM), instead of one from the store's CA
   std::string api_tls_key_file;
   double api_rate = 500;
+  std::string api_files_dir;
 };
 
 
@@ -122,6 +123,7 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   if (opts.api_rate < 0) return Fail("--api-rate: must be >= 0", kExitUsage);
   ApiEndpoint api(g, clock);
   api.LimitRate(opts.api_rate);
+  api.ResolveFilesIn(opts.api_files_dir);
   const std::string api_listen = !opts.api_listen.empty() ? opts.api_listen : opts.once ? "off" : kDefaultApiListen;
   if (auto r = api.Start(api_listen, *(*session)->objects, opts.api_tls_cert_file, opts.api_tls_key_file); !r) {
     return Fail(r.error().message, r.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
@@ -194,6 +196,8 @@ void RegisterController(CLI::App& app, Globals& g) {
   cmd->add_option("--api-tls-cert-file", opts->api_tls_cert_file,
                   "The API's serving certificate (PEM), instead of one issued from the store's CA at each start");
   cmd->add_option("--api-tls-key-file", opts->api_tls_key_file, "Its private key (PEM)");
+  cmd->add_option("--api-files-dir", opts->api_files_dir,
+                  "Where relative file paths in specs sent over the API resolve (they must stay inside it)");
   cmd->add_option("--api-rate", opts->api_rate,
                   "Requests a second each API user may make, twice that at once (default 500; 0: no limit)");
   cmd->callback([&g, opts] { g.exit_code = RunController(g, *opts); });

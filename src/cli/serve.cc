@@ -21,6 +21,7 @@ struct ServeOptions {
   std::string api_listen = kDefaultApiListen;
   std::string cert_file, key_file;
   double rate = 500;
+  std::string files_dir;
 };
 
 int RunServe(const Globals& g, const ServeOptions& opts) {
@@ -32,6 +33,7 @@ int RunServe(const Globals& g, const ServeOptions& opts) {
   if (opts.rate < 0) return Fail("--api-rate: must be >= 0", kExitUsage);
   ApiEndpoint api(g, clock);
   api.LimitRate(opts.rate);
+  api.ResolveFilesIn(opts.files_dir);
   if (auto r = api.Start(opts.api_listen, *(*session)->objects, opts.cert_file, opts.key_file); !r) {
     return Fail(r.error().message, r.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
   }
@@ -51,6 +53,8 @@ void RegisterServe(CLI::App& app, Globals& g) {
   cmd->add_option("--api-tls-cert-file", opts->cert_file,
                   "The API's serving certificate (PEM), instead of one issued from the store's CA at each start");
   cmd->add_option("--api-tls-key-file", opts->key_file, "Its private key (PEM)");
+  cmd->add_option("--api-files-dir", opts->files_dir,
+                  "Where relative file paths in specs sent over the API resolve (they must stay inside it)");
   cmd->add_option("--api-rate", opts->rate, "Requests a second each user may make, twice that at once (default 500; 0: no limit)");
   cmd->callback([&g, opts] { g.exit_code = RunServe(g, *opts); });
 }

@@ -257,7 +257,7 @@ class PathResolver {
 // The directory a source's relative paths are resolved against.
 fs::path BaseDirectory(const Source& source) {
   std::error_code ec;
-  if (source.remote) return {};
+  if (source.remote) return source.base.empty() ? fs::path() : fs::absolute(source.base, ec);
   return source.name == "<stdin>" ? fs::current_path(ec) : fs::absolute(source.name, ec).parent_path();
 }
 

@@ -17,9 +17,12 @@ namespace keelson::manifest {
 struct Source {
   std::string name;  ///< as shown in errors: the path as found, or "<stdin>"
   std::string text;
-  /// Sent over the API: not a file, so its specs may name only absolute
-  /// paths inside `allowed_paths` (there is no manifest directory).
+  /// Sent over the API: not a file, so its specs' relative paths resolve
+  /// against `base` (the server's --api-files-dir) and must stay inside it
+  /// or `allowed_paths`; with no `base`, only absolute paths inside
+  /// `allowed_paths` are taken.
   bool remote = false;
+  std::string base = {};
 };
 
 /// Reads every path: a file, "-" for `in`, or a directory's *.yaml/*.yml files

@@ -838,6 +838,35 @@ def keelson_get_jsonpath_and_custom_columns_print_what_kubectl_prints():
            api.k.ok('get', 'runnerpools', '-A', '-o', spec))
 
 
+def kubectl_apply_samples_with_the_servers_files_dir():
+    # kubectl sends objects, not files: a relative path in a spec (the Image's build context) resolves
+    # against the server's --api-files-dir, and without one is refused.
+    rc, out, err = api.kubectl('apply', '-f', samples)
+    expect(rc == 1 and 'spec.build.context: runner-image: a path sent to the API must be absolute' in err, err)
+    k = Keelson(binary)
+    port = free_port()
+    p = subprocess.Popen([binary, '--db', k.db, 'serve', '--api-listen', f'127.0.0.1:{port}', '--api-files-dir', samples],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                ctx = ssl.create_default_context(cafile=k.db + '.api-ca.crt')
+                urllib.request.urlopen(f'https://127.0.0.1:{port}/version', timeout=2, context=ctx).read()
+                break
+            except (OSError, ssl.SSLError):
+                time.sleep(0.1)
+        conf = k.write('kc', k.ok('kubeconfig'))
+        p2 = subprocess.run([KUBECTL, '--kubeconfig', conf, '--cache-dir', os.path.join(k.dir, 'kc-cache'), 'apply', '-f',
+                             samples], capture_output=True, text=True, timeout=60)
+        expect(p2.returncode == 0 and len(p2.stdout.splitlines()) == 6 and
+               all(line.endswith(' created') for line in p2.stdout.splitlines()), p2.stdout + p2.stderr)
+        image = json.loads(k.ok('get', 'image', 'ci-runner', '-o', 'json'))
+        expect(image['spec']['build']['context'] == os.path.join(samples, 'runner-image'), image['spec'])
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+
+
 def main():
     global api
     api = Api()
@@ -872,6 +901,7 @@ def main():
             the_keelson_cli_drives_a_remote_store_over_the_api,
             keelson_explain_prints_what_kubectl_explain_prints,
             keelson_get_jsonpath_and_custom_columns_print_what_kubectl_prints,
+            kubectl_apply_samples_with_the_servers_files_dir,
             failed_authentications_are_slowed_per_address,
         ])
     finally:
