@@ -1,5 +1,7 @@
 #include "cli/context.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -14,7 +16,16 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-void OnSignal(int) { g_interrupted = true; }
+// The first SIGINT/SIGTERM asks for a graceful stop; a second SIGINT (the
+// user's second Ctrl-C) stops at once, as docker and kubectl do.
+void OnSignal(int sig) {
+  if (sig == SIGINT && g_interrupted.exchange(true)) {
+    static const char kMessage[] = "\nstopping now (second interrupt)\n";
+    (void)!::write(2, kMessage, sizeof kMessage - 1);
+    ::_exit(130);
+  }
+  g_interrupted = true;
+}
 
 }  // namespace
 

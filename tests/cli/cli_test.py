@@ -808,7 +808,34 @@ def label_and_annotate_as_kubectl():
     expect(rc == 1 and 'runner/nope not found' in err, err)
 
 
+def a_second_ctrl_c_stops_the_controller_at_once():
+    # An engine that accepts connections and never answers: the first Ctrl-C
+    # waits for in-flight work (up to its grace); the second ends it at once.
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('a.yaml', runner('a')))
+    hung = socket.socket()
+    hung.bind(('127.0.0.1', 0))
+    hung.listen(16)
+    p = subprocess.Popen([binary, '--db', k.db, '--docker-host', 'tcp://127.0.0.1:%d' % hung.getsockname()[1],
+                          'controller', '--listen', 'off', '--api-listen', 'off'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        expect(p.poll() is None, 'the first Ctrl-C waits for in-flight work')
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=10)
+        expect(p.returncode == 130 and 'stopping now (second interrupt)' in err, (p.returncode, err[-500:]))
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        hung.close()
+
+
 run_tests([
+    a_second_ctrl_c_stops_the_controller_at_once,
     label_and_annotate_as_kubectl,
     delete_all_and_by_selector,
     get_watch_prints_each_change,
