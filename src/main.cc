@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   app.add_option("--db", db, "State database (env KEELSON_DB)");
   g.docker_host = std::getenv("DOCKER_HOST") ? std::getenv("DOCKER_HOST") : "unix:///var/run/docker.sock";
   app.add_option("--docker-host", g.docker_host, "Engine URL (env DOCKER_HOST)");
-  app.add_option("-n,--namespace", g.namespace_, "Namespace (default \"default\")");
+  auto* namespace_option = app.add_option("-n,--namespace", g.namespace_, "Namespace (default \"default\")");
   app.add_option("--log-level", g.log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_option("--log-format", g.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   app.add_option("--certificate-authority", g.certificate_authority, "CA certificate file for --server");
   app.parse_complete_callback([&] {
     g.db_path = db.empty() ? DefaultDbPath() : db;
+    g.namespace_given = namespace_option->count() > 0;
     ConfigureLogging(g.log_level, g.log_format);
     if (std::string err = keelson::CheckDns1123Label(g.namespace_); !err.empty()) {
       throw CLI::ValidationError("--namespace", err);

@@ -94,7 +94,7 @@ int RunApply(const Globals& g, const ApplyOptions& opts) {
     prune = store::PruneRequest{std::move(*sel), {g.namespace_}};
   }
   // Validate everything before the store is even opened: bad input changes nothing.
-  auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_);
+  auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_, g.namespace_given);
   if (!loaded) return kExitFailure;
   std::vector<store::ApplyRequest> requests;
   requests.reserve(loaded->size());

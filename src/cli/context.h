@@ -20,6 +20,7 @@ struct Globals {
   std::string db_path;  ///< resolved: --db, KEELSON_DB, XDG_DATA_HOME, ~/.local/share
   std::string docker_host;
   std::string namespace_ = "default";
+  bool namespace_given = false;  ///< -n was on the command line
   std::string log_level = "info";
   std::string log_format = "text";
   // The API of a keelson elsewhere, instead of the store file (cli/remote.h).

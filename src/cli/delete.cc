@@ -38,7 +38,7 @@ struct Target {
 Result<std::vector<Target>> Targets(const Globals& g, const DeleteOptions& opts) {
   std::vector<Target> out;
   if (!opts.files.empty()) {
-    auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_);
+    auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_, g.namespace_given);
     if (!loaded) return Unexpected(ErrorCode::kInvalid, "");
     for (const auto& lo : *loaded) out.push_back({lo.object.kind, lo.object.meta.namespace_, lo.object.meta.name});
     return out;

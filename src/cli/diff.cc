@@ -52,7 +52,7 @@ std::string ShellQuote(const std::string& s) {
 
 int RunDiff(const Globals& g, const DiffOptions& opts) {
   if (IsRemote(g)) return NotOverTheApi("diff");
-  auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_);
+  auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_, g.namespace_given);
   if (!loaded) return kExitUsage;
   auto session = OpenSession(g, Access::kCreate);
   if (!session) return Fail(session.error().message, kExitUsage);

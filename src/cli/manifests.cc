@@ -6,8 +6,9 @@
 
 namespace keelson::cli {
 
-std::optional<std::vector<manifest::LoadedObject>> LoadOrReport(
-    const std::vector<std::string>& paths, bool recursive, const std::string& default_namespace) {
+std::optional<std::vector<manifest::LoadedObject>> LoadOrReport(const std::vector<std::string>& paths, bool recursive,
+                                                                const std::string& default_namespace,
+                                                                bool namespace_given) {
   auto sources = manifest::ReadSources(paths, recursive, std::cin);
   if (!sources) {
     std::cerr << "error: " << sources.error().message << "\n";
@@ -16,6 +17,16 @@ std::optional<std::vector<manifest::LoadedObject>> LoadOrReport(
   auto loaded = manifest::LoadManifests(*sources, default_namespace, manifest::CrdSet::Builtin(),
                                         AllowedPathsFromEnvironment());
   for (const auto& w : loaded.warnings) std::cerr << "warning: " << w.ToString() << "\n";
+  if (namespace_given) {
+    for (const auto& lo : loaded.objects) {
+      if (lo.object.meta.namespace_ == default_namespace) continue;
+      loaded.errors.push_back(lo.doc.At({{"metadata", -1}, {"namespace", -1}}, false,
+                                        "the namespace from the provided object \"" + lo.object.meta.namespace_ +
+                                            "\" does not match the namespace \"" + default_namespace +
+                                            "\". You must pass '--namespace=" + lo.object.meta.namespace_ +
+                                            "' to perform this operation."));
+    }
+  }
   for (const auto& e : loaded.errors) std::cerr << e.ToString() << "\n";
   if (!loaded.errors.empty()) return std::nullopt;
   return std::move(loaded.objects);

@@ -10,8 +10,11 @@
 namespace keelson::cli {
 
 /// Reads and validates every document of every path. Prints warnings; on any
-/// error prints every error line and returns nullopt.
-std::optional<std::vector<manifest::LoadedObject>> LoadOrReport(
-    const std::vector<std::string>& paths, bool recursive, const std::string& default_namespace);
+/// error prints every error line and returns nullopt. With `namespace_given`
+/// (-n on the command line), an object naming another namespace is an error,
+/// as kubectl refuses it.
+std::optional<std::vector<manifest::LoadedObject>> LoadOrReport(const std::vector<std::string>& paths, bool recursive,
+                                                                const std::string& default_namespace,
+                                                                bool namespace_given = false);
 
 }  // namespace keelson::cli

@@ -300,6 +300,40 @@ Result<std::vector<Source>> ReadSources(const std::vector<std::string>& paths, b
 
 namespace {
 
+// A `List` (kind List, apiVersion v1 or keelson's: what `get -o yaml`
+// prints) stands for its items, each a document of its own that keeps the
+// positions of its lines in the file.
+std::vector<Document> ExpandLists(std::vector<Document> docs) {
+  std::vector<Document> out;
+  for (auto& doc : docs) {
+    const json& v = doc.value;
+    const bool list = v.is_object() && v.value("kind", json()) == "List" && v.contains("items") && v["items"].is_array() &&
+                      (v.value("apiVersion", json()) == "v1" || v.value("apiVersion", json()) == model::kApiVersion);
+    if (!list) {
+      out.push_back(std::move(doc));
+      continue;
+    }
+    for (size_t i = 0; i < v["items"].size(); ++i) {
+      Document item;
+      item.file = doc.file;
+      item.index = doc.index;
+      const Path at = {{"items", -1}, {"", static_cast<int64_t>(i)}};
+      item.start = doc.Locate(at, false);
+      item.value = v["items"][i];
+      const std::string prefix = PathString(at);
+      for (const auto& pos : doc.positions) {
+        if (pos.path.compare(0, prefix.size(), prefix) != 0) continue;
+        std::string rest = pos.path.substr(prefix.size());
+        if (!rest.empty() && rest[0] != '.' && rest[0] != '[') continue;  // items[1] is not items[10]
+        if (!rest.empty() && rest[0] == '.') rest.erase(0, 1);
+        item.positions.push_back({rest, pos.mark, pos.key});
+      }
+      out.push_back(std::move(item));
+    }
+  }
+  return out;
+}
+
 // What one piece of one source yields; merged in source order afterwards.
 struct PieceResult {
   std::vector<LoadedObject> objects;
@@ -317,7 +351,7 @@ PieceResult LoadPiece(const Source& source, const StreamPiece& piece, const fs::
     result.errors.push_back(Diagnostic{"", {}, "", docs.error().message});
     return result;
   }
-  for (auto& doc : *docs) {
+  for (auto& doc : ExpandLists(std::move(*docs))) {
     size_t before = result.errors.size();
     auto kind = Envelope(doc, &result.errors);
     if (!kind) continue;
@@ -328,9 +362,9 @@ PieceResult LoadPiece(const Source& source, const StreamPiece& piece, const fs::
     if (result.errors.size() != before) continue;
     Semantics(doc, &result.errors).Check(*kind);
     if (result.errors.size() != before) continue;
-    if (doc.value.contains("status")) {
-      result.warnings.push_back(doc.At({{"status", -1}}, true, "ignored: status is written by the controller"));
-    }
+    // status is the controller's: dropped without a word, as kubectl apply
+    // drops it for a resource with a status subresource (so the output of
+    // `get -o yaml` applies as it is).
     json value = std::move(doc.value);  // the document's positions are all errors need now
     schema.ApplyDefaults(value);
     PathResolver resolver(doc, base, allowed, &result.errors);

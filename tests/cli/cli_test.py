@@ -834,7 +834,23 @@ def a_second_ctrl_c_stops_the_controller_at_once():
         hung.close()
 
 
+def get_all_yaml_applies_back_and_namespaces_must_match():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('a.yaml', runner('a', labels={'team': 'x'}) + '---\n' + runner('b')))
+    dump = k.write('all.yaml', k.ok('get', 'all', '-o', 'yaml'))
+    # A List with uid, resourceVersion, status...: applied back as it is, silently, unchanged.
+    rc, out, err = k.run('apply', '-f', dump)
+    expect(rc == 0 and sorted(out.splitlines()) == ['runner/a unchanged', 'runner/b unchanged'] and 'warning' not in err,
+           out + err)
+    prod = k.write('prod.yaml', runner('c').replace('name: c', 'name: c\n  namespace: prod'))
+    rc, out, err = k.run('-n', 'other', 'apply', '-f', prod)
+    expect(rc == 1 and 'the namespace from the provided object "prod" does not match the namespace "other"' in err and
+           'prod.yaml:' in err, err)
+    expect(k.ok('apply', '-f', prod).strip() == 'runner/c created', 'without -n the object names its namespace')
+
+
 run_tests([
+    get_all_yaml_applies_back_and_namespaces_must_match,
     a_second_ctrl_c_stops_the_controller_at_once,
     label_and_annotate_as_kubectl,
     delete_all_and_by_selector,

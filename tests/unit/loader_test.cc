@@ -95,12 +95,36 @@ TEST_CASE("LoadManifests: duplicate objects across files are refused") {
   CHECK(other_ns.errors.size() == 1);
 }
 
-TEST_CASE("LoadManifests: status is ignored with a warning; read-only metadata accepted") {
+TEST_CASE("LoadManifests: status and read-only metadata are dropped without a word") {
   auto r = Load(std::string(kRunner) + "status: {state: running}\n");
   REQUIRE(r.errors.empty());
-  REQUIRE(r.warnings.size() == 1);
-  CHECK(r.warnings[0].ToString() == "m.yaml:7:1: status: ignored: status is written by the controller");
+  CHECK(r.warnings.empty());
   CHECK(r.objects[0].object.status.empty());
+}
+
+TEST_CASE("LoadManifests: a List stands for its items, errors at their lines") {
+  const std::string list =
+      "apiVersion: v1\n"
+      "kind: List\n"
+      "items:\n"
+      "  - apiVersion: keelson.dev/v1alpha1\n"
+      "    kind: Volume\n"
+      "    metadata: {name: a, uid: x, resourceVersion: \"7\"}\n"
+      "    spec: {driver: local}\n"
+      "    status: {phase: Ready}\n"
+      "  - apiVersion: keelson.dev/v1alpha1\n"
+      "    kind: Volume\n"
+      "    metadata: {name: b}\n"
+      "    spec: {driver: local, bogus: 1}\n";
+  auto r = LoadManifests({Source{"all.yaml", list}}, "default", CrdSet::Builtin());
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].ToString() == "all.yaml:12:27: spec.bogus: unknown field");
+  auto ok = LoadManifests({Source{"all.yaml", list.substr(0, list.find("  - apiVersion", 60))}}, "default",
+                          CrdSet::Builtin());
+  REQUIRE(ok.errors.empty());
+  REQUIRE(ok.objects.size() == 1);
+  CHECK(ok.objects[0].object.meta.name == "a");
+  CHECK(ok.objects[0].mark.line == 4);
 }
 
 TEST_CASE("ReadSources: stdin, files and missing paths") {
