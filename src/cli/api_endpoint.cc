@@ -27,8 +27,10 @@ server::Limits ApiLimits() {
 }  // namespace
 
 ApiEndpoint::ApiEndpoint(const Globals& g, const Clock& clock)
-    : api_(clock, api::ApiOptions{controller::StoreAt(g.db_path, clock), api::TokenFileFor(g.db_path),
-                                  AllowedPathsFromEnvironment(), api::AuditLogFor(g.db_path)}),
+    : api_(clock, api::ApiOptions{.open_store = controller::StoreAt(g.db_path, clock),
+                                  .token_file = api::TokenFileFor(g.db_path),
+                                  .allowed_paths = AllowedPathsFromEnvironment(),
+                                  .audit_log = api::AuditLogFor(g.db_path)}),
       server_(ApiLimits()),
       db_path_(g.db_path) {}
 
