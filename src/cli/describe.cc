@@ -70,7 +70,7 @@ void PrintEvents(const std::vector<store::Event>& events, TimePoint now) {
   std::cout << Indent(out.str(), "  ");
 }
 
-void Describe(const model::Object& o, const std::vector<store::Event>& events) {
+void Describe(const model::Object& o, const std::vector<store::Event>* events) {
   auto now = std::chrono::system_clock::now();
   std::cout << "Name:         " << o.meta.name << "\n"
             << "Namespace:    " << o.meta.namespace_ << "\n"
@@ -87,7 +87,11 @@ void Describe(const model::Object& o, const std::vector<store::Event>& events) {
   status.erase("conditions");
   if (!status.empty()) std::cout << "Status:\n" << Indent(manifest::EmitYaml(status), "  ");
   PrintConditions(o, now);
-  PrintEvents(events, now);
+  if (events) {
+    PrintEvents(*events, now);
+  } else {
+    std::cout << "Events:\n  (not served over the API: keelson events on the keelson host shows them)\n";
+  }
 }
 
 struct DescribeOptions {
@@ -95,37 +99,53 @@ struct DescribeOptions {
   std::string selector;
 };
 
-// One object, with its own events (not a predecessor's of the same name).
-Result<void> DescribeOne(store::ObjectStore& objects, const model::Object& o, bool separate) {
-  store::EventFilter filter;
-  filter.uid = o.meta.uid;
-  auto events = objects.Events(filter);
-  if (!events) return Unexpected(events.error());
+// One object, with its own events (not a predecessor's of the same name);
+// over the API (no store), without them: keelson's events are not served there.
+Result<void> DescribeOne(store::ObjectStore* objects, const model::Object& o, bool separate) {
+  std::vector<store::Event> events;
+  if (objects) {
+    store::EventFilter filter;
+    filter.uid = o.meta.uid;
+    auto stored = objects->Events(filter);
+    if (!stored) return Unexpected(stored.error());
+    events = std::move(*stored);
+  }
   if (separate) std::cout << "\n\n";
-  Describe(o, *events);
+  Describe(o, objects ? &events : nullptr);
   return {};
 }
 
 // KIND NAME...: those objects; KIND alone (with -l): every object of the
 // kind in the namespace, as kubectl describe does.
 int RunDescribe(const Globals& g, const DescribeOptions& opts) {
-  if (IsRemote(g)) return NotOverTheApi("describe");
   auto refs = ParseRefs(opts.words);
   if (!refs) return Fail(refs.error().message, kExitUsage);
   auto sel = model::Selector::Parse(opts.selector);
   if (!sel) return Fail(sel.error().message, kExitUsage);
-  auto session = OpenSession(g, Access::kRead);
-  if (!session) return Fail(session.error().message);
-  if (std::string stale = StaleStatusReason(**session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
-  store::ObjectStore& objects = *(*session)->objects;
+  std::unique_ptr<Session> session;
+  std::unique_ptr<api::Client> client;
+  std::unique_ptr<ObjectReader> reader;
+  if (IsRemote(g)) {
+    auto c = OpenRemote(g);
+    if (!c) return Fail(c.error().message, c.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+    client = std::move(*c);
+    reader = std::make_unique<ApiReader>(*client);
+  } else {
+    auto opened = OpenSession(g, Access::kRead);
+    if (!opened) return Fail(opened.error().message);
+    session = std::move(*opened);
+    if (std::string stale = StaleStatusReason(*session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
+    reader = std::make_unique<StoreReader>(*session->objects);
+  }
+  ObjectReader& objects = *reader;
+  store::ObjectStore* store = session ? session->objects.get() : nullptr;
   int code = kExitOk;
   size_t shown = 0;
   for (const auto& r : *refs) {
     std::vector<model::Object> found;
     if (r.name.empty()) {
-      auto all = objects.List({r.kind, g.namespace_, &*sel});
+      auto all = objects.ForEach({r.kind, g.namespace_, &*sel}, [&found](model::Object&& o) { found.push_back(std::move(o)); });
       if (!all) return Fail(all.error().message);
-      found = std::move(*all);
     } else {
       auto o = objects.Get(r.kind, g.namespace_, r.name);
       if (!o) return Fail(o.error().message);
@@ -137,7 +157,7 @@ int RunDescribe(const Globals& g, const DescribeOptions& opts) {
       found.push_back(std::move(**o));
     }
     for (const auto& o : found) {
-      if (auto d = DescribeOne(objects, o, shown++ > 0); !d) return Fail(d.error().message);
+      if (auto d = DescribeOne(store, o, shown++ > 0); !d) return Fail(d.error().message);
     }
   }
   if (shown == 0 && code == kExitOk) std::cerr << "No objects found in namespace " << g.namespace_ << ".\n";

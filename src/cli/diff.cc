@@ -51,11 +51,23 @@ std::string ShellQuote(const std::string& s) {
 }
 
 int RunDiff(const Globals& g, const DiffOptions& opts) {
-  if (IsRemote(g)) return NotOverTheApi("diff");
   auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_, g.namespace_given);
   if (!loaded) return kExitUsage;
-  auto session = OpenSession(g, Access::kCreate);
-  if (!session) return Fail(session.error().message, kExitUsage);
+  // The stored objects: from the store file, or over the API.
+  std::unique_ptr<Session> session;
+  std::unique_ptr<api::Client> client;
+  std::unique_ptr<ObjectReader> reader;
+  if (IsRemote(g)) {
+    auto c = OpenRemote(g);
+    if (!c) return Fail(c.error().message, kExitUsage);
+    client = std::move(*c);
+    reader = std::make_unique<ApiReader>(*client);
+  } else {
+    auto opened = OpenSession(g, Access::kCreate);
+    if (!opened) return Fail(opened.error().message, kExitUsage);
+    session = std::move(*opened);
+    reader = std::make_unique<StoreReader>(*session->objects);
+  }
   char tmpl[] = "/tmp/keelson-diff-XXXXXX";
   if (!mkdtemp(tmpl)) return Fail("diff: cannot create a temporary directory", kExitUsage);
   fs::path root(tmpl), live = root / "LIVE", merged = root / "MERGED";
@@ -64,7 +76,7 @@ int RunDiff(const Globals& g, const DiffOptions& opts) {
   for (const auto& lo : *loaded) {
     const auto& o = lo.object;
     std::string file = std::string(model::Info(o.kind).name) + "." + o.meta.namespace_ + "." + o.meta.name + ".yaml";
-    auto stored = (*session)->objects->Get(o.kind, o.meta.namespace_, o.meta.name);
+    auto stored = reader->Get(o.kind, o.meta.namespace_, o.meta.name);
     if (!stored) return Fail(stored.error().message, kExitUsage);
     if (*stored && !WriteFile(live / file, manifest::EmitYaml(Applied(**stored)))) {
       return Fail("diff: cannot write " + (live / file).string(), kExitUsage);

@@ -791,7 +791,15 @@ def the_keelson_cli_drives_a_remote_store_over_the_api():
     expect('runner/far' in remote.ok(*flags, '--token', token, 'get', 'runners', '-o', 'name').split(), '--server')
     rc, out, err = remote.run(*flags, '--token', 'wrong', 'get', 'runners')
     expect(rc == 1 and 'Unauthorized' in err, err)
-    rc, out, err = remote.run(*kc, 'describe', 'runner', 'far')
+    described = remote.ok(*kc, 'describe', 'runner', 'far')
+    expect('Name:         far' in described and 'not served over the API' in described, described)
+    rc, out, err = remote.run(*kc, 'diff', '-f', f)
+    expect(rc == 0, 'no difference: ' + out + err)
+    remote.write('far.yaml', WEB.replace('name: web', 'name: far').replace('"60"', '"62"'))
+    rc, out, err = remote.run(*kc, 'diff', '-f', f)
+    changed = [line for line in out.splitlines() if line[:1] in '+-' and line[:3] not in ('---', '+++')]
+    expect(rc == 1 and len(changed) == 2 and '"61"' in changed[0] and '"62"' in changed[1], out + err)
+    rc, out, err = remote.run(*kc, 'events')
     expect(rc == 2 and 'works on the store file only' in err, err)
     expect(remote.ok(*kc, 'delete', 'runner', 'far', '--wait').strip() in ('runner/far deleted', 'runner/far marked for deletion'),
            'deleted')
