@@ -122,23 +122,15 @@ int RunDescribe(const Globals& g, const DescribeOptions& opts) {
   if (!refs) return Fail(refs.error().message, kExitUsage);
   auto sel = model::Selector::Parse(opts.selector);
   if (!sel) return Fail(sel.error().message, kExitUsage);
-  std::unique_ptr<Session> session;
-  std::unique_ptr<api::Client> client;
-  std::unique_ptr<ObjectReader> reader;
-  if (IsRemote(g)) {
-    auto c = OpenRemote(g);
-    if (!c) return Fail(c.error().message, c.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
-    client = std::move(*c);
-    reader = std::make_unique<ApiReader>(*client);
-  } else {
-    auto opened = OpenSession(g, Access::kRead);
-    if (!opened) return Fail(opened.error().message);
-    session = std::move(*opened);
-    if (std::string stale = StaleStatusReason(*session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
-    reader = std::make_unique<StoreReader>(*session->objects);
+  auto reading = OpenReading(g, Access::kRead);
+  if (!reading) {
+    return Fail(reading.error().message, IsRemote(g) && reading.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
   }
-  ObjectReader& objects = *reader;
-  store::ObjectStore* store = session ? session->objects.get() : nullptr;
+  if (reading->session) {
+    if (std::string stale = StaleStatusReason(*reading->session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
+  }
+  ObjectReader& objects = *reading->reader;
+  store::ObjectStore* store = reading->session ? reading->session->objects.get() : nullptr;
   int code = kExitOk;
   size_t shown = 0;
   for (const auto& r : *refs) {

@@ -54,20 +54,9 @@ int RunDiff(const Globals& g, const DiffOptions& opts) {
   auto loaded = LoadOrReport(opts.files, opts.recursive, g.namespace_, g.namespace_given);
   if (!loaded) return kExitUsage;
   // The stored objects: from the store file, or over the API.
-  std::unique_ptr<Session> session;
-  std::unique_ptr<api::Client> client;
-  std::unique_ptr<ObjectReader> reader;
-  if (IsRemote(g)) {
-    auto c = OpenRemote(g);
-    if (!c) return Fail(c.error().message, kExitUsage);
-    client = std::move(*c);
-    reader = std::make_unique<ApiReader>(*client);
-  } else {
-    auto opened = OpenSession(g, Access::kCreate);
-    if (!opened) return Fail(opened.error().message, kExitUsage);
-    session = std::move(*opened);
-    reader = std::make_unique<StoreReader>(*session->objects);
-  }
+  auto reading = OpenReading(g, Access::kCreate);
+  if (!reading) return Fail(reading.error().message, kExitUsage);
+  ObjectReader* reader = reading->reader.get();
   char tmpl[] = "/tmp/keelson-diff-XXXXXX";
   if (!mkdtemp(tmpl)) return Fail("diff: cannot create a temporary directory", kExitUsage);
   fs::path root(tmpl), live = root / "LIVE", merged = root / "MERGED";

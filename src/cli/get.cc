@@ -243,22 +243,15 @@ int RunGet(const Globals& g, const GetOptions& opts) {
     refs = std::move(*parsed);
   }
   // The store file, or the API of a keelson elsewhere (--kubeconfig, --server).
-  std::unique_ptr<Session> session;
-  std::unique_ptr<api::Client> client;
-  std::unique_ptr<ObjectReader> reader;
-  if (IsRemote(g)) {
-    auto c = OpenRemote(g);
-    if (!c) return Fail(c.error().message, c.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
-    client = std::move(*c);
-    reader = std::make_unique<ApiReader>(*client);
-  } else {
-    auto opened = OpenSession(g, Access::kRead);
-    if (!opened) return Fail(opened.error().message);
-    session = std::move(*opened);
-    if (std::string stale = StaleStatusReason(*session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
-    reader = std::make_unique<StoreReader>(*session->objects);
+  auto reading = OpenReading(g, Access::kRead);
+  if (!reading) {
+    return Fail(reading.error().message, IsRemote(g) && reading.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
   }
-  auto& objects = *reader;
+  std::unique_ptr<Session>& session = reading->session;
+  if (session) {
+    if (std::string stale = StaleStatusReason(*session); !stale.empty()) std::cerr << "warning: " << stale << "\n";
+  }
+  auto& objects = *reading->reader;
   // One named object prints as itself; anything else as a List.
   const bool single = refs.size() == 1 && !refs.front().name.empty();
 

@@ -1,6 +1,7 @@
 #include "cli/remote.h"
 
-#include <cctype>
+#include "util/url.h"
+
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -36,30 +37,27 @@ Result<std::unique_ptr<api::Client>> OpenRemote(const Globals& g) {
   return std::make_unique<api::Client>(std::move(e));
 }
 
-namespace {
-
-std::string Escape(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
+Result<Reading> OpenReading(const Globals& g, Access access) {
+  Reading out;
+  if (IsRemote(g)) {
+    auto client = OpenRemote(g);
+    if (!client) return Unexpected(client.error());
+    out.client = std::move(*client);
+    out.reader = std::make_unique<ApiReader>(*out.client);
+    return out;
   }
+  auto session = OpenSession(g, access);
+  if (!session) return Unexpected(session.error());
+  out.session = std::move(*session);
+  out.reader = std::make_unique<StoreReader>(*out.session->objects);
   return out;
 }
 
-}  // namespace
-
 std::string ApiPath(model::Kind kind, const std::optional<std::string>& ns, const std::string& name) {
   std::string path = "/apis/" + std::string(model::kApiVersion);
-  if (ns) path += "/namespaces/" + Escape(*ns);
+  if (ns) path += "/namespaces/" + UrlEncode(*ns);
   path += "/" + std::string(model::Info(kind).plural);
-  if (!name.empty()) path += "/" + Escape(name);
+  if (!name.empty()) path += "/" + UrlEncode(name);
   return path;
 }
 
@@ -76,7 +74,7 @@ Result<void> ApiReader::ForEach(const store::ListOptions& o, const std::function
   for (const auto& info : model::AllKinds()) {
     if (o.kind && *o.kind != info.kind) continue;
     std::string path = ApiPath(info.kind, o.namespace_);
-    if (o.selector && !o.selector->text().empty()) path += "?labelSelector=" + Escape(o.selector->text());
+    if (o.selector && !o.selector->text().empty()) path += "?labelSelector=" + UrlEncode(o.selector->text());
     auto reply = client_.Call("GET", path);
     if (!reply) return Unexpected(reply.error());
     if (reply->status != 200) return Unexpected(ApiError(*reply));

@@ -57,6 +57,16 @@ class ApiReader final : public ObjectReader {
   api::Client& client_;
 };
 
+/// Where a reading command reads objects: over the API when the global
+/// flags name one, else the store file (opened for `access`).
+struct Reading {
+  std::unique_ptr<Session> session;     ///< null over the API
+  std::unique_ptr<api::Client> client;  ///< null on the file
+  std::unique_ptr<ObjectReader> reader;
+};
+/// kInvalid for flags or a kubeconfig that name no usable API.
+Result<Reading> OpenReading(const Globals& g, Access access);
+
 /// /apis/keelson.dev/v1alpha1[/namespaces/NS]/PLURAL[/NAME]
 std::string ApiPath(model::Kind kind, const std::optional<std::string>& ns, const std::string& name = "");
 /// A failed answer as one line: the API's Status message.

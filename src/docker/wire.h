@@ -12,12 +12,13 @@
 #include "docker/engine.h"
 #include "docker/types.h"
 #include "util/result.h"
+#include "util/url.h"
 
 namespace keelson::docker::wire {
 
 using nlohmann::json;
 
-std::string UrlEncode(std::string_view s);
+using keelson::UrlEncode;  ///< util/url.h
 /// RFC 4648 base64url with padding (Go's base64.URLEncoding).
 std::string Base64Url(std::string_view s);
 
