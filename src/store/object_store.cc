@@ -489,25 +489,19 @@ Result<std::set<std::string>> ObjectStore::Uids() {
   return out;
 }
 
-Result<int64_t> ObjectStore::CurrentResourceVersion() {
-  auto s = db_.Prepare("SELECT value FROM counters WHERE name = 'resource_version'");
+Result<int64_t> ObjectStore::Counter(const std::string& name) {
+  auto s = db_.Prepare("SELECT value FROM counters WHERE name = ?");
   if (!s) return Unexpected(s.error());
-  auto row = (*s)->Step();
+  auto row = (*s)->Bind(1, name).Step();
   if (!row) return Unexpected(row.error());
   const int64_t v = *row ? (*s)->Int(0) : 0;
   (*s)->Reset();
   return v;
 }
 
-Result<int64_t> ObjectStore::ChangesFloor() {
-  auto s = db_.Prepare("SELECT value FROM counters WHERE name = 'changes_floor'");
-  if (!s) return Unexpected(s.error());
-  auto row = (*s)->Step();
-  if (!row) return Unexpected(row.error());
-  const int64_t v = *row ? (*s)->Int(0) : 0;
-  (*s)->Reset();
-  return v;
-}
+Result<int64_t> ObjectStore::CurrentResourceVersion() { return Counter("resource_version"); }
+
+Result<int64_t> ObjectStore::ChangesFloor() { return Counter("changes_floor"); }
 
 Result<std::vector<Change>> ObjectStore::ChangesSince(int64_t after, const std::optional<model::Kind>& kind) {
   Db::Transaction tx(db_, Db::Transaction::kRead);

@@ -228,6 +228,7 @@ class ObjectStore {
   Result<void> Prune(const PruneRequest& prune, const std::set<std::string>& keep,
                      const std::string& now, std::vector<ApplyOutcome>* pruned);
   Result<int64_t> NextResourceVersion();
+  Result<int64_t> Counter(const std::string& name);
   Result<void> AddRevision(const std::string& uid, int64_t generation, const std::string& spec,
                            const std::string& source, const std::string& now);
   Result<void> AddEvent(const model::Object& o, const std::string& type, const std::string& reason,
