@@ -478,15 +478,87 @@ Result<void> FakeEngine::RemoveContainer(const std::string& ref, bool force) {
   return {};
 }
 
+namespace {
+
+// The last `tail` lines of `text` (-1: all).
+std::string Tail(const std::string& text, int tail) {
+  if (tail < 0) return text;
+  size_t pos = text.size();
+  if (pos > 0 && text.back() == '\n') --pos;
+  for (int i = 0; i < tail; ++i) {
+    if (pos == 0 || pos == std::string::npos) return text;
+    pos = text.rfind('\n', pos - 1);
+    if (pos == std::string::npos) return text;
+  }
+  return tail == 0 ? std::string() : text.substr(pos + 1);
+}
+
+}  // namespace
+
 Result<Logs> FakeEngine::ContainerLogs(const std::string& ref, const LogOptions& options) {
   if (auto r = Enter("ContainerLogs"); !r) return Unexpected(r.error());
   std::lock_guard lock(mu_);
   auto* fc = FindContainer(ref);
   if (!fc) return Unexpected(NoSuchContainer(ref));
   Logs logs;
-  if (options.stdout_) logs.out = fc->logs.out;
-  if (options.stderr_) logs.err = fc->logs.err;
+  if (options.stdout_) logs.out = Tail(fc->logs.out, options.tail);
+  if (options.stderr_) logs.err = Tail(fc->logs.err, options.tail);
   return logs;
+}
+
+Result<void> FakeEngine::StreamLogs(const std::string& ref, const LogOptions& options, const OutputSink& sink,
+                                    CancelFlag& cancel) {
+  if (auto r = Enter("StreamLogs"); !r) return Unexpected(r.error());
+  size_t out_sent = 0, err_sent = 0;
+  bool first = true;
+  for (;;) {
+    std::string out, err;
+    bool running = false;
+    {
+      std::unique_lock lock(mu_);
+      auto* fc = FindContainer(ref);
+      if (!fc) {
+        if (first) return Unexpected(NoSuchContainer(ref));
+        return {};
+      }
+      const std::string all_out = first ? Tail(fc->logs.out, options.tail) : fc->logs.out;
+      const std::string all_err = first ? Tail(fc->logs.err, options.tail) : fc->logs.err;
+      if (first) {
+        out_sent = fc->logs.out.size() - all_out.size();
+        err_sent = fc->logs.err.size() - all_err.size();
+      }
+      if (options.stdout_) out = fc->logs.out.substr(out_sent);
+      if (options.stderr_) err = fc->logs.err.substr(err_sent);
+      out_sent = fc->logs.out.size();
+      err_sent = fc->logs.err.size();
+      running = fc->c.state.running;
+    }
+    first = false;
+    if (!out.empty() && !sink(OutputStream::kStdout, out)) return {};
+    if (!err.empty() && !sink(OutputStream::kStderr, err)) return {};
+    if (!options.follow || !running || cancel) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void FakeEngine::SetExecHandler(std::function<int(const ExecRequest&)> handler) {
+  std::lock_guard lock(mu_);
+  exec_handler_ = std::move(handler);
+}
+
+Result<int> FakeEngine::Exec(const std::string& ref, const ExecRequest& request) {
+  if (auto r = Enter("Exec"); !r) return Unexpected(r.error());
+  std::function<int(const ExecRequest&)> handler;
+  {
+    std::lock_guard lock(mu_);
+    auto* fc = FindContainer(ref);
+    if (!fc) return Unexpected(NoSuchContainer(ref));
+    if (!fc->c.state.running) {
+      return Unexpected(ErrorCode::kConflict, "exec in container " + ref + ": container " + fc->c.id + " is not running");
+    }
+    handler = exec_handler_;
+  }
+  return handler ? handler(request) : 0;
 }
 
 Result<Stats> FakeEngine::ContainerStats(const std::string& ref) {

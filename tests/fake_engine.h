@@ -44,6 +44,8 @@ class FakeEngine : public docker::Engine {
   /// The container's healthcheck reports "starting", "healthy" or "unhealthy".
   void SetHealth(const std::string& ref, const std::string& health);
   void AppendLogs(const std::string& ref, const std::string& out, const std::string& err);
+  /// What an exec in a running container does (default: exits 0, says nothing).
+  void SetExecHandler(std::function<int(const docker::ExecRequest&)> handler);
 
   /// Timestamps (created, startedAt, finishedAt) come from `clock` (not owned)
   /// instead of the system clock.
@@ -76,7 +78,10 @@ class FakeEngine : public docker::Engine {
   Result<void> StopContainer(const std::string& ref, int timeout_s) override;
   Result<void> RemoveContainer(const std::string& ref, bool force) override;
   Result<docker::Logs> ContainerLogs(const std::string& ref, const docker::LogOptions& options) override;
+  Result<void> StreamLogs(const std::string& ref, const docker::LogOptions& options, const docker::OutputSink& sink,
+                          docker::CancelFlag& cancel) override;
   Result<docker::Stats> ContainerStats(const std::string& ref) override;
+  Result<int> Exec(const std::string& ref, const docker::ExecRequest& request) override;
 
   Result<docker::Image> InspectImage(const std::string& ref) override;
   Result<void> PullImage(const std::string& ref, const std::optional<docker::RegistryAuth>& auth,
@@ -129,6 +134,7 @@ class FakeEngine : public docker::Engine {
   std::string Now() const;  ///< RFC 3339, from clock_ or the system clock
 
   const Clock* clock_ = nullptr;
+  std::function<int(const docker::ExecRequest&)> exec_handler_;
   mutable std::mutex mu_;
   std::condition_variable changed_;
   uint64_t next_id_ = 1;

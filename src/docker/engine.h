@@ -35,9 +35,17 @@ class ContainerEngine {
   virtual Result<void> StopContainer(const std::string& ref, int timeout_s) = 0;
   /// force: kill first if running. Anonymous volumes go with it.
   virtual Result<void> RemoveContainer(const std::string& ref, bool force) = 0;
-  /// For `keelson logs` and `top` (the everyday verbs).
+  /// For `keelson logs` and `top` (the everyday verbs), and the output a
+  /// finished run leaves behind.
   virtual Result<Logs> ContainerLogs(const std::string& ref, const LogOptions& options) = 0;
+  /// The output as it arrives (with options.follow, until the container
+  /// stops, `sink` returns false, or `cancel` is set).
+  virtual Result<void> StreamLogs(const std::string& ref, const LogOptions& options, const OutputSink& sink,
+                                  CancelFlag& cancel) = 0;
   virtual Result<Stats> ContainerStats(const std::string& ref) = 0;
+  /// Runs a command in a running container (kConflict when it is not
+  /// running) and returns its exit code.
+  virtual Result<int> Exec(const std::string& ref, const ExecRequest& request) = 0;
 };
 
 class ImageEngine {

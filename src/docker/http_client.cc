@@ -7,6 +7,9 @@
 #include <cstdlib>
 #include <mutex>
 
+#include <poll.h>
+#include <sys/socket.h>
+
 namespace keelson::docker {
 namespace {
 
@@ -146,7 +149,62 @@ Error TransportError(CURLcode code, const char* detail, const Endpoint& endpoint
   }
 }
 
+// The socket or TLS settings of `endpoint`.
+void SetTransport(CURL* c, const Endpoint& endpoint) {
+  if (endpoint.transport == Endpoint::Transport::kUnix) {
+    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, endpoint.socket_path.c_str());
+  } else if (endpoint.tls) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, endpoint.ca_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLCERT, endpoint.cert_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEY, endpoint.key_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  }
+}
+
+constexpr size_t kMaxUpgradeHeaders = 64u << 10;
+
+// Waits until `fd` is readable (or writable); false after `timeout_ms`.
+bool WaitFor(int fd, short events, int timeout_ms) {
+  pollfd p{fd, events, 0};
+  return ::poll(&p, 1, timeout_ms) > 0;
+}
+
 }  // namespace
+
+RawConnection::~RawConnection() {
+  if (curl_) curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
+
+Result<bool> RawConnection::Read(std::string* out) {
+  char buf[16384];
+  for (;;) {
+    size_t n = 0;
+    CURLcode rc = curl_easy_recv(static_cast<CURL*>(curl_), buf, sizeof buf, &n);
+    if (rc == CURLE_AGAIN) return true;
+    if (rc != CURLE_OK) return Unexpected(ErrorCode::kUnavailable, std::string("engine connection: ") + curl_easy_strerror(rc));
+    if (n == 0) return false;
+    out->append(buf, n);
+  }
+}
+
+Result<void> RawConnection::Write(std::string_view data) {
+  while (!data.empty()) {
+    size_t n = 0;
+    CURLcode rc = curl_easy_send(static_cast<CURL*>(curl_), data.data(), data.size(), &n);
+    if (rc == CURLE_AGAIN) {
+      WaitFor(fd_, POLLOUT, 1000);
+      continue;
+    }
+    if (rc != CURLE_OK) return Unexpected(ErrorCode::kUnavailable, std::string("engine connection: ") + curl_easy_strerror(rc));
+    data.remove_prefix(n);
+  }
+  return {};
+}
+
+void RawConnection::CloseWrite() {
+  if (!tls_ && fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
 
 struct HttpClient::Handle {
   CURL* curl = nullptr;
@@ -189,6 +247,63 @@ void HttpClient::Release(std::unique_ptr<Handle> handle) {
   if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(handle));
 }
 
+Result<Hijacked> HttpClient::Hijack(const HttpRequest& request) {
+  std::unique_ptr<RawConnection> conn(new RawConnection());
+  CURL* c = curl_easy_init();
+  if (!c) return Unexpected(ErrorCode::kInternal, "engine: curl_easy_init failed");
+  conn->curl_ = c;
+  conn->tls_ = endpoint_.tls;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  const std::string url = base_url_ + request.target;
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+  SetTransport(c, endpoint_);
+  if (CURLcode rc = curl_easy_perform(c); rc != CURLE_OK) return Unexpected(TransportError(rc, error_buffer, endpoint_));
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &fd);
+  if (fd == CURL_SOCKET_BAD) return Unexpected(ErrorCode::kUnavailable, "engine: no socket for the upgraded connection");
+  conn->fd_ = static_cast<int>(fd);
+
+  std::string head = request.method + " " + request.target + " HTTP/1.1\r\nHost: docker\r\nUser-Agent: keelson\r\n";
+  for (const auto& h : request.headers) head += h + "\r\n";
+  head += "Content-Type: " + (request.content_type.empty() ? std::string("application/json") : request.content_type) +
+          "\r\nContent-Length: " + std::to_string(request.body.size()) + "\r\n\r\n" + request.body;
+  if (auto w = conn->Write(head); !w) return Unexpected(w.error());
+
+  // The response's head; what follows it is the stream.
+  std::string got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.connect_timeout);
+  size_t end = std::string::npos;
+  while ((end = got.find("\r\n\r\n")) == std::string::npos) {
+    if (got.size() > kMaxUpgradeHeaders) return Unexpected(ErrorCode::kInternal, "engine: upgrade response headers too long");
+    auto more = conn->Read(&got);
+    if (!more) return Unexpected(more.error());
+    if (!*more) return Unexpected(ErrorCode::kUnavailable, "engine closed the connection before answering");
+    if (std::chrono::steady_clock::now() > deadline) return Unexpected(ErrorCode::kTimeout, "engine: no answer to the upgrade");
+    if (got.find("\r\n\r\n") == std::string::npos) WaitFor(conn->fd_, POLLIN, 100);
+  }
+  long status = 0;
+  if (auto sp = got.find(' '); sp != std::string::npos) status = std::strtol(got.c_str() + sp + 1, nullptr, 10);
+  conn->initial_ = got.substr(end + 4);
+  Hijacked out;
+  out.response.status = status;
+  if (status != 101 && status != 200) {
+    // An error: its JSON body follows (read what arrives within a moment).
+    for (int i = 0; i < 10 && conn->initial_.find('}') == std::string::npos; ++i) {
+      if (!WaitFor(conn->fd_, POLLIN, 100)) continue;
+      auto more = conn->Read(&conn->initial_);
+      if (!more || !*more) break;
+    }
+    out.response.body = conn->TakeInitial();
+    return out;
+  }
+  out.connection = std::move(conn);
+  return out;
+}
+
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   if (shutting_down_) {
     return Unexpected(ErrorCode::kUnavailable, "engine " + endpoint_.ToString() + ": keelson is stopping");
@@ -208,15 +323,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-  if (endpoint_.transport == Endpoint::Transport::kUnix) {
-    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, endpoint_.socket_path.c_str());
-  } else if (endpoint_.tls) {
-    curl_easy_setopt(c, CURLOPT_CAINFO, endpoint_.ca_file.c_str());
-    curl_easy_setopt(c, CURLOPT_SSLCERT, endpoint_.cert_file.c_str());
-    curl_easy_setopt(c, CURLOPT_SSLKEY, endpoint_.key_file.c_str());
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-  }
+  SetTransport(c, endpoint_);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (request.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 

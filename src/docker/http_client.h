@@ -46,6 +46,38 @@ struct HttpResponse {
   bool cancelled = false;  ///< the cancel flag stopped it
 };
 
+/// A connection taken over after an HTTP upgrade (an exec's attach): raw
+/// bytes both ways, for the caller to poll on fd().
+class RawConnection {
+ public:
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+  int fd() const { return fd_; }
+  /// Bytes that arrived with the response's headers: read them first.
+  std::string TakeInitial() { return std::move(initial_); }
+  /// Appends what can be read now to `out`; false at the end of the stream.
+  Result<bool> Read(std::string* out);
+  Result<void> Write(std::string_view data);
+  /// Says "no more input" (a half-close; over TLS the input just stops).
+  void CloseWrite();
+
+ private:
+  friend class HttpClient;
+  RawConnection() = default;
+  void* curl_ = nullptr;
+  int fd_ = -1;
+  bool tls_ = false;
+  std::string initial_;
+};
+
+/// The answer to an upgrade: the connection when the engine took it (101
+/// or 200), else the error response.
+struct Hijacked {
+  HttpResponse response;
+  std::unique_ptr<RawConnection> connection;
+};
+
 class HttpClient {
  public:
   struct Options {
@@ -60,6 +92,10 @@ class HttpClient {
   /// engine cannot be reached or the connection broke, kTimeout); any HTTP
   /// status is a response, for the caller to map.
   Result<HttpResponse> Send(const HttpRequest& request);
+
+  /// Sends `request` (with "Upgrade: tcp") on a connection of its own and
+  /// hands that connection over once the engine answers 101 (or 200).
+  Result<Hijacked> Hijack(const HttpRequest& request);
 
   const Endpoint& endpoint() const { return endpoint_; }
 

@@ -1,5 +1,11 @@
 #include "docker/http_engine.h"
 
+#include <cerrno>
+#include <cstring>
+
+#include <poll.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "docker/tar.h"
@@ -204,14 +210,36 @@ Result<void> HttpEngine::RemoveContainer(const std::string& ref, bool force) {
                         "remove container " + ref);
 }
 
+namespace {
+
+std::string LogsTarget(const std::string& ref, const LogOptions& options) {
+  return "/containers/" + wire::UrlEncode(ref) + "/logs?stdout=" + (options.stdout_ ? "1" : "0") +
+         "&stderr=" + (options.stderr_ ? "1" : "0") +
+         "&tail=" + (options.tail < 0 ? std::string("all") : std::to_string(options.tail)) +
+         (options.timestamps ? "&timestamps=1" : "") +
+         (options.since > 0 ? "&since=" + std::to_string(options.since) : "") + (options.follow ? "&follow=1" : "");
+}
+
+}  // namespace
+
 Result<Logs> HttpEngine::ContainerLogs(const std::string& ref, const LogOptions& options) {
-  std::string target = "/containers/" + Q(ref) + "/logs?stdout=" + (options.stdout_ ? "1" : "0") +
-                       "&stderr=" + (options.stderr_ ? "1" : "0") +
-                       "&tail=" + (options.tail < 0 ? std::string("all") : std::to_string(options.tail)) +
-                       (options.timestamps ? "&timestamps=1" : "");
-  auto body = SendForBody(Get(target), "logs of container " + ref);
+  LogOptions once = options;
+  once.follow = false;
+  auto body = SendForBody(Get(LogsTarget(ref, once)), "logs of container " + ref);
   if (!body) return Unexpected(body.error());
   return wire::Demultiplex(*body);
+}
+
+Result<void> HttpEngine::StreamLogs(const std::string& ref, const LogOptions& options, const OutputSink& sink,
+                                    CancelFlag& cancel) {
+  wire::Demuxer demux(sink, std::nullopt);
+  HttpRequest r = Get(LogsTarget(ref, options));
+  r.cancel = &cancel;
+  r.on_data = [&](const char* data, size_t size) { return demux.Feed(std::string_view(data, size)); };
+  auto sent = Send(std::move(r), "logs of container " + ref);
+  if (!sent) return Unexpected(sent.error());
+  demux.Finish();
+  return {};
 }
 
 Result<Stats> HttpEngine::ContainerStats(const std::string& ref) {
@@ -219,6 +247,75 @@ Result<Stats> HttpEngine::ContainerStats(const std::string& ref) {
   auto j = ParseJson(SendForBody(Get("/containers/" + Q(ref) + "/stats?stream=0"), ctx), ctx);
   if (!j) return Unexpected(j.error());
   return wire::ParseStats(*j);
+}
+
+Result<int> HttpEngine::Exec(const std::string& ref, const ExecRequest& request) {
+  const std::string ctx = "exec in container " + ref;
+  json create = {{"AttachStdin", request.stdin_fd >= 0}, {"AttachStdout", true}, {"AttachStderr", true},
+                 {"Tty", request.tty}, {"Cmd", request.cmd}};
+  if (!request.user.empty()) create["User"] = request.user;
+  if (!request.working_dir.empty()) create["WorkingDir"] = request.working_dir;
+  if (!request.env.empty()) create["Env"] = request.env;
+  if (request.tty && request.rows > 0 && request.cols > 0) create["ConsoleSize"] = {request.rows, request.cols};
+  auto created = ParseJson(SendForBody(Post("/containers/" + Q(ref) + "/exec", create.dump()), ctx), ctx);
+  if (!created) return Unexpected(created.error());
+  const std::string id = created->value("Id", "");
+  if (id.empty()) return Unexpected(ErrorCode::kInternal, ctx + ": the engine returned no exec id");
+
+  auto version = ApiVersion();
+  if (!version) return Unexpected(version.error());
+  HttpRequest start = Post("/v" + *version + "/exec/" + id + "/start", json{{"Detach", false}, {"Tty", request.tty}}.dump());
+  start.headers = {"Connection: Upgrade", "Upgrade: tcp"};
+  ++requests_;
+  auto hijacked = http_.Hijack(start);
+  if (!hijacked) return Unexpected(Error{hijacked.error().code, ctx + ": " + hijacked.error().message});
+  if (!hijacked->connection) return Unexpected(wire::StatusError(hijacked->response.status, hijacked->response.body, ctx));
+  RawConnection& conn = *hijacked->connection;
+  if (request.tty && request.rows > 0 && request.cols > 0) {
+    // For engines before API 1.42, which ignore ConsoleSize.
+    (void)SendForNothing(Post("/exec/" + id + "/resize?h=" + std::to_string(request.rows) +
+                              "&w=" + std::to_string(request.cols)),
+                         ctx);
+  }
+
+  wire::Demuxer demux(request.output, !request.tty);
+  std::string got = conn.TakeInitial();
+  bool open = true, input = request.stdin_fd >= 0;
+  while (open) {
+    if (!got.empty()) {
+      demux.Feed(got);
+      got.clear();
+    }
+    pollfd fds[2] = {{conn.fd(), POLLIN, 0}, {input ? request.stdin_fd : -1, POLLIN, 0}};
+    if (::poll(fds, 2, 1000) < 0) {
+      if (errno == EINTR) continue;
+      return Unexpected(ErrorCode::kInternal, ctx + ": poll: " + std::strerror(errno));
+    }
+    if (fds[0].revents) {
+      auto more = conn.Read(&got);
+      if (!more) return Unexpected(Error{more.error().code, ctx + ": " + more.error().message});
+      open = *more;
+    }
+    if (input && fds[1].revents) {
+      char buf[16384];
+      ssize_t n = ::read(request.stdin_fd, buf, sizeof buf);
+      if (n > 0) {
+        if (auto w = conn.Write(std::string_view(buf, static_cast<size_t>(n))); !w) {
+          return Unexpected(Error{w.error().code, ctx + ": " + w.error().message});
+        }
+      } else if (n == 0 || errno != EINTR) {
+        input = false;  // end of input: the command's stdin closes
+        conn.CloseWrite();
+      }
+    }
+  }
+  if (!got.empty()) demux.Feed(got);
+  demux.Finish();
+  auto inspected = ParseJson(SendForBody(Get("/exec/" + id + "/json"), ctx), ctx);
+  if (!inspected) return Unexpected(inspected.error());
+  const json& code = (*inspected)["ExitCode"];
+  if (!code.is_number_integer()) return Unexpected(ErrorCode::kInternal, ctx + ": the engine reported no exit code");
+  return code.get<int>();
 }
 
 // --- images ---------------------------------------------------------------------

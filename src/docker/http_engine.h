@@ -56,7 +56,10 @@ class HttpEngine : public Engine {
   Result<void> StopContainer(const std::string& ref, int timeout_s) override;
   Result<void> RemoveContainer(const std::string& ref, bool force) override;
   Result<Logs> ContainerLogs(const std::string& ref, const LogOptions& options) override;
+  Result<void> StreamLogs(const std::string& ref, const LogOptions& options, const OutputSink& sink,
+                          CancelFlag& cancel) override;
   Result<Stats> ContainerStats(const std::string& ref) override;
+  Result<int> Exec(const std::string& ref, const ExecRequest& request) override;
 
   Result<Image> InspectImage(const std::string& ref) override;
   Result<void> PullImage(const std::string& ref, const std::optional<RegistryAuth>& auth,

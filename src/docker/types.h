@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace keelson::docker {
@@ -135,6 +136,24 @@ struct LogOptions {
   bool stderr_ = true;
   int tail = -1;  ///< -1: all lines
   bool timestamps = false;
+  int64_t since = 0;  ///< unix seconds; 0: from the start
+  bool follow = false;  ///< StreamLogs: keep streaming until the container stops
+};
+
+/// Where a chunk of a container's output came from.
+enum class OutputStream { kStdout, kStderr };
+/// Receives output as it arrives; returning false stops the stream.
+using OutputSink = std::function<bool(OutputStream, std::string_view)>;
+
+/// A command run in a running container (docker exec).
+struct ExecRequest {
+  std::vector<std::string> cmd;
+  bool tty = false;
+  int stdin_fd = -1;  ///< -1: no stdin; otherwise copied to the command until EOF
+  int rows = 0, cols = 0;  ///< with tty: the terminal's size (0: the engine's default)
+  std::string user, working_dir;
+  std::vector<std::string> env;  ///< "NAME=value"
+  OutputSink output;
 };
 
 struct Logs {

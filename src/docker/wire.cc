@@ -514,6 +514,42 @@ Logs Demultiplex(std::string_view body) {
   return logs;
 }
 
+bool Demuxer::Feed(std::string_view data) {
+  if (!framed_) {
+    pending_.append(data);
+    if (pending_.size() < 8) return true;
+    auto b = reinterpret_cast<const unsigned char*>(pending_.data());
+    framed_ = b[0] <= 2 && !b[1] && !b[2] && !b[3];
+    data = {};
+  } else if (*framed_) {
+    pending_.append(data);
+  }
+  if (!*framed_) {
+    if (!pending_.empty()) {
+      std::string first = std::move(pending_);
+      pending_.clear();
+      if (!sink_(OutputStream::kStdout, first)) return false;
+    }
+    return data.empty() || sink_(OutputStream::kStdout, data);
+  }
+  size_t pos = 0;
+  while (pending_.size() - pos >= 8) {
+    auto b = reinterpret_cast<const unsigned char*>(pending_.data() + pos);
+    const size_t size = FrameSize(b);
+    if (pending_.size() - pos - 8 < size) break;
+    const auto stream = b[0] == 2 ? OutputStream::kStderr : OutputStream::kStdout;
+    if (size > 0 && !sink_(stream, std::string_view(pending_).substr(pos + 8, size))) return false;
+    pos += 8 + size;
+  }
+  pending_.erase(0, pos);
+  return true;
+}
+
+void Demuxer::Finish() {
+  if (!pending_.empty() && !framed_.value_or(false)) sink_(OutputStream::kStdout, pending_);
+  pending_.clear();
+}
+
 StreamLine ParseStreamLine(const std::string& line) {
   StreamLine out;
   auto j = json::parse(line, nullptr, false);

@@ -3,6 +3,7 @@
 // functions, used by HttpEngine and tested on recorded engine answers.
 // Internal to src/docker/.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,23 @@ EngineInfo ParseInfo(const json& j);
 /// stream headers ({stream, 0, 0, 0, size32be}) are demultiplexed; anything
 /// else (a TTY container's raw stream) is all stdout.
 Logs Demultiplex(std::string_view body);
+
+/// Demultiplex for a stream: fed chunks as they arrive, it hands each
+/// frame's payload to the sink as soon as it is whole. `framed` unknown:
+/// decided from the first 8 bytes, as Demultiplex does.
+class Demuxer {
+ public:
+  Demuxer(OutputSink sink, std::optional<bool> framed) : sink_(std::move(sink)), framed_(framed) {}
+  /// False once the sink asked to stop.
+  bool Feed(std::string_view data);
+  /// The end of the stream: what is left of a raw stream goes out.
+  void Finish();
+
+ private:
+  OutputSink sink_;
+  std::optional<bool> framed_;
+  std::string pending_;
+};
 
 /// One line of a pull, push or build stream: its progress, or the error it
 /// carries (errors arrive inside a 200 response).

@@ -212,6 +212,39 @@ TEST_CASE("contract: start, list by label, stop, remove") {
   CHECK(CodeOf(s.engine->RemoveContainer(id, false)) == ErrorCode::kNotFound);
 }
 
+TEST_CASE("contract: exec runs in a running container only; logs of a missing container") {
+  Scope s("exec");
+  const std::string id = Must(s.engine->CreateContainer(s.Sleeper("x")));
+  ExecRequest quiet;
+  quiet.cmd = {"true"};
+  quiet.output = [](OutputStream, std::string_view) { return true; };
+  CHECK(CodeOf(s.engine->Exec(id, quiet)) == ErrorCode::kConflict);  // created, not running
+  Must(s.engine->StartContainer(id));
+  CHECK(Must(s.engine->Exec(id, quiet)) == 0);
+  CHECK(CodeOf(s.engine->Exec(s.prefix + "-absent", quiet)) == ErrorCode::kNotFound);
+
+  CancelFlag cancel{false};
+  std::string seen;
+  auto sink = [&](OutputStream, std::string_view d) {
+    seen.append(d);
+    return true;
+  };
+  Must(s.engine->StreamLogs(id, {}, sink, cancel));  // without follow: what there is, then the end
+  CHECK(seen.empty());
+  CHECK(CodeOf(s.engine->StreamLogs(s.prefix + "-absent", {}, sink, cancel)) == ErrorCode::kNotFound);
+  CHECK(CodeOf(s.engine->ContainerLogs(s.prefix + "-absent", {})) == ErrorCode::kNotFound);
+  // Following a running container's logs ends when the container stops.
+  LogOptions follow;
+  follow.follow = true;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    (void)s.engine->StopContainer(id, 0);
+  });
+  Must(s.engine->StreamLogs(id, follow, sink, cancel));
+  stopper.join();
+  CHECK_FALSE(Must(s.engine->InspectContainer(id)).state.running);
+}
+
 TEST_CASE("contract: stop ends a running container and is a no-op on a stopped one") {
   Scope s("stop");
   auto spec = s.Sleeper("b");

@@ -31,6 +31,43 @@ TEST_CASE("wire: logs with stream headers are demultiplexed; raw logs are stdout
   CHECK(truncated.err.empty());
 }
 
+TEST_CASE("wire: the stream demuxer gives each frame out whole, however the bytes are split") {
+  const std::string body = Frame(1, "out1\n") + Frame(2, "err\n") + Frame(1, "") + Frame(1, "out2\n");
+  for (size_t step : {size_t{1}, size_t{3}, size_t{8}, size_t{9}, body.size()}) {
+    std::string out, err;
+    std::vector<std::string> pieces;
+    wire::Demuxer d(
+        [&](OutputStream s, std::string_view data) {
+          (s == OutputStream::kStderr ? err : out).append(data);
+          pieces.emplace_back(data);
+          return true;
+        },
+        std::nullopt);
+    for (size_t i = 0; i < body.size(); i += step) CHECK(d.Feed(std::string_view(body).substr(i, step)));
+    d.Finish();
+    CHECK(out == "out1\nout2\n");
+    CHECK(err == "err\n");
+    CHECK(pieces == std::vector<std::string>{"out1\n", "err\n", "out2\n"});
+  }
+  // A TTY's raw stream (told, or seen in its first bytes) passes as it comes.
+  std::string raw;
+  wire::Demuxer tty([&](OutputStream, std::string_view data) { return raw.append(data), true; }, false);
+  tty.Feed("ab");
+  CHECK(raw == "ab");
+  wire::Demuxer guess([&](OutputStream, std::string_view data) { return raw.append(data), true; }, std::nullopt);
+  guess.Feed("plain ");
+  guess.Feed("tty output\n");
+  guess.Finish();
+  CHECK(raw == "abplain tty output\n");
+  wire::Demuxer shortraw([&](OutputStream, std::string_view data) { return raw.append(data), true; }, std::nullopt);
+  shortraw.Feed("hi");
+  shortraw.Finish();  // fewer than 8 bytes in all: still given out at the end
+  CHECK(raw == "abplain tty output\nhi");
+  // The sink stops the stream.
+  wire::Demuxer stop([](OutputStream, std::string_view) { return false; }, true);
+  CHECK_FALSE(stop.Feed(Frame(1, "x")));
+}
+
 TEST_CASE("wire: HTTP statuses and stream errors map to error codes") {
   CHECK(wire::StatusError(404, R"({"message":"No such container: x"})", "inspect").code == ErrorCode::kNotFound);
   CHECK(wire::StatusError(404, R"({"message":"No such container: x"})", "inspect").message ==
