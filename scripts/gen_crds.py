@@ -285,6 +285,13 @@ SPECS = {
             'template': runner_spec('The spec of every replica (a Runner spec).'),
             'ephemeral': b('A replica whose container exits is removed and replaced: one job '
                            'per runner.', False),
+            'successfulRunsHistoryLimit': i('Ephemeral pools: how many runs that exited 0 keep the '
+                                            'tail of their output (keelson logs --previous), as a '
+                                            "CronJob's successfulJobsHistoryLimit.", minimum=0,
+                                            maximum=100, default=3),
+            'failedRunsHistoryLimit': i('Ephemeral pools: how many failed runs keep the tail of '
+                                        'their output, as a CronJob\'s failedJobsHistoryLimit.',
+                                        minimum=0, maximum=100, default=1),
             'strategy': obj('How a template change rolls out.', {
                 'type': s('RollingUpdate or Recreate.', enum=['RollingUpdate', 'Recreate'],
                           default='RollingUpdate'),

@@ -90,6 +90,8 @@ int main(int argc, char** argv) {
   RegisterServe(app, g);
   RegisterExplain(app, g);
   RegisterLabel(app, g);
+  RegisterLogs(app, g);
+  RegisterExec(app, g);
 
   if (UnknownCommand(app, argc, argv)) return kExitUsage;
   try {

@@ -28,5 +28,7 @@ void RegisterServe(CLI::App& app, Globals& g);
 void RegisterExplain(CLI::App& app, Globals& g);
 /// label and annotate.
 void RegisterLabel(CLI::App& app, Globals& g);
+void RegisterLogs(CLI::App& app, Globals& g);
+void RegisterExec(CLI::App& app, Globals& g);
 
 }  // namespace keelson::cli

@@ -8,6 +8,7 @@
 
 #include "model/specs.h"
 #include "reconcile/labels.h"
+#include "util/text.h"
 #include "util/secret_file.h"
 
 namespace keelson::controller {
@@ -125,6 +126,11 @@ void Executor::Note(const Action& a, Ledger& ledger) {
   }
   if (const auto* rm = std::get_if<RemoveContainer>(&a); rm && rm->run) {
     ledger.runs.push_back(*rm->run);
+    std::lock_guard lock(outputs_mu_);
+    if (auto it = outputs_.find(rm->id); it != outputs_.end()) {
+      ledger.runs.back().output = std::move(it->second);
+      outputs_.erase(it);
+    }
     metrics_.EphemeralRun(rm->run->exit_code == 0 ? "completed" : "failed");
   }
   if (const auto* pull = std::get_if<PullImage>(&a)) {
@@ -266,7 +272,33 @@ Result<void> Executor::operator()(const RecreateContainer& a) {
   return CreateAndStart(a.spec, a.stop_timeout_s);
 }
 
-Result<void> Executor::operator()(const RemoveContainer& a) { return RemoveContainerById(a.id, a.stop_timeout_s); }
+Result<void> Executor::operator()(const RemoveContainer& a) {
+  if (a.run) {
+    // The replica and its logs go together: keep the tail of what the run
+    // printed first (best effort: a run whose output cannot be read is still
+    // removed and replaced).
+    docker::LogOptions tail;
+    tail.tail = kRunOutputLines;
+    std::string printed;  // stdout and stderr in the order they came
+    docker::CancelFlag never{false};
+    auto collect = [&printed](docker::OutputStream, std::string_view data) {
+      printed.append(data);
+      return true;
+    };
+    if (engine_.StreamLogs(a.id, tail, collect, never)) {
+      std::string output = ValidUtf8(printed);
+      if (output.size() > kRunOutputBytes) output = "..." + std::string(Utf8Suffix(output, kRunOutputBytes));
+      std::lock_guard lock(outputs_mu_);
+      outputs_[a.id] = std::move(output);
+    }
+  }
+  auto r = RemoveContainerById(a.id, a.stop_timeout_s);
+  if (!r && a.run) {
+    std::lock_guard lock(outputs_mu_);
+    outputs_.erase(a.id);  // read again when the removal is retried
+  }
+  return r;
+}
 
 Result<void> Executor::operator()(const ConnectContainer& a) {
   auto r = Call("connect", engine_.ConnectNetwork(a.attachment.network, a.id, a.attachment.aliases));

@@ -6,6 +6,9 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "controller/cache.h"
@@ -19,6 +22,10 @@ namespace keelson::controller {
 
 /// Container creates, or container removes, of one plan in flight at once.
 inline constexpr size_t kParallelActions = 16;
+/// What a finished ephemeral run leaves of its output: its last lines, at
+/// most so many bytes (kept for `keelson logs --previous`).
+inline constexpr int kRunOutputLines = 100;
+inline constexpr size_t kRunOutputBytes = 16 * 1024;
 
 /// Slots for long engine operations (pulls, pushes, builds): fewer than the
 /// workers, so objects that need no pull always find a worker free.
@@ -93,6 +100,10 @@ class Executor {
   Result<void> InSlot(const std::function<Result<void>()>& op);
 
   docker::Engine& engine_;
+  /// What finished runs printed, by container id, read before their removal
+  /// (possibly on several threads) until Note takes it into the ledger.
+  std::mutex outputs_mu_;
+  std::map<std::string, std::string> outputs_;
   Cache& cache_;
   Metrics& metrics_;
   LongOperationSlots* slots_;

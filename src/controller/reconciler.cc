@@ -4,6 +4,8 @@
 
 #include "admission/rollback.h"
 #include "reconcile/status.h"
+#include "store/run_history.h"
+#include "util/text.h"
 
 namespace keelson::controller {
 namespace {
@@ -82,6 +84,18 @@ Failure Classify(const reconcile::Action* action, const Error& e) {
 
 namespace {
 
+// The last line of `text` that says something, at most 200 bytes: a failed
+// run's summary in its event.
+std::string LastLine(const std::string& text) {
+  size_t end = text.find_last_not_of(" \t\r\n");
+  if (end == std::string::npos) return "";
+  size_t start = text.rfind('\n', end);
+  start = start == std::string::npos ? 0 : start + 1;
+  std::string line = text.substr(start, end - start + 1);
+  if (line.size() > 200) line = std::string(Utf8Prefix(line, 200)) + "...";
+  return line;
+}
+
 }  // namespace
 
 Outcome Reconciler::Reconcile(const std::string& key) {
@@ -111,6 +125,7 @@ Outcome Reconciler::Pass(const model::Object& o) {
     std::optional<reconcile::Action> failed;
     auto acted = Act(o, plan->actions, ledger, &failed);
     kind.Record(o, ledger, s_.clock.Now(), memory, status);
+    KeepRuns(o, ledger);
     if (!acted) {
       const Failure why = Classify(failed ? &*failed : nullptr, acted.error());
       Outcome out = Finish(o, Unexpected(acted.error()), std::move(status), memory, why);
@@ -149,8 +164,27 @@ Result<void> Reconciler::Act(const model::Object& o, const std::vector<reconcile
       s_.metrics.DriftRepaired(std::string(model::Info(o.kind).name));
     }
     auto done = reconcile::Done(a);
+    const auto* rm = std::get_if<reconcile::RemoveContainer>(&a);
+    if (rm && rm->run && rm->run->exit_code != 0) {
+      // What the failed run said last (the executor kept its output).
+      for (const auto& run : ledger.runs) {
+        if (run.container != rm->name) continue;
+        if (std::string last = LastLine(run.output); !last.empty()) done.message += "; it printed last: " + last;
+      }
+    }
     Event(o, done.type, done.reason, done.message);
   });
+}
+
+void Reconciler::KeepRuns(const model::Object& o, const reconcile::Ledger& ledger) {
+  if (ledger.runs.empty() || Fenced()) return;
+  store::RunHistory history(store_.db());
+  for (const auto& run : ledger.runs) {
+    store::FinishedRunRecord record{run.container, run.exit_code, run.started_at, run.finished_at, run.output};
+    if (auto r = history.Record(o.meta.uid, record, run.keep_succeeded, run.keep_failed); !r) {
+      spdlog::warn("{}: keeping the output of run {}: {}", model::Key(o), run.container, r.error().message);
+    }
+  }
 }
 
 Outcome Reconciler::Finish(const model::Object& o, const Result<Plan>& after, json status,

@@ -106,6 +106,8 @@ class Reconciler {
   Result<bool> WriteStatus(const model::Object& o, const nlohmann::json& status, const nlohmann::json& memory,
                            int64_t* rv = nullptr);
   void Event(const model::Object& o, const std::string& type, const std::string& reason, const std::string& message);
+  /// Keeps the output of the ephemeral runs the actions ended (RunHistory).
+  void KeepRuns(const model::Object& o, const reconcile::Ledger& ledger);
 
   Shared& s_;
   store::ObjectStore& store_;

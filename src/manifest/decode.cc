@@ -168,6 +168,8 @@ Result<RunnerPoolSpec> Pool(const json& spec, const json& stored) {
   if (!tmpl) return Unexpected(tmpl.error());
   p.template_ = std::move(*tmpl);
   p.ephemeral = Flag(spec, "ephemeral");
+  if (spec.contains("successfulRunsHistoryLimit")) p.successful_runs_kept = static_cast<int>(Int(spec, "successfulRunsHistoryLimit"));
+  if (spec.contains("failedRunsHistoryLimit")) p.failed_runs_kept = static_cast<int>(Int(spec, "failedRunsHistoryLimit"));
   const json strategy = spec.value("strategy", json::object());
   p.recreate = Str(strategy, "type") == "Recreate";
   p.max_surge = Amount(strategy, "maxSurge");

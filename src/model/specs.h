@@ -111,6 +111,8 @@ struct RunnerPoolSpec {
   int replicas = 1;
   RunnerSpec template_;
   bool ephemeral = false;
+  int successful_runs_kept = 3;  ///< successfulRunsHistoryLimit
+  int failed_runs_kept = 1;      ///< failedRunsHistoryLimit
   bool recreate = false;  ///< strategy.type Recreate (else RollingUpdate)
   IntOrPercent max_surge, max_unavailable;
   std::chrono::seconds min_ready{0};

@@ -41,6 +41,10 @@ enum class RemoveWhy {
 struct FinishedRun {
   int exit_code = 0;
   bool quick_failure = false;  ///< non-zero within kStableRun: counts toward crash-loop backoff
+  std::string container;       ///< the replica's name
+  std::string started_at, finished_at;
+  std::string output;  ///< the tail of what it printed: read by the executor before it removes the replica
+  int keep_succeeded = 0, keep_failed = 0;  ///< the pool's history limits for kept runs
 };
 
 struct PullImage {

@@ -73,7 +73,8 @@ PoolPlan PlanPool(const model::RunnerPoolSpec& spec, const docker::ContainerSpec
       TimePoint started, finished;
       const bool quick = c.state.exit_code != 0 && ParseTimestamp(c.state.started_at, &started) &&
                          ParseTimestamp(c.state.finished_at, &finished) && finished - started < kStableRun;
-      a.run = FinishedRun{c.state.exit_code, quick};
+      a.run = FinishedRun{c.state.exit_code, quick,           c.name, c.state.started_at, c.state.finished_at, {},
+                          spec.successful_runs_kept, spec.failed_runs_kept};
       streak = quick ? streak + 1 : 0;
       if (quick) last_failure = now, known_last = true;
       plan.actions.push_back(std::move(a));

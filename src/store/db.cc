@@ -143,6 +143,23 @@ CREATE TRIGGER objects_managers_gone AFTER DELETE ON objects BEGIN
   DELETE FROM field_managers WHERE uid = OLD.uid;
 END;
 )sql",
+    // The output's tail of a pool's last finished runs (ephemeral replicas
+    // are removed as their run ends), gone with the object.
+    R"sql(
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  uid TEXT NOT NULL,
+  container TEXT NOT NULL,
+  exit_code INTEGER NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  output TEXT NOT NULL
+);
+CREATE INDEX runs_by_uid ON runs (uid, id);
+CREATE TRIGGER objects_runs_gone AFTER DELETE ON objects BEGIN
+  DELETE FROM runs WHERE uid = OLD.uid;
+END;
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 30000;

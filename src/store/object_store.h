@@ -134,6 +134,8 @@ class ObjectStore {
  public:
   /// `db` and `clock` must outlive the store. Not thread-safe (one per thread).
   ObjectStore(Db& db, const Clock& clock) : db_(db), clock_(clock) {}
+  /// The database it reads and writes (for the stores beside it).
+  Db& db() { return db_; }
 
   /// Stores every request, and prunes, in one transaction: all or nothing.
   /// With `dry_run` the same work is done and rolled back, so the result is

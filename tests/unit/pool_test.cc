@@ -7,6 +7,7 @@
 #include "reconcile/labels.h"
 #include "manifest/decode.h"
 #include "reconcile/pool.h"
+#include "store/run_history.h"
 
 using namespace keelson;
 using keelson::testing::ControllerFixture;
@@ -186,6 +187,51 @@ TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: an ephemeral replica that 
   auto metrics = this->metrics.Render();
   CHECK(metrics.find("keelson_ephemeral_runs_total{result=\"completed\"} 1") != std::string::npos);
   CHECK(metrics.find("keelson_ephemeral_runs_total{result=\"failed\"} 1") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: a finished run's output is kept, bounded, and summarised in its event") {
+  Apply(Pool(1, "1", "  ephemeral: true\n  successfulRunsHistoryLimit: 2\n  failedRunsHistoryLimit: 1\n"));
+  Converge("RunnerPool/default/ci");
+  // Four runs: ok, fails, ok, ok, and then one more failure.
+  const std::vector<int> codes = {0, 1, 0, 0, 3};
+  for (size_t i = 0; i < codes.size(); ++i) {
+    auto live = Containers();
+    REQUIRE(live.size() == 1);
+    std::string many;
+    for (int l = 0; l < 150; ++l) many += "line " + std::to_string(l) + "\n";
+    engine.AppendLogs(live[0].id, many + "run " + std::to_string(i) + " out\n",
+                      codes[i] ? "cannot register runner: bad token \xff\n" : "");
+    engine.ExitContainer(live[0].id, codes[i]);
+    REQUIRE(cache.Resync());
+    reconciler.Reconcile("RunnerPool/default/ci");
+  }
+  const auto pool = Get("RunnerPool/default/ci");
+  auto kept = store::RunHistory(*db).List(pool.meta.uid);
+  REQUIRE(kept);
+  std::vector<int> kept_codes;
+  for (const auto& r : *kept) kept_codes.push_back(r.exit_code);
+  CHECK(kept_codes == std::vector<int>{0, 0, 3});  // the newest 2 that succeeded, the newest failure
+  const auto& failed = kept->back();
+  CHECK(failed.container.rfind("default.ci.", 0) == 0);
+  CHECK(failed.output.find("run 4 out\n") != std::string::npos);
+  CHECK(failed.output.find("bad token \xEF\xBF\xBD\n") != std::string::npos);  // valid UTF-8 only
+  CHECK(failed.output.find("line 49\n") == std::string::npos);  // the last 100 lines of each stream only
+  CHECK_FALSE(failed.finished_at.empty());
+  store::EventFilter filter;
+  filter.uid = pool.meta.uid;
+  auto events = *store.Events(filter);
+  bool summarised = false;
+  for (const auto& e : events) {
+    if (e.reason == "RunFailed" && e.message.find("exit code 3; it printed last: cannot register runner: bad token") !=
+                                       std::string::npos) {
+      summarised = true;
+    }
+  }
+  CHECK(summarised);
+  // Gone with the pool.
+  REQUIRE(store.Delete(model::Kind::kRunnerPool, "default", "ci", false));
+  Converge("RunnerPool/default/ci");
+  CHECK(store::RunHistory(*db).List(pool.meta.uid)->empty());
 }
 
 TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: deleting a pool mid-update removes every replica, old and new") {
