@@ -118,11 +118,11 @@ int RunLogs(const Globals& g, const LogsOptions& opts) {
                     (std::chrono::system_clock::now() - *d).time_since_epoch()).count();
   }
   if (!opts.since_time.empty()) {
-    TimePoint t;
-    if (!ParseTimestamp(opts.since_time, &t)) {
-      return Fail("--since-time: not an RFC 3339 time: " + opts.since_time, kExitUsage);
-    }
-    log.since = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+    auto t = ParseRfc3339Seconds(opts.since_time);
+    if (!t) return Fail("--since-time: not an RFC 3339 time: " + opts.since_time, kExitUsage);
+    // The engine takes "since=0" for "from the start": a time at or before
+    // the epoch is that too.
+    log.since = std::max<int64_t>(*t, 0);
   }
   auto w = OpenWorkload(g, opts.words, "logs");
   if (!w) return Fail(w.error().message, w.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);

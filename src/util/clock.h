@@ -2,6 +2,8 @@
 // Clock: the one seam to wall time, so tests run on a fake clock without sleeps.
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace keelson {
@@ -24,6 +26,9 @@ class RealClock final : public Clock {
 std::string FormatTimestamp(TimePoint t);
 /// Parses FormatTimestamp's output (and a fractional-seconds variant); false on bad input.
 bool ParseTimestamp(const std::string& s, TimePoint* out);
+/// A strict RFC 3339 time ("2026-11-24T15:00:00Z", "...T16:00:00.5+01:00")
+/// as unix seconds (the fraction dropped); nullopt when it is not one.
+std::optional<int64_t> ParseRfc3339Seconds(const std::string& s);
 /// A kubectl-style age: "45s", "12m", "3h", "5d".
 std::string FormatAge(TimePoint then, TimePoint now);
 

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include "util/clock.h"
 #include "util/names.h"
+#include "util/text.h"
 #include "util/units.h"
 
 using namespace keelson;
@@ -117,4 +119,30 @@ TEST_CASE("names: image references as the engine accepts them") {
 TEST_CASE("Quote: escapes control characters and shortens long strings") {
   CHECK(Quote("a\nb") == "\"a\\x0ab\"");
   CHECK(Quote(std::string(100, 'x')).size() < 50);
+}
+
+TEST_CASE("ParseRfc3339Seconds: RFC 3339 times, with offsets and fractions; nothing looser") {
+  CHECK(ParseRfc3339Seconds("1970-01-01T00:00:00Z") == 0);
+  CHECK(ParseRfc3339Seconds("2026-11-24T15:00:00Z") == 1795532400);
+  CHECK(ParseRfc3339Seconds("2026-11-24T16:00:00.999999999+01:00") == 1795532400);
+  CHECK(ParseRfc3339Seconds("2026-11-24T10:30:00-04:30") == 1795532400);
+  CHECK(ParseRfc3339Seconds("2999-01-01T00:00:00Z") == 32472144000);  // past 2262: no nanosecond overflow
+  for (const char* bad : {"2026-11-24", "2026-11-24T15:00:00", "2026-11-24 15:00:00Z", "2026-13-01T00:00:00Z",
+                          "2026-11-24T15:00:00.Z", "2026-11-24T15:00:00+0100", "10m", ""}) {
+    CHECK_MESSAGE(!ParseRfc3339Seconds(bad), bad);
+  }
+}
+
+TEST_CASE("text: invalid UTF-8 becomes U+FFFD; cuts fall on character boundaries") {
+  CHECK(ValidUtf8("plain") == "plain");
+  CHECK(ValidUtf8("caf\xC3\xA9") == "caf\xC3\xA9");
+  CHECK(ValidUtf8("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
+  CHECK(ValidUtf8("\xC3") == "\xEF\xBF\xBD");                    // truncated sequence
+  CHECK(ValidUtf8("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");    // overlong
+  CHECK(ValidUtf8("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
+  CHECK(ValidUtf8("\xF0\x9F\x98\x80") == "\xF0\x9F\x98\x80");
+  CHECK(Utf8Prefix("caf\xC3\xA9!", 4) == "caf");
+  CHECK(Utf8Prefix("caf\xC3\xA9!", 5) == "caf\xC3\xA9");
+  CHECK(Utf8Suffix("\xC3\xA9tude", 5) == "tude");
+  CHECK(Utf8Suffix("\xC3\xA9tude", 6) == "\xC3\xA9tude");
 }

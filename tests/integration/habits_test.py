@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""The everyday kubectl and docker verbs against a real engine: logs (a
+runner's, a pool's with every replica prefixed, followed, and the finished
+runs a pool keeps), exec (exit codes, stdin, a TTY), top, and what describe
+and get -o wide say of a pool's replicas. The world is checked with the
+docker CLI.
+
+    habits_test.py KEELSON_BINARY
+
+Exits 77 (skipped) without the isolated engine of scripts/test-engine.sh.
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'cli'))
+from harness import Keelson, expect, run_tests  # noqa: E402
+
+NETNS = os.environ.get('KEELSON_ENGINE_NETNS', 'keelson-test')
+if not os.environ.get('DOCKER_HOST') or not os.path.exists(f'/run/netns/{NETNS}'):
+    print('DOCKER_HOST is not set or no isolated engine: skipping the habits tests')
+    sys.exit(77)
+
+binary = os.path.abspath(sys.argv[1])
+IMAGE = 'keelson-test/busybox:1'
+
+
+def docker(*args, check=True):
+    p = subprocess.run(['docker', *args], capture_output=True, text=True, timeout=120)
+    if check and p.returncode != 0:
+        raise AssertionError(f'docker {" ".join(args)}: {p.stderr}')
+    return p.stdout
+
+
+def runner(name, script, extra=''):
+    return (f'---\napiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {{name: {name}}}\n'
+            f'spec:\n  image: {IMAGE}\n  command: [sh, -c, {script!r}]\n{extra}')
+
+
+def pool(name, replicas, script, extra=''):
+    return (f'---\napiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {{name: {name}}}\n'
+            f'spec:\n  replicas: {replicas}\n{extra}  template:\n    image: {IMAGE}\n'
+            f'    command: [sh, -c, {script!r}]\n')
+
+
+def converge(k):
+    rc, out, err = k.run('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
+    expect(rc == 0, f'converge: {rc}\n{err[-2000:]}')
+
+
+class Controller:
+    def __init__(self, k):
+        self.log = open(os.path.join(k.dir, 'controller.log'), 'w')
+        self.p = subprocess.Popen([k.binary, '--db', k.db, 'controller', '--listen', 'off'],
+                                  stdout=self.log, stderr=subprocess.STDOUT, cwd=k.dir)
+
+    def stop(self):
+        self.p.send_signal(signal.SIGINT)
+        try:
+            self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
+def wait_until(what, check, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f'timed out waiting for {what}')
+
+
+def cleanup(k):
+    k.run('delete', '--all', 'runners')
+    k.run('delete', '--all', 'runnerpools')
+    k.run('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
+
+
+def logs_of_a_runner_as_docker_logs_shows_them():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('r.yaml', runner('talker', 'echo one; echo two >&2; echo three; sleep 3600')))
+    try:
+        converge(k)
+        wait_until('three lines', lambda: 'three' in docker('logs', 'default.talker'))
+        out = k.ok('logs', 'runner/talker')
+        expect(sorted(out.splitlines()) == ['one', 'three', 'two'], f'stdout and stderr, as docker logs: {out!r}')
+        expect(k.ok('logs', 'talker') == out, 'a bare name is a runner, as a bare name is a pod for kubectl')
+        last = k.ok('logs', 'runner', 'talker', '--tail', '1')
+        expect(last in ('three\n', 'two\n'), f'--tail 1: the last line (stdout and stderr race): {last!r}')
+        stamped = k.ok('logs', 'runner/talker', '--timestamps').splitlines()
+        expect(len(stamped) == 3 and all(re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z ', line) for line in stamped),
+               f'--timestamps: RFC 3339 first: {stamped}')
+        expect(k.ok('logs', 'runner/talker', '--since-time', '2999-01-01T00:00:00Z') == '', 'nothing after the future')
+        expect(k.ok('logs', 'runner/talker', '--prefix').startswith('[default.talker] '), '--prefix')
+        rc, _, err = k.run('logs', 'runner/talker', '--previous')
+        expect(rc == 1 and 'runnerpool' in err, f'--previous is for pools: {rc} {err}')
+        rc, _, err = k.run('logs', 'runner/absent')
+        expect(rc == 1 and 'runner "absent" not found' in err, err)
+        rc, _, err = k.run('logs', 'image/x')
+        expect(rc == 2 and 'one runner or runnerpool' in err, err)
+        rc, _, err = k.run('logs', 'talker', '--since', 'soon')
+        expect(rc == 2 and '--since' in err, err)
+    finally:
+        cleanup(k)
+
+
+def a_pools_logs_follow_every_replica_and_keep_finished_runs():
+    k = Keelson(binary)
+    script = 'echo "starting $HOSTNAME"; sleep 2; echo "cannot register runner: bad token" >&2; exit 1'
+    k.ok('apply', '-f', k.write('p.yaml', pool('ci', 2, script,
+                                               '  ephemeral: true\n  failedRunsHistoryLimit: 2\n')))
+    ctl = Controller(k)
+    try:
+        follow = subprocess.Popen([k.binary, '--db', k.db, 'logs', '-f', 'runnerpool/ci'], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, cwd=k.dir)
+        time.sleep(9)
+        follow.send_signal(signal.SIGINT)
+        out, err = follow.communicate(timeout=20)
+        lines = out.splitlines()
+        names = {m.group(1) for line in lines for m in [re.match(r'^\[(default\.ci\.[a-z0-9]{5})\] ', line)] if m}
+        expect(all(re.match(r'^\[default\.ci\.[a-z0-9]{5}\] ', line) for line in lines) and lines,
+               f'every line says its replica: {lines}')
+        expect(len(names) >= 3, f'replicas that came after the first two were followed too: {names}\n{out}')
+        expect(any(line.endswith('cannot register runner: bad token') for line in lines), out)
+        # The runs are gone from the engine; their output is kept.
+        gone = [n for n in names if docker('ps', '-a', '-q', '--filter', f'name=^{n}$').strip() == '']
+        expect(gone, f'some followed replicas were removed after their run: {names}')
+        previous = k.ok('logs', 'runnerpool/ci', '--previous').splitlines()
+        kept = {line.split(']')[0][1:] for line in previous}
+        expect(len(kept) == 2, f'failedRunsHistoryLimit 2: two runs kept: {previous}')
+        expect(all(n in names for n in kept) and any('bad token' in line for line in previous), f'{previous}')
+        expect(k.ok('logs', 'runnerpool/ci', '--previous', '--tail', '1').count('bad token') == 2, 'tail per run')
+        events = k.ok('events', 'runnerpool/ci')
+        expect(re.search(r'RunFailed .*exit code 1; it printed last: cannot register runner: bad token', events),
+               f'the failure event says what the run printed last: {events}')
+    finally:
+        ctl.stop()
+        cleanup(k)
+
+
+def exec_runs_in_the_container_and_passes_the_exit_code():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('r.yaml', runner('box', 'sleep 3600') + pool('boxes', 2, 'sleep 3600')))
+    try:
+        converge(k)
+        rc, out, err = k.run('exec', 'runner/box', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3')
+        expect((rc, out) == (3, 'out\n') and 'err\n' in err and 'command terminated with exit code 3' in err,
+               f'{rc} {out!r} {err!r}')
+        expect(k.ok('exec', 'box', '--', 'hostname').strip() == docker('inspect', '-f', '{{.Config.Hostname}}',
+                                                                      'default.box').strip(), 'in that container')
+        expect(k.ok('exec', '-i', 'runner/box', '--', 'wc', '-c', stdin=b'x' * 100000).strip() == '100000',
+               'stdin is passed whole, and its end closes the command\'s input')
+        rc, out, err = k.run('exec', '-t', 'runner/box', '--', 'tty')
+        expect(rc == 1 and 'Unable to use a TTY' in err, f'-t without a terminal: warned, run without: {rc} {err}')
+        p = subprocess.run(['script', '-qec', f'{k.binary} --db {k.db} exec -it runner/box -- tty', '/dev/null'],
+                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        expect('/dev/pts/' in p.stdout, f'-it on a terminal: the command has one: {p.stdout!r} {p.stderr!r}')
+        replica = k.ok('exec', 'runnerpool/boxes', '--', 'hostname').strip()
+        ids = docker('ps', '-q', '--no-trunc', '--filter', 'label=dev.keelson.name=boxes').split()
+        expect(any(i.startswith(replica) for i in ids), f'a pool: one of its replicas: {replica} {ids}')
+        rc, _, err = k.run('exec', 'runner/box', '--', 'no-such-binary')
+        expect(rc == 126 or rc == 127, f'{rc} {err}')
+        docker('stop', '-t', '0', 'default.box')
+        rc, _, err = k.run('exec', 'runner/box', '--', 'true')
+        expect(rc == 1 and 'no running container' in err, f'{rc} {err}')
+        rc, _, err = k.run('exec', 'runner/box')
+        expect(rc == 2 and 'needs a command' in err, err)
+    finally:
+        cleanup(k)
+
+
+run_tests([
+    logs_of_a_runner_as_docker_logs_shows_them,
+    a_pools_logs_follow_every_replica_and_keep_finished_runs,
+    exec_runs_in_the_container_and_passes_the_exit_code,
+])
