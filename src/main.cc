@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
   RegisterLabel(app, g);
   RegisterLogs(app, g);
   RegisterExec(app, g);
+  RegisterTop(app, g);
 
   if (UnknownCommand(app, argc, argv)) return kExitUsage;
   try {

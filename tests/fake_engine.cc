@@ -561,7 +561,7 @@ Result<int> FakeEngine::Exec(const std::string& ref, const ExecRequest& request)
   return handler ? handler(request) : 0;
 }
 
-Result<Stats> FakeEngine::ContainerStats(const std::string& ref) {
+Result<Stats> FakeEngine::ContainerStats(const std::string& ref, StatsMode) {
   if (auto r = Enter("ContainerStats"); !r) return Unexpected(r.error());
   std::lock_guard lock(mu_);
   auto* fc = FindContainer(ref);

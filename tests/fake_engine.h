@@ -80,7 +80,7 @@ class FakeEngine : public docker::Engine {
   Result<docker::Logs> ContainerLogs(const std::string& ref, const docker::LogOptions& options) override;
   Result<void> StreamLogs(const std::string& ref, const docker::LogOptions& options, const docker::OutputSink& sink,
                           docker::CancelFlag& cancel) override;
-  Result<docker::Stats> ContainerStats(const std::string& ref) override;
+  Result<docker::Stats> ContainerStats(const std::string& ref, docker::StatsMode mode) override;
   Result<int> Exec(const std::string& ref, const docker::ExecRequest& request) override;
 
   Result<docker::Image> InspectImage(const std::string& ref) override;

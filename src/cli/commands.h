@@ -30,5 +30,6 @@ void RegisterExplain(CLI::App& app, Globals& g);
 void RegisterLabel(CLI::App& app, Globals& g);
 void RegisterLogs(CLI::App& app, Globals& g);
 void RegisterExec(CLI::App& app, Globals& g);
+void RegisterTop(CLI::App& app, Globals& g);
 
 }  // namespace keelson::cli

@@ -56,7 +56,7 @@ class Endpoints {
       return why.empty() ? server::Response{200, kText, "ok\n", {}} : server::Response{503, kText, why + "\n", {}};
     });
     server_.Route("GET", "/metrics", [this](const server::Request&) {
-      return server::Response{200, "text/plain; version=0.0.4", manager_.metrics().Render(), {}};
+      return server::Response{200, "text/plain; version=0.0.4", manager_.RenderMetrics(), {}};
     });
     auto r = server_.Start(listen);
     if (!r && r.error().code == ErrorCode::kInvalid) return Unexpected(ErrorCode::kInvalid, "--listen: " + r.error().message);

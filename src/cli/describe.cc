@@ -1,5 +1,6 @@
 // keelson describe KIND NAME
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "cli/remote.h"
 #include "cli/resolve.h"
 #include "cli/table.h"
+#include "cli/workload.h"
 #include "manifest/document.h"
 
 namespace keelson::cli {
@@ -70,7 +72,29 @@ void PrintEvents(const std::vector<store::Event>& events, TimePoint now) {
   std::cout << Indent(out.str(), "  ");
 }
 
-void Describe(const model::Object& o, const std::vector<store::Event>* events) {
+// A runner's container, a pool's replicas: name, state and the engine's
+// status line, as the engine says now.
+using Owned = Result<std::map<std::string, std::vector<docker::ContainerSummary>>>;
+void PrintContainers(const model::Object& o, const Owned* owned) {
+  if (!owned || (o.kind != model::Kind::kRunner && o.kind != model::Kind::kRunnerPool)) return;
+  std::cout << "Containers:\n";
+  if (!*owned) {
+    std::cout << "  <unknown: " << owned->error().message << ">\n";
+    return;
+  }
+  auto it = (*owned)->find(o.meta.uid);
+  if (it == (*owned)->end() || it->second.empty()) {
+    std::cout << "  <none>\n";
+    return;
+  }
+  Table t({"NAME", "STATE", "STATUS", "ID"});
+  for (const auto& c : it->second) t.AddRow({c.name, c.state, c.status, c.id.substr(0, 12)});
+  std::ostringstream out;
+  t.Print(out);
+  std::cout << Indent(out.str(), "  ");
+}
+
+void Describe(const model::Object& o, const std::vector<store::Event>* events, const Owned* owned) {
   auto now = std::chrono::system_clock::now();
   std::cout << "Name:         " << o.meta.name << "\n"
             << "Namespace:    " << o.meta.namespace_ << "\n"
@@ -87,6 +111,7 @@ void Describe(const model::Object& o, const std::vector<store::Event>* events) {
   status.erase("conditions");
   if (!status.empty()) std::cout << "Status:\n" << Indent(manifest::EmitYaml(status), "  ");
   PrintConditions(o, now);
+  PrintContainers(o, owned);
   if (events) {
     PrintEvents(*events, now);
   } else {
@@ -101,7 +126,7 @@ struct DescribeOptions {
 
 // One object, with its own events (not a predecessor's of the same name);
 // over the API (no store), without them: keelson's events are not served there.
-Result<void> DescribeOne(store::ObjectStore* objects, const model::Object& o, bool separate) {
+Result<void> DescribeOne(store::ObjectStore* objects, const model::Object& o, bool separate, const Owned* owned) {
   std::vector<store::Event> events;
   if (objects) {
     store::EventFilter filter;
@@ -111,7 +136,7 @@ Result<void> DescribeOne(store::ObjectStore* objects, const model::Object& o, bo
     events = std::move(*stored);
   }
   if (separate) std::cout << "\n\n";
-  Describe(o, objects ? &events : nullptr);
+  Describe(o, objects ? &events : nullptr, owned);
   return {};
 }
 
@@ -133,6 +158,7 @@ int RunDescribe(const Globals& g, const DescribeOptions& opts) {
   store::ObjectStore* store = reading->session ? reading->session->objects.get() : nullptr;
   int code = kExitOk;
   size_t shown = 0;
+  std::unique_ptr<Owned> owned;
   for (const auto& r : *refs) {
     std::vector<model::Object> found;
     if (r.name.empty()) {
@@ -148,8 +174,19 @@ int RunDescribe(const Globals& g, const DescribeOptions& opts) {
       }
       found.push_back(std::move(**o));
     }
+    // The engine is asked once, and only when a runner or pool is shown
+    // from the local store.
+    if (store && !owned && std::any_of(found.begin(), found.end(), [](const model::Object& o) {
+          return o.kind == model::Kind::kRunner || o.kind == model::Kind::kRunnerPool;
+        })) {
+      auto id = store->StoreId();
+      auto engine = OpenEngine(g);
+      owned = std::make_unique<Owned>(!id       ? Owned(Unexpected(id.error()))
+                                      : !engine ? Owned(Unexpected(engine.error()))
+                                                : ContainersByOwner(**engine, *id));
+    }
     for (const auto& o : found) {
-      if (auto d = DescribeOne(store, o, shown++ > 0); !d) return Fail(d.error().message);
+      if (auto d = DescribeOne(store, o, shown++ > 0, owned.get()); !d) return Fail(d.error().message);
     }
   }
   if (shown == 0 && code == kExitOk) std::cerr << "No objects found in namespace " << g.namespace_ << ".\n";

@@ -16,6 +16,7 @@
 #include "cli/remote.h"
 #include "cli/resolve.h"
 #include "cli/table.h"
+#include "cli/workload.h"
 #include "manifest/document.h"
 
 namespace keelson::cli {
@@ -107,12 +108,38 @@ class JsonListPrinter {
   size_t count_ = 0;
 };
 
-void PrintTables(std::vector<model::Object>& found, const GetOptions& opts) {
+// -o wide of runners and pools names their containers and states, from the
+// engine (one list call); said in the column when the engine cannot answer.
+std::map<std::string, std::string> ContainerColumn(const Globals& g, Session& session,
+                                                   const std::vector<model::Object>& found) {
+  std::map<std::string, std::string> out;
+  auto store_id = session.objects->StoreId();
+  auto engine = OpenEngine(g);
+  Result<std::map<std::string, std::vector<docker::ContainerSummary>>> owned =
+      !store_id ? Unexpected(store_id.error()) : !engine ? Unexpected(engine.error()) : ContainersByOwner(**engine, *store_id);
+  for (const auto& o : found) {
+    if (o.kind != model::Kind::kRunner && o.kind != model::Kind::kRunnerPool) continue;
+    if (!owned) {
+      out[o.meta.uid] = "<unknown: engine unreachable>";
+      continue;
+    }
+    auto it = owned->find(o.meta.uid);
+    if (it == owned->end()) continue;
+    std::string cell;
+    for (const auto& c : it->second) cell += (cell.empty() ? "" : ",") + c.name + "(" + c.state + ")";
+    out[o.meta.uid] = cell;
+  }
+  if (!owned) std::cerr << "warning: CONTAINERS: " << owned.error().message << "\n";
+  return out;
+}
+
+void PrintTables(std::vector<model::Object>& found, const GetOptions& opts,
+                 const std::map<std::string, std::string>* containers) {
   std::map<model::Kind, std::vector<model::Object>> by_kind;
   for (auto& o : found) by_kind[o.kind].push_back(std::move(o));
   TableOptions t{opts.output == "wide", opts.all_namespaces,
                  by_kind.size() > 1 || opts.words[0] == "all" || opts.words[0].find(',') != std::string::npos,
-                 opts.show_labels};
+                 opts.show_labels, containers};
   auto now = std::chrono::system_clock::now();
   bool first = true;
   for (const auto& info : model::AllKinds()) {
@@ -316,7 +343,12 @@ int RunGet(const Globals& g, const GetOptions& opts) {
         std::cerr << "No objects found" << (opts.all_namespaces ? "" : " in namespace " + g.namespace_) << ".\n";
       }
     } else {
-      PrintTables(found, opts);
+      std::map<std::string, std::string> containers;
+      const bool workloads = std::any_of(found.begin(), found.end(), [](const model::Object& o) {
+        return o.kind == model::Kind::kRunner || o.kind == model::Kind::kRunnerPool;
+      });
+      if (opts.output == "wide" && session && workloads) containers = ContainerColumn(g, *session, found);
+      PrintTables(found, opts, session ? &containers : nullptr);
     }
   }
   if (opts.watch) return Watch(*session, g, opts, refs.front(), *sel, listed_at);

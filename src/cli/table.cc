@@ -122,6 +122,9 @@ Table ObjectTable(model::Kind kind, const std::vector<model::Object>& objects,
   if (options.with_namespace) headers.push_back("NAMESPACE");
   headers.push_back("NAME");
   for (const auto* c : columns) headers.emplace_back(c->header);
+  const bool containers = options.wide && options.containers &&
+                          (kind == model::Kind::kRunner || kind == model::Kind::kRunnerPool);
+  if (containers) headers.push_back("CONTAINERS");
   headers.push_back("AGE");
   if (options.show_labels) headers.push_back("LABELS");
   Table table(std::move(headers));
@@ -130,6 +133,10 @@ Table ObjectTable(model::Kind kind, const std::vector<model::Object>& objects,
     if (options.with_namespace) row.push_back(o.meta.namespace_);
     row.push_back(options.kind_prefix ? model::DisplayName(o) : o.meta.name);
     for (const auto* c : columns) row.push_back(Cell(*c, o));
+    if (containers) {
+      auto it = options.containers->find(o.meta.uid);
+      row.push_back(it == options.containers->end() ? "<none>" : it->second);
+    }
     TimePoint created{};
     row.push_back(ParseTimestamp(o.meta.creation_timestamp, &created) ? FormatAge(created, now) : "-");
     if (options.show_labels) row.push_back(LabelsText(o.meta.labels));

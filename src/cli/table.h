@@ -2,6 +2,7 @@
 // kubectl-style output: aligned tables and the per-kind columns of `get`.
 
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct TableOptions {
   bool with_namespace = false;  ///< -A: a NAMESPACE column first
   bool kind_prefix = false;     ///< get all: names as "runner/web"
   bool show_labels = false;     ///< --show-labels: a LABELS column last, as kubectl prints it
+  /// -o wide of runners and pools: a CONTAINERS column, by object uid
+  /// ("default.ci.k3x9q(running),..."); none when null.
+  const std::map<std::string, std::string>* containers = nullptr;
 };
 
 /// Labels as kubectl's --show-labels prints them: "k=v,k2=v2" by key, or "<none>".

@@ -1,6 +1,8 @@
 #include "cli/workload.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "cli/resolve.h"
 #include "reconcile/labels.h"
@@ -16,6 +18,46 @@ Result<std::vector<docker::ContainerSummary>> Workload::Containers() {
   if (!found) return Unexpected(found.error());
   std::sort(found->begin(), found->end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return found;
+}
+
+Result<std::map<std::string, std::vector<docker::ContainerSummary>>> ContainersByOwner(docker::Engine& engine,
+                                                                                       const std::string& store_id) {
+  docker::ListFilter filter;
+  filter.labels = {std::string(reconcile::kManagedByLabel) + "=" + reconcile::kManagedByValue,
+                   std::string(reconcile::kStoreLabel) + "=" + store_id};
+  auto found = engine.ListContainers(filter);
+  if (!found) return Unexpected(found.error());
+  std::map<std::string, std::vector<docker::ContainerSummary>> out;
+  for (auto& c : *found) {
+    auto uid = c.labels.find(reconcile::kUidLabel);
+    if (uid != c.labels.end()) out[uid->second].push_back(std::move(c));
+  }
+  for (auto& [uid, cs] : out) {
+    std::sort(cs.begin(), cs.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  }
+  return out;
+}
+
+Result<std::map<std::string, docker::Stats>> StatsOf(docker::Engine& engine, const std::vector<std::string>& ids,
+                                                     docker::StatsMode mode) {
+  std::vector<Result<docker::Stats>> results(ids.size(), Unexpected(ErrorCode::kInternal, "not asked"));
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < std::min<size_t>(ids.size(), 16); ++t) {
+    threads.emplace_back([&] {
+      for (size_t i = next++; i < ids.size(); i = next++) results[i] = engine.ContainerStats(ids[i], mode);
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::map<std::string, docker::Stats> out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (results[i]) {
+      out[ids[i]] = *results[i];
+    } else if (results[i].error().code != ErrorCode::kNotFound) {
+      return Unexpected(results[i].error());
+    }
+  }
+  return out;
 }
 
 Result<Workload> OpenWorkload(const Globals& g, const std::vector<std::string>& words, const std::string& command) {

@@ -2,6 +2,7 @@
 // What logs, exec and top work on: a Runner or a RunnerPool of the local
 // store, and the engine containers keelson made for it.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,16 @@ struct Workload {
   /// sorted by name: a Runner's one, a pool's replicas.
   Result<std::vector<docker::ContainerSummary>> Containers();
 };
+
+/// Every container keelson made for store `store_id`, by owner uid, each
+/// owner's sorted by name: one engine call for any number of objects.
+Result<std::map<std::string, std::vector<docker::ContainerSummary>>> ContainersByOwner(docker::Engine& engine,
+                                                                                       const std::string& store_id);
+
+/// Stats of each container in `ids` (at most 16 asked at once), by id;
+/// containers that are gone meanwhile are left out.
+Result<std::map<std::string, docker::Stats>> StatsOf(docker::Engine& engine, const std::vector<std::string>& ids,
+                                                     docker::StatsMode mode);
 
 /// Opens the store and the engine and finds the object `words` name:
 /// `runner/NAME`, `runnerpool/NAME`, `KIND NAME`, or a bare NAME (a Runner,

@@ -123,6 +123,7 @@ Result<void> Executor::RunParallel(const std::vector<Action>& batch, Ledger& led
 void Executor::Note(const Action& a, Ledger& ledger) {
   if (const auto* start = std::get_if<StartContainer>(&a); start && start->exit_code && !start->stopped_outside) {
     ++ledger.restarts;
+    metrics_.ContainerRestarted(start->name);
   }
   if (const auto* rm = std::get_if<RemoveContainer>(&a); rm && rm->run) {
     ledger.runs.push_back(*rm->run);

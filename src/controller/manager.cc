@@ -139,6 +139,7 @@ Result<void> Manager::Run() {
   });
   threads_.emplace_back([this] { ProbeEngine(); });
   threads_.emplace_back([this] { WatchEngine(); });
+  if (auto id = store::ObjectStore(*session->db, clock_).StoreId()) container_metrics_.Start(*id);
   Resync("start", /*fresh_start=*/true);
   for (int i = 0; i < opts_.workers; ++i) threads_.emplace_back([this] { Worker(); });
   threads_.emplace_back([this] { WatchStore(); });
@@ -147,6 +148,7 @@ Result<void> Manager::Run() {
   Stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  container_metrics_.Stop();
   leader_ = false;
   metrics_.SetLeader(false);
   if (result) (void)lease.Release();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "controller/cache.h"
+#include "controller/container_metrics.h"
 #include "controller/fence.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
@@ -74,6 +75,8 @@ class Manager {
   bool Ready() const { return NotReadyReason().empty(); }
   std::string NotReadyReason() const;
   Metrics& metrics() { return metrics_; }
+  /// /metrics: the controller's own, then each container's (sampled while scraped).
+  std::string RenderMetrics() { return metrics_.Render() + container_metrics_.Render(); }
   WorkQueue& queue() { return queue_; }
 
   // The steps of the loop, each one callable alone.
@@ -116,6 +119,7 @@ class Manager {
   ManagerOptions opts_;
   Metrics metrics_;
   Cache cache_;
+  ContainerMetrics container_metrics_{engine_, cache_, metrics_};
   WorkQueue queue_;
   StatusWrites status_writes_;  ///< the workers' own status writes, which the store watcher skips
   LongOperationSlots long_ops_;  ///< pulls and builds: one worker fewer than there are

@@ -30,6 +30,19 @@ void Metrics::EphemeralRun(const std::string& result) {
   ++runs_[result];
 }
 
+void Metrics::ContainerRestarted(const std::string& container_name) {
+  std::lock_guard lock(mu_);
+  ++container_restarts_[container_name];
+}
+
+std::map<std::string, uint64_t> Metrics::ContainerRestarts(const std::set<std::string>& live) {
+  std::lock_guard lock(mu_);
+  for (auto it = container_restarts_.begin(); it != container_restarts_.end();) {
+    it = live.count(it->first) ? std::next(it) : container_restarts_.erase(it);
+  }
+  return container_restarts_;
+}
+
 std::string Metrics::Render() const {
   std::ostringstream out;
   std::lock_guard lock(mu_);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace keelson::controller {
@@ -18,6 +19,11 @@ class Metrics {
   /// One engine call (operation: create, start, pull, ...; outcome: ok or an error code).
   void EngineCall(const std::string& operation, const std::string& outcome);
   void DriftRepaired(const std::string& kind);
+  /// keelson started the container again after it exited (restartPolicy).
+  void ContainerRestarted(const std::string& container_name);
+  /// Those restarts, for the containers named in `live` (the others, gone,
+  /// are forgotten).
+  std::map<std::string, uint64_t> ContainerRestarts(const std::set<std::string>& live);
   /// An ephemeral replica's run ended (result: completed or failed).
   void EphemeralRun(const std::string& result);
   void SetQueueDepth(size_t depth) { queue_depth_ = static_cast<int64_t>(depth); }
@@ -57,6 +63,7 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, uint64_t> engine_calls_;
   std::map<std::string, uint64_t> repairs_;
   std::map<std::string, uint64_t> runs_;
+  std::map<std::string, uint64_t> container_restarts_;
   std::atomic<int64_t> queue_depth_{0};
   std::atomic<bool> leader_{false};
   std::atomic<uint64_t> event_reconnects_{0}, resyncs_{0};

@@ -42,7 +42,7 @@ class ContainerEngine {
   /// stops, `sink` returns false, or `cancel` is set).
   virtual Result<void> StreamLogs(const std::string& ref, const LogOptions& options, const OutputSink& sink,
                                   CancelFlag& cancel) = 0;
-  virtual Result<Stats> ContainerStats(const std::string& ref) = 0;
+  virtual Result<Stats> ContainerStats(const std::string& ref, StatsMode mode) = 0;
   /// Runs a command in a running container (kConflict when it is not
   /// running) and returns its exit code.
   virtual Result<int> Exec(const std::string& ref, const ExecRequest& request) = 0;

@@ -242,9 +242,10 @@ Result<void> HttpEngine::StreamLogs(const std::string& ref, const LogOptions& op
   return {};
 }
 
-Result<Stats> HttpEngine::ContainerStats(const std::string& ref) {
+Result<Stats> HttpEngine::ContainerStats(const std::string& ref, StatsMode mode) {
   const std::string ctx = "stats of container " + ref;
-  auto j = ParseJson(SendForBody(Get("/containers/" + Q(ref) + "/stats?stream=0"), ctx), ctx);
+  const char* query = mode == StatsMode::kOneShot ? "?stream=0&one-shot=1" : "?stream=0";
+  auto j = ParseJson(SendForBody(Get("/containers/" + Q(ref) + "/stats" + query), ctx), ctx);
   if (!j) return Unexpected(j.error());
   return wire::ParseStats(*j);
 }

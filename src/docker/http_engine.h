@@ -58,7 +58,7 @@ class HttpEngine : public Engine {
   Result<Logs> ContainerLogs(const std::string& ref, const LogOptions& options) override;
   Result<void> StreamLogs(const std::string& ref, const LogOptions& options, const OutputSink& sink,
                           CancelFlag& cancel) override;
-  Result<Stats> ContainerStats(const std::string& ref) override;
+  Result<Stats> ContainerStats(const std::string& ref, StatsMode mode) override;
   Result<int> Exec(const std::string& ref, const ExecRequest& request) override;
 
   Result<Image> InspectImage(const std::string& ref) override;

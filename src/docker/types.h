@@ -164,10 +164,30 @@ struct Logs {
 struct Stats {
   uint64_t cpu_total_ns = 0;     ///< container CPU time
   uint64_t system_cpu_ns = 0;    ///< host CPU time, for ratios
+  /// The same a second earlier (StatsMode::kSampled only; else 0).
+  uint64_t pre_cpu_total_ns = 0, pre_system_cpu_ns = 0;
   int online_cpus = 0;
   uint64_t memory_usage = 0;     ///< bytes
   uint64_t memory_limit = 0;     ///< bytes
+  uint64_t memory_inactive_file = 0;  ///< page cache the kernel may drop
   uint64_t pids = 0;
+
+  /// CPUs in use over the sample (1.0: one core busy); 0 without a sample.
+  double Cores() const {
+    if (system_cpu_ns <= pre_system_cpu_ns || cpu_total_ns < pre_cpu_total_ns || pre_system_cpu_ns == 0) return 0;
+    return double(cpu_total_ns - pre_cpu_total_ns) / double(system_cpu_ns - pre_system_cpu_ns) *
+           (online_cpus > 0 ? online_cpus : 1);
+  }
+  /// Memory in use less what the kernel may reclaim, as the docker CLI and
+  /// kubectl top show it.
+  uint64_t WorkingSet() const {
+    return memory_usage > memory_inactive_file ? memory_usage - memory_inactive_file : 0;
+  }
+};
+
+enum class StatsMode {
+  kSampled,  ///< two samples a second apart: CPU use now (Stats::Cores)
+  kOneShot,  ///< one sample at once: counters and memory only
 };
 
 // --- images -------------------------------------------------------------------

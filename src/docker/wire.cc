@@ -441,9 +441,16 @@ Stats ParseStats(const json& j) {
   s.cpu_total_ns = static_cast<uint64_t>(Int(At(cpu, "cpu_usage"), "total_usage"));
   s.system_cpu_ns = static_cast<uint64_t>(Int(cpu, "system_cpu_usage"));
   s.online_cpus = static_cast<int>(Int(cpu, "online_cpus"));
+  const json& pre = At(j, "precpu_stats");
+  s.pre_cpu_total_ns = static_cast<uint64_t>(Int(At(pre, "cpu_usage"), "total_usage"));
+  s.pre_system_cpu_ns = static_cast<uint64_t>(Int(pre, "system_cpu_usage"));
   const json& mem = At(j, "memory_stats");
   s.memory_usage = static_cast<uint64_t>(Int(mem, "usage"));
   s.memory_limit = static_cast<uint64_t>(Int(mem, "limit"));
+  // cgroup v2 names it inactive_file, v1 total_inactive_file (as the docker CLI reads it).
+  const json& detail = At(mem, "stats");
+  s.memory_inactive_file = static_cast<uint64_t>(detail.contains("inactive_file") ? Int(detail, "inactive_file")
+                                                                                   : Int(detail, "total_inactive_file"));
   s.pids = static_cast<uint64_t>(Int(At(j, "pids_stats"), "current"));
   return s;
 }

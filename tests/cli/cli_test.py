@@ -428,7 +428,7 @@ def a_store_this_user_may_only_read_still_answers_reads():
 
 def unknown_commands_are_named():
     k = Keelson(binary)
-    for argv in (['logs', 'runner/x'], ['-n', 'ci', 'frobnicate']):
+    for argv in (['logz', 'runner/x'], ['-n', 'ci', 'frobnicate']):
         rc, out, err = k.run(*argv)
         expect(rc == 2, f'{argv}: exit {rc}')
         expect(f'unknown command "{argv[-1] if argv[0] == "-n" else argv[0]}"' in err, f'{argv}: {err}')

@@ -108,9 +108,24 @@ TEST_CASE("engine: logs are demultiplexed into stdout and stderr; exit codes rea
   auto logs = Must(e->ContainerLogs(c, {}));
   CHECK(logs.out == "out1\nout2\n");
   CHECK(logs.err == "err1\n");
-  auto stats = e->ContainerStats(c);
+  auto stats = e->ContainerStats(c, StatsMode::kOneShot);
   CHECK(stats.has_value());
   Must(e->RemoveContainer(c, true));
+
+  // A busy container: a sample shows its CPU and memory, as docker stats does.
+  spec.name = Unique("keelson-busy");
+  spec.cmd = std::vector<std::string>{"sh", "-c", "while :; do :; done"};
+  const std::string busy = Must(e->CreateContainer(spec));
+  Must(e->StartContainer(busy));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto sampled = Must(e->ContainerStats(busy, StatsMode::kSampled));
+  CHECK(sampled.Cores() > 0.3);  // one spinning shell on a 2-core machine, whatever else runs
+  CHECK(sampled.Cores() <= 2.01);
+  CHECK(sampled.WorkingSet() > 0);
+  CHECK(sampled.WorkingSet() < 64u << 20);
+  auto once = Must(e->ContainerStats(busy, StatsMode::kOneShot));
+  CHECK(once.cpu_total_ns >= sampled.cpu_total_ns);
+  Must(e->RemoveContainer(busy, true));
 
   // dockerd copies stdout and stderr on separate goroutines, so their order in
   // the log is not the order of the writes: tail is checked on one stream only.

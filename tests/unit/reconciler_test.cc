@@ -3,9 +3,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <doctest/doctest.h>
 
+#include "controller/container_metrics.h"
 #include "controller_fixture.h"
 #include "reconcile/labels.h"
 
@@ -843,4 +845,36 @@ TEST_CASE_FIXTURE(ControllerFixture, "Reconciler: with the lease fence down noth
   CHECK_FALSE(fence.Held());
   fence.Extend(controller::Fence::Clock::now() - std::chrono::seconds(20), std::chrono::seconds(10));
   CHECK_FALSE(fence.Held());  // a renewal older than its term holds nothing
+}
+
+TEST_CASE_FIXTURE(ControllerFixture, "ContainerMetrics: each container's CPU, memory and restarts, by its object, while scraped") {
+  Apply(kWeb);
+  Converge("Runner/default/web");
+  engine.ExitContainer("default.web", 1);
+  REQUIRE(cache.RefreshContainer("default.web"));
+  auto wait = reconciler.Reconcile("Runner/default/web");  // a quick exit: restarted after a backoff
+  REQUIRE(wait.requeue_after);
+  clock.Advance(*wait.requeue_after);
+  reconciler.Reconcile("Runner/default/web");  // restarted by keelson (restartPolicy Always)
+  REQUIRE(engine.InspectContainer("default.web")->state.running);
+  REQUIRE(cache.RefreshContainer("default.web"));
+
+  controller::ContainerMetrics containers(engine, cache, metrics);
+  engine.ResetCalls();
+  containers.Start(*store.StoreId());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(engine.Calls()["ContainerStats"] == 0);  // nobody scraped: no stats asked
+  CHECK(containers.Render().empty());             // the first scrape wakes the collector
+  std::string text;
+  for (int i = 0; i < 100 && text.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    text = containers.Render();
+  }
+  const std::string labels = "{kind=\"Runner\",namespace=\"default\",name=\"web\",container=\"default.web\"}";
+  CHECK(text.find("keelson_container_memory_working_set_bytes" + labels + " 1048576\n") != std::string::npos);
+  CHECK(text.find("keelson_container_cpu_usage_seconds_total" + labels + " ") != std::string::npos);
+  CHECK(text.find("keelson_container_restarts_total" + labels + " 1\n") != std::string::npos);
+  CHECK(text.find("# TYPE keelson_container_restarts_total counter") != std::string::npos);
+  containers.Stop();
+  CHECK(engine.Calls()["ContainerStats"] == 1);  // one sample: the next waits for kRefresh
 }
