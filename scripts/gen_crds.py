@@ -190,6 +190,9 @@ RUNNER_SPEC_PROPS = {
                        enum=['Always', 'OnFailure', 'Never'], default='Always'),
     'stopTimeout': duration('Time between SIGTERM and SIGKILL when stopping.', '10s'),
     'labels': strmap('Extra container labels; the dev.keelson. prefix is reserved.'),
+    'restartedAt': s('Set by keelson rollout restart (an RFC 3339 time): a new value replaces the '
+                     'container(s) with no other change, as kubectl rollout restart does with its '
+                     'restartedAt annotation.', format='date-time'),
 }
 
 

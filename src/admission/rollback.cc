@@ -28,4 +28,27 @@ Result<std::optional<int64_t>> RestorePreviousTemplate(store::ObjectStore& store
   return restored;
 }
 
+Result<int64_t> RestoreTemplateOf(store::ObjectStore& store, const std::string& ns, const std::string& name,
+                                  int64_t revision, const std::string& source) {
+  auto change = [&](const model::Object& current, nlohmann::json& spec, std::string* note) -> Result<bool> {
+    auto history = store.History(current.kind, ns, name);
+    if (!history) return Unexpected(history.error());
+    for (const auto& rev : *history) {
+      if (rev.generation != revision || !rev.spec.contains("template")) continue;
+      if (spec.value("template", nlohmann::json()) == rev.spec["template"]) return false;
+      spec["template"] = rev.spec["template"];
+      *note = "template of generation " + std::to_string(revision);
+      return true;
+    }
+    return Unexpected(ErrorCode::kNotFound, "runnerpool/" + name + ": revision " + std::to_string(revision) +
+                                                " is not among the last " + std::to_string(store::kRevisionsKept) +
+                                                " kept (keelson rollout history runnerpool/" + name + ")");
+  };
+  auto r = Update(store, model::Kind::kRunnerPool, ns, name, change, source);
+  if (!r) return Unexpected(r.error());
+  auto now = store.Get(model::Kind::kRunnerPool, ns, name);
+  if (!now) return Unexpected(now.error());
+  return *now ? (*now)->meta.generation : 0;
+}
+
 }  // namespace keelson::admission

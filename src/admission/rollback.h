@@ -23,4 +23,11 @@ Result<std::optional<int64_t>> RestorePreviousTemplate(store::ObjectStore& store
                                                        const std::string& name, const std::string& source,
                                                        std::optional<int64_t> only_generation = std::nullopt);
 
+/// Sets the pool's template to that of revision (generation) `revision` in
+/// its history: `rollout undo --to-revision`. kNotFound when the history no
+/// longer keeps it. Returns the generation the write gave the pool (unchanged
+/// when the template already is that one).
+Result<int64_t> RestoreTemplateOf(store::ObjectStore& store, const std::string& ns, const std::string& name,
+                                  int64_t revision, const std::string& source);
+
 }  // namespace keelson::admission

@@ -1,4 +1,4 @@
-// keelson rollout undo|status runnerpool NAME
+// keelson rollout status|undo|restart|history
 
 #include <iostream>
 #include <memory>
@@ -10,7 +10,11 @@
 #include "cli/context.h"
 #include "cli/remote.h"
 #include "cli/resolve.h"
+#include "admission/admission.h"
 #include "admission/rollback.h"
+#include "cli/table.h"
+#include "manifest/document.h"
+#include "util/clock.h"
 #include "util/units.h"
 
 namespace keelson::cli {
@@ -19,6 +23,7 @@ namespace {
 struct RolloutOptions {
   std::vector<std::string> words;
   std::string timeout = "10m";
+  int64_t revision = 0;  ///< undo --to-revision, history --revision
 };
 
 Result<std::string> PoolName(const RolloutOptions& opts, const char* verb) {
@@ -37,8 +42,16 @@ int RunUndo(const Globals& g, const RolloutOptions& opts) {
   if (IsRemote(g)) return NotOverTheApi("rollout");
   auto name = PoolName(opts, "undo");
   if (!name) return Fail(name.error().message, kExitUsage);
+  if (opts.revision < 0) return Fail("--to-revision: must be >= 0", kExitUsage);
   auto session = OpenSession(g, Access::kWrite);
   if (!session) return Fail(session.error().message);
+  if (opts.revision > 0) {
+    auto generation = admission::RestoreTemplateOf(*(*session)->objects, g.namespace_, *name, opts.revision,
+                                                   "keelson rollout undo --to-revision " + std::to_string(opts.revision));
+    if (!generation) return Fail(generation.error().message);
+    std::cout << "runnerpool/" << *name << " rolled back to the template of revision " << opts.revision << "\n";
+    return kExitOk;
+  }
   auto restored = admission::RestorePreviousTemplate(*(*session)->objects, g.namespace_, *name, "keelson rollout undo");
   if (!restored) return Fail(restored.error().message);
   std::cout << "runnerpool/" << *name << " rolled back to the template of generation " << **restored << "\n";
@@ -117,20 +130,115 @@ int RunStatus(const Globals& g, const RolloutOptions& opts) {
   }
 }
 
+// Replaces every replica (a runner: its container) with no change but
+// spec[.template].restartedAt, as kubectl rollout restart stamps its
+// restartedAt annotation on the pod template.
+int RunRestart(const Globals& g, const RolloutOptions& opts) {
+  auto refs = ParseRefs(opts.words);
+  if (!refs) return Fail(refs.error().message, kExitUsage);
+  if (refs->empty()) return Fail("rollout restart takes runners or runnerpools: keelson rollout restart runnerpool/NAME", kExitUsage);
+  for (const auto& r : *refs) {
+    if (r.name.empty() || (r.kind != model::Kind::kRunner && r.kind != model::Kind::kRunnerPool)) {
+      return Fail("rollout restart takes runners or runnerpools by name: keelson rollout restart runnerpool/NAME",
+                  kExitUsage);
+    }
+  }
+  const std::string now = FormatTimestamp(std::chrono::system_clock::now());
+  int code = kExitOk;
+  std::unique_ptr<Session> session;
+  std::unique_ptr<api::Client> client;
+  if (IsRemote(g)) {
+    auto c = OpenRemote(g);
+    if (!c) return Fail(c.error().message, c.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+    client = std::move(*c);
+  } else {
+    auto s = OpenSession(g, Access::kWrite);
+    if (!s) return Fail(s.error().message);
+    session = std::move(*s);
+  }
+  for (const auto& r : *refs) {
+    const bool pool = r.kind == model::Kind::kRunnerPool;
+    const std::string what = std::string(model::Info(r.kind).singular) + "/" + r.name;
+    if (client) {
+      nlohmann::json patch = pool ? nlohmann::json{{"spec", {{"template", {{"restartedAt", now}}}}}}
+                                  : nlohmann::json{{"spec", {{"restartedAt", now}}}};
+      auto reply = client->Call("PATCH", ApiPath(r.kind, g.namespace_, r.name), patch.dump(), "application/merge-patch+json");
+      if (!reply) return Fail(reply.error().message);
+      if (reply->status != 200) {
+        code = Fail(ApiError(*reply).message);
+        continue;
+      }
+    } else {
+      auto updated = admission::Update(
+          *session->objects, r.kind, g.namespace_, r.name,
+          [&](const model::Object&, nlohmann::json& spec, std::string*) -> Result<bool> {
+            (pool ? spec["template"] : spec)["restartedAt"] = now;
+            return true;
+          },
+          "keelson rollout restart");
+      if (!updated) {
+        code = Fail(updated.error().message);
+        continue;
+      }
+    }
+    std::cout << what << " restarted\n";
+  }
+  return code;
+}
+
+// The pool's kept revisions, as kubectl rollout history lists a
+// deployment's: REVISION and CHANGE-CAUSE (here: the file or command that
+// made it); --revision N prints that revision's template.
+int RunHistoryOf(const Globals& g, const RolloutOptions& opts) {
+  if (IsRemote(g)) return NotOverTheApi("rollout");
+  auto name = PoolName(opts, "history");
+  if (!name) return Fail(name.error().message, kExitUsage);
+  auto session = OpenSession(g, Access::kRead);
+  if (!session) return Fail(session.error().message);
+  auto revs = (*session)->objects->History(model::Kind::kRunnerPool, g.namespace_, *name);
+  if (!revs) return Fail(revs.error().message);
+  if (revs->empty()) return Fail("runnerpool \"" + *name + "\" not found in namespace " + g.namespace_);
+  if (opts.revision > 0) {
+    for (const auto& r : *revs) {
+      if (r.generation != opts.revision) continue;
+      std::cout << "runnerpool/" << *name << " with revision #" << r.generation << "\nTemplate:\n"
+                << manifest::EmitYaml(r.spec.value("template", nlohmann::json::object()));
+      return kExitOk;
+    }
+    return Fail("unable to find the specified revision " + std::to_string(opts.revision) + " (the last " +
+                std::to_string(store::kRevisionsKept) + " are kept)");
+  }
+  std::cout << "runnerpool/" << *name << "\n";
+  Table t({"REVISION", "CHANGE-CAUSE"});
+  for (const auto& r : *revs) t.AddRow({std::to_string(r.generation), r.source.empty() ? "<none>" : r.source});
+  t.Print(std::cout);
+  return kExitOk;
+}
+
 }  // namespace
 
 void RegisterRollout(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("rollout", "Follow or undo a RunnerPool's template rollout");
+  auto* cmd = app.add_subcommand("rollout", "Follow, restart, list or undo a RunnerPool's rollouts");
   cmd->require_subcommand(1);
   auto undo = std::make_shared<RolloutOptions>();
   auto* u = cmd->add_subcommand("undo", "Restore the previous template (from the pool's history)");
   u->add_option("object", undo->words, "runnerpool NAME or runnerpool/NAME")->required();
+  u->add_option("--to-revision", undo->revision, "The revision to restore (rollout history lists them; 0: the previous)");
   u->callback([&g, undo] { g.exit_code = RunUndo(g, *undo); });
   auto status = std::make_shared<RolloutOptions>();
   auto* s = cmd->add_subcommand("status", "Follow a rollout until it is done (exit 0) or Degraded/timed out (exit 1)");
   s->add_option("object", status->words, "runnerpool NAME or runnerpool/NAME")->required();
   s->add_option("--timeout", status->timeout, "How long to follow (default 10m)");
   s->callback([&g, status] { g.exit_code = RunStatus(g, *status); });
+  auto restart = std::make_shared<RolloutOptions>();
+  auto* r = cmd->add_subcommand("restart", "Replace every replica (a runner: its container) without a spec change");
+  r->add_option("object", restart->words, "runnerpool/NAME or runner/NAME ...")->required();
+  r->callback([&g, restart] { g.exit_code = RunRestart(g, *restart); });
+  auto history = std::make_shared<RolloutOptions>();
+  auto* h = cmd->add_subcommand("history", "A pool's kept revisions, and what made each");
+  h->add_option("object", history->words, "runnerpool NAME or runnerpool/NAME")->required();
+  h->add_option("--revision", history->revision, "Print this revision's template");
+  h->callback([&g, history] { g.exit_code = RunHistoryOf(g, *history); });
 }
 
 }  // namespace keelson::cli

@@ -147,6 +147,7 @@ Result<RunnerSpec> Runner(const json& spec, const json& stored, const std::strin
   if (!stop) return Unexpected(stop.error());
   r.stop_timeout = std::chrono::duration_cast<std::chrono::seconds>(*stop);
   r.labels = Map(spec, "labels");
+  r.restarted_at = Str(spec, "restartedAt");
   r.depends_on = DependsOn(spec);
   r.hash_basis = stored;
   for (const char* key : {"restartPolicy", "dependsOn", "imageRef"}) r.hash_basis.erase(key);

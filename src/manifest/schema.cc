@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 
+#include "util/clock.h"
 #include "util/names.h"
 #include "util/units.h"
 
@@ -43,7 +44,7 @@ using Node = Schema::Node;
 
 const std::set<std::string, std::less<>> kKnownFormats = {
     "dns1123-label", "dns1123-subdomain", "duration", "quantity", "cpus", "label-key",
-    "label-value", "image-ref"};
+    "label-value", "image-ref", "date-time"};
 
 const std::set<std::string, std::less<>> kDocKeywords = {"description", "title", "example",
                                                          "$schema", "id"};
@@ -265,6 +266,9 @@ std::string CheckFormat(const std::string& format, const json& v) {
     auto d = ParseDuration(s);
     if (d && d->count() < 0) return Quote(s) + " is negative; a duration here must not be";
     return d ? "" : Quote(s) + " is not a duration such as \"500ms\", \"10s\" or \"1h30m\"";
+  }
+  if (format == "date-time") {
+    return ParseRfc3339Seconds(s) ? "" : Quote(s) + " is not an RFC 3339 time such as \"2026-11-24T15:00:00Z\"";
   }
   if (format == "quantity") {
     return ParseMemoryQuantity(s) ? "" : Quote(s) + " is not a quantity such as \"512Mi\", \"2Gi\" or \"1G\"";

@@ -92,6 +92,7 @@ struct RunnerSpec {
   RestartPolicy restart_policy = RestartPolicy::kAlways;
   std::chrono::seconds stop_timeout{10};
   StringMap labels;
+  std::string restarted_at;  ///< keelson rollout restart's time; "" when never
   std::vector<DependencySpec> depends_on;
   /// The stored spec without the fields only the controller acts on
   /// (restartPolicy, dependsOn, imageRef): what the spec-hash label hashes,

@@ -70,6 +70,7 @@ Result<docker::ContainerSpec> DesiredContainer(const model::Object& owner, const
   c.user = spec.user;
   c.labels = spec.labels;
   for (const auto& [k, v] : OwnerLabels(owner, store_id)) c.labels[k] = v;
+  if (!spec.restarted_at.empty()) c.labels[kRestartedAtLabel] = spec.restarted_at;
   // A pool's replicas keep networks in the hash: a template change rolls out.
   const bool runner = owner.kind == model::Kind::kRunner;
   c.labels[kSpecHashLabel] = ContainerHash(spec.hash_basis, image, c.env, /*with_networks=*/!runner);

@@ -140,6 +140,16 @@ void DiffEnvAndLabels(const docker::ContainerSpec& want, const docker::Container
   // The spec hash is keelson's own summary of the rest, not a field to report.
   expected_labels.erase(kSpecHashLabel);
   have_labels.erase(kSpecHashLabel);
+  // A restart on demand is said as the spec field that asked for it.
+  auto take = [](std::map<std::string, std::string>& m) {
+    auto it = m.find(kRestartedAtLabel);
+    if (it == m.end()) return std::string("(unset)");
+    std::string v = it->second;
+    m.erase(it);
+    return v;
+  };
+  const std::string want_restart = take(expected_labels), have_restart = take(have_labels);
+  if (want_restart != have_restart) out->push_back("restartedAt " + have_restart + " -> " + want_restart + " (rollout restart)");
   DiffMaps("labels", expected_labels, have_labels, out);
 }
 

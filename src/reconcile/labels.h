@@ -21,6 +21,8 @@ inline constexpr const char* kSpecHashLabel = "dev.keelson.spec-hash";
 /// The id of the store whose object owns it: several stores may share one
 /// engine, and each sweeps only its own orphans.
 inline constexpr const char* kStoreLabel = "dev.keelson.store";
+/// spec.restartedAt (keelson rollout restart) on the container it made.
+inline constexpr const char* kRestartedAtLabel = "dev.keelson.restarted-at";
 
 /// "NAMESPACE.NAME": networks, volumes and Runner containers.
 std::string EngineName(const std::string& ns, const std::string& name);

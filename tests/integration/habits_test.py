@@ -174,8 +174,67 @@ def exec_runs_in_the_container_and_passes_the_exit_code():
         cleanup(k)
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def top_metrics_and_wide_output_name_each_container():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('r.yaml', runner('spin', 'while :; do :; done') + runner('idle', 'sleep 3600') +
+                                pool('pair', 2, 'sleep 3600')))
+    port = free_port()
+    log = open(os.path.join(k.dir, 'controller.log'), 'w')
+    ctl = subprocess.Popen([k.binary, '--db', k.db, 'controller', '--listen', f'127.0.0.1:{port}'],
+                           stdout=log, stderr=subprocess.STDOUT, cwd=k.dir)
+    try:
+        k.ok('wait', '--for=condition=Ready', 'runner/spin', 'runner/idle', 'runnerpool/pair', '--timeout', '60s')
+        time.sleep(1)
+        out = k.ok('top', 'runners', '--sort-by', 'cpu')
+        rows = [line.split() for line in out.splitlines()]
+        expect(rows[0] == ['NAME', 'CPU(cores)', 'MEMORY(bytes)'], out)
+        expect([r[0] for r in rows[1:]] == ['spin', 'idle'], f'--sort-by cpu: the busy one first: {out}')
+        spin_m = int(rows[1][1].rstrip('m'))
+        expect(spin_m >= 300 and rows[1][1].endswith('m') and rows[1][2].endswith('Mi'), f'a spinning shell: {out}')
+        expect(int(rows[2][1].rstrip('m')) < 100, f'sleep uses next to no CPU: {out}')
+        # The same container as docker stats sees it: busy.
+        docker_cpu = float(docker('stats', '--no-stream', '--format', '{{.CPUPerc}}', 'default.spin').strip().rstrip('%'))
+        expect(docker_cpu > 30, f'docker stats agrees: {docker_cpu}')
+        pools = k.ok('top', 'runnerpools', 'pair', '--containers', '--no-headers').splitlines()
+        expect(len(pools) == 2 and all(re.match(r'^pair\s+default\.pair\.[a-z0-9]{5}\s+\d+m\s+\d+Mi$', p) for p in pools),
+               f'a row per replica: {pools}')
+        # /metrics: each container, by its object (sampled once scraped).
+        import urllib.request
+        url = f'http://127.0.0.1:{port}/metrics'
+        text = ''
+        deadline = time.time() + 20
+        while time.time() < deadline and 'name="spin"' not in text:
+            text = urllib.request.urlopen(url, timeout=5).read().decode()
+            time.sleep(0.5)
+        m = re.search(r'keelson_container_cpu_usage_seconds_total\{kind="Runner",namespace="default",name="spin",'
+                      r'container="default.spin"\} ([0-9.e+]+)', text)
+        expect(m and float(m.group(1)) > 0.5, f'the spinning runner\'s CPU time: {text[-2000:]}')
+        expect(re.search(r'keelson_container_memory_working_set_bytes\{kind="RunnerPool",namespace="default",'
+                         r'name="pair",container="default.pair.[a-z0-9]{5}"\} [1-9]', text), 'a replica\'s memory')
+        expect('keelson_container_restarts_total{kind="Runner",namespace="default",name="idle",container="default.idle"} 0'
+               in text, 'restarts')
+        # get -o wide and describe name the containers and their states.
+        wide = k.ok('get', 'runnerpools', '-o', 'wide')
+        names = sorted(docker('ps', '--format', '{{.Names}}', '--filter', 'label=dev.keelson.name=pair').split())
+        expect('CONTAINERS' in wide and ','.join(f'{n}(running)' for n in names) in wide, f'{names}\n{wide}')
+        described = k.ok('describe', 'runnerpool', 'pair')
+        expect(all(re.search(rf'{n}\s+running\s+Up ', described) for n in names), described)
+    finally:
+        ctl.send_signal(signal.SIGINT)
+        ctl.wait(timeout=30)
+        cleanup(k)
+
+
 run_tests([
     logs_of_a_runner_as_docker_logs_shows_them,
     a_pools_logs_follow_every_replica_and_keep_finished_runs,
     exec_runs_in_the_container_and_passes_the_exit_code,
+    top_metrics_and_wide_output_name_each_container,
 ])

@@ -878,3 +878,22 @@ TEST_CASE_FIXTURE(ControllerFixture, "ContainerMetrics: each container's CPU, me
   containers.Stop();
   CHECK(engine.Calls()["ContainerStats"] == 1);  // one sample: the next waits for kRefresh
 }
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: restartedAt (rollout restart) replaces the container and says so") {
+  Apply(kWeb);
+  Converge("Runner/default/web");
+  const std::string before = engine.InspectContainer("default.web")->id;
+  Apply(std::string(kWeb) + "  restartedAt: \"2026-11-24T16:00:00Z\"\n");
+  auto plan = PlanFor(Get("Runner/default/web"));
+  REQUIRE(plan->actions.size() == 1);
+  CHECK(reconcile::Describe(plan->actions[0]) ==
+        "recreate container default.web: restartedAt (unset) -> 2026-11-24T16:00:00Z (rollout restart)");
+  Converge("Runner/default/web");
+  auto c = *engine.InspectContainer("default.web");
+  CHECK(c.id != before);
+  CHECK(c.config.labels.at("dev.keelson.restarted-at") == "2026-11-24T16:00:00Z");
+  CHECK(PlanFor(Get("Runner/default/web"))->actions.empty());  // converged: the same time again is no change
+  Apply(std::string(kWeb) + "  restartedAt: \"2026-11-24T17:00:00Z\"\n");
+  CHECK(reconcile::Describe(PlanFor(Get("Runner/default/web"))->actions.at(0)) ==
+        "recreate container default.web: restartedAt 2026-11-24T16:00:00Z -> 2026-11-24T17:00:00Z (rollout restart)");
+}
