@@ -232,9 +232,44 @@ def top_metrics_and_wide_output_name_each_container():
         cleanup(k)
 
 
+def rollout_restart_history_and_undo_to_a_revision():
+    k = Keelson(binary)
+    spec = lambda v: pool('rsvc', 2, 'sleep 3600', '').replace('    command:', f'    env: [{{name: V, value: "{v}"}}]\n    command:')
+    k.ok('apply', '-f', k.write('p.yaml', spec(1) + runner('one', 'sleep 3600')))
+    try:
+        converge(k)
+        ids = lambda label: sorted(docker('ps', '-q', '--no-trunc', '--filter', f'label=dev.keelson.name={label}').split())
+        before_pool, before_runner = ids('rsvc'), ids('one')
+        expect(len(before_pool) == 2 and len(before_runner) == 1, f'{before_pool} {before_runner}')
+        out = k.ok('rollout', 'restart', 'runnerpool/rsvc', 'runner/one')
+        expect(out == 'runnerpool/rsvc restarted\nrunner/one restarted\n', out)
+        plan = k.run('plan')[1]
+        expect('restartedAt (unset) -> ' in plan and '(rollout restart)' in plan, f'the plan says why: {plan}')
+        converge(k)
+        after_pool, after_runner = ids('rsvc'), ids('one')
+        expect(len(after_pool) == 2 and not set(after_pool) & set(before_pool), f'every replica replaced: {after_pool}')
+        expect(after_runner and after_runner != before_runner, 'the runner\'s container replaced')
+        env = lambda: {docker('inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', i).count('V=2') for i in ids('rsvc')}
+        k.ok('apply', '-f', k.write('p.yaml', spec(2)))
+        converge(k)
+        expect(env() == {1}, 'on V=2')
+        history = k.ok('rollout', 'history', 'runnerpool/rsvc')
+        expect(history.splitlines()[:2] == ['runnerpool/rsvc', 'REVISION   CHANGE-CAUSE'] and
+               re.search(r'^2\s+keelson rollout restart$', history, re.M), history)
+        expect('value: "1"' in k.ok('rollout', 'history', 'runnerpool/rsvc', '--revision', '1'), 'revision 1 was V=1')
+        k.ok('rollout', 'undo', 'runnerpool/rsvc', '--to-revision', '1')
+        converge(k)
+        expect(env() == {0} and len(ids('rsvc')) == 2, 'back on V=1')
+        rc, _, err = k.run('rollout', 'undo', 'runnerpool/rsvc', '--to-revision', '99')
+        expect(rc == 1 and 'revision 99' in err, err)
+    finally:
+        cleanup(k)
+
+
 run_tests([
     logs_of_a_runner_as_docker_logs_shows_them,
     a_pools_logs_follow_every_replica_and_keep_finished_runs,
     exec_runs_in_the_container_and_passes_the_exit_code,
     top_metrics_and_wide_output_name_each_container,
+    rollout_restart_history_and_undo_to_a_revision,
 ])
