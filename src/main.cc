@@ -93,6 +93,8 @@ int main(int argc, char** argv) {
   RegisterLogs(app, g);
   RegisterExec(app, g);
   RegisterTop(app, g);
+  RegisterPatch(app, g);
+  RegisterEdit(app, g);
 
   if (UnknownCommand(app, argc, argv)) return kExitUsage;
   try {

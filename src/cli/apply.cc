@@ -22,23 +22,6 @@ struct ApplyOptions {
   std::string selector;
 };
 
-// Every document judged as the store will be after this apply: one line
-// per refusal (FILE:LINE:COL first), warnings printed, findings kept as events.
-Result<bool> Admit(store::ObjectStore& objects, std::vector<store::ApplyRequest>& requests,
-                   const std::vector<manifest::LoadedObject>& loaded) {
-  std::vector<admission::Candidate> candidates;
-  candidates.reserve(requests.size());
-  for (size_t i = 0; i < requests.size(); ++i) {
-    candidates.push_back({&requests[i].object, &loaded[i].doc, loaded[i].depends_on});
-  }
-  auto review = admission::Admit(objects, candidates);
-  if (!review) return Unexpected(review.error());
-  for (const auto& e : review->errors) std::cerr << e.line << "\n";
-  for (const auto& w : review->warnings) std::cerr << "warning: " << w << "\n";
-  for (size_t i = 0; i < requests.size(); ++i) requests[i].events = std::move(review->events[i]);
-  return review->admitted();
-}
-
 // The same over the API: each object created (POST) or replaced (PUT, under
 // the resourceVersion just read; a race is read again), judged by the
 // server's admission, which is apply's.

@@ -1,5 +1,6 @@
 #include "cli/manifests.h"
 
+#include "admission/admission.h"
 #include "util/secret_file.h"
 
 #include <iostream>
@@ -30,6 +31,21 @@ std::optional<std::vector<manifest::LoadedObject>> LoadOrReport(const std::vecto
   for (const auto& e : loaded.errors) std::cerr << e.ToString() << "\n";
   if (!loaded.errors.empty()) return std::nullopt;
   return std::move(loaded.objects);
+}
+
+Result<bool> Admit(store::ObjectStore& objects, std::vector<store::ApplyRequest>& requests,
+                   const std::vector<manifest::LoadedObject>& loaded) {
+  std::vector<admission::Candidate> candidates;
+  candidates.reserve(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    candidates.push_back({&requests[i].object, &loaded[i].doc, loaded[i].depends_on});
+  }
+  auto review = admission::Admit(objects, candidates);
+  if (!review) return Unexpected(review.error());
+  for (const auto& e : review->errors) std::cerr << e.line << "\n";
+  for (const auto& w : review->warnings) std::cerr << "warning: " << w << "\n";
+  for (size_t i = 0; i < requests.size(); ++i) requests[i].events = std::move(review->events[i]);
+  return review->admitted();
 }
 
 }  // namespace keelson::cli

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "manifest/loader.h"
+#include "store/object_store.h"
+#include "util/result.h"
 
 namespace keelson::cli {
 
@@ -16,5 +18,11 @@ namespace keelson::cli {
 std::optional<std::vector<manifest::LoadedObject>> LoadOrReport(const std::vector<std::string>& paths, bool recursive,
                                                                 const std::string& default_namespace,
                                                                 bool namespace_given = false);
+
+/// Every document judged as the store will be after this write: one line
+/// per refusal (FILE:LINE:COL first) on stderr, warnings printed, findings
+/// kept as events with the requests. False when any was refused.
+Result<bool> Admit(store::ObjectStore& objects, std::vector<store::ApplyRequest>& requests,
+                   const std::vector<manifest::LoadedObject>& loaded);
 
 }  // namespace keelson::cli

@@ -6,6 +6,7 @@ command prints, its exit codes, and many keelson processes at once on one store.
 """
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -849,7 +850,85 @@ def get_all_yaml_applies_back_and_namespaces_must_match():
     expect(k.ok('apply', '-f', prod).strip() == 'runner/c created', 'without -n the object names its namespace')
 
 
+def patch_merge_json_and_strategic_as_kubectl():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('r.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Runner\n'
+                                 'metadata: {name: web, labels: {team: ci}}\n'
+                                 'spec:\n  image: busybox:1\n  env: [{name: A, value: "1"}, {name: B, value: "2"}]\n'))
+    get = lambda path: k.ok('get', 'runner', 'web', '-o', 'jsonpath={' + path + '}')
+    # kubectl's default type (strategic) and --type merge: maps merge, lists are replaced.
+    expect(k.ok('patch', 'runner', 'web', '-p', '{"spec":{"env":[{"name":"A","value":"3"}]}}') == 'runner/web patched\n', 'patched')
+    expect(get('.spec.env[*].name') == 'A' and get('.spec.env[0].value') == '3', 'a list is replaced whole')
+    k.ok('patch', 'runner/web', '--type', 'merge', '-p', 'metadata: {labels: {tier: x, team: null}}')  # YAML too
+    expect(get('.metadata.labels') == '{"tier":"x"}', f'null removes a key: {get(".metadata.labels")}')
+    # RFC 6902: add, test; a failing test changes nothing.
+    k.ok('patch', 'runner/web', '--type', 'json', '-p', '[{"op":"add","path":"/spec/env/-","value":{"name":"C","value":"4"}}]')
+    expect(get('.spec.env[*].name') == 'A C', get('.spec.env[*].name'))
+    gen = get('.metadata.generation')
+    rc, _, err = k.run('patch', 'runner/web', '--type', 'json', '-p',
+                       '[{"op":"test","path":"/spec/image","value":"busybox:9"},{"op":"replace","path":"/spec/image","value":"x:1"}]')
+    expect(rc == 1 and 'JSON patch cannot be applied' in err and get('.spec.image') == 'busybox:1', err)
+    # Validated as apply validates: field named, nothing stored.
+    rc, _, err = k.run('patch', 'runner', 'web', '-p', '{"spec":{"image":"NOT VALID"}}')
+    expect(rc == 1 and 'spec.image' in err and get('.spec.image') == 'busybox:1', err)
+    expect(get('.metadata.generation') == gen, 'refused patches change nothing')
+    out = k.ok('patch', 'runner', 'web', '-p', '{"spec":{"image":"busybox:1"}}')
+    expect(out == 'runner/web patched (no change)\n' and get('.metadata.generation') == gen, out)
+    k.write('p.json', '{"spec":{"image":"busybox:2"}}')
+    k.ok('patch', 'runner', 'web', '--patch-file', 'p.json')
+    expect(get('.spec.image') == 'busybox:2', '--patch-file')
+    rc, _, err = k.run('patch', 'runner', 'web', '-p', '{"metadata":{"name":"other"}}')
+    expect(rc == 1 and 'cannot be changed' in err, err)
+    rc, _, err = k.run('patch', 'runner', 'web', '--type', 'yolo', '-p', '{}')
+    expect(rc == 2 and '--type' in err, err)
+    rc, _, err = k.run('patch', 'runner', 'gone', '-p', '{}')
+    expect(rc == 1 and 'not found' in err, err)
+    expect('keelson patch' in k.ok('history', 'runner', 'web'), 'the revision says what made it')
+
+
+def edit_validates_on_save_and_reopens_with_the_error():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('r.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {name: web}\n'
+                                 'spec:\n  image: busybox:1\n'))
+    get = lambda: k.ok('get', 'runner', 'web', '-o', 'jsonpath={.spec.image}')
+
+    def edit(script, **env):
+        path = k.write('editor.sh', '#!/bin/sh\n' + script)
+        os.chmod(path, 0o755)
+        p = subprocess.run([k.binary, '--db', k.db, 'edit', 'runner/web'], capture_output=True, text=True, timeout=60,
+                           cwd=k.dir, env={**os.environ, 'KUBE_EDITOR': path, 'EDITOR': 'false', **env})
+        return p.returncode, p.stdout, p.stderr
+
+    rc, out, _ = edit('sed -i s/busybox:1/busybox:2/ "$1"')
+    expect((rc, out, get()) == (0, 'runner/web edited\n', 'busybox:2'), f'{rc} {out}')
+    # A refused save reopens the file with the error at the top; the second save is stored.
+    rc, out, err = edit('n=$(cat n 2>/dev/null || echo 0); echo $((n+1)) > n; cp "$1" seen$n.yaml\n'
+                        'if [ $n = 0 ]; then sed -i s/busybox:2/BAD/ "$1"; else sed -i s/BAD/busybox:3/ "$1"; fi\n')
+    reopened = open(os.path.join(k.dir, 'seen1.yaml')).read()
+    expect(rc == 0 and get() == 'busybox:3', f'{rc} {err}')
+    expect(re.search(r'^# runner/web was not valid:\n# \* \S+web\.yaml:\d+:\d+: spec\.image: "BAD"', reopened, re.M),
+           f'reopened with the error: {reopened[:600]}')
+    expect(reopened.startswith('# Please edit the object below.'), 'kubectl\'s header')
+    # The same refused content saved again: cancelled, the copy kept.
+    rc, out, err = edit('sed -i s/busybox:3/BAD2/ "$1"')
+    expect(rc == 1 and 'no valid changes were saved' in err and get() == 'busybox:3', err)
+    kept = re.search(r'stored to "([^"]+)"', err).group(1)
+    expect('BAD2' in open(kept).read(), 'the changes are kept in a file')
+    # No change, or an emptied file: nothing happens.
+    for script in ('true', ': > "$1"'):
+        rc, out, _ = edit(script)
+        expect((rc, out) == (0, 'Edit cancelled, no changes made.\n'), f'{script}: {rc} {out}')
+    # Changed by someone else while open: refused, nothing lost.
+    rc, out, err = edit(f'{k.binary} --db {k.db} patch runner web -p \'{{"spec":{{"image":"busybox:7"}}}}\' >/dev/null\n'
+                        'sed -i s/busybox:3/busybox:8/ "$1"')
+    expect(rc == 1 and 'changed by someone else' in err and get() == 'busybox:7', f'{rc} {err}')
+    rc, _, err = edit('exit 3')
+    expect(rc == 1 and 'editor exited with 3' in err and get() == 'busybox:7', err)
+
+
 run_tests([
+    patch_merge_json_and_strategic_as_kubectl,
+    edit_validates_on_save_and_reopens_with_the_error,
     get_all_yaml_applies_back_and_namespaces_must_match,
     a_second_ctrl_c_stops_the_controller_at_once,
     label_and_annotate_as_kubectl,
