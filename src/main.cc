@@ -96,6 +96,9 @@ int main(int argc, char** argv) {
   RegisterPatch(app, g);
   RegisterEdit(app, g);
 
+  if (argc >= 2 && std::string(argv[1]) == "__complete") {
+    return RunHiddenComplete(app, std::vector<std::string>(argv + 2, argv + argc));
+  }
   if (UnknownCommand(app, argc, argv)) return kExitUsage;
   try {
     app.parse(argc, argv);

@@ -1,6 +1,9 @@
 #pragma once
 // One Register function per command (one file each); main.cc wires them up.
 
+#include <string>
+#include <vector>
+
 namespace CLI {
 class App;
 }
@@ -23,6 +26,9 @@ void RegisterController(CLI::App& app, Globals& g);
 void RegisterPlan(CLI::App& app, Globals& g);
 void RegisterRollout(CLI::App& app, Globals& g);
 void RegisterCompletion(CLI::App& app, Globals& g);
+/// `keelson __complete WORD...`: the shells' completion scripts ask it for
+/// candidates, one a line (completion.cc).
+int RunHiddenComplete(CLI::App& app, const std::vector<std::string>& words);
 void RegisterKubeconfig(CLI::App& app, Globals& g);
 void RegisterServe(CLI::App& app, Globals& g);
 void RegisterExplain(CLI::App& app, Globals& g);

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import sqlite3
@@ -586,14 +587,53 @@ def sigterm_stops_the_controller_whatever_the_engine_does():
             c.close()
 
 
-def completion_bash():
+def completion_in_bash_zsh_and_fish():
+    """Each shell's script, driven non-interactively with keelson on the PATH:
+    commands, subcommands, flags, -o values, kinds, KIND/NAME forms and
+    stored names from the store and namespace given before the command."""
     k = Keelson(binary)
-    out = k.ok('completion', 'bash', db=False)
-    expect('complete -F' in out and 'runnerpools' in out, out[:300])
-    script = k.write('c.sh', out + '\nCOMP_WORDS=(keelson ge); COMP_CWORD=1; COMP_LINE="keelson ge"; COMP_POINT=10\n'
-                     'fn=$(complete -p keelson | sed "s/.*-F \\([^ ]*\\).*/\\1/"); $fn; echo "${COMPREPLY[@]}"\n')
-    p = subprocess.run(['bash', script], capture_output=True, text=True, timeout=30)
-    expect(p.stdout.split() == ['get'], f'completing "ge": {p.stdout!r} {p.stderr!r}')
+    k.ok('apply', '-f', k.write('r.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {name: web}\n'
+                                 'spec: {image: busybox:1}\n---\napiVersion: keelson.dev/v1alpha1\nkind: Runner\n'
+                                 'metadata: {name: api, namespace: ci}\nspec: {image: busybox:1}\n'))
+    env = {**os.environ, 'PATH': os.path.dirname(k.binary) + ':' + os.environ['PATH']}
+    cases = [  # words typed (the last one being completed), the candidates
+        (['ge'], ['get']),
+        (['rollout', 're'], ['restart']),
+        (['--db', k.db, 'get', 'runner', ''], ['web']),
+        (['--db', k.db, '-n', 'ci', 'get', 'runner', ''], ['api']),
+        (['-n', 'ci', '--db', k.db, 'logs', 'runner/'], ['runner/api']),
+        (['get', '-o', 'ya'], ['yaml']),
+        (['logs', '--ta'], ['--tail']),
+        (['top', 'runnerp'], ['runnerpool', 'runnerpools']),
+        (['completion', 'f'], ['fish']),
+    ]
+    bash = k.write('c.bash', k.ok('completion', 'bash', db=False))
+    for words, want in cases:
+        line = 'keelson ' + ' '.join(shlex.quote(w) for w in words)
+        script = (f'source {bash}\nCOMP_WORDS=(keelson {" ".join(shlex.quote(w) for w in words)}); '
+                  f'COMP_CWORD={len(words)}; _keelson; printf "%s\\n" "${{COMPREPLY[@]}}"\n')
+        p = subprocess.run(['bash', '-c', script], capture_output=True, text=True, timeout=30, env=env)
+        expect(sorted(p.stdout.split()) == sorted(want), f'bash: {line}: {p.stdout!r} {p.stderr!r}')
+    files = subprocess.run(['bash', '-c', f'source {bash}; cd {k.dir}; COMP_WORDS=(keelson apply -f r.y); COMP_CWORD=3; '
+                            '_keelson; echo "${COMPREPLY[@]}"'], capture_output=True, text=True, env=env)
+    expect(files.stdout.split() == ['r.yaml'], f'bash: -f completes files: {files.stdout!r}')
+    if shutil.which('zsh'):
+        # compadd and _files stand in for the completion system's own, recording what they are given.
+        zsh = k.write('c.zsh', k.ok('completion', 'zsh', db=False))
+        for words, want in cases:
+            script = (f'compadd() {{ shift; print -l -- "$@" }}\n_files() {{ print __files }}\nsource {zsh}\n'
+                      f'words=(keelson {" ".join(shlex.quote(w) for w in words)}); CURRENT={len(words) + 1}; _keelson\n')
+            p = subprocess.run(['zsh', '-f', '-c', script], capture_output=True, text=True, timeout=30, env=env)
+            expect(sorted(p.stdout.split()) == sorted(want), f'zsh: {words}: {p.stdout!r} {p.stderr!r}')
+    if shutil.which('fish'):
+        fish = k.write('c.fish', k.ok('completion', 'fish', db=False))
+        for words, want in cases:
+            # An empty last word is a line ending in a space, as typed.
+            line = 'keelson ' + ' '.join(shlex.quote(w) for w in words[:-1]) + ' ' + (shlex.quote(words[-1]) if words[-1] else '')
+            p = subprocess.run(['fish', '--no-config', '-c', f'source {fish}; complete -C {shlex.quote(line)}'],
+                               capture_output=True, text=True, timeout=30, env=env)
+            got = sorted(l.split('\t')[0] for l in p.stdout.splitlines())
+            expect(got == sorted(want), f'fish: {line}: {p.stdout!r} {p.stderr!r}')
 
 
 def usage_errors_exit_2():
@@ -960,7 +1000,7 @@ run_tests([
     a_taken_listen_address_is_an_error,
     the_listener_is_bounded_and_health_answers_under_hostile_load,
     sigterm_stops_the_controller_whatever_the_engine_does,
-    completion_bash,
+    completion_in_bash_zsh_and_fish,
     usage_errors_exit_2,
     concurrent_processes_lose_nothing,
     policies_enforce_warn_and_audit_at_apply,
