@@ -7,6 +7,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "util/log_fields.h"
+
 namespace keelson::cli {
 namespace {
 
@@ -21,6 +23,22 @@ class JsonMessage final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessage>(); }
 };
 
+// %F: the thread's structured fields (util/log_fields.h) as ,"key":value
+// pairs; the innermost of a repeated key wins.
+class JsonFields final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+    const auto& fields = logfields::Current();
+    nlohmann::json merged = nlohmann::json::object();
+    for (const auto& [k, v] : fields) merged[k] = v;
+    for (const auto& [k, v] : merged.items()) {
+      std::string text = "," + nlohmann::json(k).dump() + ":" + v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      dest.append(text.data(), text.data() + text.size());
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonFields>(); }
+};
+
 }  // namespace
 
 void ConfigureLogging(const std::string& level, const std::string& format) {
@@ -29,7 +47,8 @@ void ConfigureLogging(const std::string& level, const std::string& format) {
   spdlog::set_level(spdlog::level::from_str(level));
   if (format == "json") {
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-    formatter->add_flag<JsonMessage>('j').set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":%j})");
+    formatter->add_flag<JsonMessage>('j');
+    formatter->add_flag<JsonFields>('F').set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":%j%F})");
     spdlog::set_formatter(std::move(formatter));
   } else {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);

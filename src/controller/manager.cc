@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include "store/db.h"
 #include "store/lease.h"
 #include "store/object_store.h"
+#include "util/log_fields.h"
 
 namespace keelson::controller {
 namespace {
@@ -221,6 +223,12 @@ void Manager::Process(const std::string& key, Reconciler& reconciler, store::Obj
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   auto ref = model::ParseKey(key);
   std::string kind = ref ? std::string(model::Info(ref->kind).name) : "?";
+  logfields::Scope fields({{"kind", kind},
+                           {"namespace", ref ? ref->namespace_ : ""},
+                           {"name", ref ? ref->name : key},
+                           {"duration_ms", std::round(secs * 1e6) / 1e3},
+                           {"result", out.error ? "error" : out.requeue_after ? "requeue" : "success"}});
+  spdlog::debug("{}: reconciled in {:.1f} ms", key, secs * 1e3);
   if (out.error && out.error->code == ErrorCode::kStorage) NoteFatal(*out.error);
   if (out.error && out.error->transient()) {
     auto delay = queue_.AddRateLimited(key);

@@ -5,6 +5,7 @@
 #include "admission/rollback.h"
 #include "reconcile/status.h"
 #include "store/run_history.h"
+#include "util/log_fields.h"
 #include "util/text.h"
 
 namespace keelson::controller {
@@ -102,6 +103,8 @@ Outcome Reconciler::Reconcile(const std::string& key) {
   if (Fenced()) return Outcome{Error{ErrorCode::kUnavailable, kFencedMessage}, {}, false, std::nullopt};
   auto ref = model::ParseKey(key);
   if (!ref) return Outcome{Error{ErrorCode::kInternal, "not an object key: " + key}, {}, false, std::nullopt};
+  logfields::Scope fields({{"kind", std::string(model::Info(ref->kind).name)}, {"namespace", ref->namespace_},
+                           {"name", ref->name}});
   auto found = store_.Get(ref->kind, ref->namespace_, ref->name);
   if (!found) return Outcome{found.error(), {}, false, std::nullopt};
   if (!*found) {
@@ -155,6 +158,7 @@ Result<void> Reconciler::Act(const model::Object& o, const std::vector<reconcile
   return executor_.Run(actions, ledger, [&](const reconcile::Action& a, const Result<void>& r) {
     if (!r) {
       if (failed && !*failed) *failed = a;
+      logfields::Scope action({{"action", reconcile::Attempt(a)}});
       Event(o, "Warning", "Failed", "Failed to " + reconcile::Attempt(a) + ": " + r.error().message);
       return;
     }
@@ -164,6 +168,7 @@ Result<void> Reconciler::Act(const model::Object& o, const std::vector<reconcile
       s_.metrics.DriftRepaired(std::string(model::Info(o.kind).name));
     }
     auto done = reconcile::Done(a);
+    logfields::Scope action({{"action", reconcile::Attempt(a)}});
     const auto* rm = std::get_if<reconcile::RemoveContainer>(&a);
     if (rm && rm->run && rm->run->exit_code != 0) {
       // What the failed run said last (the executor kept its output).
@@ -313,6 +318,7 @@ Result<bool> Reconciler::WriteStatus(const model::Object& o, const json& status,
 
 void Reconciler::Event(const model::Object& o, const std::string& type, const std::string& reason,
                        const std::string& message) {
+  logfields::Scope fields({{"reason", reason}, {"type", type}});
   if (type == "Warning") {
     spdlog::warn("{}: {}", model::Key(o), message);
   } else {

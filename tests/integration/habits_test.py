@@ -266,10 +266,33 @@ def rollout_restart_history_and_undo_to_a_revision():
         cleanup(k)
 
 
+def json_logs_carry_structured_fields():
+    import json
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('r.yaml', runner('structured', 'sleep 3600')))
+    try:
+        rc, out, err = k.run('--log-format', 'json', '--log-level', 'debug', 'controller', '--once', '--timeout', '60s',
+                             '--listen', 'off', timeout=120)
+        expect(rc == 0, err[-2000:])
+        lines = [json.loads(line) for line in err.splitlines() if line.startswith('{')]
+        expect(lines and all({'time', 'level', 'msg'} <= set(line) for line in lines), 'every line is a JSON object')
+        created = [line for line in lines if line.get('reason') == 'Created']
+        expect(created and created[0]['kind'] == 'Runner' and created[0]['namespace'] == 'default' and
+               created[0]['name'] == 'structured' and created[0]['action'] == 'create container default.structured',
+               f'an action\'s line names its object, action and reason: {created}')
+        timed = [line for line in lines if 'duration_ms' in line]
+        expect(timed and all(line['duration_ms'] >= 0 and line['name'] == 'structured' for line in timed), f'{timed}')
+        # Outside a reconcile, no stale fields stick to a line.
+        expect(all('kind' not in line for line in lines if line['msg'].startswith('leader')), 'no leaked fields')
+    finally:
+        cleanup(k)
+
+
 run_tests([
     logs_of_a_runner_as_docker_logs_shows_them,
     a_pools_logs_follow_every_replica_and_keep_finished_runs,
     exec_runs_in_the_container_and_passes_the_exit_code,
     top_metrics_and_wide_output_name_each_container,
     rollout_restart_history_and_undo_to_a_revision,
+    json_logs_carry_structured_fields,
 ])
