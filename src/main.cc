@@ -52,8 +52,8 @@ int main(int argc, char** argv) {
   app.fallthrough();
   std::string db;
   app.add_option("--db", db, "State database (env KEELSON_DB)");
-  g.docker_host = std::getenv("DOCKER_HOST") ? std::getenv("DOCKER_HOST") : "unix:///var/run/docker.sock";
-  app.add_option("--docker-host", g.docker_host, "Engine URL (env DOCKER_HOST)");
+  app.add_option("--docker-host", g.docker_host,
+                 "Engine URL (default: DOCKER_HOST, then the docker CLI's current context, then the default socket)");
   auto* namespace_option = app.add_option("-n,--namespace", g.namespace_, "Namespace (default \"default\")");
   app.add_option("--log-level", g.log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));

@@ -6,10 +6,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "docker/config_file.h"
 #include "model/specs.h"
 #include "reconcile/labels.h"
-#include "util/text.h"
 #include "util/secret_file.h"
+#include "util/text.h"
 
 namespace keelson::controller {
 namespace {
@@ -32,9 +33,15 @@ const char* CodeText(ErrorCode c) {
 
 // The password is read when needed and never kept or printed; it goes only
 // to the registry it names (apply checks that this is ref's, and so does this).
+// Without spec.auth, what `docker login` left for ref's registry in the
+// docker CLI's configuration (auths, credsStore, credHelpers), if anything.
 Result<std::optional<docker::RegistryAuth>> Auth(const std::optional<model::RegistryAuthSpec>& auth,
                                                  const std::string& ref) {
-  if (!auth) return std::optional<docker::RegistryAuth>();
+  if (!auth) {
+    auto config = docker::DockerConfig::Load();
+    if (!config) return Unexpected(config.error());
+    return config->CredentialsFor(model::RegistryOf(ref));
+  }
   const std::string registry = model::NormalizeRegistry(auth->registry), from = model::RegistryOf(ref);
   if (registry != from) {
     return Unexpected(ErrorCode::kInvalid, "spec.auth.registry: credentials for " + registry +
@@ -42,7 +49,7 @@ Result<std::optional<docker::RegistryAuth>> Auth(const std::optional<model::Regi
   }
   auto password = ReadSecretFile(auth->password_file);
   if (!password) return Unexpected(ErrorCode::kInvalid, "spec.auth.passwordFile: " + password.error().message);
-  return std::optional<docker::RegistryAuth>(docker::RegistryAuth{auth->username, *password, registry});
+  return std::optional<docker::RegistryAuth>(docker::RegistryAuth{auth->username, *password, "", registry});
 }
 
 // Pull and build progress goes to the debug log, one line per layer state change.

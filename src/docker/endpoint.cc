@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "docker/config_file.h"
+
 namespace keelson::docker {
 
 std::string Endpoint::ToString() const {
@@ -50,7 +52,14 @@ Result<Endpoint> EndpointFromEnvironment(const std::string& docker_host) {
     const char* v = std::getenv(name);
     return std::string(v ? v : "");
   };
+  // As the docker CLI: the flag, DOCKER_HOST, then the current context
+  // (DOCKER_CONTEXT, or config.json's currentContext), then the default.
   std::string host = docker_host.empty() ? env("DOCKER_HOST") : docker_host;
+  if (host.empty()) {
+    auto config = DockerConfig::Load();
+    if (!config) return Unexpected(config.error());
+    if (std::string context = config->CurrentContext(); !context.empty()) return ContextEndpoint(*config, context);
+  }
   if (host.empty()) host = kDefaultDockerHost;
   return ParseEndpoint(host, !env("DOCKER_TLS_VERIFY").empty(), env("DOCKER_CERT_PATH"));
 }

@@ -214,6 +214,7 @@ struct Image {
 struct RegistryAuth {
   std::string username;
   std::string password;
+  std::string identity_token;  ///< instead of a password (docker login's token, a helper's "<token>")
   std::string server;  ///< e.g. "127.0.0.1:5000"; empty: taken from the reference
 };
 

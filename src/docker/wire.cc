@@ -367,7 +367,8 @@ Image ParseImage(const json& j) {
 }
 
 std::string AuthHeader(const RegistryAuth& auth) {
-  json j = {{"username", auth.username}, {"password", auth.password}};
+  json j = auth.identity_token.empty() ? json{{"username", auth.username}, {"password", auth.password}}
+                                       : json{{"identitytoken", auth.identity_token}};
   if (!auth.server.empty()) j["serveraddress"] = auth.server;
   return "X-Registry-Auth: " + Base64Url(j.dump());
 }
