@@ -20,7 +20,7 @@ int RunVersion(const Globals& g, bool client_only) {
             << "Engine APIs:      " << docker::kMinApiVersion << " to " << docker::kMaxApiVersion << "\n";
   if (client_only) return kExitOk;
   auto engine = OpenEngine(g);
-  if (!engine) return Fail(engine.error().message, kExitUsage);
+  if (!engine) return Fail(engine.error().message, engine.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
   auto v = (*engine)->Version();
   if (!v) return Fail(v.error().message);
   std::cout << "Engine Version:   " << v->version << " (" << v->os << "/" << v->arch << ")\n"

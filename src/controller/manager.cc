@@ -234,7 +234,9 @@ void Manager::Process(const std::string& key, Reconciler& reconciler, store::Obj
     auto delay = queue_.AddRateLimited(key);
     spdlog::warn("{}: {} (retry in {} ms)", key, out.error->message, delay.count());
     metrics_.Reconciled(kind, "error", secs);
-    engine_ok_ = out.error->code != ErrorCode::kUnavailable;
+    // Is it the engine that failed, or something behind it (a registry)?
+    // The engine answers a ping or not; readiness says so at once.
+    if (out.error->code == ErrorCode::kUnavailable) engine_ok_ = engine_.Ping().has_value();
   } else {
     // Terminal errors are in the object's status; a change of it, or a resync, brings it back.
     if (out.error) spdlog::warn("{}: {}", key, out.error->message);

@@ -126,6 +126,11 @@ Error StatusError(long status, const std::string& body, const std::string& conte
       break;
   }
   if (Contains(message, {"no such"})) return MakeError(ErrorCode::kNotFound, text);
+  // A registry refusing the credentials (or their absence) comes back as a
+  // 500 from a pull's first request: not the engine failing.
+  if (Contains(message, {"no basic auth credentials", "unauthorized: authentication required", "pull access denied"})) {
+    return MakeError(ErrorCode::kUnauthorized, text);
+  }
   // A 5xx is the engine failing (shutting down, a runtime in trouble, a port
   // another process holds), not a keelson bug: worth a retry with backoff.
   if (status >= 500 || Contains(message, kNetworkTrouble)) return MakeError(ErrorCode::kUnavailable, text);

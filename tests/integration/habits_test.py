@@ -288,6 +288,36 @@ def json_logs_carry_structured_fields():
         cleanup(k)
 
 
+def docker_contexts_pick_the_engine_as_the_docker_cli_does():
+    import hashlib
+    import json
+    k = Keelson(binary)
+    cfg = os.path.join(k.dir, 'dockercfg')
+    meta = os.path.join(cfg, 'contexts', 'meta', hashlib.sha256(b'eng').hexdigest())
+    os.makedirs(meta)
+    with open(os.path.join(meta, 'meta.json'), 'w') as f:
+        json.dump({'Name': 'eng', 'Metadata': {}, 'Endpoints': {'docker': {'Host': os.environ['DOCKER_HOST']}}}, f)
+    base = {key: v for key, v in os.environ.items() if key != 'DOCKER_HOST'}
+
+    def version(**env):
+        return subprocess.run([k.binary, 'version'], capture_output=True, text=True, timeout=60,
+                              env={**base, 'DOCKER_CONFIG': cfg, **env})
+
+    # The same context the docker CLI reads: both reach the test engine.
+    p = version(DOCKER_CONTEXT='eng')
+    expect(p.returncode == 0, f'{p.returncode} {p.stderr}')
+    d = subprocess.run(['docker', 'version', '--format', '{{.Server.Version}}'], capture_output=True, text=True,
+                       env={**base, 'DOCKER_CONFIG': cfg, 'DOCKER_CONTEXT': 'eng'})
+    expect(d.returncode == 0 and d.stdout.strip() in p.stdout, f'the same engine: {d.stdout!r} in {p.stdout!r}')
+    with open(os.path.join(cfg, 'config.json'), 'w') as f:
+        json.dump({'currentContext': 'eng'}, f)
+    expect(version().returncode == 0, 'currentContext in config.json')
+    p = version(DOCKER_CONTEXT='nope')
+    expect(p.returncode == 1 and 'context "nope": context not found' in p.stderr, f'{p.returncode} {p.stderr}')
+    p = version(DOCKER_CONTEXT='nope', DOCKER_HOST=os.environ['DOCKER_HOST'])
+    expect(p.returncode == 0, 'DOCKER_HOST wins over the context, as in the docker CLI')
+
+
 run_tests([
     logs_of_a_runner_as_docker_logs_shows_them,
     a_pools_logs_follow_every_replica_and_keep_finished_runs,
@@ -295,4 +325,5 @@ run_tests([
     top_metrics_and_wide_output_name_each_container,
     rollout_restart_history_and_undo_to_a_revision,
     json_logs_carry_structured_fields,
+    docker_contexts_pick_the_engine_as_the_docker_cli_does,
 ])

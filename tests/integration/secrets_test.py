@@ -194,9 +194,57 @@ def hostile_paths_are_refused_before_anything_is_stored():
     expect(p.returncode == 0, p.stderr)
 
 
+def docker_login_credentials_pull_without_a_password_file():
+    """An Image without spec.auth pulls with what `docker login` stored for
+    its registry: config.json's auths, or a credential helper."""
+    import base64
+    import json
+    k = Keelson(binary)
+    push_test_image('secret-test/login')
+    proxy = Proxy(k, 5104, password='LOGIN-PASSWORD-1')
+    ref = '127.0.0.1:5104/secret-test/login:1'
+    cfg = os.path.join(k.dir, 'dockercfg')
+    os.makedirs(os.path.join(cfg, 'bin'))
+
+    def converge_with(config):
+        with open(os.path.join(cfg, 'config.json'), 'w') as f:
+            json.dump(config, f)
+        docker('rmi', ref, check=False)
+        env = {**os.environ, 'DOCKER_CONFIG': cfg, 'PATH': os.path.join(cfg, 'bin') + ':' + os.environ['PATH']}
+        return subprocess.run([binary, '--db', k.db, 'controller', '--once', '--timeout', '30s', '--listen', 'off'],
+                              capture_output=True, text=True, timeout=120, env=env, cwd=k.dir)
+
+    try:
+        k.ok('apply', '-f', k.write('i.yaml', '---\napiVersion: keelson.dev/v1alpha1\nkind: Image\nmetadata: {name: login}\n'
+                                      f'spec:\n  ref: {ref}\n  pullPolicy: Always\n'))
+        p = converge_with({})
+        expect(p.returncode != 0 and docker('image', 'inspect', ref, '--format', '{{.Id}}', check=False) == '',
+               f'no credentials: refused: {p.returncode} {p.stderr[-1500:]}')
+        expect('no basic auth credentials' in p.stderr and 'engine unreachable' not in p.stderr,
+               f'named as what it is: {p.stderr[-1500:]}')
+        auth = base64.b64encode(b'ci:LOGIN-PASSWORD-1').decode()
+        p = converge_with({'auths': {'http://127.0.0.1:5104': {'auth': auth}}})
+        expect(p.returncode == 0, f'auths: {p.stderr[-2000:]}')
+        expect(('ci:LOGIN-PASSWORD-1') in {c for _, _, c in proxy.seen()}, 'the registry received them')
+        # A credential helper, as docker-credential-pass or -secretservice would answer.
+        proxy.set_password('HELPER-PASSWORD-2')
+        helper = os.path.join(cfg, 'bin', 'docker-credential-testing')
+        with open(helper, 'w') as f:
+            f.write('#!/bin/sh\nread server\n[ "$server" = 127.0.0.1:5104 ] || exit 1\n'
+                    'echo \'{"ServerURL":"127.0.0.1:5104","Username":"ci","Secret":"HELPER-PASSWORD-2"}\'\n')
+        os.chmod(helper, 0o755)
+        p = converge_with({'credHelpers': {'127.0.0.1:5104': 'testing'}, 'auths': {'127.0.0.1:5104': {'auth': auth}}})
+        expect(p.returncode == 0, f'credHelpers win over auths: {p.stderr[-2000:]}')
+        printed = p.stdout + p.stderr + k.ok('events') + k.ok('describe', 'image', 'login')
+        expect('PASSWORD' not in printed, 'never printed')
+    finally:
+        proxy.stop()
+
+
 run_tests([
     registry_credentials_arrive_whatever_the_password_length,
     credentials_go_only_to_the_registry_they_name,
     values_from_files_are_never_printed_or_stored,
     hostile_paths_are_refused_before_anything_is_stored,
+    docker_login_credentials_pull_without_a_password_file,
 ])

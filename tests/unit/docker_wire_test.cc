@@ -75,6 +75,9 @@ TEST_CASE("wire: HTTP statuses and stream errors map to error codes") {
   CHECK(wire::StatusError(409, "{}", "c").code == ErrorCode::kConflict);
   CHECK(wire::StatusError(403, R"({"message":"network n has active endpoints"})", "rm").code == ErrorCode::kConflict);
   CHECK(wire::StatusError(401, "{}", "c").code == ErrorCode::kUnauthorized);
+  // Docker 20.10 answers a pull the registry refused with a 500.
+  CHECK(wire::StatusError(500, R"({"message":"Head \"http://127.0.0.1:5104/v2/x/manifests/1\": no basic auth credentials"})",
+                          "pull").code == ErrorCode::kUnauthorized);
   CHECK(wire::StatusError(503, "", "c").transient());
   CHECK(wire::StatusError(500, R"({"message":"dial tcp: connection refused"})", "pull").transient());
   CHECK(wire::StatusError(500, R"({"message":"boom"})", "c").code == ErrorCode::kUnavailable);  // transient
