@@ -14,10 +14,11 @@ bool NoiseEvent(const docker::Event& e) {
   return false;
 }
 
-std::vector<std::string> KeysForEvent(const docker::Event& e, const LabelsOf& labels_of) {
+std::vector<std::string> KeysForEvent(const docker::Event& e, const LabelsOf& labels_of, const std::string& store_id) {
   std::vector<std::string> keys;
   auto add = [&](const std::optional<docker::Labels>& labels) {
     if (!labels) return;
+    if (!store_id.empty() && reconcile::LabelValue(*labels, reconcile::kStoreLabel) != store_id) return;
     std::string key = reconcile::OwnerKey(*labels);
     if (!key.empty() && std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
   };

@@ -22,8 +22,11 @@ using LabelsOf = std::function<std::optional<docker::Labels>(const std::string& 
 /// The owner keys ("Runner/default/web") an engine event concerns, read from
 /// labels only: a container event's own attributes (its labels); a network
 /// or volume event's object, and a connected container, through `labels_of`
-/// (network and volume events carry no labels). Unmanaged objects give none.
-std::vector<std::string> KeysForEvent(const docker::Event& e, const LabelsOf& labels_of);
+/// (network and volume events carry no labels). Unmanaged objects give none,
+/// and, with `store_id`, neither do those of another keelson store on the
+/// same engine.
+std::vector<std::string> KeysForEvent(const docker::Event& e, const LabelsOf& labels_of,
+                                      const std::string& store_id = "");
 
 /// Container event actions that say nothing about state keelson cares for
 /// (exec_*, attach, resize, top, ...).

@@ -56,6 +56,11 @@ Manager::~Manager() {
   }
 }
 
+std::string Manager::StoreIdForEvents() {
+  std::lock_guard lock(store_id_mu_);
+  return store_id_;
+}
+
 void Manager::Stop() {
   stop_ = true;
   cancel_events_ = true;
@@ -141,7 +146,11 @@ Result<void> Manager::Run() {
   });
   threads_.emplace_back([this] { ProbeEngine(); });
   threads_.emplace_back([this] { WatchEngine(); });
-  if (auto id = store::ObjectStore(*session->db, clock_).StoreId()) container_metrics_.Start(*id);
+  if (auto id = store::ObjectStore(*session->db, clock_).StoreId()) {
+    container_metrics_.Start(*id);
+    std::lock_guard lock(store_id_mu_);
+    store_id_ = *id;
+  }
   Resync("start", /*fresh_start=*/true);
   for (int i = 0; i < opts_.workers; ++i) threads_.emplace_back([this] { Worker(); });
   threads_.emplace_back([this] { WatchStore(); });
@@ -369,7 +378,7 @@ void Manager::OnEngineEvent(const docker::Event& e) {
   auto labels_of = [this](const std::string& type, const std::string& ref) { return cache_.LabelsOf(type, ref); };
   // Keys from what the cache knew before the event (a destroyed object's
   // labels) and after refreshing it (a created one's).
-  auto keys = KeysForEvent(e, labels_of);
+  auto keys = KeysForEvent(e, labels_of, StoreIdForEvents());
   if (e.type == "container") {
     if (keys.empty()) return;  // not keelson's
     auto name = e.attributes.find("name");
@@ -397,7 +406,7 @@ void Manager::OnEngineEvent(const docker::Event& e) {
     if (e.action == "create" || cache_.LabelsOf(e.type, ref)) {
       (void)(e.type == "network" ? cache_.RefreshNetwork(ref) : cache_.RefreshVolume(ref));
     }
-    for (auto& k : KeysForEvent(e, labels_of)) {
+    for (auto& k : KeysForEvent(e, labels_of, StoreIdForEvents())) {
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
     }
   }

@@ -140,6 +140,11 @@ class Manager {
   std::map<std::string, Settled> settled_;
   std::mutex settled_mu_;
   std::vector<std::thread> threads_;
+  /// This store's id once Run leads: events about another store's engine
+  /// objects wake nothing here. Empty (every event counts) for the steps alone.
+  std::string store_id_;
+  std::mutex store_id_mu_;
+  std::string StoreIdForEvents();
 };
 
 /// How recently the engine must have answered a ping for /readyz.

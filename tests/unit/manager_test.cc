@@ -101,6 +101,14 @@ TEST_CASE("KeysForEvent: a container event names its owner by its labels") {
         std::vector<std::string>{"Runner/ci/web"});
   CHECK(KeysForEvent(Ev("container", "die", {{"name", "ci.web"}}), none).empty());  // not keelson's
   CHECK(KeysForEvent(Ev("container", "exec_start: sh", Owned("Runner", "ci", "web")), none).empty());  // noise
+  // Another keelson store on the same engine: its objects' events wake nothing here.
+  auto theirs = Owned("Runner", "ci", "web");
+  theirs["dev.keelson.store"] = "other-store";
+  CHECK(KeysForEvent(Ev("container", "destroy", theirs), none, "this-store").empty());
+  auto ours = theirs;
+  ours["dev.keelson.store"] = "this-store";
+  CHECK(KeysForEvent(Ev("container", "destroy", ours), none, "this-store") == std::vector<std::string>{"Runner/ci/web"});
+  CHECK(KeysForEvent(Ev("network", "connect", {{"container", "c1"}}), Knows({{"container/c1", theirs}}), "this-store").empty());
 }
 
 TEST_CASE("KeysForEvent: network and volume events are mapped through the labels keelson knows, never the name") {
