@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/remote.h"
+#include "cli/terminal.h"
 #include "controller/manager.h"
 #include "docker/http_engine.h"
 #include "server/http_server.h"
@@ -80,19 +81,60 @@ class Endpoints {
   server::HttpServer server_;
 };
 
-// --once: every object Ready? Lists those that are not, with their reason.
-Result<std::vector<std::string>> NotReady(store::ObjectStore& objects) {
+// --once: every object Ready? Those that are not, with their reason.
+struct Readiness {
+  size_t total = 0;
+  std::vector<std::string> waiting;  ///< "default/runner/web (Reason: message)"
+  std::vector<std::string> reasons;  ///< "runner/web (Reason)": the short form, for the status line
+};
+Result<Readiness> NotReady(store::ObjectStore& objects) {
   auto list = objects.List({});
   if (!list) return Unexpected(list.error());
-  std::vector<std::string> out;
+  Readiness out;
+  out.total = list->size();
   for (const auto& o : *list) {
     if (model::IsReady(o)) continue;
     const auto* c = model::FindCondition(o, "Ready");
     std::string why = c ? c->value("reason", "") + ": " + c->value("message", "") : "not reconciled yet";
-    out.push_back(o.meta.namespace_ + "/" + model::DisplayName(o) + " (" + why + ")");
+    out.waiting.push_back(o.meta.namespace_ + "/" + model::DisplayName(o) + " (" + why + ")");
+    out.reasons.push_back(model::DisplayName(o) + " (" + (c ? c->value("reason", "") : "Pending") + ")");
   }
   return out;
 }
+
+// --once's progress: on a terminal, a line redrawn in place (objects Ready,
+// what waits and why, pulls and builds under way); otherwise a plain line
+// each time the count of Ready objects or what waits changes.
+class OnceProgress {
+ public:
+  explicit OnceProgress(const controller::Manager& m) : manager_(m) {}
+  void Note(const Readiness& r) { readiness_ = r; }
+  void Tick() {
+    const size_t ready = readiness_.total - readiness_.waiting.size();
+    const std::string count = std::to_string(ready) + " of " + std::to_string(readiness_.total) + " Ready";
+    std::string text = "converging: " + count;
+    if (term::StatusLine::Get().active()) {
+      for (const auto& line : manager_.progress().Lines()) text += " · " + line;
+      if (!readiness_.reasons.empty()) {
+        text += " · waiting: ";
+        for (size_t i = 0; i < readiness_.reasons.size(); ++i) text += (i ? ", " : "") + readiness_.reasons[i];
+      }
+      term::StatusLine::Get().Show(text);
+      return;
+    }
+    std::string waiting;
+    for (const auto& w : readiness_.reasons) waiting += (waiting.empty() ? "; waiting: " : ", ") + w;
+    if (count + waiting == last_) return;
+    last_ = count + waiting;
+    term::StatusLine::Get().Print("progress: " + count + waiting + "\n");
+  }
+  void Done() { term::StatusLine::Get().Done(); }
+
+ private:
+  const controller::Manager& manager_;
+  Readiness readiness_;
+  std::string last_;
+};
 
 int RunController(const Globals& g, const ControllerOptions& opts) {
   if (IsRemote(g)) return NotOverTheApi("controller");
@@ -142,17 +184,21 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   // --once reads the store again only when it changed (a cheap look every
   // 20 ms: the process ends soon after the last status write).
   int64_t seen_version = -1;
-  while (!finished && SleepUnlessInterrupted(opts.once ? 20 : 200)) {
+  OnceProgress progress(manager);
+  for (int tick = 0; !finished && SleepUnlessInterrupted(opts.once ? 20 : 200); ++tick) {
     if (!opts.once) continue;
+    if (tick % 10 == 0 && seen_version >= 0) progress.Tick();
     if (manager.Ready()) {
       auto version = (*session)->db->DataVersion();
       const bool past = std::chrono::steady_clock::now() >= deadline;
       if (version && *version == seen_version && !past) continue;
       if (version) seen_version = *version;
       auto pending = NotReady(*(*session)->objects);
-      if (pending && pending->empty()) break;
+      if (pending) progress.Note(*pending);
+      if (pending && pending->waiting.empty()) break;
       if (pending && std::chrono::steady_clock::now() >= deadline) {
-        for (const auto& p : *pending) std::cerr << "not ready: " << p << "\n";
+        progress.Done();
+        for (const auto& p : pending->waiting) std::cerr << "not ready: " << p << "\n";
         code = kExitFailure;
         break;
       }
@@ -162,6 +208,7 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
       break;
     }
   }
+  progress.Done();
   spdlog::info("controller: stopping");
   manager.Stop();
   // In-flight reconciles get kStopGrace to finish; engine calls still

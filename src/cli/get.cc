@@ -1,5 +1,7 @@
 // keelson get KIND [NAME...] [-l SEL] [-A] [-o table|wide|yaml|json|name]
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <functional>
 #include <iostream>
@@ -16,6 +18,7 @@
 #include "cli/remote.h"
 #include "cli/resolve.h"
 #include "cli/table.h"
+#include "cli/terminal.h"
 #include "cli/workload.h"
 #include "manifest/document.h"
 
@@ -147,7 +150,7 @@ void PrintTables(std::vector<model::Object>& found, const GetOptions& opts,
     if (it == by_kind.end()) continue;
     if (!first) std::cout << "\n";
     first = false;
-    ObjectTable(info.kind, it->second, t, now).Print(std::cout, !opts.no_headers);
+    ObjectTable(info.kind, it->second, t, now).Print(std::cout, !opts.no_headers, term::Colour(STDOUT_FILENO));
   }
 }
 

@@ -4,9 +4,10 @@
 
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/terminal.h"
 #include "util/log_fields.h"
 
 namespace keelson::cli {
@@ -39,10 +40,23 @@ class JsonFields final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonFields>(); }
 };
 
+// stderr, through the status line (cli/terminal.h): a log line printed while
+// a status line shows goes above it.
+class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t text;
+    formatter_->format(msg, text);
+    term::StatusLine::Get().Print(std::string_view(text.data(), text.size()));
+  }
+  void flush_() override {}
+};
+
 }  // namespace
 
 void ConfigureLogging(const std::string& level, const std::string& format) {
-  auto logger = spdlog::stderr_logger_mt("keelson");
+  auto logger = std::make_shared<spdlog::logger>("keelson", std::make_shared<StderrSink>());
+  spdlog::register_logger(logger);
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
   if (format == "json") {

@@ -1,5 +1,8 @@
 #include "cli/table.h"
 
+#include "cli/terminal.h"
+
+#include <algorithm>
 #include <functional>
 #include <ostream>
 
@@ -75,22 +78,25 @@ void Table::AddRow(std::vector<std::string> cells) {
   rows_.push_back(std::move(cells));
 }
 
-void Table::Print(std::ostream& out, bool headers) const {
+void Table::ToneColumn(size_t i) { toned_.push_back(i); }
+
+void Table::Print(std::ostream& out, bool headers, bool colour) const {
   std::vector<size_t> widths(headers_.size());
   for (size_t i = 0; i < headers_.size(); ++i) widths[i] = Width(headers_[i]);
   for (const auto& row : rows_) {
     for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], Width(row[i]));
   }
-  auto line = [&](const std::vector<std::string>& cells) {
+  auto line = [&](const std::vector<std::string>& cells, bool header) {
     std::string text;
     for (size_t i = 0; i < cells.size() && i < widths.size(); ++i) {
-      text += cells[i];
+      const bool toned = colour && !header && std::find(toned_.begin(), toned_.end(), i) != toned_.end();
+      text += toned ? term::Paint(cells[i], term::ToneOf(cells[i])) : cells[i];
       if (i + 1 < cells.size()) text += std::string(widths[i] - Width(cells[i]) + 3, ' ');
     }
     out << text << "\n";
   };
-  if (headers) line(headers_);
-  for (const auto& row : rows_) line(row);
+  if (headers) line(headers_, true);
+  for (const auto& row : rows_) line(row, false);
 }
 
 std::string LabelsText(const model::Labels& labels) {
@@ -121,13 +127,20 @@ Table ObjectTable(model::Kind kind, const std::vector<model::Object>& objects,
   std::vector<std::string> headers;
   if (options.with_namespace) headers.push_back("NAMESPACE");
   headers.push_back("NAME");
-  for (const auto* c : columns) headers.emplace_back(c->header);
+  std::vector<size_t> states;
+  for (const auto* c : columns) {
+    if (c->value == model::PrinterColumn::Value::kReady || c->value == model::PrinterColumn::Value::kStatus) {
+      states.push_back(headers.size());
+    }
+    headers.emplace_back(c->header);
+  }
   const bool containers = options.wide && options.containers &&
                           (kind == model::Kind::kRunner || kind == model::Kind::kRunnerPool);
   if (containers) headers.push_back("CONTAINERS");
   headers.push_back("AGE");
   if (options.show_labels) headers.push_back("LABELS");
   Table table(std::move(headers));
+  for (size_t i : states) table.ToneColumn(i);
   for (const auto& o : objects) {
     std::vector<std::string> row;
     if (options.with_namespace) row.push_back(o.meta.namespace_);

@@ -19,13 +19,18 @@ class Table {
  public:
   explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
   void AddRow(std::vector<std::string> cells);
-  /// `headers`: false for --no-headers.
-  void Print(std::ostream& out, bool headers = true) const;
+  /// Column `i` holds states (READY, STATUS): coloured by their tone when
+  /// printed with colour.
+  void ToneColumn(size_t i);
+  /// `headers`: false for --no-headers. `colour`: states in colour (a
+  /// terminal without NO_COLOR).
+  void Print(std::ostream& out, bool headers = true, bool colour = false) const;
   bool empty() const { return rows_.empty(); }
 
  private:
   std::vector<std::string> headers_;
   std::vector<std::vector<std::string>> rows_;
+  std::vector<size_t> toned_;
 };
 
 struct TableOptions {

@@ -52,12 +52,23 @@ Result<std::optional<docker::RegistryAuth>> Auth(const std::optional<model::Regi
   return std::optional<docker::RegistryAuth>(docker::RegistryAuth{auth->username, *password, "", registry});
 }
 
-// Pull and build progress goes to the debug log, one line per layer state change.
-docker::ProgressFn LogProgress(const std::string& what) {
-  return [what](const docker::Progress& p) {
+// Pull and build progress goes to the debug log, one line per layer state
+// change, and to the board (when there is one) for a display.
+docker::ProgressFn LogProgress(const std::string& what, ProgressBoard* board) {
+  return [what, board](const docker::Progress& p) {
     if (p.total == 0) spdlog::debug("{}: {} {}", what, p.id, p.status);
+    if (board) board->Update(what, p);
   };
 }
+
+// Takes the operation off the board however it ends.
+struct OnBoard {
+  ProgressBoard* board;
+  std::string what;
+  ~OnBoard() {
+    if (board) board->Finish(what);
+  }
+};
 
 Result<void> Void(const Result<std::string>& r) { return r ? Result<void>() : Result<void>(Unexpected(r.error())); }
 
@@ -224,7 +235,8 @@ Result<void> Executor::InSlot(const std::function<Result<void>()>& op) {
 Result<void> Executor::operator()(const PullImage& a) {
   auto auth = Auth(a.auth, a.ref);
   if (!auth) return Unexpected(auth.error());
-  auto r = InSlot([&] { return Call("pull", engine_.PullImage(a.ref, *auth, LogProgress("pull " + a.ref))); });
+  OnBoard shown{board_, "pull " + a.ref};
+  auto r = InSlot([&] { return Call("pull", engine_.PullImage(a.ref, *auth, LogProgress(shown.what, board_))); });
   cache_.ForgetImage(a.ref);
   return r;
 }
@@ -236,7 +248,8 @@ Result<void> Executor::operator()(const BuildImage& a) {
   req.tags = {a.ref};
   req.args = a.build.args;
   req.target = a.build.target;
-  auto r = InSlot([&] { return Call("build", Void(engine_.BuildImage(req, LogProgress("build " + a.ref)))); });
+  OnBoard shown{board_, "build " + a.ref};
+  auto r = InSlot([&] { return Call("build", Void(engine_.BuildImage(req, LogProgress(shown.what, board_)))); });
   cache_.ForgetImage(a.ref);
   return r;
 }
@@ -244,7 +257,8 @@ Result<void> Executor::operator()(const BuildImage& a) {
 Result<void> Executor::operator()(const PushImage& a) {
   auto auth = Auth(a.auth, a.ref);
   if (!auth) return Unexpected(auth.error());
-  return InSlot([&] { return Call("push", engine_.PushImage(a.ref, *auth, LogProgress("push " + a.ref))); });
+  OnBoard shown{board_, "push " + a.ref};
+  return InSlot([&] { return Call("push", engine_.PushImage(a.ref, *auth, LogProgress(shown.what, board_))); });
 }
 
 Result<void> Executor::operator()(const RemoveImage& a) {

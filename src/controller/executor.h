@@ -14,6 +14,7 @@
 #include "controller/cache.h"
 #include "controller/fence.h"
 #include "controller/metrics.h"
+#include "controller/progress_board.h"
 #include "docker/engine.h"
 #include "reconcile/action.h"
 #include "reconcile/kinds.h"
@@ -61,8 +62,8 @@ class Executor {
   /// `fence`, when set, is asked before every action: down, the action fails
   /// (transient) without touching the engine.
   Executor(docker::Engine& engine, Cache& cache, Metrics& metrics, LongOperationSlots* slots = nullptr,
-           const Fence* fence = nullptr)
-      : engine_(engine), cache_(cache), metrics_(metrics), slots_(slots), fence_(fence) {}
+           const Fence* fence = nullptr, ProgressBoard* board = nullptr)
+      : engine_(engine), cache_(cache), metrics_(metrics), slots_(slots), fence_(fence), board_(board) {}
 
   /// Runs `actions` in order and stops at the first failure, which it
   /// returns. What they did (restarts, finished runs, pulls) goes to `ledger`.
@@ -108,6 +109,7 @@ class Executor {
   Metrics& metrics_;
   LongOperationSlots* slots_;
   const Fence* fence_;
+  ProgressBoard* board_;  ///< pulls and builds in progress, for a display; may be null
 };
 
 }  // namespace keelson::controller

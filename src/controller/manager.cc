@@ -202,7 +202,8 @@ void Manager::Worker() {
     NoteFatal(session.error());
     return;
   }
-  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_, &long_ops_, active_fence_};
+  Shared shared{engine_,         cache_,     clock_,        metrics_, opts_.image_recheck,
+                &status_writes_, &long_ops_, active_fence_, &progress_};
   Reconciler reconciler(shared, *session->store);
   while (auto key = queue_.Get()) Process(*key, reconciler, *session->store);
 }
@@ -210,7 +211,7 @@ void Manager::Worker() {
 int Manager::Drain() {
   auto session = opts_.open_store();
   if (!session) return 0;
-  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_, &long_ops_};
+  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_, &long_ops_, nullptr, &progress_};
   Reconciler reconciler(shared, *session->store);
   int passes = 0;
   while (auto key = queue_.TryGet()) {

@@ -17,6 +17,7 @@
 
 #include "controller/cache.h"
 #include "controller/container_metrics.h"
+#include "controller/progress_board.h"
 #include "controller/fence.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
@@ -75,6 +76,8 @@ class Manager {
   bool Ready() const { return NotReadyReason().empty(); }
   std::string NotReadyReason() const;
   Metrics& metrics() { return metrics_; }
+  /// Pulls and builds under way (controller --once shows them on a terminal).
+  const ProgressBoard& progress() const { return progress_; }
   /// /metrics: the controller's own, then each container's (sampled while scraped).
   std::string RenderMetrics() { return metrics_.Render() + container_metrics_.Render(); }
   WorkQueue& queue() { return queue_; }
@@ -120,6 +123,7 @@ class Manager {
   Metrics metrics_;
   Cache cache_;
   ContainerMetrics container_metrics_{engine_, cache_, metrics_};
+  ProgressBoard progress_;  ///< pulls and builds under way
   WorkQueue queue_;
   StatusWrites status_writes_;  ///< the workers' own status writes, which the store watcher skips
   LongOperationSlots long_ops_;  ///< pulls and builds: one worker fewer than there are

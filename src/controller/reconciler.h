@@ -33,6 +33,7 @@ struct Shared {
   StatusWrites* status_writes = nullptr;     ///< told of every status write, when set
   LongOperationSlots* long_ops = nullptr;    ///< bounds pulls and builds in flight, when set
   const Fence* fence = nullptr;              ///< asked before every engine action and store write, when set
+  ProgressBoard* progress = nullptr;         ///< where pulls and builds report progress, when set
 };
 
 /// What a converged pass saw, for a resync to tell whether anything the
@@ -73,7 +74,7 @@ class Reconciler {
       : s_(shared),
         store_(store),
         world_(shared.engine, shared.cache, store, shared.clock, shared.image_recheck),
-        executor_(shared.engine, shared.cache, shared.metrics, shared.long_ops, shared.fence) {}
+        executor_(shared.engine, shared.cache, shared.metrics, shared.long_ops, shared.fence, shared.progress) {}
 
   Outcome Reconcile(const std::string& key);
 

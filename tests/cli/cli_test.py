@@ -966,7 +966,29 @@ def edit_validates_on_save_and_reopens_with_the_error():
     expect(rc == 1 and 'editor exited with 3' in err and get() == 'busybox:7', err)
 
 
+def colour_on_a_terminal_only_and_never_with_no_color():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('r.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {name: web}\n'
+                                 'spec: {image: busybox:1}\n'))
+    def on_terminal(**env):
+        p = subprocess.run(['script', '-qec', f'{k.binary} --db {k.db} get runners', '/dev/null'], capture_output=True,
+                           text=True, timeout=30, stdin=subprocess.DEVNULL, env={**os.environ, 'TERM': 'xterm', **env})
+        return p.stdout
+    coloured = on_terminal()
+    expect('\x1b[33mPending\x1b[0m' in coloured, f'a waiting state in yellow on a terminal: {coloured!r}')
+    plain = on_terminal(NO_COLOR='1')
+    expect('\x1b[' not in plain and 'Pending' in plain, f'NO_COLOR: {plain!r}')
+    expect('\x1b[' not in k.ok('get', 'runners'), 'not a terminal: no colour')
+    # The columns stay aligned: the escape codes take no width.
+    table = lambda text: [line for line in text.splitlines() if line.startswith(('NAME', 'web'))]
+    rows = table(on_terminal(NO_COLOR='1'))
+    expect(rows[1].index('Pending') == rows[0].index('STATUS'), f'{rows}')
+    rows = table(coloured)
+    expect(re.sub(r'\x1b\[\d*m', '', rows[1]).index('Pending') == rows[0].index('STATUS'), f'{rows}')
+
+
 run_tests([
+    colour_on_a_terminal_only_and_never_with_no_color,
     patch_merge_json_and_strategic_as_kubectl,
     edit_validates_on_save_and_reopens_with_the_error,
     get_all_yaml_applies_back_and_namespaces_must_match,

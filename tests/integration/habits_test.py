@@ -318,6 +318,24 @@ def docker_contexts_pick_the_engine_as_the_docker_cli_does():
     expect(p.returncode == 0, 'DOCKER_HOST wins over the context, as in the docker CLI')
 
 
+def once_shows_progress_as_plain_lines_off_a_terminal():
+    k = Keelson(binary)
+    # Unhealthy at its first check, healthy from the second: a while not Ready.
+    k.ok('apply', '-f', k.write('r.yaml', runner('slowstart', 'sleep 3600',
+                                                  '  healthcheck: {test: [CMD, sh, -c, "test -f /tmp/ok || '
+                                                  '(touch /tmp/ok; exit 1)"], interval: 1s, retries: 1}\n')))
+    try:
+        rc, out, err = k.run('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
+        expect(rc == 0 and out == 'converged: every object is Ready\n', f'{rc} {out!r}')
+        lines = [line for line in err.splitlines() if line.startswith('progress: ')]
+        expect(lines and all(re.match(r'^progress: 0 of 1 Ready; waiting: runner/slowstart \(\w+\)$', line) for line in lines),
+               f'a plain line each time what waits changes: {err}')
+        expect(all(a != b for a, b in zip(lines, lines[1:])), f'never the same line twice in a row: {lines}')
+        expect('\x1b[' not in err + out, 'no terminal codes off a terminal')
+    finally:
+        cleanup(k)
+
+
 run_tests([
     logs_of_a_runner_as_docker_logs_shows_them,
     a_pools_logs_follow_every_replica_and_keep_finished_runs,
@@ -326,4 +344,5 @@ run_tests([
     rollout_restart_history_and_undo_to_a_revision,
     json_logs_carry_structured_fields,
     docker_contexts_pick_the_engine_as_the_docker_cli_does,
+    once_shows_progress_as_plain_lines_off_a_terminal,
 ])

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "controller/progress_board.h"
 #include "util/clock.h"
 #include "util/names.h"
 #include "util/text.h"
@@ -145,4 +146,22 @@ TEST_CASE("text: invalid UTF-8 becomes U+FFFD; cuts fall on character boundaries
   CHECK(Utf8Prefix("caf\xC3\xA9!", 5) == "caf\xC3\xA9");
   CHECK(Utf8Suffix("\xC3\xA9tude", 5) == "tude");
   CHECK(Utf8Suffix("\xC3\xA9tude", 6) == "\xC3\xA9tude");
+}
+
+TEST_CASE("ProgressBoard: a pull's bytes and layers, a build's step, gone when it ends") {
+  controller::ProgressBoard board;
+  CHECK(board.Lines().empty());
+  board.Update("pull busybox:1", {"", "Pulling from library/busybox", 0, 0});
+  board.Update("pull busybox:1", {"aaaaaaaaaaaa", "Pulling fs layer", 0, 0});
+  board.Update("pull busybox:1", {"bbbbbbbbbbbb", "Pulling fs layer", 0, 0});
+  board.Update("pull busybox:1", {"aaaaaaaaaaaa", "Downloading", 1000000, 4000000});
+  board.Update("pull busybox:1", {"bbbbbbbbbbbb", "Already exists", 0, 0});
+  CHECK(board.Lines() == std::vector<std::string>{"pull busybox:1: 1.0 of 4.0 MB, 1 of 2 layers done"});
+  board.Update("pull busybox:1", {"aaaaaaaaaaaa", "Pull complete", 0, 0});
+  board.Update("build ci/runner:1", {"", "Step 3/7 : RUN make\n", 0, 0});
+  CHECK(board.Lines() == std::vector<std::string>{"build ci/runner:1: Step 3/7 : RUN make",
+                                                  "pull busybox:1: 4.0 of 4.0 MB, 2 of 2 layers done"});
+  board.Finish("pull busybox:1");
+  board.Finish("build ci/runner:1");
+  CHECK(board.Lines().empty());
 }
