@@ -1,5 +1,7 @@
 #include "fake_engine.h"
 
+#include "util/text.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -478,31 +480,14 @@ Result<void> FakeEngine::RemoveContainer(const std::string& ref, bool force) {
   return {};
 }
 
-namespace {
-
-// The last `tail` lines of `text` (-1: all).
-std::string Tail(const std::string& text, int tail) {
-  if (tail < 0) return text;
-  size_t pos = text.size();
-  if (pos > 0 && text.back() == '\n') --pos;
-  for (int i = 0; i < tail; ++i) {
-    if (pos == 0 || pos == std::string::npos) return text;
-    pos = text.rfind('\n', pos - 1);
-    if (pos == std::string::npos) return text;
-  }
-  return tail == 0 ? std::string() : text.substr(pos + 1);
-}
-
-}  // namespace
-
 Result<Logs> FakeEngine::ContainerLogs(const std::string& ref, const LogOptions& options) {
   if (auto r = Enter("ContainerLogs"); !r) return Unexpected(r.error());
   std::lock_guard lock(mu_);
   auto* fc = FindContainer(ref);
   if (!fc) return Unexpected(NoSuchContainer(ref));
   Logs logs;
-  if (options.stdout_) logs.out = Tail(fc->logs.out, options.tail);
-  if (options.stderr_) logs.err = Tail(fc->logs.err, options.tail);
+  if (options.stdout_) logs.out = LastLines(fc->logs.out, options.tail);
+  if (options.stderr_) logs.err = LastLines(fc->logs.err, options.tail);
   return logs;
 }
 
@@ -521,8 +506,8 @@ Result<void> FakeEngine::StreamLogs(const std::string& ref, const LogOptions& op
         if (first) return Unexpected(NoSuchContainer(ref));
         return {};
       }
-      const std::string all_out = first ? Tail(fc->logs.out, options.tail) : fc->logs.out;
-      const std::string all_err = first ? Tail(fc->logs.err, options.tail) : fc->logs.err;
+      const std::string all_out = first ? LastLines(fc->logs.out, options.tail) : fc->logs.out;
+      const std::string all_err = first ? LastLines(fc->logs.err, options.tail) : fc->logs.err;
       if (first) {
         out_sent = fc->logs.out.size() - all_out.size();
         err_sent = fc->logs.err.size() - all_err.size();

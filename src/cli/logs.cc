@@ -18,6 +18,7 @@
 #include "cli/workload.h"
 #include "store/run_history.h"
 #include "util/clock.h"
+#include "util/text.h"
 #include "util/units.h"
 
 namespace keelson::cli {
@@ -63,19 +64,6 @@ class LineOut {
  private:
   std::mutex mu_;
 };
-
-// The last `tail` lines of `text` (-1: all).
-std::string LastLines(const std::string& text, int tail) {
-  if (tail < 0) return text;
-  size_t pos = text.size();
-  if (pos > 0 && text.back() == '\n') --pos;
-  for (int i = 0; i < tail; ++i) {
-    if (pos == 0) return text;
-    pos = text.rfind('\n', pos - 1);
-    if (pos == std::string::npos) return text;
-  }
-  return tail == 0 ? std::string() : text.substr(pos + 1);
-}
 
 // --previous: what the pool's last finished runs printed (kept by the
 // controller as each ephemeral replica was removed).

@@ -62,4 +62,17 @@ std::string_view Utf8Suffix(std::string_view s, size_t max_bytes) {
   return s.substr(start);
 }
 
+std::string LastLines(const std::string& text, int n) {
+  if (n < 0) return text;
+  if (n == 0) return "";
+  size_t pos = text.size();
+  if (pos > 0 && text.back() == '\n') --pos;
+  for (int i = 0; i < n; ++i) {
+    if (pos == 0) return text;
+    pos = text.rfind('\n', pos - 1);
+    if (pos == std::string::npos) return text;
+  }
+  return text.substr(pos + 1);
+}
+
 }  // namespace keelson

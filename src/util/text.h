@@ -17,4 +17,8 @@ std::string_view Utf8Prefix(std::string_view s, size_t max_bytes);
 /// The same for a suffix.
 std::string_view Utf8Suffix(std::string_view s, size_t max_bytes);
 
+/// The last `n` lines of `text` (n < 0: all of it), as `tail -n` and the
+/// engine's logs?tail= count them: a final newline ends the last line.
+std::string LastLines(const std::string& text, int n);
+
 }  // namespace keelson

@@ -158,7 +158,10 @@ def kubectl_get_prints_the_columns_of_keelson_get():
         expect([words(r)[:-1] for r in theirs[1:]] == [words(r)[:-1] for r in ours[1:]], f'{kind}:\n{theirs}\n{ours}')
     wide_theirs = api.ok('get', 'runnerpools', '-o', 'wide').splitlines()[0]
     wide_ours = api.k.ok('get', 'runnerpools', '-o', 'wide').splitlines()[0]
-    expect(words(wide_theirs) == words(wide_ours), f'-o wide: {wide_theirs!r} != {wide_ours!r}')
+    # CONTAINERS is the CLI's, asked of the engine the CLI reaches; the
+    # server's table is the store's columns only.
+    expect(words(wide_theirs) == [w for w in words(wide_ours) if w != 'CONTAINERS'],
+           f'-o wide: {wide_theirs!r} != {wide_ours!r}')
     # The short name and the singular work as kubectl users type them.
     expect(api.ok('get', 'pool', 'ci-runners', '--no-headers').split()[0] == 'ci-runners', 'get pool NAME')
 

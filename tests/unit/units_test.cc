@@ -165,3 +165,12 @@ TEST_CASE("ProgressBoard: a pull's bytes and layers, a build's step, gone when i
   board.Finish("build ci/runner:1");
   CHECK(board.Lines().empty());
 }
+
+TEST_CASE("LastLines: as tail -n counts them") {
+  CHECK(LastLines("a\nb\nc\n", 2) == "b\nc\n");
+  CHECK(LastLines("a\nb\nc", 2) == "b\nc");
+  CHECK(LastLines("a\nb\n", 5) == "a\nb\n");
+  CHECK(LastLines("a\nb\n", 0).empty());
+  CHECK(LastLines("a\nb\n", -1) == "a\nb\n");
+  CHECK(LastLines("", 3).empty());
+}
