@@ -36,7 +36,56 @@ struct GetOptions {
   bool show_labels = false;
   bool watch = false;       ///< -w: then print each change
   bool watch_only = false;  ///< --watch-only: only the changes
+  std::string sort_by;      ///< --sort-by: a JSONPath expression
 };
+
+// Strings in natural order, as kubectl sorts them ("r2" before "r10"):
+// runs of digits compare as numbers.
+bool NaturalLess(const std::string& a, const std::string& b) {
+  size_t i = 0, j = 0;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  while (i < a.size() && j < b.size()) {
+    if (digit(a[i]) && digit(b[j])) {
+      size_t ie = i, je = j;
+      while (ie < a.size() && digit(a[ie])) ++ie;
+      while (je < b.size() && digit(b[je])) ++je;
+      std::string x = a.substr(i, ie - i), y = b.substr(j, je - j);
+      x.erase(0, std::min(x.find_first_not_of('0'), x.size()));
+      y.erase(0, std::min(y.find_first_not_of('0'), y.size()));
+      if (x.size() != y.size()) return x.size() < y.size();
+      if (x != y) return x < y;
+      i = ie, j = je;
+      continue;
+    }
+    if (a[i] != b[j]) return a[i] < b[j];
+    ++i, ++j;
+  }
+  return a.size() - i < b.size() - j;
+}
+
+// --sort-by as kubectl's: the expression (braces optional) on each object;
+// numbers by value, strings in natural order; objects without the field first.
+Result<void> SortBy(const std::string& expr, std::vector<model::Object>& objects) {
+  const std::string relaxed = expr.find('{') == std::string::npos ? "{" + expr + "}" : expr;
+  auto path = JsonPath::Parse(relaxed);
+  if (!path) return Unexpected(ErrorCode::kInvalid, "--sort-by: " + path.error().message);
+  std::vector<std::pair<json, size_t>> keys;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    auto values = path->Values(model::ToJson(objects[i]));
+    keys.emplace_back(values.empty() ? json() : values.front(), i);
+  }
+  std::stable_sort(keys.begin(), keys.end(), [](const auto& x, const auto& y) {
+    const json &a = x.first, &b = y.first;
+    if (a.is_null() || b.is_null()) return a.is_null() && !b.is_null();
+    if (a.is_number() && b.is_number()) return a.get<double>() < b.get<double>();
+    return NaturalLess(a.is_string() ? a.get<std::string>() : a.dump(), b.is_string() ? b.get<std::string>() : b.dump());
+  });
+  std::vector<model::Object> sorted;
+  sorted.reserve(objects.size());
+  for (auto& [key, i] : keys) sorted.push_back(std::move(objects[i]));
+  objects = std::move(sorted);
+  return {};
+}
 
 using Sink = std::function<void(model::Object&&)>;
 
@@ -301,7 +350,21 @@ int RunGet(const Globals& g, const GetOptions& opts) {
 
   Result<Outcome> outcome = Outcome{};
   std::vector<model::Object> found;
-  if (opts.output == "name") {
+  if (!opts.sort_by.empty()) {
+    // Everything first, then in order.
+    outcome = Collect(objects, g, opts, refs, *sel, [&found](model::Object&& o) { found.push_back(std::move(o)); });
+    if (!outcome) return Fail(outcome.error().message);
+    if (auto sorted = SortBy(opts.sort_by, found); !sorted) return Fail(sorted.error().message, kExitUsage);
+    if (opts.output == "name") {
+      for (const auto& o : found) std::cout << model::DisplayName(o) << "\n";
+      found.clear();
+    } else if (opts.output == "json" && !single) {
+      JsonListPrinter printer;
+      for (auto& o : found) printer.Add(std::move(o));
+      printer.Finish();
+      found.clear();
+    }
+  } else if (opts.output == "name") {
     outcome = Collect(objects, g, opts, refs, *sel,
                       [](model::Object&& o) { std::cout << model::DisplayName(o) << "\n"; });
   } else if (opts.output == "json" && !single) {
@@ -380,6 +443,7 @@ void RegisterGet(CLI::App& app, Globals& g) {
           },
           "FORMAT");
   cmd->add_flag("--no-headers", opts->no_headers, "Tables without their header line");
+  cmd->add_option("--sort-by", opts->sort_by, "Order by a JSONPath expression, e.g. .metadata.name or .status.readyReplicas");
   cmd->add_flag("--show-labels", opts->show_labels, "A LABELS column last in tables");
   cmd->add_flag("-w,--watch", opts->watch, "After the list, print each change until Ctrl-C");
   cmd->add_flag("--watch-only", opts->watch_only, "Print only the changes, until Ctrl-C");

@@ -987,7 +987,28 @@ def colour_on_a_terminal_only_and_never_with_no_color():
     expect(re.sub(r'\x1b\[\d*m', '', rows[1]).index('Pending') == rows[0].index('STATUS'), f'{rows}')
 
 
+def get_sort_by_as_kubectl():
+    k = Keelson(binary)
+    docs = ''.join(f'---\napiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {{name: {n}}}\n'
+                   f'spec:\n  replicas: {r}\n  template: {{image: busybox:1}}\n' + (f'  ephemeral: true\n' if e else '')
+                   for n, r, e in (('r10', 3, False), ('r2', 12, True), ('r1', 7, False)))
+    k.ok('apply', '-f', k.write('p.yaml', docs))
+    names = lambda *a: k.ok('get', 'runnerpools', '-o', 'name', *a).split()
+    expect(names('--sort-by', '.metadata.name') == ['runnerpool/r1', 'runnerpool/r2', 'runnerpool/r10'],
+           f'natural order, as kubectl: {names("--sort-by", ".metadata.name")}')
+    expect(names('--sort-by', '{.spec.replicas}') == ['runnerpool/r10', 'runnerpool/r1', 'runnerpool/r2'],
+           'numbers by value (3 < 7 < 12), braces optional')
+    table = k.ok('get', 'runnerpools', '--sort-by', '.spec.replicas').splitlines()
+    expect([row.split()[0] for row in table[1:]] == ['r10', 'r1', 'r2'], f'{table}')
+    items = json.loads(k.ok('get', 'runnerpools', '-o', 'json', '--sort-by', '.metadata.name'))['items']
+    expect([i['metadata']['name'] for i in items] == ['r1', 'r2', 'r10'], 'a JSON List in order')
+    expect(names('--sort-by', '.spec.nothing')[0] in ('runnerpool/r10', 'runnerpool/r2', 'runnerpool/r1'), 'a missing field sorts, not fails')
+    rc, _, err = k.run('get', 'runnerpools', '--sort-by', '{.spec[')
+    expect(rc == 2 and '--sort-by' in err, err)
+
+
 run_tests([
+    get_sort_by_as_kubectl,
     colour_on_a_terminal_only_and_never_with_no_color,
     patch_merge_json_and_strategic_as_kubectl,
     edit_validates_on_save_and_reopens_with_the_error,
