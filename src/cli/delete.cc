@@ -10,6 +10,7 @@
 #include "cli/manifests.h"
 #include "cli/remote.h"
 #include "cli/resolve.h"
+#include "cli/terminal.h"
 #include "manifest/decode.h"
 #include "util/units.h"
 
@@ -115,17 +116,29 @@ Result<bool> RefuseInUse(ObjectReader& objects, const std::vector<Target>& targe
 }
 
 // Polls until every target is gone from the store; false on timeout.
+// On a terminal, a line says what is still going (cli/terminal.h).
 bool WaitGone(ObjectReader& objects, const std::vector<Target>& targets,
               std::chrono::nanoseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto& line = term::StatusLine::Get();
   while (true) {
-    bool all_gone = true;
+    std::vector<std::string> left;
     for (const auto& t : targets) {
       auto o = objects.Get(t.kind, t.ns, t.name);
-      all_gone = all_gone && o && !*o;
+      if (!o || *o) left.push_back(std::string(model::Info(t.kind).singular) + "/" + t.name);
     }
-    if (all_gone) return true;
-    if (std::chrono::steady_clock::now() >= deadline || !SleepUnlessInterrupted(100)) return false;
+    if (left.empty()) {
+      line.Done();
+      return true;
+    }
+    std::string text = "waiting for " + std::to_string(left.size()) + " of " + std::to_string(targets.size()) +
+                       " to be deleted: ";
+    for (size_t i = 0; i < left.size(); ++i) text += (i ? ", " : "") + left[i];
+    line.Show(text);
+    if (std::chrono::steady_clock::now() >= deadline || !SleepUnlessInterrupted(100)) {
+      line.Done();
+      return false;
+    }
   }
 }
 

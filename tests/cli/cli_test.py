@@ -1007,7 +1007,21 @@ def get_sort_by_as_kubectl():
     expect(rc == 2 and '--sort-by' in err, err)
 
 
+def delete_wait_says_what_is_left_on_a_terminal():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('r.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {name: web}\n'
+                                 'spec: {image: busybox:1}\n'))
+    set_status(k, 'Runner', 'web', {'observedGeneration': 1})  # acted on: deletion waits for a controller
+    p = subprocess.run(['script', '-qec', f'{k.binary} --db {k.db} delete runner web --wait --timeout 1s', '/dev/null'],
+                       capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL, env={**os.environ, 'TERM': 'xterm'})
+    expect('\x1b[Kwaiting for 1 of 1 to be deleted: runner/web' in p.stdout, f'the line: {p.stdout!r}')
+    expect('timed out after 1s' in p.stdout and p.returncode == 1, f'{p.returncode} {p.stdout!r}')
+    rc, out, err = k.run('delete', 'runner', 'web', '--wait', '--timeout', '1s')
+    expect(rc == 1 and 'to be deleted' not in out + err and '\x1b' not in out + err, f'no line off a terminal: {err!r}')
+
+
 run_tests([
+    delete_wait_says_what_is_left_on_a_terminal,
     get_sort_by_as_kubectl,
     colour_on_a_terminal_only_and_never_with_no_color,
     patch_merge_json_and_strategic_as_kubectl,
