@@ -109,21 +109,27 @@ class OnceProgress {
  public:
   explicit OnceProgress(const controller::Manager& m) : manager_(m) {}
   void Note(const Readiness& r) { readiness_ = r; }
+  // What waits, named up to kNamed: a line stays short however many objects
+  // wait (the plain lines go to CI logs, once per change).
+  static constexpr size_t kNamed = 5;
+  std::string Waiting() const {
+    std::string out;
+    const auto& r = readiness_.reasons;
+    for (size_t i = 0; i < r.size() && i < kNamed; ++i) out += (i ? ", " : "") + r[i];
+    if (r.size() > kNamed) out += " and " + std::to_string(r.size() - kNamed) + " more";
+    return out;
+  }
   void Tick() {
     const size_t ready = readiness_.total - readiness_.waiting.size();
     const std::string count = std::to_string(ready) + " of " + std::to_string(readiness_.total) + " Ready";
     std::string text = "converging: " + count;
     if (term::StatusLine::Get().active()) {
       for (const auto& line : manager_.progress().Lines()) text += " · " + line;
-      if (!readiness_.reasons.empty()) {
-        text += " · waiting: ";
-        for (size_t i = 0; i < readiness_.reasons.size(); ++i) text += (i ? ", " : "") + readiness_.reasons[i];
-      }
+      if (!readiness_.reasons.empty()) text += " · waiting: " + Waiting();
       term::StatusLine::Get().Show(text);
       return;
     }
-    std::string waiting;
-    for (const auto& w : readiness_.reasons) waiting += (waiting.empty() ? "; waiting: " : ", ") + w;
+    const std::string waiting = readiness_.reasons.empty() ? "" : "; waiting: " + Waiting();
     if (count + waiting == last_) return;
     last_ = count + waiting;
     term::StatusLine::Get().Print("progress: " + count + waiting + "\n");
