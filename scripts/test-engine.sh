@@ -98,7 +98,10 @@ storage:
   delete: {enabled: true}
 http: {addr: $REGISTRY}
 EOF
-  in_ns docker-registry serve "$D/registry.yml" >"$D/registry.log" 2>&1 &
+  # nsenter itself, not the in_ns function: a function in the background runs
+  # in a subshell, whose pid ($!) is not the registry's, and stop would leave
+  # the registry running.
+  nsenter --net="/run/netns/$NS" docker-registry serve "$D/registry.yml" >"$D/registry.log" 2>&1 &
   echo $! >"$D/registry.pid"
   wait_for 30 registry registry_up
 }
