@@ -124,9 +124,16 @@ CURLcode Perform(CURL* easy, CURLM* multi, Transfer& t) {
   return result;
 }
 
-Error TransportError(CURLcode code, const char* detail, const Endpoint& endpoint) {
+Error TransportError(CURLcode code, const char* detail, const Endpoint& endpoint, CommandBridge* bridge) {
   std::string where = "engine " + endpoint.ToString() + ": ";
   std::string what = detail && *detail ? detail : curl_easy_strerror(code);
+  if (bridge) {
+    // What ssh said (a refused connection, a rejected key, no docker on
+    // the remote host) says more than curl's "empty reply".
+    if (std::string failure = bridge->TakeFailure(std::chrono::milliseconds(200)); !failure.empty()) {
+      return MakeError(code == CURLE_OPERATION_TIMEDOUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable, where + failure);
+    }
+  }
   switch (code) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -149,10 +156,12 @@ Error TransportError(CURLcode code, const char* detail, const Endpoint& endpoint
   }
 }
 
-// The socket or TLS settings of `endpoint`.
-void SetTransport(CURL* c, const Endpoint& endpoint) {
+// The socket (the ssh bridge's for ssh://) or TLS settings of `endpoint`.
+void SetTransport(CURL* c, const Endpoint& endpoint, CommandBridge* bridge) {
   if (endpoint.transport == Endpoint::Transport::kUnix) {
     curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, endpoint.socket_path.c_str());
+  } else if (bridge) {
+    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, bridge->socket_path().c_str());
   } else if (endpoint.tls) {
     curl_easy_setopt(c, CURLOPT_CAINFO, endpoint.ca_file.c_str());
     curl_easy_setopt(c, CURLOPT_SSLCERT, endpoint.cert_file.c_str());
@@ -221,7 +230,15 @@ struct HttpClient::Handle {
 HttpClient::HttpClient(Endpoint endpoint, Options options)
     : endpoint_(std::move(endpoint)), options_(options) {
   GlobalInit();
-  if (endpoint_.transport == Endpoint::Transport::kUnix) {
+  if (endpoint_.transport == Endpoint::Transport::kSsh) {
+    base_url_ = "http://docker";
+    auto bridge = CommandBridge::Start(SshCommand(endpoint_));
+    if (bridge) {
+      bridge_ = std::move(*bridge);
+    } else {
+      bridge_error_ = bridge.error();
+    }
+  } else if (endpoint_.transport == Endpoint::Transport::kUnix) {
     base_url_ = "http://docker";  // the host part is ignored on a unix socket
   } else {
     base_url_ = std::string(endpoint_.tls ? "https://" : "http://") + endpoint_.host_port;
@@ -248,6 +265,7 @@ void HttpClient::Release(std::unique_ptr<Handle> handle) {
 }
 
 Result<Hijacked> HttpClient::Hijack(const HttpRequest& request) {
+  if (bridge_error_) return Unexpected(*bridge_error_);
   std::unique_ptr<RawConnection> conn(new RawConnection());
   CURL* c = curl_easy_init();
   if (!c) return Unexpected(ErrorCode::kInternal, "engine: curl_easy_init failed");
@@ -260,8 +278,8 @@ Result<Hijacked> HttpClient::Hijack(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
-  SetTransport(c, endpoint_);
-  if (CURLcode rc = curl_easy_perform(c); rc != CURLE_OK) return Unexpected(TransportError(rc, error_buffer, endpoint_));
+  SetTransport(c, endpoint_, bridge_.get());
+  if (CURLcode rc = curl_easy_perform(c); rc != CURLE_OK) return Unexpected(TransportError(rc, error_buffer, endpoint_, bridge_.get()));
   curl_socket_t fd = CURL_SOCKET_BAD;
   curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &fd);
   if (fd == CURL_SOCKET_BAD) return Unexpected(ErrorCode::kUnavailable, "engine: no socket for the upgraded connection");
@@ -305,6 +323,7 @@ Result<Hijacked> HttpClient::Hijack(const HttpRequest& request) {
 }
 
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
+  if (bridge_error_) return Unexpected(*bridge_error_);
   if (shutting_down_) {
     return Unexpected(ErrorCode::kUnavailable, "engine " + endpoint_.ToString() + ": keelson is stopping");
   }
@@ -323,7 +342,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-  SetTransport(c, endpoint_);
+  SetTransport(c, endpoint_, bridge_.get());
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (request.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 
@@ -362,7 +381,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   }
   if (code != CURLE_OK) {
     // Do not pool a handle whose connection failed mid-way.
-    return Unexpected(TransportError(code, error_buffer, endpoint_));
+    return Unexpected(TransportError(code, error_buffer, endpoint_, bridge_.get()));
   }
   if (!transfer.pending.empty() && request.on_line && response.status < 300) {
     request.on_line(transfer.pending);

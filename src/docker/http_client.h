@@ -1,6 +1,6 @@
 #pragma once
-// HttpClient: HTTP/1.1 to the engine over a unix socket or TCP (optionally
-// TLS), with libcurl. The only libcurl user in keelson. Connections are
+// HttpClient: HTTP/1.1 to the engine over a unix socket, TCP (optionally
+// TLS) or an ssh command's stdio, with libcurl. The only libcurl user in keelson. Connections are
 // reused: each request borrows an easy handle (and its live connection) from
 // a pool, so several threads can send requests at once.
 
@@ -10,9 +10,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "docker/command_conn.h"
 #include "docker/endpoint.h"
 #include "docker/types.h"
 #include "util/result.h"
@@ -110,6 +112,8 @@ class HttpClient {
 
   Endpoint endpoint_;
   Options options_;
+  std::unique_ptr<CommandBridge> bridge_;  ///< ssh:// only
+  std::optional<Error> bridge_error_;      ///< ssh://: why there is no bridge
   std::string base_url_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Handle>> idle_;

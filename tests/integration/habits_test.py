@@ -2,7 +2,8 @@
 """The everyday kubectl and docker verbs against a real engine: logs (a
 runner's, a pool's with every replica prefixed, followed, and the finished
 runs a pool keeps), exec (exit codes, stdin, a TTY), top, and what describe
-and get -o wide say of a pool's replicas. The world is checked with the
+and get -o wide say of a pool's replicas; DOCKER_HOST=ssh:// through an sshd
+on loopback. The world is checked with the
 docker CLI.
 
     habits_test.py KEELSON_BINARY
@@ -336,6 +337,101 @@ def once_shows_progress_as_plain_lines_off_a_terminal():
         cleanup(k)
 
 
+def start_sshd(workdir, remote_docker_host):
+    """An sshd on loopback that lets this user in with a key made here, and
+    an `ssh` first on PATH that uses that key (and logs its arguments): the
+    `ssh` keelson runs, as the docker CLI runs it."""
+    import getpass
+    for key in ('hostkey', 'clientkey'):
+        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', os.path.join(workdir, key)], check=True)
+    with open(os.path.join(workdir, 'clientkey.pub')) as f:
+        public = f.read().strip()
+    with open(os.path.join(workdir, 'authorized_keys'), 'w') as f:
+        # The remote side's own DOCKER_HOST, for ssh:// URLs without a path.
+        f.write(f'environment="DOCKER_HOST={remote_docker_host}" {public}\n')
+    port = free_port()
+    with open(os.path.join(workdir, 'sshd_config'), 'w') as f:
+        f.write(f'Port {port}\nListenAddress 127.0.0.1\nHostKey {workdir}/hostkey\n'
+                f'AuthorizedKeysFile {workdir}/authorized_keys\nStrictModes no\nUsePAM no\n'
+                'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitUserEnvironment yes\n'
+                f'PidFile {workdir}/sshd.pid\n')
+    with open(os.path.join(workdir, 'ssh_config'), 'w') as f:
+        f.write(f'Host *\n  IdentityFile {workdir}/clientkey\n  IdentitiesOnly yes\n  UserKnownHostsFile /dev/null\n'
+                '  StrictHostKeyChecking no\n  LogLevel ERROR\n')
+    bindir = os.path.join(workdir, 'bin')
+    os.makedirs(bindir)
+    with open(os.path.join(bindir, 'ssh'), 'w') as f:
+        f.write(f'#!/bin/sh\necho "$@" >> {workdir}/ssh-args\nexec /usr/bin/ssh -F {workdir}/ssh_config "$@"\n')
+    os.chmod(os.path.join(bindir, 'ssh'), 0o755)
+    os.makedirs('/run/sshd', exist_ok=True)
+    sshd = subprocess.Popen(['/usr/sbin/sshd', '-D', '-e', '-f', os.path.join(workdir, 'sshd_config')],
+                            stderr=open(os.path.join(workdir, 'sshd.log'), 'w'))
+    import socket
+    wait_until('sshd listening', lambda: socket.socket().connect_ex(('127.0.0.1', port)) == 0, timeout=20)
+    return sshd, port, getpass.getuser(), bindir
+
+
+def docker_host_ssh_reaches_the_engine_through_dial_stdio():
+    k = Keelson(binary)
+    engine = os.environ['DOCKER_HOST']
+    sshd, port, user, bindir = start_sshd(k.dir, engine)
+    runtime = os.path.join(k.dir, 'runtime')
+    os.makedirs(runtime, mode=0o700)
+    with_path = f'ssh://{user}@127.0.0.1:{port}{engine[len("unix://"):]}'
+    bare = f'ssh://{user}@127.0.0.1:{port}'
+
+    def keelson(host, *args, stdin=None):
+        env = {**os.environ, 'DOCKER_HOST': host, 'PATH': bindir + ':' + os.environ['PATH'],
+               'XDG_RUNTIME_DIR': runtime}
+        p = subprocess.run([k.binary, '--db', k.db, *args], input=stdin, capture_output=True, text=True,
+                           timeout=120, env=env, cwd=k.dir)
+        return p.returncode, p.stdout, p.stderr
+
+    def ssh_processes():
+        out = subprocess.run(['pgrep', '-f', f'{k.dir}/ssh_config'], capture_output=True, text=True).stdout
+        return out.split()
+
+    try:
+        server = docker('version', '--format', '{{.Server.Version}}').strip()
+        rc, out, err = keelson(with_path, 'version')
+        expect(rc == 0 and f'Engine Version:   {server}' in out, f'the socket path form: {rc} {out} {err}')
+        with open(os.path.join(k.dir, 'ssh-args')) as f:
+            args = f.read().splitlines()
+        expect(args[-1] == f'-o ConnectTimeout=30 -T -l {user} -p {port} -- 127.0.0.1 docker '
+                           f'--host={engine} system dial-stdio', f'ssh run as the docker CLI runs it: {args}')
+
+        # No path: the remote side's own DOCKER_HOST. Converge, then look.
+        k.write('r.yaml', runner('overssh', 'echo started; sleep 3600'))
+        k.ok('apply', '-f', os.path.join(k.dir, 'r.yaml'))
+        rc, out, err = keelson(bare, 'controller', '--once', '--timeout', '60s', '--listen', 'off')
+        expect(rc == 0, f'converge over ssh: {rc} {err[-2000:]}')
+        expect(docker('inspect', '-f', '{{.State.Running}} {{index .Config.Labels "dev.keelson.managed-by"}}',
+                      'default.overssh').strip() == 'true keelson', 'the container runs, keelson\'s')
+        rc, out, err = keelson(bare, 'exec', '-i', 'runner/overssh', '--', 'sh', '-c', 'cat; exit 4', stdin='through ssh\n')
+        expect(rc == 4 and out == 'through ssh\n', f'exec over ssh: stdin, stdout, exit code: {rc} {out!r} {err}')
+        wait_until('its log', lambda: 'started' in docker('logs', 'default.overssh'))
+        rc, out, err = keelson(bare, 'logs', 'runner/overssh')
+        expect(rc == 0 and out == 'started\n', f'logs over ssh: {rc} {out!r} {err}')
+        wait_until('every ssh gone', lambda: not ssh_processes(), timeout=10)
+        expect(os.listdir(runtime) == [], f'the bridge\'s socket is removed: {os.listdir(runtime)}')
+
+        # What the user sees when ssh cannot get there.
+        closed = free_port()
+        rc, out, err = keelson(f'ssh://{user}@127.0.0.1:{closed}', 'version')
+        expect(rc == 1 and err.strip().endswith(f'ssh exited with status 255: ssh: connect to host 127.0.0.1 port '
+                                                f'{closed}: Connection refused'), f'{rc} {err}')
+        rc, out, err = keelson(f'ssh://{user}@127.0.0.1:{port}/no/such.sock', 'version')
+        expect(rc == 1 and 'dial unix /no/such.sock' in err and len(err.strip().splitlines()) == 1, f'{rc} {err}')
+        rc, out, err = keelson(f'ssh://{user}:secret@127.0.0.1:{port}', 'version')
+        expect(rc != 0 and 'plain-text password is not supported' in err and 'secret' not in err.replace(
+            f'{user}:secret@', ''), f'{rc} {err}')
+    finally:
+        keelson(bare, 'delete', '--all', 'runners')
+        keelson(bare, 'controller', '--once', '--timeout', '60s', '--listen', 'off')
+        sshd.terminate()
+        sshd.wait()
+
+
 run_tests([
     logs_of_a_runner_as_docker_logs_shows_them,
     a_pools_logs_follow_every_replica_and_keep_finished_runs,
@@ -345,4 +441,5 @@ run_tests([
     json_logs_carry_structured_fields,
     docker_contexts_pick_the_engine_as_the_docker_cli_does,
     once_shows_progress_as_plain_lines_off_a_terminal,
+    docker_host_ssh_reaches_the_engine_through_dial_stdio,
 ])

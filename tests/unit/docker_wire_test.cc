@@ -139,6 +139,45 @@ TEST_CASE("endpoint: DOCKER_HOST forms as the docker CLI reads them") {
   CHECK(ParseEndpoint("unix://relative", false, "").error().code == ErrorCode::kInvalid);
 }
 
+TEST_CASE("endpoint: ssh:// as the docker CLI's connection helper reads it") {
+  // docker/cli cli/connhelper/ssh/ssh_test.go's table.
+  auto bare = ParseEndpoint("ssh://example.com", false, "");
+  REQUIRE(bare.has_value());
+  CHECK(bare->transport == Endpoint::Transport::kSsh);
+  CHECK(SshCommand(*bare) == std::vector<std::string>{"ssh", "-o", "ConnectTimeout=30", "-T", "--", "example.com",
+                                                      "docker", "system", "dial-stdio"});
+  auto full = ParseEndpoint("ssh://me@example.com:10022/var/run/docker.sock", false, "");
+  REQUIRE(full.has_value());
+  CHECK(full->ssh_user == "me");
+  CHECK(full->ssh_host == "example.com");
+  CHECK(full->ssh_port == "10022");
+  CHECK(full->socket_path == "/var/run/docker.sock");
+  CHECK(full->ToString() == "ssh://me@example.com:10022/var/run/docker.sock");
+  CHECK(SshCommand(*full) == std::vector<std::string>{"ssh", "-o", "ConnectTimeout=30", "-T", "-l", "me", "-p", "10022",
+                                                      "--", "example.com", "docker",
+                                                      "--host=unix:///var/run/docker.sock", "system", "dial-stdio"});
+  // A path of only "/" is no path; one the remote shell would split is quoted.
+  CHECK(SshCommand(*ParseEndpoint("ssh://h/", false, "")).size() == 9);
+  CHECK(SshCommand(*ParseEndpoint("ssh://h/run/my%20docker.sock", false, ""))[7] ==
+        "'--host=unix:///run/my docker.sock'");
+  auto v6 = ParseEndpoint("ssh://[::1]:2222", false, "");
+  REQUIRE(v6.has_value());
+  CHECK(v6->ssh_host == "::1");
+  CHECK(v6->ToString() == "ssh://[::1]:2222");
+  CHECK(ParseEndpoint("ssh://me%40corp@h", false, "")->ssh_user == "me@corp");
+
+  auto error = [](const std::string& url) { return ParseEndpoint(url, false, "").error().message; };
+  CHECK(error("ssh://me:passw0rd@example.com") ==
+        "docker host ssh://me:passw0rd@example.com: invalid ssh URL: plain-text password is not supported");
+  CHECK(error("ssh://example.com?foo=bar&bar=baz").ends_with(
+      R"(invalid ssh URL: query parameters are not allowed: "foo=bar&bar=baz")"));
+  CHECK(error("ssh://example.com#bar").ends_with(R"(invalid ssh URL: fragments are not allowed: "bar")"));
+  CHECK(error("ssh://").ends_with("invalid ssh URL: hostname is empty"));
+  CHECK(error("ssh:///no-hostname").ends_with("invalid ssh URL: hostname is empty"));
+  CHECK(error("ssh://h:abc").ends_with(R"(invalid ssh URL: invalid port ":abc" after host)"));
+  CHECK(error("ssh://%%u@h").ends_with(R"(invalid URL escape in user "%%u")"));
+}
+
 TEST_CASE("FakeEngine: injected failures, down and recovery, call counts") {
   testing::FakeEngine fake;
   fake.FailNext(MakeError(ErrorCode::kUnavailable, "flaky"), 2);
