@@ -1,0 +1,223 @@
+#include "git/mirror.h"
+
+#include <git2.h>
+
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace keelson::git {
+namespace {
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { git_libgit2_init(); });
+}
+
+// `url` with a password in it (https://user:token@host/...) hidden.
+std::string Redacted(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  auto at = url.find('@', scheme + 3);
+  auto slash = url.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
+  auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + ":***" + url.substr(at);
+}
+
+// libgit2's last error, with `url`'s password hidden wherever it appears.
+std::string LastError(const std::string& url) {
+  const git_error* e = git_error_last();
+  std::string msg = e && e->message ? e->message : "unknown libgit2 error";
+  if (std::string red = Redacted(url); red != url) {
+    for (size_t at; (at = msg.find(url)) != std::string::npos;) msg.replace(at, url.size(), red);
+  }
+  return msg;
+}
+
+// What the callbacks share during one fetch.
+struct Session {
+  const Credentials* credentials = nullptr;
+  std::chrono::steady_clock::time_point deadline;
+  int credential_calls = 0;
+  bool refused = false;    // the remote turned the credentials down
+  bool timed_out = false;
+};
+
+int OnCredentials(git_credential** out, const char*, const char* username_from_url, unsigned int allowed,
+                  void* payload) {
+  auto* s = static_cast<Session*>(payload);
+  // libgit2 asks again after a refusal: once is an answer, twice is a loop.
+  if (++s->credential_calls > 1) {
+    s->refused = true;
+    return GIT_EUSER;
+  }
+  const Credentials& c = *s->credentials;
+  if ((allowed & GIT_CREDENTIAL_SSH_KEY) && !c.ssh_key_file.empty()) {
+    return git_credential_ssh_key_new(out, username_from_url ? username_from_url : "git", nullptr,
+                                      c.ssh_key_file.c_str(), nullptr);
+  }
+  if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && !c.password.empty()) {
+    return git_credential_userpass_plaintext_new(out, c.username.c_str(), c.password.c_str());
+  }
+  s->refused = true;  // nothing to offer for what the remote asks
+  return GIT_EUSER;
+}
+
+int OnTransfer(const git_indexer_progress*, void* payload) {
+  auto* s = static_cast<Session*>(payload);
+  if (std::chrono::steady_clock::now() < s->deadline) return 0;
+  s->timed_out = true;
+  return GIT_EUSER;
+}
+
+int OnSideband(const char*, int, void* payload) { return OnTransfer(nullptr, payload); }
+
+git_remote_callbacks Callbacks(Session& s) {
+  git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
+  cb.credentials = OnCredentials;
+  cb.transfer_progress = OnTransfer;
+  cb.sideband_progress = OnSideband;
+  cb.payload = &s;
+  return cb;
+}
+
+template <typename T, void (*Free)(T*)>
+struct Owned {
+  T* p = nullptr;
+  ~Owned() {
+    if (p) Free(p);
+  }
+};
+
+std::string Hex(const git_oid& oid) {
+  char buf[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(buf, sizeof buf, &oid);
+  return buf;
+}
+
+// The error of a failed libgit2 call during a fetch, by what went wrong.
+Error FetchError(const Session& s, const std::string& url, int rc) {
+  const std::string where = "git " + Redacted(url) + ": ";
+  if (s.timed_out) return MakeError(ErrorCode::kTimeout, where + "timed out");
+  if (s.refused || rc == GIT_EAUTH) return MakeError(ErrorCode::kUnauthorized, where + "credentials refused");
+  if (rc == GIT_ECERTIFICATE) return MakeError(ErrorCode::kUnauthorized, where + LastError(url));
+  if (rc == GIT_ENOTFOUND) return MakeError(ErrorCode::kInvalid, where + LastError(url));
+  return MakeError(ErrorCode::kUnavailable, where + LastError(url));
+}
+
+// The commit `oid` names (peeling an annotated tag), when the mirror has it.
+std::optional<git_oid> CommitOf(git_repository* repo, const git_oid& oid) {
+  Owned<git_object, git_object_free> obj, peeled;
+  if (git_object_lookup(&obj.p, repo, &oid, GIT_OBJECT_ANY) != 0) return std::nullopt;
+  if (git_object_peel(&peeled.p, obj.p, GIT_OBJECT_COMMIT) != 0) return std::nullopt;
+  return *git_object_id(peeled.p);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Mirror>> Mirror::Open(const std::string& dir) {
+  GlobalInit();
+  git_repository* repo = nullptr;
+  std::error_code ec;
+  int rc = std::filesystem::exists(std::filesystem::path(dir) / "HEAD", ec) ? git_repository_open_bare(&repo, dir.c_str())
+                                                                             : git_repository_init(&repo, dir.c_str(), 1);
+  if (rc != 0) return Unexpected(ErrorCode::kUnavailable, "git mirror " + dir + ": " + LastError(""));
+  return std::unique_ptr<Mirror>(new Mirror(repo));
+}
+
+Mirror::~Mirror() { git_repository_free(repo_); }
+
+Result<Fetched> Mirror::Fetch(const std::string& url, const RefSpec& ref, const Credentials& credentials,
+                              std::chrono::seconds timeout) {
+  Session s{&credentials, std::chrono::steady_clock::now() + timeout};
+  Owned<git_remote, git_remote_free> remote;
+  if (git_remote_create_anonymous(&remote.p, repo_, url.c_str()) != 0) {
+    return Unexpected(ErrorCode::kInvalid, "git " + Redacted(url) + ": " + LastError(url));
+  }
+  git_remote_callbacks cb = Callbacks(s);
+  if (int rc = git_remote_connect(remote.p, GIT_DIRECTION_FETCH, &cb, nullptr, nullptr); rc != 0) {
+    return Unexpected(FetchError(s, url, rc));
+  }
+  const git_remote_head** heads = nullptr;
+  size_t count = 0;
+  if (int rc = git_remote_ls(&heads, &count, remote.p); rc != 0) return Unexpected(FetchError(s, url, rc));
+
+  // What the remote says the ref is now: one listing, no transfer yet.
+  std::string want, refspec;
+  std::optional<git_oid> listed;
+  switch (ref.type) {
+    case RefSpec::Type::kBranch:
+      want = "refs/heads/" + ref.value;
+      refspec = "+" + want + ":refs/remotes/origin/" + ref.value;
+      break;
+    case RefSpec::Type::kTag:
+      want = "refs/tags/" + ref.value;
+      refspec = "+" + want + ":" + want;
+      break;
+    case RefSpec::Type::kCommit:
+      refspec = "+refs/heads/*:refs/remotes/origin/*";
+      break;
+  }
+  for (size_t i = 0; i < count && !want.empty(); ++i) {
+    // An annotated tag is listed twice: the tag, then "^{}" with its commit.
+    if (want == heads[i]->name || want + "^{}" == heads[i]->name) listed = heads[i]->oid;
+  }
+  git_remote_disconnect(remote.p);
+  if (!want.empty() && !listed) {
+    const char* what = ref.type == RefSpec::Type::kBranch ? "branch" : "tag";
+    return Unexpected(ErrorCode::kNotFound, "git " + Redacted(url) + ": no " + what + " \"" + ref.value + "\"");
+  }
+  if (ref.type == RefSpec::Type::kCommit) {
+    git_oid oid;
+    if (ref.value.size() != GIT_OID_HEXSZ || git_oid_fromstr(&oid, ref.value.c_str()) != 0) {
+      return Unexpected(ErrorCode::kInvalid, "git: not a full commit sha: " + ref.value);
+    }
+    listed = oid;
+  }
+
+  Fetched out;
+  std::optional<git_oid> commit = CommitOf(repo_, *listed);
+  if (!commit) {
+    char* specs[] = {refspec.data()};
+    git_strarray refspecs{specs, 1};
+    git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
+    fo.callbacks = cb;
+    fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+    s.credential_calls = 0;
+    if (int rc = git_remote_fetch(remote.p, &refspecs, &fo, nullptr); rc != 0) {
+      return Unexpected(FetchError(s, url, rc));
+    }
+    out.downloaded = true;
+    commit = CommitOf(repo_, *listed);
+    if (!commit) {
+      return Unexpected(ErrorCode::kNotFound, "git " + Redacted(url) + ": no commit " + ref.value);
+    }
+  }
+  out.commit = Hex(*commit);
+  out.revision = (ref.type == RefSpec::Type::kCommit ? "" : ref.value + "@") + "sha1:" + out.commit;
+  return out;
+}
+
+Result<void> Mirror::Checkout(const std::string& commit, const std::string& dir) {
+  git_oid oid;
+  if (git_oid_fromstr(&oid, commit.c_str()) != 0) return Unexpected(ErrorCode::kInvalid, "git: not a commit: " + commit);
+  Owned<git_commit, git_commit_free> c;
+  if (git_commit_lookup(&c.p, repo_, &oid) != 0) {
+    return Unexpected(ErrorCode::kNotFound, "git: the mirror has no commit " + commit);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Unexpected(ErrorCode::kUnavailable, "git: make " + dir + ": " + ec.message());
+  git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+  co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+  co.target_directory = dir.c_str();
+  if (git_checkout_tree(repo_, reinterpret_cast<const git_object*>(c.p), &co) != 0) {
+    return Unexpected(ErrorCode::kUnavailable, "git: check out " + commit + " into " + dir + ": " + LastError(""));
+  }
+  return {};
+}
+
+}  // namespace keelson::git

@@ -1,0 +1,116 @@
+// git::Mirror against repositories the git CLI makes.
+
+#include "git/mirror.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace keelson::git {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A work repository with a commit per Commit().
+struct Upstream {
+  fs::path dir;
+  Upstream() {
+    char tmpl[] = "/tmp/keelson-git-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    Git("init -q -b main " + (dir / "up").string());
+  }
+  ~Upstream() { fs::remove_all(dir); }
+  static void Git(const std::string& args) {
+    std::string cmd = "git -c user.name=t -c user.email=t@example.com -c init.defaultBranch=main " + args + " >/dev/null 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+  }
+  void In(const std::string& args) { Git("-C " + (dir / "up").string() + " " + args); }
+  std::string Commit(const std::string& file, const std::string& text) {
+    std::ofstream(dir / "up" / file) << text;
+    In("add -A");
+    In("commit -q -m change");
+    return Head();
+  }
+  std::string Head() {
+    std::string cmd = "git -C " + (dir / "up").string() + " rev-parse HEAD";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    char buf[64] = {0};
+    REQUIRE(std::fgets(buf, sizeof buf, p) != nullptr);
+    ::pclose(p);
+    return std::string(buf, 40);
+  }
+  std::string url() const { return "file://" + (dir / "up").string(); }
+};
+
+std::string Read(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_CASE("git mirror: a branch's commit, fetched once, then only listed") {
+  Upstream up;
+  const std::string first = up.Commit("a.yaml", "one\n");
+  auto mirror = Mirror::Open((up.dir / "mirror.git").string());
+  REQUIRE(mirror.has_value());
+  auto got = (*mirror)->Fetch(up.url(), {}, {}, std::chrono::seconds(30));
+  REQUIRE(got.has_value());
+  CHECK(got->commit == first);
+  CHECK(got->revision == "main@sha1:" + first);
+  CHECK(got->downloaded);
+  auto again = (*mirror)->Fetch(up.url(), {}, {}, std::chrono::seconds(30));
+  REQUIRE(again.has_value());
+  CHECK(again->commit == first);
+  CHECK_FALSE(again->downloaded);  // nothing new: no transfer
+
+  const std::string second = up.Commit("a.yaml", "two\n");
+  auto next = (*mirror)->Fetch(up.url(), {}, {}, std::chrono::seconds(30));
+  REQUIRE(next.has_value());
+  CHECK(next->commit == second);
+  CHECK(next->downloaded);
+  REQUIRE((*mirror)->Checkout(first, (up.dir / "at-first").string()).has_value());
+  CHECK(Read(up.dir / "at-first" / "a.yaml") == "one\n");
+  REQUIRE((*mirror)->Checkout(second, (up.dir / "at-second").string()).has_value());
+  CHECK(Read(up.dir / "at-second" / "a.yaml") == "two\n");
+
+  // A mirror opened again (another controller run) keeps what it fetched.
+  mirror->reset();
+  auto reopened = Mirror::Open((up.dir / "mirror.git").string());
+  REQUIRE(reopened.has_value());
+  CHECK_FALSE((*reopened)->Fetch(up.url(), {}, {}, std::chrono::seconds(30))->downloaded);
+}
+
+TEST_CASE("git mirror: tags (annotated and light), a commit, and what is not there") {
+  Upstream up;
+  const std::string tagged = up.Commit("a.yaml", "v1\n");
+  up.In("tag -a v1.0.0 -m release");
+  up.In("tag light");
+  const std::string later = up.Commit("a.yaml", "v2\n");
+  auto mirror = Mirror::Open((up.dir / "m.git").string());
+  REQUIRE(mirror.has_value());
+  auto annotated = (*mirror)->Fetch(up.url(), {RefSpec::Type::kTag, "v1.0.0"}, {}, std::chrono::seconds(30));
+  REQUIRE(annotated.has_value());
+  CHECK(annotated->revision == "v1.0.0@sha1:" + tagged);  // the commit, not the tag object
+  CHECK((*mirror)->Fetch(up.url(), {RefSpec::Type::kTag, "light"}, {}, std::chrono::seconds(30))->commit == tagged);
+  auto commit = (*mirror)->Fetch(up.url(), {RefSpec::Type::kCommit, later}, {}, std::chrono::seconds(30));
+  REQUIRE(commit.has_value());
+  CHECK(commit->revision == "sha1:" + later);
+
+  auto branch = (*mirror)->Fetch(up.url(), {RefSpec::Type::kBranch, "nope"}, {}, std::chrono::seconds(30));
+  CHECK(branch.error().code == ErrorCode::kNotFound);
+  CHECK(branch.error().message == "git " + up.url() + ": no branch \"nope\"");
+  CHECK((*mirror)->Fetch(up.url(), {RefSpec::Type::kTag, "v9"}, {}, std::chrono::seconds(30)).error().code ==
+        ErrorCode::kNotFound);
+  auto absent = (*mirror)->Fetch(up.url(), {RefSpec::Type::kCommit, std::string(40, 'a')}, {}, std::chrono::seconds(30));
+  CHECK(absent.error().code == ErrorCode::kNotFound);
+  CHECK((*mirror)->Fetch(up.url(), {RefSpec::Type::kCommit, "abc"}, {}, std::chrono::seconds(30)).error().code ==
+        ErrorCode::kInvalid);
+  auto nowhere = (*mirror)->Fetch("file:///nonexistent/repo", {}, {}, std::chrono::seconds(30));
+  REQUIRE_FALSE(nowhere.has_value());
+  CHECK(nowhere.error().message.starts_with("git file:///nonexistent/repo: "));
+}
+
+}  // namespace
+}  // namespace keelson::git
