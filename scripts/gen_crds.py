@@ -357,11 +357,46 @@ SPECS = {
          'violators': strlist('The first 20 of them, each with the rules it breaks.')},
         [('Enforcement', '.spec.enforcement'), ('Violations', '.status.violations')],
     ),
+    'GitRepository': (
+        'Manifests kept in git: the controller fetches the ref every interval and applies the '
+        'manifests under path, a whole revision or none of it, pruning what the revision no '
+        'longer has.',
+        obj('Where the manifests are and how to sync them.', {
+            'url': s('The repository: https://, http://, ssh://, git://, file:// or a local path.',
+                     minLength=1, maxLength=4096),
+            'ref': obj('Which commit: one of branch, tag or commit.', {
+                'branch': s('A branch; its newest commit.', minLength=1, maxLength=255),
+                'tag': s('A tag (annotated or lightweight).', minLength=1, maxLength=255),
+                'commit': s('A full commit sha.', pattern='^[0-9a-f]{40}$'),
+            }, default={'branch': 'main'}, minProperties=1, maxProperties=1),
+            'path': s('The directory of the manifests inside the repository (its subdirectories '
+                      'too, as apply -R); the root when absent.', default='.', maxLength=4096),
+            'interval': duration('How often to look for a new commit.', '1m'),
+            'timeout': duration('How long a fetch may take.', '60s'),
+            'prune': b('Delete objects this source applied that the newest revision no longer '
+                       'has (unless annotated keelson.dev/prune: disabled).', True),
+            'suspend': b('Stop syncing; what was applied stays.', False),
+        }, required=['url']),
+        {'revision': s('The revision last fetched: BRANCH@sha1:HEX, TAG@sha1:HEX or sha1:HEX.'),
+         'lastAppliedRevision': s('The revision whose manifests are stored now.'),
+         'lastAttemptedRevision': s('The revision last tried, applied or not.'),
+         'lastHandledSyncAt': s('The keelson.dev/sync-requested-at annotation value last handled '
+                                '(keelson sync gitrepository).'),
+         'inventory': strlist('The objects this source applied, as KIND/NAMESPACE/NAME.'),
+         'history': dict(type='array', description='The last 5 syncs that applied or failed, newest first.',
+                         items=obj('One sync.', {
+                             'revision': s('The revision.'),
+                             'time': s('When it ended.'),
+                             'duration': s('How long it took.'),
+                             'result': s('Applied, or the failure reason.'),
+                         }))},
+        [('URL', '.spec.url'), ('Revision', '.status.lastAppliedRevision')],
+    ),
 }
 
 SHORT = {'Image': 'img', 'Network': 'net', 'Volume': 'vol', 'Runner': 'rn',
-         'RunnerPool': 'pool', 'Policy': 'pol'}
-PLURAL = {'Policy': 'policies'}
+         'RunnerPool': 'pool', 'Policy': 'pol', 'GitRepository': 'gitrepo'}
+PLURAL = {'Policy': 'policies', 'GitRepository': 'gitrepositories'}
 
 
 def crd(kind):

@@ -156,6 +156,7 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   RealClock clock;
   controller::ManagerOptions mo;
   mo.open_store = controller::StoreAt(g.db_path, clock);
+  mo.source_dir = g.db_path + ".sources";
   mo.workers = opts.workers;
   mo.resync = std::chrono::duration_cast<std::chrono::milliseconds>(*resync);
   auto ttl = ParseDuration(opts.event_ttl);

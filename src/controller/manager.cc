@@ -47,7 +47,8 @@ Manager::Manager(docker::Engine& engine, const Clock& clock, ManagerOptions opti
       opts_(std::move(options)),
       cache_(engine),
       queue_(clock, opts_.backoff),
-      long_ops_(std::max(1, opts_.workers - 1)) {}
+      long_ops_(std::max(1, opts_.workers - 1)),
+      sources_(opts_.source_dir) {}
 
 Manager::~Manager() {
   Stop();
@@ -203,7 +204,7 @@ void Manager::Worker() {
     return;
   }
   Shared shared{engine_,         cache_,     clock_,        metrics_, opts_.image_recheck,
-                &status_writes_, &long_ops_, active_fence_, &progress_};
+                &status_writes_, &long_ops_, active_fence_, &progress_, &sources_};
   Reconciler reconciler(shared, *session->store);
   while (auto key = queue_.Get()) Process(*key, reconciler, *session->store);
 }
@@ -211,7 +212,8 @@ void Manager::Worker() {
 int Manager::Drain() {
   auto session = opts_.open_store();
   if (!session) return 0;
-  Shared shared{engine_, cache_, clock_, metrics_, opts_.image_recheck, &status_writes_, &long_ops_, nullptr, &progress_};
+  Shared shared{engine_,         cache_,     clock_,  metrics_,   opts_.image_recheck,
+                &status_writes_, &long_ops_, nullptr, &progress_, &sources_};
   Reconciler reconciler(shared, *session->store);
   int passes = 0;
   while (auto key = queue_.TryGet()) {

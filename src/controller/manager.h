@@ -18,6 +18,7 @@
 #include "controller/cache.h"
 #include "controller/container_metrics.h"
 #include "controller/progress_board.h"
+#include "controller/source_sync.h"
 #include "controller/fence.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
@@ -52,6 +53,9 @@ struct ManagerOptions {
   /// Events last seen longer ago than this are deleted at each resync.
   std::chrono::milliseconds event_ttl{std::chrono::hours(1)};
   Backoff backoff;
+  /// Where git sources keep their mirrors and worktrees; "": GitRepository
+  /// objects are refused (InvalidSpec) by this controller.
+  std::string source_dir;
 };
 
 class Manager {
@@ -127,6 +131,7 @@ class Manager {
   WorkQueue queue_;
   StatusWrites status_writes_;  ///< the workers' own status writes, which the store watcher skips
   LongOperationSlots long_ops_;  ///< pulls and builds: one worker fewer than there are
+  Sources sources_;              ///< git sources' mirrors and fetch times
   Fence fence_;                  ///< up while the lease is known to be held
   const Fence* active_fence_ = nullptr;  ///< &fence_ once Run leads; the steps alone (tests) are unfenced
   std::optional<Error> fatal_;   ///< a store fault a worker met: Run ends with it

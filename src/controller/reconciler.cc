@@ -112,8 +112,12 @@ Outcome Reconciler::Reconcile(const std::string& key) {
     auto r = RemoveOrphans();
     return Outcome{r ? std::nullopt : std::optional<Error>(r.error()), {}, false, std::nullopt};
   }
-  if ((*found)->meta.deletion_timestamp) return Delete(**found);
-  return Pass(**found);
+  const bool source = ref->kind == model::Kind::kGitRepository;
+  if ((*found)->meta.deletion_timestamp) {
+    if (source) PruneSourceInventory(**found);
+    return Delete(**found);
+  }
+  return source ? SyncSource(**found) : Pass(**found);
 }
 
 Outcome Reconciler::Pass(const model::Object& o) {

@@ -14,6 +14,7 @@
 #include "controller/cache_world.h"
 #include "controller/executor.h"
 #include "controller/metrics.h"
+#include "controller/source_sync.h"
 #include "controller/work_queue.h"
 #include "docker/engine.h"
 #include "model/object.h"
@@ -34,6 +35,7 @@ struct Shared {
   LongOperationSlots* long_ops = nullptr;    ///< bounds pulls and builds in flight, when set
   const Fence* fence = nullptr;              ///< asked before every engine action and store write, when set
   ProgressBoard* progress = nullptr;         ///< where pulls and builds report progress, when set
+  Sources* sources = nullptr;                ///< git sources' mirrors and fetch times, when set
 };
 
 /// What a converged pass saw, for a resync to tell whether anything the
@@ -88,6 +90,10 @@ class Reconciler {
   /// A fence is set and down: this controller must not act or write.
   bool Fenced() const { return s_.fence && !s_.fence->Held(); }
   Outcome Pass(const model::Object& o);
+  /// A GitRepository's pass (source_sync.cc).
+  Outcome SyncSource(const model::Object& o);
+  /// A GitRepository being deleted: with spec.prune, what it applied goes too.
+  void PruneSourceInventory(const model::Object& o);
   Outcome Delete(const model::Object& o);
   /// Runs the actions, recording an event for each; fills `ledger`.
   /// `failed`, when given, gets the first action that failed.

@@ -226,12 +226,41 @@ PolicySpec Policy(const json& spec) {
           spec.value("rules", json::object())};
 }
 
+Result<GitRepositorySpec> GitRepository(const json& spec) {
+  GitRepositorySpec g;
+  g.url = Str(spec, "url");
+  const json ref = spec.value("ref", json::object());
+  if (ref.contains("tag")) {
+    g.ref_type = GitRepositorySpec::RefType::kTag;
+    g.ref = Str(ref, "tag");
+  } else if (ref.contains("commit")) {
+    g.ref_type = GitRepositorySpec::RefType::kCommit;
+    g.ref = Str(ref, "commit");
+  } else if (ref.contains("branch")) {
+    g.ref = Str(ref, "branch");
+  }
+  if (spec.contains("path")) g.path = Str(spec, "path");
+  auto interval = Duration(spec, "interval", "spec"), timeout = Duration(spec, "timeout", "spec");
+  if (!interval) return Unexpected(interval.error());
+  if (!timeout) return Unexpected(timeout.error());
+  if (interval->count() > 0) g.interval = *interval;
+  if (timeout->count() > 0) g.timeout = *timeout;
+  g.prune = spec.value("prune", true);
+  g.suspend = spec.value("suspend", false);
+  return g;
+}
+
 Result<Spec> Decode(Kind kind, const json& spec, const json& stored) {
   switch (kind) {
     case Kind::kImage: return Spec(Image(spec));
     case Kind::kNetwork: return Spec(Network(spec, stored));
     case Kind::kVolume: return Spec(Volume(spec, stored));
     case Kind::kPolicy: return Spec(Policy(spec));
+    case Kind::kGitRepository: {
+      auto g = GitRepository(spec);
+      if (!g) return Unexpected(g.error());
+      return Spec(std::move(*g));
+    }
     case Kind::kRunner: {
       auto r = Runner(spec, stored, "spec");
       if (!r) return Unexpected(r.error());

@@ -61,13 +61,24 @@ constexpr PrinterColumn kPolicyColumns[] = {
     {"VIOLATIONS", "status.violations"},
 };
 
-constexpr std::array<KindInfo, 6> kKinds = {{
+constexpr PrinterColumn kGitRepositoryColumns[] = {
+    {"URL", "spec.url"},
+    {"REVISION", "status.lastAppliedRevision"},
+    {"READY", "", false, V::kReady},
+    {"STATUS", "", false, V::kStatus},
+    {"PATH", "spec.path", true},
+    {"ATTEMPTED", "status.lastAttemptedRevision", true},
+};
+
+constexpr std::array<KindInfo, 7> kKinds = {{
     {Kind::kPolicy, "Policy", "policy", "policies", "pol", "", "", {}, kPolicyColumns},
     {Kind::kImage, "Image", "image", "images", "img", "", "spec.ref", kImageFiles, kImageColumns},
     {Kind::kNetwork, "Network", "network", "networks", "net", "", "", {}, kNetworkColumns},
     {Kind::kVolume, "Volume", "volume", "volumes", "vol", "", "", {}, kVolumeColumns},
     {Kind::kRunner, "Runner", "runner", "runners", "rn", "spec", "", {}, kRunnerColumns},
     {Kind::kRunnerPool, "RunnerPool", "runnerpool", "runnerpools", "pool", "spec.template", "", {}, kPoolColumns},
+    {Kind::kGitRepository, "GitRepository", "gitrepository", "gitrepositories", "gitrepo", "", "", {},
+     kGitRepositoryColumns},
 }};
 
 bool EqualsLower(std::string_view text, std::string_view lower) {

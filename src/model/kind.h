@@ -12,7 +12,7 @@ inline constexpr std::string_view kGroup = "keelson.dev";
 inline constexpr std::string_view kVersion = "v1alpha1";
 inline constexpr std::string_view kApiVersion = "keelson.dev/v1alpha1";
 
-enum class Kind { kImage, kNetwork, kVolume, kRunner, kRunnerPool, kPolicy };
+enum class Kind { kImage, kNetwork, kVolume, kRunner, kRunnerPool, kPolicy, kGitRepository };
 
 /// A column of `keelson get` (as a CRD's additionalPrinterColumns): the
 /// value at a dotted path of the object's document.

@@ -175,6 +175,20 @@ struct PolicySpec {
   nlohmann::json rules;  ///< judged by policy::Check, which reports JSON paths
 };
 
-using Spec = std::variant<ImageSpec, NetworkSpec, VolumeSpec, RunnerSpec, RunnerPoolSpec, PolicySpec>;
+/// Manifests kept in git (controller/source_sync.h syncs them).
+struct GitRepositorySpec {
+  enum class RefType { kBranch, kTag, kCommit };
+  std::string url;
+  RefType ref_type = RefType::kBranch;
+  std::string ref = "main";  ///< the branch, tag or commit sha
+  std::string path = ".";    ///< inside the repository
+  std::chrono::nanoseconds interval{std::chrono::minutes(1)};
+  std::chrono::nanoseconds timeout{std::chrono::seconds(60)};
+  bool prune = true;
+  bool suspend = false;
+};
+
+using Spec =
+    std::variant<ImageSpec, NetworkSpec, VolumeSpec, RunnerSpec, RunnerPoolSpec, PolicySpec, GitRepositorySpec>;
 
 }  // namespace keelson::model

@@ -16,6 +16,7 @@ const KindReconciler& ReconcilerFor(model::Kind kind) {
   static const RunnerReconciler runner;
   static const RunnerPoolReconciler pool;
   static const PolicyReconciler policy;
+  static const GitRepositoryReconciler git_repository;
   switch (kind) {
     case model::Kind::kImage: return image;
     case model::Kind::kNetwork: return network;
@@ -23,6 +24,7 @@ const KindReconciler& ReconcilerFor(model::Kind kind) {
     case model::Kind::kRunner: return runner;
     case model::Kind::kRunnerPool: return pool;
     case model::Kind::kPolicy: return policy;
+    case model::Kind::kGitRepository: return git_repository;
   }
   return runner;  // unreachable: every kind is above
 }

@@ -63,4 +63,13 @@ class PolicyReconciler final : public KindReconciler {
   const char* ReadyReason() const override { return "Accepted"; }
 };
 
+// GitRepository: the controller syncs it (controller/source_sync.h); as a
+// kind it only checks its spec, and `keelson plan` shows no engine action.
+class GitRepositoryReconciler final : public KindReconciler {
+ public:
+  Result<Plan> PlanFor(const model::Object& o, const Memory& memory, World& world) const override;
+  void Status(const model::Object&, const Plan*, bool, World&, Memory&, nlohmann::json&) const override {}
+  const char* ReadyReason() const override { return "Succeeded"; }
+};
+
 }  // namespace keelson::reconcile

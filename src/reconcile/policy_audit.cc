@@ -55,6 +55,12 @@ void PolicyReconciler::Status(const model::Object& o, const Plan* after, bool, W
   status["violators"] = *violators;
 }
 
+Result<Plan> GitRepositoryReconciler::PlanFor(const model::Object& o, const Memory&, World&) const {
+  auto spec = manifest::DecodeSpecAs<model::GitRepositorySpec>(o);
+  if (!spec) return Unexpected(spec.error());
+  return Plan{};
+}
+
 std::vector<Transition> PolicyReconciler::Transitions(const nlohmann::json& before,
                                                       const nlohmann::json& after) const {
   const nlohmann::json none = nlohmann::json::array();

@@ -1,0 +1,320 @@
+// Reconciler::SyncSource: a GitRepository's pass. Fetch the ref; when it names
+// a revision not yet applied, check it out, load and admit every manifest
+// under spec.path as `keelson apply -R` would, and store them all, pruning
+// what the source applied before and the revision no longer has; or, when
+// anything is wrong, store nothing and say what in the Ready condition.
+
+#include "controller/source_sync.h"
+
+#include <spdlog/spdlog.h>
+#include <fcntl.h>
+#include <stdio.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "admission/admission.h"
+#include "controller/reconciler.h"
+#include "git/mirror.h"
+#include "manifest/crds.h"
+#include "manifest/decode.h"
+#include "manifest/loader.h"
+#include "reconcile/status.h"
+#include "util/units.h"
+
+namespace keelson::controller {
+
+std::optional<TimePoint> Sources::LastFetch(const std::string& uid) const {
+  std::lock_guard lock(mu_);
+  auto it = fetched_.find(uid);
+  if (it == fetched_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Sources::NoteFetch(const std::string& uid, TimePoint at) {
+  std::lock_guard lock(mu_);
+  fetched_[uid] = at;
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+// What a sync that did not apply says, and whether trying again may help.
+struct Failed {
+  std::string reason;  // FetchFailed, ValidationFailed, ApplyFailed
+  std::string message;
+  bool stalled;  // only a new revision or spec helps (not retried with backoff)
+};
+
+git::RefSpec RefOf(const model::GitRepositorySpec& spec) {
+  using T = model::GitRepositorySpec::RefType;
+  switch (spec.ref_type) {
+    case T::kTag: return {git::RefSpec::Type::kTag, spec.ref};
+    case T::kCommit: return {git::RefSpec::Type::kCommit, spec.ref};
+    case T::kBranch: break;
+  }
+  return {git::RefSpec::Type::kBranch, spec.ref};
+}
+
+// spec.path inside the repository, or nullopt when it leaves it.
+std::optional<fs::path> InsideRepository(const std::string& path) {
+  fs::path p = fs::path(path).lexically_normal();
+  if (p.is_absolute()) return std::nullopt;
+  if (!p.empty() && *p.begin() == "..") return std::nullopt;
+  return p;
+}
+
+// The manifests under `root`/`dir` as sources named by their path inside the
+// repository; relative file fields resolve against each file's directory
+// inside the checkout and stay inside it.
+Result<std::vector<manifest::Source>> ReadRevision(const fs::path& root, const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(root / dir, ec)) {
+    return Unexpected(ErrorCode::kInvalid, "path \"" + dir.string() + "\" is not a directory in this revision");
+  }
+  auto read = manifest::ReadSources({(root / dir).string()}, true, std::cin);
+  if (!read) return Unexpected(read.error());
+  for (auto& s : *read) {
+    fs::path abs = s.name;
+    s.base = abs.parent_path().string();
+    s.remote = true;
+    s.name = abs.lexically_relative(root).string();
+  }
+  return read;
+}
+
+// "850ms", "2.4s": how long a sync took, as Go prints a time.Duration.
+std::string Took(std::chrono::nanoseconds d) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  std::string s = std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100);
+  return s + "s";
+}
+
+json HistoryEntry(const std::string& revision, TimePoint end, std::chrono::nanoseconds took, const std::string& result) {
+  return {{"revision", revision},
+          {"time", FormatTimestamp(end)},
+          {"duration", Took(took)},
+          {"result", result}};
+}
+
+void PushHistory(json& status, json entry) {
+  json history = status.contains("history") && status["history"].is_array() ? status["history"] : json::array();
+  history.insert(history.begin(), std::move(entry));
+  if (history.size() > kSyncHistory) history.erase(history.begin() + kSyncHistory, history.end());
+  status["history"] = std::move(history);
+}
+
+std::string InventoryEntry(const model::Object& o) {
+  return std::string(model::Info(o.kind).name) + "/" + o.meta.namespace_ + "/" + o.meta.name;
+}
+
+// Swaps two directories' names at once (renameat2 RENAME_EXCHANGE).
+bool Exchange(const fs::path& a, const fs::path& b) {
+  return ::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0;
+}
+
+}  // namespace
+
+Outcome Reconciler::SyncSource(const model::Object& o) {
+  json status = o.status.is_object() ? o.status : json::object();
+  const TimePoint start = s_.clock.Now();
+  auto decoded = manifest::DecodeSpecAs<model::GitRepositorySpec>(o);
+  if (!decoded || !s_.sources || s_.sources->dir().empty()) {
+    const std::string why = !decoded ? decoded.error().message : "git sources need a store file (no directory for mirrors)";
+    reconcile::SetCondition(status, {"Ready", false, "InvalidSpec", why}, o.meta.generation, start);
+    reconcile::SetCondition(status, {"Stalled", true, "InvalidSpec", why}, o.meta.generation, start);
+    status["observedGeneration"] = o.meta.generation;
+    if (status != o.status) (void)WriteStatus(o, status, json::object());
+    return Outcome{Error{ErrorCode::kInvalid, why}, {}, false, std::nullopt};
+  }
+  const model::GitRepositorySpec& spec = *decoded;
+  const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(spec.interval);
+  const std::string requested = [&] {
+    auto it = o.meta.annotations.find(kSyncRequestedAnnotation);
+    return it == o.meta.annotations.end() ? std::string() : it->second;
+  }();
+  const bool asked = !requested.empty() && requested != reconcile::TextField(status, "lastHandledSyncAt");
+  const bool spec_changed = reconcile::IntField(status, "observedGeneration") != o.meta.generation;
+  if (spec.suspend && !asked) return Outcome{};  // Flux: a suspended source is left as it is
+
+  // Polls keep to the interval; a spec change or a sync request goes at once.
+  if (auto last = s_.sources->LastFetch(o.meta.uid); last && !asked && !spec_changed) {
+    const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(start - *last);
+    if (since < interval) return Outcome{std::nullopt, interval - since, false, std::nullopt};
+  }
+  const fs::path home = fs::path(s_.sources->dir()) / o.meta.namespace_ / o.meta.name;
+  std::error_code ec;
+  fs::create_directories(home, ec);
+
+  auto fail = [&](const Failed& f, const std::string& revision) {
+    const TimePoint end = s_.clock.Now();
+    const std::string message = revision.empty() ? f.message : f.message + " (revision " + revision + ")";
+    reconcile::SetCondition(status, {"Ready", false, f.reason, message}, o.meta.generation, end);
+    reconcile::SetCondition(status, {"Stalled", f.stalled, f.reason, f.stalled ? message : ""}, o.meta.generation, end);
+    status["observedGeneration"] = o.meta.generation;
+    if (!revision.empty()) {
+      const bool repeated = reconcile::TextField(status, "lastAttemptedRevision") == revision;
+      status["lastAttemptedRevision"] = revision;
+      if (!repeated || asked || spec_changed) PushHistory(status, HistoryEntry(revision, end, end - start, f.reason));
+    }
+    if (asked) status["lastHandledSyncAt"] = requested;
+    if (status != o.status) {
+      Event(o, "Warning", f.reason, message);
+      (void)WriteStatus(o, status, json::object());
+    }
+    Outcome out{std::nullopt, interval, false, std::nullopt};
+    if (!f.stalled) out = Outcome{Error{ErrorCode::kUnavailable, message}, {}, false, std::nullopt};
+    return out;
+  };
+
+  auto mirror = git::Mirror::Open((home / "mirror.git").string());
+  if (!mirror) return fail({"FetchFailed", mirror.error().message, false}, "");
+  auto fetched = (*mirror)->Fetch(spec.url, RefOf(spec), {}, std::chrono::duration_cast<std::chrono::seconds>(spec.timeout));
+  s_.sources->NoteFetch(o.meta.uid, s_.clock.Now());
+  if (!fetched) return fail({"FetchFailed", fetched.error().message, false}, "");
+  const std::string& revision = fetched->revision;
+  if (reconcile::TextField(status, "revision") != revision) status["revision"] = revision;
+
+  // Nothing new: no checkout, no store write.
+  const bool applied = reconcile::TextField(status, "lastAppliedRevision") == revision;
+  const bool refused = reconcile::TextField(status, "lastAttemptedRevision") == revision && !applied;
+  if ((applied || refused) && !asked && !spec_changed && fs::is_directory(home / "worktree", ec)) {
+    if (status != o.status) (void)WriteStatus(o, status, json::object());
+    return Outcome{std::nullopt, interval, false, std::nullopt};
+  }
+
+  auto inside = InsideRepository(spec.path);
+  if (!inside) return fail({"ValidationFailed", "spec.path \"" + spec.path + "\" leaves the repository", true}, revision);
+  const fs::path staging = home / "staging", worktree = home / "worktree";
+  fs::remove_all(staging, ec);
+  if (auto r = (*mirror)->Checkout(fetched->commit, staging.string()); !r) {
+    return fail({"FetchFailed", r.error().message, false}, revision);
+  }
+  // The new files take the stable path; the old ones wait in staging/ to
+  // come back if the revision is refused.
+  const bool had_worktree = fs::is_directory(worktree, ec);
+  if (had_worktree ? !Exchange(staging, worktree) : (fs::rename(staging, worktree, ec), static_cast<bool>(ec))) {
+    return fail({"ApplyFailed", "cannot put the revision in place under " + home.string(), false}, revision);
+  }
+  auto restore = [&] {
+    if (had_worktree) {
+      Exchange(staging, worktree);
+    } else {
+      fs::remove_all(worktree, ec);
+    }
+  };
+
+  auto sources = ReadRevision(worktree, *inside);
+  if (!sources) {
+    restore();
+    return fail({"ValidationFailed", sources.error().message, true}, revision);
+  }
+  auto loaded = manifest::LoadManifests(*sources, o.meta.namespace_, manifest::CrdSet::Builtin());
+  std::vector<store::ApplyRequest> requests;
+  std::vector<admission::Candidate> candidates;
+  if (loaded.errors.empty()) {
+    requests.reserve(loaded.objects.size());
+    for (auto& lo : loaded.objects) {
+      lo.object.meta.labels[kSourceNameLabel] = o.meta.name;
+      lo.object.meta.labels[kSourceNamespaceLabel] = o.meta.namespace_;
+      requests.push_back({lo.object, lo.source + "@" + revision});
+    }
+    for (size_t i = 0; i < requests.size(); ++i) {
+      candidates.push_back({&requests[i].object, &loaded.objects[i].doc, loaded.objects[i].depends_on});
+    }
+  }
+  std::vector<std::string> errors;
+  for (const auto& e : loaded.errors) errors.push_back(e.ToString());
+  if (errors.empty()) {
+    auto review = admission::Admit(store_, candidates);
+    if (!review) {
+      restore();
+      return fail({"ApplyFailed", review.error().message, false}, revision);
+    }
+    for (const auto& e : review->errors) errors.push_back(e.line);
+    for (size_t i = 0; i < requests.size() && review->admitted(); ++i) requests[i].events = std::move(review->events[i]);
+  }
+  if (!errors.empty()) {
+    restore();
+    std::string message;
+    for (const auto& e : errors) message += (message.empty() ? "" : "; ") + e;
+    return fail({"ValidationFailed", message, true}, revision);
+  }
+
+  // Store the revision whole, pruning what this source applied before.
+  std::optional<store::PruneRequest> prune;
+  if (spec.prune) {
+    auto selector = model::Selector::Parse(std::string(kSourceNameLabel) + "=" + o.meta.name + "," +
+                                           kSourceNamespaceLabel + "=" + o.meta.namespace_);
+    std::set<std::string> namespaces;
+    for (const auto& r : requests) namespaces.insert(r.object.meta.namespace_);
+    for (const auto& entry : status.value("inventory", json::array())) {
+      if (!entry.is_string()) continue;
+      const std::string e = entry.get<std::string>();
+      auto first = e.find('/'), second = e.find('/', first + 1);
+      if (first != std::string::npos && second != std::string::npos) namespaces.insert(e.substr(first + 1, second - first - 1));
+    }
+    prune = store::PruneRequest{std::move(*selector), std::move(namespaces)};
+  }
+  if (Fenced()) {
+    restore();
+    return Outcome{Error{ErrorCode::kUnavailable, "not the leader"}, {}, false, std::nullopt};
+  }
+  auto result = store_.Apply(requests, prune, false);
+  if (!result) {
+    restore();
+    return fail({"ApplyFailed", result.error().message, false}, revision);
+  }
+  fs::remove_all(staging, ec);
+
+  int changed = 0;
+  for (const auto& a : result->applied) changed += a.action != store::ApplyAction::kUnchanged;
+  json inventory = json::array();
+  std::vector<std::string> entries;
+  for (const auto& r : requests) entries.push_back(InventoryEntry(r.object));
+  std::sort(entries.begin(), entries.end());
+  for (auto& e : entries) inventory.push_back(std::move(e));
+  const TimePoint end = s_.clock.Now();
+  const std::string message = "Applied revision: " + revision;
+  status["lastAppliedRevision"] = revision;
+  status["lastAttemptedRevision"] = revision;
+  status["inventory"] = inventory;
+  status["observedGeneration"] = o.meta.generation;
+  if (asked) status["lastHandledSyncAt"] = requested;
+  PushHistory(status, HistoryEntry(revision, end, end - start, "Applied"));
+  reconcile::SetCondition(status, {"Ready", true, "Succeeded", message}, o.meta.generation, end);
+  reconcile::SetCondition(status, {"Stalled", false, "Succeeded", ""}, o.meta.generation, end);
+  Event(o, "Normal", "Applied",
+        message + ": " + std::to_string(requests.size()) + " object(s), " + std::to_string(changed) +
+            " created or configured, " + std::to_string(result->pruned.size()) + " pruned");
+  (void)WriteStatus(o, status, json::object());
+  return Outcome{std::nullopt, interval, false, std::nullopt};
+}
+
+void Reconciler::PruneSourceInventory(const model::Object& o) {
+  auto spec = manifest::DecodeSpecAs<model::GitRepositorySpec>(o);
+  if (!spec || !spec->prune || Fenced()) return;
+  auto selector = model::Selector::Parse(std::string(kSourceNameLabel) + "=" + o.meta.name + "," +
+                                         kSourceNamespaceLabel + "=" + o.meta.namespace_);
+  if (!selector) return;
+  auto owned = store_.List({std::nullopt, std::nullopt, &*selector});
+  if (!owned) return;
+  for (const auto& obj : *owned) {
+    auto keep = obj.meta.annotations.find("keelson.dev/prune");
+    if (keep != obj.meta.annotations.end() && keep->second == "disabled") continue;
+    if (auto r = store_.Delete(obj.kind, obj.meta.namespace_, obj.meta.name, false); !r) {
+      spdlog::warn("{}: prune {}: {}", model::Key(o), model::Key(obj), r.error().message);
+    }
+  }
+  if (s_.sources && !s_.sources->dir().empty()) {
+    std::error_code ec;
+    fs::remove_all(fs::path(s_.sources->dir()) / o.meta.namespace_ / o.meta.name, ec);
+  }
+}
+
+}  // namespace keelson::controller

@@ -1,0 +1,50 @@
+#pragma once
+// What the controller keeps between syncs of git sources (GitRepository
+// objects): where their mirrors and checked-out revisions live, and when each
+// last looked at its remote (in memory only: a poll that finds nothing new
+// writes nothing to the store). The sync itself is Reconciler::SyncSource
+// (source_sync.cc).
+//
+// Per source, under `dir`/NAMESPACE/NAME/:
+//   mirror.git/   a bare mirror of the remote (git/mirror.h)
+//   worktree/     the files of the revision applied now; specs' file fields
+//                 (env files, build contexts) point inside it, so the path
+//                 stays the same from revision to revision
+//   staging/      the next revision, swapped with worktree/ once it is admitted
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "util/clock.h"
+
+namespace keelson::controller {
+
+/// The label keys a source puts on what it applies (Flux's
+/// kustomize.toolkit.fluxcd.io/name and /namespace, in keelson's group).
+inline constexpr const char* kSourceNameLabel = "gitrepository.keelson.dev/name";
+inline constexpr const char* kSourceNamespaceLabel = "gitrepository.keelson.dev/namespace";
+/// `keelson sync gitrepository` sets it to a timestamp; the sync records the
+/// value it handled in status.lastHandledSyncAt (Flux's reconcile.fluxcd.io/requestedAt).
+inline constexpr const char* kSyncRequestedAnnotation = "keelson.dev/sync-requested-at";
+/// How many syncs status.history keeps.
+inline constexpr size_t kSyncHistory = 5;
+
+class Sources {
+ public:
+  /// `dir`: where mirrors and worktrees live; "" disables git sources.
+  explicit Sources(std::string dir) : dir_(std::move(dir)) {}
+  const std::string& dir() const { return dir_; }
+
+  /// When the source `uid` last listed its remote, if this process did.
+  std::optional<TimePoint> LastFetch(const std::string& uid) const;
+  void NoteFetch(const std::string& uid, TimePoint at);
+
+ private:
+  std::string dir_;
+  mutable std::mutex mu_;
+  std::map<std::string, TimePoint> fetched_;
+};
+
+}  // namespace keelson::controller
