@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
   RegisterLogs(app, g);
   RegisterExec(app, g);
   RegisterTop(app, g);
+  RegisterSync(app, g);
   RegisterPatch(app, g);
   RegisterEdit(app, g);
 

@@ -37,6 +37,7 @@ void RegisterLabel(CLI::App& app, Globals& g);
 void RegisterLogs(CLI::App& app, Globals& g);
 void RegisterExec(CLI::App& app, Globals& g);
 void RegisterTop(CLI::App& app, Globals& g);
+void RegisterSync(CLI::App& app, Globals& g);
 void RegisterPatch(CLI::App& app, Globals& g);
 void RegisterEdit(CLI::App& app, Globals& g);
 

@@ -79,10 +79,10 @@ Result<std::vector<manifest::Source>> ReadRevision(const fs::path& root, const f
   auto read = manifest::ReadSources({(root / dir).string()}, true, std::cin);
   if (!read) return Unexpected(read.error());
   for (auto& s : *read) {
-    fs::path abs = s.name;
+    const fs::path abs = fs::path(s.name).lexically_normal();
     s.base = abs.parent_path().string();
     s.remote = true;
-    s.name = abs.lexically_relative(root).string();
+    s.name = abs.lexically_relative(root.lexically_normal()).string();
   }
   return read;
 }

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""GitRepository against a real engine, with repositories the git CLI makes:
+commit a fleet, converge, commit a change, commit a broken manifest (nothing
+of it applied, the error names the file in the repository), fix it and
+delete a file (pruned), a poll that finds nothing new writes nothing, and
+deleting the source prunes what it applied. The world is checked with the
+docker CLI.
+
+    gitops_test.py KEELSON_BINARY
+
+Exits 77 (skipped) without the isolated engine of scripts/test-engine.sh.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'cli'))
+from harness import Keelson, expect, run_tests  # noqa: E402
+
+NETNS = os.environ.get('KEELSON_ENGINE_NETNS', 'keelson-test')
+if not os.environ.get('DOCKER_HOST') or not os.path.exists(f'/run/netns/{NETNS}'):
+    print('DOCKER_HOST is not set or no isolated engine: skipping the gitops tests')
+    sys.exit(77)
+
+binary = os.path.abspath(sys.argv[1])
+IMAGE = 'keelson-test/busybox:1'
+GIT = ['git', '-c', 'user.name=keelson-test', '-c', 'user.email=test@keelson.dev', '-c', 'init.defaultBranch=main']
+
+
+def docker(*args, check=True):
+    p = subprocess.run(['docker', *args], capture_output=True, text=True, timeout=120)
+    if check and p.returncode != 0:
+        raise AssertionError(f'docker {" ".join(args)}: {p.stderr}')
+    return p.stdout
+
+
+def runner(name, script):
+    return (f'apiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {{name: {name}}}\n'
+            f'spec:\n  image: {IMAGE}\n  command: [sh, -c, {script!r}]\n')
+
+
+class Repo:
+    def __init__(self, path):
+        self.path = path
+        subprocess.run(GIT + ['init', '-q', path], check=True)
+
+    def write(self, name, text):
+        full = os.path.join(self.path, name)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, 'w') as f:
+            f.write(text)
+
+    def remove(self, name):
+        os.remove(os.path.join(self.path, name))
+
+    def commit(self, message):
+        subprocess.run(GIT + ['-C', self.path, 'add', '-A'], check=True)
+        subprocess.run(GIT + ['-C', self.path, 'commit', '-q', '-m', message], check=True)
+        return subprocess.run(GIT + ['-C', self.path, 'rev-parse', 'HEAD'], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+
+class Controller:
+    def __init__(self, k):
+        self.log = open(os.path.join(k.dir, 'controller.log'), 'w')
+        self.p = subprocess.Popen([k.binary, '--db', k.db, 'controller', '--listen', 'off', '--api-listen', 'off'],
+                                  stdout=self.log, stderr=subprocess.STDOUT, cwd=k.dir)
+
+    def stop(self):
+        self.p.send_signal(signal.SIGINT)
+        try:
+            self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
+def wait_until(what, check, timeout=60):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f'timed out waiting for {what}')
+
+
+def source(k, name='fleet'):
+    return json.loads(k.ok('get', 'gitrepository', name, '-o', 'json'))
+
+
+def stored_runners(k):
+    return sorted(o['metadata']['name'] for o in json.loads(k.ok('get', 'runners', '-o', 'json'))['items'])
+
+
+def a_fleet_follows_its_commits_whole_or_not_at_all():
+    k = Keelson(binary)
+    repo = Repo(os.path.join(k.dir, 'repo'))
+    repo.write('fleet/a.yaml', runner('gita', 'echo a1; sleep 3600'))
+    repo.write('fleet/more/b.yaml', runner('gitb', 'sleep 3600'))
+    repo.write('README.md', 'not a manifest\n')
+    first = repo.commit('fleet')
+    k.ok('apply', '-f', k.write('src.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: GitRepository\n'
+                                           'metadata: {name: fleet}\n'
+                                           f'spec:\n  url: file://{repo.path}\n  path: ./fleet\n  interval: 1s\n'))
+    c = Controller(k)
+    try:
+        applied = lambda rev: lambda: source(k).get('status', {}).get('lastAppliedRevision') == f'main@sha1:{rev}'
+        wait_until('the first revision', applied(first))
+        wait_until('both containers', lambda: docker('inspect', '-f', '{{.State.Running}}', 'default.gita',
+                                                     check=False).strip() == 'true' and
+                   docker('inspect', '-f', '{{.State.Running}}', 'default.gitb', check=False).strip() == 'true')
+        labels = json.loads(k.ok('get', 'runner', 'gita', '-o', 'json'))['metadata']['labels']
+        expect(labels == {'gitrepository.keelson.dev/name': 'fleet', 'gitrepository.keelson.dev/namespace': 'default'},
+               f'owned by the source: {labels}')
+        status = source(k)['status']
+        expect(status['inventory'] == ['Runner/default/gita', 'Runner/default/gitb'], f'inventory: {status}')
+        ready = [c for c in status['conditions'] if c['type'] == 'Ready'][0]
+        expect(ready['status'] == 'True' and ready['reason'] == 'Succeeded', f'{ready}')
+        row = k.ok('get', 'gitrepositories').splitlines()[1].split()
+        expect(row[:5] == ['fleet', f'file://{repo.path}', f'main@sha1:{first}', 'True', 'Succeeded'],
+               f'NAME URL REVISION READY STATUS: {row}')
+
+        # A poll that finds the same commit writes nothing.
+        rv = source(k)['metadata']['resourceVersion']
+        time.sleep(3.5)
+        expect(source(k)['metadata']['resourceVersion'] == rv, 'no store write for an unchanged revision')
+
+        # A change: the container follows.
+        repo.write('fleet/a.yaml', runner('gita', 'echo a2; sleep 3600'))
+        second = repo.commit('change a')
+        wait_until('the second revision', applied(second))
+        wait_until('gita recreated', lambda: 'echo a2' in docker('inspect', '-f', '{{json .Config.Cmd}}', 'default.gita'))
+
+        # A broken manifest: nothing of the revision is stored.
+        repo.write('fleet/a.yaml', runner('gita', 'echo a3; sleep 3600'))
+        repo.write('fleet/more/bad.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {name: bad}\n'
+                                          'spec:\n  image: 5\n')
+        broken = repo.commit('broken')
+        refused = wait_until('the broken revision refused', lambda: (
+            (s := source(k)['status']).get('lastAttemptedRevision') == f'main@sha1:{broken}' and s))
+        ready = [c for c in refused['conditions'] if c['type'] == 'Ready'][0]
+        expect(ready['status'] == 'False' and ready['reason'] == 'ValidationFailed', f'{ready}')
+        expect(ready['message'].startswith('fleet/more/bad.yaml:5:10: spec.image: ') and
+               ready['message'].endswith(f'(revision main@sha1:{broken})'), f'the file inside the repository: {ready}')
+        stalled = [c for c in refused['conditions'] if c['type'] == 'Stalled'][0]
+        expect(stalled['status'] == 'True', f'{stalled}')
+        expect(refused['lastAppliedRevision'] == f'main@sha1:{second}', 'the previous revision keeps running')
+        expect(stored_runners(k) == ['gita', 'gitb'], 'bad is not stored')
+        expect("echo a3" not in json.dumps(json.loads(k.ok('get', 'runner', 'gita', '-o', 'json'))['spec']),
+               'nor is the change to a in the same revision')
+        expect(refused['history'][0]['result'] == 'ValidationFailed' and refused['history'][1]['result'] == 'Applied',
+               f'history, newest first: {refused["history"]}')
+        events = k.ok('events', '--for', 'gitrepository/fleet')
+        expect('ValidationFailed' in events, events)
+
+        # Fixed, and b deleted: applied, and b pruned.
+        repo.remove('fleet/more/bad.yaml')
+        repo.remove('fleet/more/b.yaml')
+        fixed = repo.commit('fix; drop b')
+        wait_until('the fixed revision', applied(fixed))
+        wait_until('gitb pruned', lambda: stored_runners(k) == ['gita'])
+        wait_until('gitb removed from the engine', lambda: docker('ps', '-aq', '-f', 'name=^default.gitb$').strip() == '')
+        wait_until('gita runs revision 3', lambda: 'echo a3' in docker('inspect', '-f', '{{json .Config.Cmd}}',
+                                                                       'default.gita'))
+        expect(source(k)['status']['inventory'] == ['Runner/default/gita'], 'inventory follows')
+
+        # Deleting the source prunes what it applied.
+        k.ok('delete', 'gitrepository', 'fleet')
+        wait_until('gita gone with its source', lambda: stored_runners(k) == [])
+        wait_until('its container too', lambda: docker('ps', '-aq', '-f', 'name=^default.gita$').strip() == '')
+        expect(not os.path.exists(k.db + '.sources/default/fleet'), 'its mirror and worktree are removed')
+    finally:
+        c.stop()
+        k.run('delete', '--all', 'runners')
+        k.run('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
+
+
+def fetch_failures_say_what_and_keep_what_runs():
+    k = Keelson(binary)
+    k.ok('apply', '-f', k.write('src.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: GitRepository\n'
+                                           'metadata: {name: nowhere}\n'
+                                           f'spec:\n  url: file://{k.dir}/absent\n  ref: {{tag: v1}}\n'))
+    rc, out, err = k.run('controller', '--once', '--timeout', '5s', '--listen', 'off', timeout=60)
+    expect(rc != 0, 'not Ready')
+    status = source(k, 'nowhere')['status']
+    ready = [c for c in status['conditions'] if c['type'] == 'Ready'][0]
+    expect(ready['reason'] == 'FetchFailed' and ready['message'].startswith(f'git file://{k.dir}/absent: '),
+           f'{ready}')
+    expect('lastAppliedRevision' not in status, f'{status}')
+
+
+def sync_asks_for_a_sync_now_and_waits_for_it():
+    k = Keelson(binary)
+    repo = Repo(os.path.join(k.dir, 'repo'))
+    volume = 'apiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata: {{name: {}}}\nspec: {{}}\n'
+    repo.write('v.yaml', volume.format('gitv1'))
+    first = repo.commit('one')
+    k.ok('apply', '-f', k.write('src.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: GitRepository\n'
+                                           'metadata: {name: slow}\n'
+                                           f'spec:\n  url: {repo.path}\n  interval: 1h\n'))
+    c = Controller(k)
+    try:
+        wait_until('the first revision',
+                   lambda: source(k, 'slow').get('status', {}).get('lastAppliedRevision') == f'main@sha1:{first}')
+        repo.write('v.yaml', volume.format('gitv2'))
+        second = repo.commit('two')
+        rc, out, err = k.run('sync', 'gitrepository', 'slow', '--timeout', '60s', timeout=90)
+        expect(rc == 0 and out == f'gitrepository/slow synced: Applied revision: main@sha1:{second}\n',
+               f'at once, not in an hour: {rc} {out!r} {err}')
+        names = sorted(o['metadata']['name'] for o in json.loads(k.ok('get', 'volumes', '-o', 'json'))['items']
+                       if not o['metadata'].get('deletionTimestamp'))
+        expect(names == ['gitv2'], f'gitv1 pruned, gitv2 applied: {names}')
+        repo.write('v.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata: {name: Bad_Name}\nspec: {}\n')
+        third = repo.commit('three')
+        rc, out, err = k.run('sync', 'gitrepository/slow', '--timeout', '60s', timeout=90)
+        expect(rc == 1 and err.startswith('error: gitrepository/slow: ValidationFailed: v.yaml:3:') and
+               err.strip().endswith(f'(revision main@sha1:{third})'), f'{rc} {err!r}')
+        rc, out, err = k.run('sync', 'gitrepository', 'absent')
+        expect(rc == 1 and 'gitrepository/absent not found' in err, err)
+    finally:
+        c.stop()
+        k.run('delete', '--all', 'volumes')
+        k.run('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
+
+
+run_tests([
+    a_fleet_follows_its_commits_whole_or_not_at_all,
+    fetch_failures_say_what_and_keep_what_runs,
+    sync_asks_for_a_sync_now_and_waits_for_it,
+])
