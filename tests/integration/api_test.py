@@ -146,7 +146,8 @@ def discovery_lists_keelsons_kinds_as_kubectl_api_resources_shows_them():
     # kubectl api-resources --api-group narrows it as on a cluster.
     only = api.ok('api-resources', '--api-group', 'keelson.dev', '-o', 'name')
     expect(sorted(only.split()) == sorted(f'{p}.keelson.dev' for p in
-                                          ('images', 'networks', 'volumes', 'runners', 'runnerpools', 'policies')), only)
+                                          ('images', 'networks', 'volumes', 'runners', 'runnerpools', 'policies',
+                                           'gitrepositories')), only)
 
 
 def kubectl_get_prints_the_columns_of_keelson_get():
