@@ -376,6 +376,13 @@ SPECS = {
             'prune': b('Delete objects this source applied that the newest revision no longer '
                        'has (unless annotated keelson.dev/prune: disabled).', True),
             'suspend': b('Stop syncing; what was applied stays.', False),
+            'webhook': obj('Push webhooks: POST /hooks/git/NAMESPACE/NAME on the API listener starts a '
+                           'sync at once.', {
+                'secretFile': s('The file holding the webhook secret (relative to the manifest): '
+                                'GitHub X-Hub-Signature-256, Gitea/Forgejo signatures and GitLab '
+                                'X-Gitlab-Token are checked against it; never stored or printed.',
+                                minLength=1, maxLength=4096),
+            }, required=['secretFile']),
         }, required=['url']),
         {'revision': s('The revision last fetched: BRANCH@sha1:HEX, TAG@sha1:HEX or sha1:HEX.'),
          'lastAppliedRevision': s('The revision whose manifests are stored now.'),

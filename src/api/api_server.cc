@@ -1,5 +1,7 @@
 #include "api/api_server.h"
 
+#include "api/hooks.h"
+
 #include "api/field_selector.h"
 #include "api/audit.h"
 #include "api/openapi.h"
@@ -210,6 +212,19 @@ void ApiServer::Register(server::HttpServer& http) {
   for (const char* prefix : {"/version", "/api", "/apis", "/openapi"}) {
     http.RoutePrefix(prefix, [this](const Request& r) { return Handle(r); });
   }
+  http.RoutePrefix(kGitHookPrefix, [this](const Request& r) {
+    // Signed, not authenticated by token; a bad signature counts as a
+    // failed authentication for the per-address limit.
+    Lease lease(*this);
+    if (!lease.get()) return Failure(503, "ServiceUnavailable", "the store cannot be opened");
+    server::Response out = HandleGitHook(r, *lease.get()->store, clock_);
+    if (out.status == 401 && !anonymous_->Allow(r.peer, clock_.Now())) {
+      Response busy = Failure(429, "TooManyRequests", "too many failed webhook deliveries from " + r.peer);
+      busy.headers.emplace_back("Retry-After", "1");
+      return busy;
+    }
+    return out;
+  });
 }
 
 std::optional<Identity> ApiServer::Authenticate(const Request& r) {

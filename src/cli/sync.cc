@@ -10,7 +10,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include "admission/admission.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/remote.h"
@@ -27,16 +26,6 @@ struct SyncOptions {
   std::string timeout = "2m";
 };
 
-// A request value no earlier request has: the time, to the nanosecond.
-std::string RequestStamp() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000;
-  std::string base = FormatTimestamp(std::chrono::time_point_cast<TimePoint::duration>(now));
-  char frac[16];
-  std::snprintf(frac, sizeof frac, ".%09lld", static_cast<long long>(ns));
-  return base.substr(0, base.size() - 1) + frac + "Z";
-}
-
 int RunSync(const Globals& g, const SyncOptions& opts) {
   if (IsRemote(g)) return NotOverTheApi("sync");
   auto refs = ParseRefs(opts.words);
@@ -50,22 +39,10 @@ int RunSync(const Globals& g, const SyncOptions& opts) {
   auto session = OpenSession(g, Access::kWrite);
   if (!session) return Fail(session.error().message);
   store::ObjectStore& store = *(*session)->objects;
-  const std::string stamp = RequestStamp();
-  // The annotation is metadata: written as `keelson annotate` writes it.
-  for (int attempt = 0;; ++attempt) {
-    auto current = store.Get(model::Kind::kGitRepository, g.namespace_, name);
-    if (!current) return Fail(current.error().message);
-    if (!*current) return Fail(shown + " not found in namespace " + g.namespace_);
-    model::Object next = **current;
-    next.meta.annotations[controller::kSyncRequestedAnnotation] = stamp;
-    store::ApplyRequest request{next, "keelson sync"};
-    request.precondition = {store::Precondition::Exists::kPresent, next.meta.resource_version, next.meta.uid};
-    auto written = store.Apply({request}, std::nullopt, false);
-    if (written) break;
-    if (written.error().code != ErrorCode::kConflict || attempt + 1 >= admission::kUpdateAttempts) {
-      return Fail(written.error().message);
-    }
-  }
+  RealClock clock;
+  auto asked = controller::RequestSourceSync(store, g.namespace_, name, clock);
+  if (!asked) return Fail(asked.error().message);
+  const std::string stamp = *asked;
   const auto deadline = std::chrono::steady_clock::now() + *timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     auto current = store.Get(model::Kind::kGitRepository, g.namespace_, name);

@@ -38,6 +38,28 @@ void Sources::NoteFetch(const std::string& uid, TimePoint at) {
   fetched_[uid] = at;
 }
 
+Result<std::string> RequestSourceSync(store::ObjectStore& store, const std::string& ns, const std::string& name,
+                                      const Clock& clock) {
+  const TimePoint now = clock.Now();
+  const auto ns_part = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000;
+  char frac[16];
+  std::snprintf(frac, sizeof frac, ".%09lld", static_cast<long long>(ns_part));
+  std::string stamp = FormatTimestamp(now);
+  stamp = stamp.substr(0, stamp.size() - 1) + frac + "Z";
+  for (int attempt = 0;; ++attempt) {
+    auto current = store.Get(model::Kind::kGitRepository, ns, name);
+    if (!current) return Unexpected(current.error());
+    if (!*current) return Unexpected(ErrorCode::kNotFound, "gitrepository/" + name + " not found in namespace " + ns);
+    model::Object next = **current;
+    next.meta.annotations[kSyncRequestedAnnotation] = stamp;
+    store::ApplyRequest request{next, "keelson sync"};
+    request.precondition = {store::Precondition::Exists::kPresent, next.meta.resource_version, next.meta.uid};
+    auto written = store.Apply({request}, std::nullopt, false);
+    if (written) return stamp;
+    if (written.error().code != ErrorCode::kConflict || attempt + 1 >= 5) return Unexpected(written.error());
+  }
+}
+
 namespace {
 
 namespace fs = std::filesystem;

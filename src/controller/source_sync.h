@@ -17,7 +17,9 @@
 #include <optional>
 #include <string>
 
+#include "store/object_store.h"
 #include "util/clock.h"
+#include "util/result.h"
 
 namespace keelson::controller {
 
@@ -30,6 +32,14 @@ inline constexpr const char* kSourceNamespaceLabel = "gitrepository.keelson.dev/
 inline constexpr const char* kSyncRequestedAnnotation = "keelson.dev/sync-requested-at";
 /// How many syncs status.history keeps.
 inline constexpr size_t kSyncHistory = 5;
+
+/// Asks the controller to sync the GitRepository NS/NAME now: sets
+/// kSyncRequestedAnnotation to `clock`'s time to the nanosecond (written as
+/// `keelson annotate` writes, on the resourceVersion read). Returns the
+/// value, which status.lastHandledSyncAt carries once the sync is done.
+/// kNotFound when there is no such source.
+Result<std::string> RequestSourceSync(store::ObjectStore& store, const std::string& ns, const std::string& name,
+                                      const Clock& clock);
 
 class Sources {
  public:

@@ -61,6 +61,8 @@ constexpr PrinterColumn kPolicyColumns[] = {
     {"VIOLATIONS", "status.violations"},
 };
 
+constexpr std::string_view kGitRepositoryFiles[] = {"spec.webhook.secretFile"};
+
 constexpr PrinterColumn kGitRepositoryColumns[] = {
     {"URL", "spec.url"},
     {"REVISION", "status.lastAppliedRevision"},
@@ -77,8 +79,8 @@ constexpr std::array<KindInfo, 7> kKinds = {{
     {Kind::kVolume, "Volume", "volume", "volumes", "vol", "", "", {}, kVolumeColumns},
     {Kind::kRunner, "Runner", "runner", "runners", "rn", "spec", "", {}, kRunnerColumns},
     {Kind::kRunnerPool, "RunnerPool", "runnerpool", "runnerpools", "pool", "spec.template", "", {}, kPoolColumns},
-    {Kind::kGitRepository, "GitRepository", "gitrepository", "gitrepositories", "gitrepo", "", "", {},
-     kGitRepositoryColumns},
+    {Kind::kGitRepository, "GitRepository", "gitrepository", "gitrepositories", "gitrepo", "", "",
+     kGitRepositoryFiles, kGitRepositoryColumns},
 }};
 
 bool EqualsLower(std::string_view text, std::string_view lower) {

@@ -881,6 +881,49 @@ def kubectl_apply_samples_with_the_servers_files_dir():
         p.wait(timeout=30)
 
 
+def git_push_webhooks_on_the_api_listener_need_the_sources_signature():
+    import hashlib
+    import hmac
+    secret = api.k.write('hook/secret', 'webhook-secret-do-not-print\n')
+    api.k.ok('apply', '-f', api.k.write('hook/src.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: GitRepository\n'
+                                                       'metadata: {name: hooked}\n'
+                                                       'spec:\n  url: https://example.invalid/fleet.git\n'
+                                                       '  interval: 1h\n  suspend: true\n'
+                                                       '  webhook: {secretFile: secret}\n'))
+    stored = json.loads(api.k.ok('get', 'gitrepository', 'hooked', '-o', 'json'))
+    expect(stored['spec']['webhook']['secretFile'] == os.path.realpath(secret), 'resolved at apply, as other files')
+    body = json.dumps({'ref': 'refs/heads/main'}).encode()
+
+    def deliver(headers):
+        req = urllib.request.Request(api.url + '/hooks/git/default/hooked', data=body, method='POST')
+        for k, v in headers.items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=10, context=api.ca) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def requested():
+        meta = json.loads(api.k.ok('get', 'gitrepository', 'hooked', '-o', 'json'))['metadata']
+        return meta.get('annotations', {}).get('keelson.dev/sync-requested-at')
+
+    status, text = deliver({'X-Hub-Signature-256': 'sha256=' + hmac.new(b'wrong', body, hashlib.sha256).hexdigest(),
+                            'X-GitHub-Event': 'push'})
+    expect(status == 401 and 'webhook-secret' not in text, f'{status} {text}')
+    expect(requested() is None, 'a bad signature starts nothing')
+    good = hmac.new(b'webhook-secret-do-not-print', body, hashlib.sha256).hexdigest()
+    status, text = deliver({'X-Hub-Signature-256': 'sha256=' + good, 'X-GitHub-Event': 'push'})
+    expect(status == 202, f'{status} {text}')
+    first = requested()
+    expect(first and first in text, f'the request is recorded on the source: {first} {text}')
+    status, _ = deliver({'X-Gitlab-Token': 'webhook-secret-do-not-print'})
+    expect(status == 202 and requested() != first, 'GitLab\'s token header')
+    status, _ = deliver({})
+    expect(status == 401, 'no signature at all')
+    expect('webhook-secret-do-not-print' not in api.output(), 'the secret is never logged')
+
+
 def main():
     global api
     api = Api()
@@ -916,6 +959,7 @@ def main():
             keelson_explain_prints_what_kubectl_explain_prints,
             keelson_get_jsonpath_and_custom_columns_print_what_kubectl_prints,
             kubectl_apply_samples_with_the_servers_files_dir,
+            git_push_webhooks_on_the_api_listener_need_the_sources_signature,
             failed_authentications_are_slowed_per_address,
         ])
     finally:
