@@ -102,11 +102,33 @@ Result<void> CheckPolicies(store::ObjectStore& store, const std::vector<Candidat
 
 }  // namespace
 
+// An object a git source applied belongs to it: a write that does not carry
+// the same source's labels is refused (kubectl's server-side apply refuses a
+// field another manager owns the same way), unless it takes ownership.
+static Result<void> CheckOwnership(store::ObjectStore& store, const std::vector<Candidate>& candidates, Review* review) {
+  for (const auto& c : candidates) {
+    if (c.take_ownership) continue;
+    auto stored = store.Get(c.object->kind, c.object->meta.namespace_, c.object->meta.name);
+    if (!stored) return Unexpected(stored.error());
+    if (!*stored) continue;
+    const std::string owner = model::SourceOf((*stored)->meta.labels);
+    if (owner.empty() || owner == model::SourceOf(c.object->meta.labels)) continue;
+    const std::string claimant = model::SourceOf(c.object->meta.labels);
+    review->errors.push_back(Line(c, {{"metadata", -1}}, true,
+                                  model::DisplayName(*c.object) + " is managed by " + owner +
+                                      (claimant.empty() ? ": change it in git, or take it with --force-conflicts"
+                                                        : ", not " + claimant + " (two sources claim it)")));
+  }
+  return {};
+}
+
 Result<Review> Admit(store::ObjectStore& store, const std::vector<Candidate>& candidates) {
   Review review;
   review.events.resize(candidates.size());
   CheckSchemas(candidates, &review);
   if (!review.errors.empty()) return review;  // the other checks read the spec's shape
+  if (auto r = CheckOwnership(store, candidates, &review); !r) return Unexpected(r.error());
+  if (!review.errors.empty()) return review;
   if (auto r = CheckDependencyCycles(store, candidates, &review); !r) return Unexpected(r.error());
   if (!review.errors.empty()) return review;
   if (auto r = CheckPolicies(store, candidates, &review); !r) return Unexpected(r.error());

@@ -3,7 +3,8 @@
 // anything (apply, scale, rollout undo, the controller's automatic rollback,
 // and the API server and git source to come). It judges objects as the
 // store would hold them after the write: the CRD schema, dependsOn cycles
-// and Policies. Writers that edit a stored object go through Update, which
+// and Policies, and that an object a git source owns is written by that
+// source only. Writers that edit a stored object go through Update, which
 // also makes the write conditional on the resourceVersion it read.
 
 #include <functional>
@@ -26,6 +27,10 @@ struct Candidate {
   /// FILE:LINE:COL, and the schema is not checked again (the loader did).
   const manifest::Document* doc = nullptr;
   manifest::Mark depends_on;  ///< where spec.dependsOn is, when from a file
+  /// Take the object from the git source that owns it (apply
+  /// --force-conflicts); otherwise a write whose labels name another source
+  /// than the stored object's (or none) is refused.
+  bool take_ownership = false;
 };
 
 /// One reason to refuse a write.

@@ -19,6 +19,7 @@ struct ApplyOptions {
   bool recursive = false;
   bool dry_run = false;
   bool prune = false;
+  bool force_conflicts = false;
   std::string selector;
 };
 
@@ -88,7 +89,7 @@ int RunApply(const Globals& g, const ApplyOptions& opts) {
   if (IsRemote(g)) return ApplyOverTheApi(g, opts, requests);
   auto session = OpenSession(g, Access::kCreate);
   if (!session) return Fail(session.error().message);
-  auto admitted = Admit(*(*session)->objects, requests, *loaded);
+  auto admitted = Admit(*(*session)->objects, requests, *loaded, opts.force_conflicts);
   if (!admitted) return Fail(admitted.error().message);
   if (!*admitted) return kExitFailure;
   auto result = (*session)->objects->Apply(requests, prune, opts.dry_run);
@@ -113,6 +114,8 @@ void RegisterApply(CLI::App& app, Globals& g) {
   cmd->add_flag("--prune", opts->prune,
                 "Delete stored objects matching -l that the files no longer contain");
   cmd->add_option("-l,--selector", opts->selector, "Label selector for --prune");
+  cmd->add_flag("--force-conflicts", opts->force_conflicts,
+                "Write objects a git source owns (it restores its version at its next sync)");
   cmd->callback([&g, opts] { g.exit_code = RunApply(g, *opts); });
 }
 

@@ -34,11 +34,11 @@ std::optional<std::vector<manifest::LoadedObject>> LoadOrReport(const std::vecto
 }
 
 Result<bool> Admit(store::ObjectStore& objects, std::vector<store::ApplyRequest>& requests,
-                   const std::vector<manifest::LoadedObject>& loaded) {
+                   const std::vector<manifest::LoadedObject>& loaded, bool take_ownership) {
   std::vector<admission::Candidate> candidates;
   candidates.reserve(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
-    candidates.push_back({&requests[i].object, &loaded[i].doc, loaded[i].depends_on});
+    candidates.push_back({&requests[i].object, &loaded[i].doc, loaded[i].depends_on, take_ownership});
   }
   auto review = admission::Admit(objects, candidates);
   if (!review) return Unexpected(review.error());

@@ -23,6 +23,6 @@ std::optional<std::vector<manifest::LoadedObject>> LoadOrReport(const std::vecto
 /// per refusal (FILE:LINE:COL first) on stderr, warnings printed, findings
 /// kept as events with the requests. False when any was refused.
 Result<bool> Admit(store::ObjectStore& objects, std::vector<store::ApplyRequest>& requests,
-                   const std::vector<manifest::LoadedObject>& loaded);
+                   const std::vector<manifest::LoadedObject>& loaded, bool take_ownership = false);
 
 }  // namespace keelson::cli

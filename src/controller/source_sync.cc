@@ -135,6 +135,84 @@ std::string InventoryEntry(const model::Object& o) {
   return std::string(model::Info(o.kind).name) + "/" + o.meta.namespace_ + "/" + o.meta.name;
 }
 
+// What storing a checked-out revision did, or why it stored nothing.
+struct TreeApply {
+  std::optional<Failed> failed;
+  store::ApplyResult result;
+  std::vector<std::string> inventory;  // KIND/NAMESPACE/NAME, sorted
+};
+
+// Loads every manifest under `worktree`/`inside`, labels them as `source`'s,
+// admits them as `keelson apply` would and stores them in one transaction,
+// pruning (with spec.prune) what the source applied before and they no
+// longer include. Objects that already hold what the revision says are not
+// written.
+TreeApply ApplyTree(store::ObjectStore& store, const model::Object& source, const model::GitRepositorySpec& spec,
+                    const fs::path& worktree, const fs::path& inside, const std::string& revision, const json& status) {
+  TreeApply out;
+  auto sources = ReadRevision(worktree, inside);
+  if (!sources) {
+    out.failed = Failed{"ValidationFailed", sources.error().message, true};
+    return out;
+  }
+  auto loaded = manifest::LoadManifests(*sources, source.meta.namespace_, manifest::CrdSet::Builtin());
+  std::vector<store::ApplyRequest> requests;
+  std::vector<admission::Candidate> candidates;
+  if (loaded.errors.empty()) {
+    requests.reserve(loaded.objects.size());
+    for (auto& lo : loaded.objects) {
+      lo.object.meta.labels[kSourceNameLabel] = source.meta.name;
+      lo.object.meta.labels[kSourceNamespaceLabel] = source.meta.namespace_;
+      requests.push_back({lo.object, lo.source + "@" + revision});
+    }
+    for (size_t i = 0; i < requests.size(); ++i) {
+      candidates.push_back({&requests[i].object, &loaded.objects[i].doc, loaded.objects[i].depends_on});
+    }
+  }
+  std::vector<std::string> errors;
+  for (const auto& e : loaded.errors) errors.push_back(e.ToString());
+  if (errors.empty()) {
+    auto review = admission::Admit(store, candidates);
+    if (!review) {
+      out.failed = Failed{"ApplyFailed", review.error().message, false};
+      return out;
+    }
+    for (const auto& e : review->errors) errors.push_back(e.line);
+    for (size_t i = 0; i < requests.size() && review->admitted(); ++i) requests[i].events = std::move(review->events[i]);
+  }
+  if (!errors.empty()) {
+    std::string message;
+    for (const auto& e : errors) message += (message.empty() ? "" : "; ") + e;
+    out.failed = Failed{"ValidationFailed", message, true};
+    return out;
+  }
+  std::optional<store::PruneRequest> prune;
+  if (spec.prune) {
+    auto selector = model::Selector::Parse(std::string(kSourceNameLabel) + "=" + source.meta.name + "," +
+                                           kSourceNamespaceLabel + "=" + source.meta.namespace_);
+    std::set<std::string> namespaces;
+    for (const auto& r : requests) namespaces.insert(r.object.meta.namespace_);
+    for (const auto& entry : status.value("inventory", json::array())) {
+      if (!entry.is_string()) continue;
+      const std::string e = entry.get<std::string>();
+      auto first = e.find('/'), second = e.find('/', first + 1);
+      if (first != std::string::npos && second != std::string::npos) {
+        namespaces.insert(e.substr(first + 1, second - first - 1));
+      }
+    }
+    prune = store::PruneRequest{std::move(*selector), std::move(namespaces)};
+  }
+  auto result = store.Apply(requests, prune, false);
+  if (!result) {
+    out.failed = Failed{"ApplyFailed", result.error().message, false};
+    return out;
+  }
+  out.result = std::move(*result);
+  for (const auto& r : requests) out.inventory.push_back(InventoryEntry(r.object));
+  std::sort(out.inventory.begin(), out.inventory.end());
+  return out;
+}
+
 // Swaps two directories' names at once (renameat2 RENAME_EXCHANGE).
 bool Exchange(const fs::path& a, const fs::path& b) {
   return ::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0;
@@ -206,6 +284,20 @@ Outcome Reconciler::SyncSource(const model::Object& o) {
   const bool applied = reconcile::TextField(status, "lastAppliedRevision") == revision;
   const bool refused = reconcile::TextField(status, "lastAttemptedRevision") == revision && !applied;
   if ((applied || refused) && !asked && !spec_changed && fs::is_directory(home / "worktree", ec)) {
+    // The same revision: put back what was changed outside git since (as
+    // Flux re-applies at every interval). Nothing is written when nothing was.
+    const std::string last = reconcile::TextField(status, "lastAppliedRevision");
+    if (auto inside = InsideRepository(spec.path); inside && !last.empty() && !Fenced()) {
+      TreeApply again = ApplyTree(store_, o, spec, home / "worktree", *inside, last, status);
+      int restored = static_cast<int>(again.result.pruned.size());
+      for (const auto& a : again.result.applied) restored += a.action != store::ApplyAction::kUnchanged;
+      if (again.failed) {
+        spdlog::warn("{}: re-applying {}: {}", model::Key(o), last, again.failed->message);
+      } else if (restored > 0) {
+        Event(o, "Normal", "Restored",
+              "put back " + std::to_string(restored) + " object(s) changed outside git to revision " + last);
+      }
+    }
     if (status != o.status) (void)WriteStatus(o, status, json::object());
     return Outcome{std::nullopt, interval, false, std::nullopt};
   }
@@ -231,76 +323,22 @@ Outcome Reconciler::SyncSource(const model::Object& o) {
     }
   };
 
-  auto sources = ReadRevision(worktree, *inside);
-  if (!sources) {
-    restore();
-    return fail({"ValidationFailed", sources.error().message, true}, revision);
-  }
-  auto loaded = manifest::LoadManifests(*sources, o.meta.namespace_, manifest::CrdSet::Builtin());
-  std::vector<store::ApplyRequest> requests;
-  std::vector<admission::Candidate> candidates;
-  if (loaded.errors.empty()) {
-    requests.reserve(loaded.objects.size());
-    for (auto& lo : loaded.objects) {
-      lo.object.meta.labels[kSourceNameLabel] = o.meta.name;
-      lo.object.meta.labels[kSourceNamespaceLabel] = o.meta.namespace_;
-      requests.push_back({lo.object, lo.source + "@" + revision});
-    }
-    for (size_t i = 0; i < requests.size(); ++i) {
-      candidates.push_back({&requests[i].object, &loaded.objects[i].doc, loaded.objects[i].depends_on});
-    }
-  }
-  std::vector<std::string> errors;
-  for (const auto& e : loaded.errors) errors.push_back(e.ToString());
-  if (errors.empty()) {
-    auto review = admission::Admit(store_, candidates);
-    if (!review) {
-      restore();
-      return fail({"ApplyFailed", review.error().message, false}, revision);
-    }
-    for (const auto& e : review->errors) errors.push_back(e.line);
-    for (size_t i = 0; i < requests.size() && review->admitted(); ++i) requests[i].events = std::move(review->events[i]);
-  }
-  if (!errors.empty()) {
-    restore();
-    std::string message;
-    for (const auto& e : errors) message += (message.empty() ? "" : "; ") + e;
-    return fail({"ValidationFailed", message, true}, revision);
-  }
-
-  // Store the revision whole, pruning what this source applied before.
-  std::optional<store::PruneRequest> prune;
-  if (spec.prune) {
-    auto selector = model::Selector::Parse(std::string(kSourceNameLabel) + "=" + o.meta.name + "," +
-                                           kSourceNamespaceLabel + "=" + o.meta.namespace_);
-    std::set<std::string> namespaces;
-    for (const auto& r : requests) namespaces.insert(r.object.meta.namespace_);
-    for (const auto& entry : status.value("inventory", json::array())) {
-      if (!entry.is_string()) continue;
-      const std::string e = entry.get<std::string>();
-      auto first = e.find('/'), second = e.find('/', first + 1);
-      if (first != std::string::npos && second != std::string::npos) namespaces.insert(e.substr(first + 1, second - first - 1));
-    }
-    prune = store::PruneRequest{std::move(*selector), std::move(namespaces)};
-  }
   if (Fenced()) {
     restore();
     return Outcome{Error{ErrorCode::kUnavailable, "not the leader"}, {}, false, std::nullopt};
   }
-  auto result = store_.Apply(requests, prune, false);
-  if (!result) {
+  TreeApply done = ApplyTree(store_, o, spec, worktree, *inside, revision, status);
+  if (done.failed) {
     restore();
-    return fail({"ApplyFailed", result.error().message, false}, revision);
+    return fail(*done.failed, revision);
   }
+  const store::ApplyResult& result = done.result;
   fs::remove_all(staging, ec);
 
   int changed = 0;
-  for (const auto& a : result->applied) changed += a.action != store::ApplyAction::kUnchanged;
+  for (const auto& a : result.applied) changed += a.action != store::ApplyAction::kUnchanged;
   json inventory = json::array();
-  std::vector<std::string> entries;
-  for (const auto& r : requests) entries.push_back(InventoryEntry(r.object));
-  std::sort(entries.begin(), entries.end());
-  for (auto& e : entries) inventory.push_back(std::move(e));
+  for (auto& e : done.inventory) inventory.push_back(std::move(e));
   const TimePoint end = s_.clock.Now();
   const std::string message = "Applied revision: " + revision;
   status["lastAppliedRevision"] = revision;
@@ -312,8 +350,8 @@ Outcome Reconciler::SyncSource(const model::Object& o) {
   reconcile::SetCondition(status, {"Ready", true, "Succeeded", message}, o.meta.generation, end);
   reconcile::SetCondition(status, {"Stalled", false, "Succeeded", ""}, o.meta.generation, end);
   Event(o, "Normal", "Applied",
-        message + ": " + std::to_string(requests.size()) + " object(s), " + std::to_string(changed) +
-            " created or configured, " + std::to_string(result->pruned.size()) + " pruned");
+        message + ": " + std::to_string(result.applied.size()) + " object(s), " + std::to_string(changed) +
+            " created or configured, " + std::to_string(result.pruned.size()) + " pruned");
   (void)WriteStatus(o, status, json::object());
   return Outcome{std::nullopt, interval, false, std::nullopt};
 }

@@ -17,16 +17,15 @@
 #include <optional>
 #include <string>
 
+#include "model/object.h"
 #include "store/object_store.h"
 #include "util/clock.h"
 #include "util/result.h"
 
 namespace keelson::controller {
 
-/// The label keys a source puts on what it applies (Flux's
-/// kustomize.toolkit.fluxcd.io/name and /namespace, in keelson's group).
-inline constexpr const char* kSourceNameLabel = "gitrepository.keelson.dev/name";
-inline constexpr const char* kSourceNamespaceLabel = "gitrepository.keelson.dev/namespace";
+using model::kSourceNameLabel;
+using model::kSourceNamespaceLabel;
 /// `keelson sync gitrepository` sets it to a timestamp; the sync records the
 /// value it handled in status.lastHandledSyncAt (Flux's reconcile.fluxcd.io/requestedAt).
 inline constexpr const char* kSyncRequestedAnnotation = "keelson.dev/sync-requested-at";

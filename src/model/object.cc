@@ -116,4 +116,10 @@ nlohmann::json* AtPath(nlohmann::json& root, std::string_view dotted) {
   return const_cast<nlohmann::json*>(AtPath(static_cast<const nlohmann::json&>(root), dotted));
 }
 
+std::string SourceOf(const Labels& labels) {
+  auto name = labels.find(kSourceNameLabel), ns = labels.find(kSourceNamespaceLabel);
+  if (name == labels.end()) return "";
+  return "gitrepository " + (ns == labels.end() ? std::string("default") : ns->second) + "/" + name->second;
+}
+
 }  // namespace keelson::model

@@ -42,6 +42,14 @@ struct Object {
 /// "Runner/default/web": unique across the store.
 std::string Key(Kind kind, const std::string& ns, const std::string& name);
 inline std::string Key(const Object& o) { return Key(o.kind, o.meta.namespace_, o.meta.name); }
+
+/// The labels a git source puts on what it applies (Flux's
+/// kustomize.toolkit.fluxcd.io/name and /namespace, in keelson's group):
+/// the object is the source's, and other writers are refused.
+inline constexpr const char* kSourceNameLabel = "gitrepository.keelson.dev/name";
+inline constexpr const char* kSourceNamespaceLabel = "gitrepository.keelson.dev/namespace";
+/// "gitrepository NS/NAME" when `labels` name a source, else "".
+std::string SourceOf(const Labels& labels);
 /// The parts of a Key; nullopt when `key` is not one.
 struct ObjectRef {
   Kind kind;

@@ -159,3 +159,39 @@ TEST_CASE_FIXTURE(Fixture, "admission::RestorePreviousTemplate: only while the p
   auto history = store.History(model::Kind::kRunnerPool, "default", "ci");
   CHECK(history->back().source == "keelson rollout undo (template of generation 2)");
 }
+
+TEST_CASE_FIXTURE(Fixture, "admission: an object a git source applied is that source's to write") {
+  Apply(R"(
+apiVersion: keelson.dev/v1alpha1
+kind: RunnerPool
+metadata:
+  name: ci
+  labels: {gitrepository.keelson.dev/name: fleet, gitrepository.keelson.dev/namespace: default}
+spec:
+  template: {image: keelson-test/busybox:1}
+)");
+  model::Object by_hand = Pool();
+  by_hand.meta.labels.clear();
+  auto refused = admission::Admit(store, {admission::Candidate{&by_hand, nullptr, {}}});
+  REQUIRE(refused.has_value());
+  REQUIRE(refused->errors.size() == 1);
+  CHECK(refused->errors[0].line ==
+        "runnerpool/ci: metadata: runnerpool/ci is managed by gitrepository default/fleet: change it in git, or take "
+        "it with --force-conflicts");
+  admission::Candidate forced{&by_hand, nullptr, {}, true};
+  CHECK(admission::Admit(store, {forced})->admitted());
+
+  model::Object same_source = Pool();
+  same_source.spec["replicas"] = 3;
+  CHECK(admission::Admit(store, {admission::Candidate{&same_source, nullptr, {}}})->admitted());
+
+  model::Object other = Pool();
+  other.meta.labels["gitrepository.keelson.dev/name"] = "platform";
+  auto claimed = admission::Admit(store, {admission::Candidate{&other, nullptr, {}}});
+  REQUIRE(claimed->errors.size() == 1);
+  CHECK(claimed->errors[0].message ==
+        "runnerpool/ci is managed by gitrepository default/fleet, not gitrepository default/platform (two sources claim "
+        "it)");
+  // Scale and the other read-modify-write verbs keep the labels: allowed.
+  CHECK(admission::Update(store, model::Kind::kRunnerPool, "default", "ci", SetReplicas(5), "keelson scale").has_value());
+}
