@@ -376,6 +376,18 @@ SPECS = {
             'prune': b('Delete objects this source applied that the newest revision no longer '
                        'has (unless annotated keelson.dev/prune: disabled).', True),
             'suspend': b('Stop syncing; what was applied stays.', False),
+            'auth': obj('Credentials, by file (relative to the manifest; read at each fetch, never '
+                        'stored or printed).', {
+                'username': s('http(s): the user for basic authentication (default git; with a token, '
+                              'any name the forge accepts).', maxLength=255),
+                'passwordFile': s('http(s): the file holding the password or token.', minLength=1,
+                                  maxLength=4096),
+                'sshKeyFile': s('ssh: the private key (OpenSSH or PEM, without a passphrase).',
+                                minLength=1, maxLength=4096),
+                'knownHostsFile': s('ssh: the known_hosts lines that may sign for the server (required '
+                                    'for ssh: an unknown or changed host key is refused).', minLength=1,
+                                    maxLength=4096),
+            }),
             'webhook': obj('Push webhooks: POST /hooks/git/NAMESPACE/NAME on the API listener starts a '
                            'sync at once.', {
                 'secretFile': s('The file holding the webhook secret (relative to the manifest): '

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "git/fetch_helper.h"
 #include "cli/context.h"
 #include "cli/logging.h"
 #include "util/names.h"
@@ -97,6 +98,7 @@ int main(int argc, char** argv) {
   RegisterPatch(app, g);
   RegisterEdit(app, g);
 
+  if (argc >= 2 && std::string(argv[1]) == "__git-fetch") return keelson::git::ServeFetchHelper(std::cin, std::cout);
   if (argc >= 2 && std::string(argv[1]) == "__complete") {
     return RunHiddenComplete(app, std::vector<std::string>(argv + 2, argv + argc));
   }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -157,6 +158,8 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   controller::ManagerOptions mo;
   mo.open_store = controller::StoreAt(g.db_path, clock);
   mo.source_dir = g.db_path + ".sources";
+  std::error_code self_ec;
+  mo.fetch_helper = std::filesystem::read_symlink("/proc/self/exe", self_ec).string();
   mo.workers = opts.workers;
   mo.resync = std::chrono::duration_cast<std::chrono::milliseconds>(*resync);
   auto ttl = ParseDuration(opts.event_ttl);

@@ -56,6 +56,8 @@ struct ManagerOptions {
   /// Where git sources keep their mirrors and worktrees; "": GitRepository
   /// objects are refused (InvalidSpec) by this controller.
   std::string source_dir;
+  /// The keelson binary, to fetch in a helper process (controller/source_sync.h).
+  std::string fetch_helper;
 };
 
 class Manager {

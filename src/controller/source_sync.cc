@@ -17,11 +17,13 @@
 
 #include "admission/admission.h"
 #include "controller/reconciler.h"
+#include "git/fetch_helper.h"
 #include "git/mirror.h"
 #include "manifest/crds.h"
 #include "manifest/decode.h"
 #include "manifest/loader.h"
 #include "reconcile/status.h"
+#include "util/secret_file.h"
 #include "util/units.h"
 
 namespace keelson::controller {
@@ -274,7 +276,17 @@ Outcome Reconciler::SyncSource(const model::Object& o) {
 
   auto mirror = git::Mirror::Open((home / "mirror.git").string());
   if (!mirror) return fail({"FetchFailed", mirror.error().message, false}, "");
-  auto fetched = (*mirror)->Fetch(spec.url, RefOf(spec), {}, std::chrono::duration_cast<std::chrono::seconds>(spec.timeout));
+  git::Credentials credentials{spec.username, "", spec.ssh_key_file, spec.known_hosts_file};
+  if (!spec.password_file.empty()) {
+    auto password = ReadSecretFile(spec.password_file);  // its error names the path, never the contents
+    if (!password) return fail({"FetchFailed", "spec.auth.passwordFile: " + password.error().message, false}, "");
+    credentials.password = std::move(*password);
+  }
+  const auto timeout = std::chrono::duration_cast<std::chrono::seconds>(spec.timeout);
+  auto fetched = s_.sources->fetch_helper().empty()
+                     ? (*mirror)->Fetch(spec.url, RefOf(spec), credentials, timeout)
+                     : git::FetchInHelper(s_.sources->fetch_helper(),
+                                          {(home / "mirror.git").string(), spec.url, RefOf(spec), credentials, timeout});
   s_.sources->NoteFetch(o.meta.uid, s_.clock.Now());
   if (!fetched) return fail({"FetchFailed", fetched.error().message, false}, "");
   const std::string& revision = fetched->revision;

@@ -43,15 +43,20 @@ Result<std::string> RequestSourceSync(store::ObjectStore& store, const std::stri
 class Sources {
  public:
   /// `dir`: where mirrors and worktrees live; "" disables git sources.
-  explicit Sources(std::string dir) : dir_(std::move(dir)) {}
+  /// `fetch_helper`: the keelson binary, whose `__git-fetch` runs each fetch
+  /// in a process that is killed when it outlives the source's timeout
+  /// (git/fetch_helper.h); "": fetch in this process (tests).
+  explicit Sources(std::string dir, std::string fetch_helper = "")
+      : dir_(std::move(dir)), fetch_helper_(std::move(fetch_helper)) {}
   const std::string& dir() const { return dir_; }
+  const std::string& fetch_helper() const { return fetch_helper_; }
 
   /// When the source `uid` last listed its remote, if this process did.
   std::optional<TimePoint> LastFetch(const std::string& uid) const;
   void NoteFetch(const std::string& uid, TimePoint at);
 
  private:
-  std::string dir_;
+  std::string dir_, fetch_helper_;
   mutable std::mutex mu_;
   std::map<std::string, TimePoint> fetched_;
 };

@@ -1,5 +1,7 @@
 #include "git/mirror.h"
 
+#include "git/known_hosts.h"
+
 #include <git2.h>
 
 #include <filesystem>
@@ -41,10 +43,44 @@ std::string LastError(const std::string& url) {
 struct Session {
   const Credentials* credentials = nullptr;
   std::chrono::steady_clock::time_point deadline;
+  std::string url;
   int credential_calls = 0;
   bool refused = false;    // the remote turned the credentials down
   bool timed_out = false;
+  std::string host_key_error;  // why the ssh host key was not trusted
 };
+
+// The port an ssh URL names ("" for 22 or scp-like "user@host:path").
+std::string SshPort(const std::string& url) {
+  if (url.rfind("ssh://", 0) != 0) return "";
+  std::string authority = url.substr(6, url.find('/', 6) - 6);
+  if (auto at = authority.rfind('@'); at != std::string::npos) authority.erase(0, at + 1);
+  auto colon = authority.rfind(':');
+  if (colon == std::string::npos || authority.back() == ']') return "";
+  std::string port = authority.substr(colon + 1);
+  return port == "22" ? "" : port;
+}
+
+int OnCertificate(git_cert* cert, int, const char* host, void* payload) {
+  auto* s = static_cast<Session*>(payload);
+  if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2) return GIT_PASSTHROUGH;  // TLS: libgit2 verified it
+  const auto* key = reinterpret_cast<const git_cert_hostkey*>(cert);
+  const std::string& file = s->credentials->known_hosts_file;
+  if (file.empty()) {
+    s->host_key_error = "ssh needs spec.auth.knownHostsFile: the host key of " + std::string(host) + " cannot be checked";
+    return GIT_ECERTIFICATE;
+  }
+  if (!(key->type & GIT_CERT_SSH_RAW)) {
+    s->host_key_error = "the ssh library gave no host key to check";
+    return GIT_ECERTIFICATE;
+  }
+  auto known = KnownHostsAccepts(file, host, SshPort(s->url), std::string(key->hostkey, key->hostkey_len));
+  if (!known) {
+    s->host_key_error = known.error().message;
+    return GIT_ECERTIFICATE;
+  }
+  return 0;
+}
 
 int OnCredentials(git_credential** out, const char*, const char* username_from_url, unsigned int allowed,
                   void* payload) {
@@ -55,6 +91,10 @@ int OnCredentials(git_credential** out, const char*, const char* username_from_u
     return GIT_EUSER;
   }
   const Credentials& c = *s->credentials;
+  if (allowed & GIT_CREDENTIAL_USERNAME) {
+    --s->credential_calls;  // ssh asks who first: not an attempt
+    return git_credential_username_new(out, username_from_url ? username_from_url : "git");
+  }
   if ((allowed & GIT_CREDENTIAL_SSH_KEY) && !c.ssh_key_file.empty()) {
     return git_credential_ssh_key_new(out, username_from_url ? username_from_url : "git", nullptr,
                                       c.ssh_key_file.c_str(), nullptr);
@@ -78,6 +118,7 @@ int OnSideband(const char*, int, void* payload) { return OnTransfer(nullptr, pay
 git_remote_callbacks Callbacks(Session& s) {
   git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
   cb.credentials = OnCredentials;
+  cb.certificate_check = OnCertificate;
   cb.transfer_progress = OnTransfer;
   cb.sideband_progress = OnSideband;
   cb.payload = &s;
@@ -103,6 +144,7 @@ Error FetchError(const Session& s, const std::string& url, int rc) {
   const std::string where = "git " + Redacted(url) + ": ";
   if (s.timed_out) return MakeError(ErrorCode::kTimeout, where + "timed out");
   if (s.refused || rc == GIT_EAUTH) return MakeError(ErrorCode::kUnauthorized, where + "credentials refused");
+  if (!s.host_key_error.empty()) return MakeError(ErrorCode::kUnauthorized, where + s.host_key_error);
   if (rc == GIT_ECERTIFICATE) return MakeError(ErrorCode::kUnauthorized, where + LastError(url));
   if (rc == GIT_ENOTFOUND) return MakeError(ErrorCode::kInvalid, where + LastError(url));
   return MakeError(ErrorCode::kUnavailable, where + LastError(url));
@@ -132,7 +174,10 @@ Mirror::~Mirror() { git_repository_free(repo_); }
 
 Result<Fetched> Mirror::Fetch(const std::string& url, const RefSpec& ref, const Credentials& credentials,
                               std::chrono::seconds timeout) {
-  Session s{&credentials, std::chrono::steady_clock::now() + timeout};
+  Session s;
+  s.credentials = &credentials;
+  s.deadline = std::chrono::steady_clock::now() + timeout;
+  s.url = url;
   Owned<git_remote, git_remote_free> remote;
   if (git_remote_create_anonymous(&remote.p, repo_, url.c_str()) != 0) {
     return Unexpected(ErrorCode::kInvalid, "git " + Redacted(url) + ": " + LastError(url));

@@ -247,6 +247,13 @@ Result<GitRepositorySpec> GitRepository(const json& spec) {
   if (timeout->count() > 0) g.timeout = *timeout;
   g.prune = spec.value("prune", true);
   g.suspend = spec.value("suspend", false);
+  if (spec.contains("auth") && spec["auth"].is_object()) {
+    const json& auth = spec["auth"];
+    if (auth.contains("username")) g.username = Str(auth, "username");
+    g.password_file = Str(auth, "passwordFile");
+    g.ssh_key_file = Str(auth, "sshKeyFile");
+    g.known_hosts_file = Str(auth, "knownHostsFile");
+  }
   return g;
 }
 

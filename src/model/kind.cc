@@ -61,7 +61,8 @@ constexpr PrinterColumn kPolicyColumns[] = {
     {"VIOLATIONS", "status.violations"},
 };
 
-constexpr std::string_view kGitRepositoryFiles[] = {"spec.webhook.secretFile"};
+constexpr std::string_view kGitRepositoryFiles[] = {"spec.webhook.secretFile", "spec.auth.passwordFile",
+                                                    "spec.auth.sshKeyFile", "spec.auth.knownHostsFile"};
 
 constexpr PrinterColumn kGitRepositoryColumns[] = {
     {"URL", "spec.url"},

@@ -186,6 +186,8 @@ struct GitRepositorySpec {
   std::chrono::nanoseconds timeout{std::chrono::seconds(60)};
   bool prune = true;
   bool suspend = false;
+  std::string username = "git";  ///< auth.username
+  std::string password_file, ssh_key_file, known_hosts_file;  ///< auth; absolute after apply
 };
 
 using Spec =
