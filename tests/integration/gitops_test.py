@@ -139,6 +139,16 @@ def a_fleet_follows_its_commits_whole_or_not_at_all():
         wait_until('gita recreated', lambda: 'echo a2' in docker('inspect', '-f', '{{json .Config.Cmd}}', 'default.gita',
                                                                    check=False))
 
+        # By hand: refused, unless forced; then the source puts its version back.
+        hand = k.write('hand.yaml', runner('gita', 'echo by hand; sleep 3600'))
+        rc, _, err = k.run('apply', '-f', hand)
+        expect(rc == 1 and 'runner/gita is managed by gitrepository default/fleet: change it in git, or take it '
+                           'with --force-conflicts' in err and err.startswith(hand + ':'), f'{rc} {err}')
+        k.ok('apply', '-f', hand, '--force-conflicts')
+        wait_until('the source puts gita back', lambda: 'echo a2' in json.dumps(
+            json.loads(k.ok('get', 'runner', 'gita', '-o', 'json'))['spec']))
+        expect('Restored' in k.ok('events', '--for', 'gitrepository/fleet'), 'an event says so')
+
         # A broken manifest: nothing of the revision is stored.
         repo.write('fleet/a.yaml', runner('gita', 'echo a3; sleep 3600'))
         repo.write('fleet/more/bad.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {name: bad}\n'

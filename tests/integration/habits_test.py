@@ -19,6 +19,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'cli'))
 from harness import Keelson, expect, run_tests  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import git_servers  # noqa: E402
 
 NETNS = os.environ.get('KEELSON_ENGINE_NETNS', 'keelson-test')
 if not os.environ.get('DOCKER_HOST') or not os.path.exists(f'/run/netns/{NETNS}'):
@@ -338,43 +340,26 @@ def once_shows_progress_as_plain_lines_off_a_terminal():
 
 
 def start_sshd(workdir, remote_docker_host):
-    """An sshd on loopback that lets this user in with a key made here, and
-    an `ssh` first on PATH that uses that key (and logs its arguments): the
-    `ssh` keelson runs, as the docker CLI runs it."""
-    import getpass
-    for key in ('hostkey', 'clientkey'):
-        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', os.path.join(workdir, key)], check=True)
-    with open(os.path.join(workdir, 'clientkey.pub')) as f:
-        public = f.read().strip()
-    with open(os.path.join(workdir, 'authorized_keys'), 'w') as f:
-        # The remote side's own DOCKER_HOST, for ssh:// URLs without a path.
-        f.write(f'environment="DOCKER_HOST={remote_docker_host}" {public}\n')
-    port = free_port()
-    with open(os.path.join(workdir, 'sshd_config'), 'w') as f:
-        f.write(f'Port {port}\nListenAddress 127.0.0.1\nHostKey {workdir}/hostkey\n'
-                f'AuthorizedKeysFile {workdir}/authorized_keys\nStrictModes no\nUsePAM no\n'
-                'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitUserEnvironment yes\n'
-                f'PidFile {workdir}/sshd.pid\n')
+    """An sshd on loopback (git_servers.Sshd) whose key's sessions get the
+    remote side's DOCKER_HOST, and an `ssh` first on PATH that uses that key
+    (and logs its arguments): the `ssh` keelson runs, as the docker CLI runs it."""
+    sshd = git_servers.Sshd(workdir, environment=f'DOCKER_HOST={remote_docker_host}')
     with open(os.path.join(workdir, 'ssh_config'), 'w') as f:
-        f.write(f'Host *\n  IdentityFile {workdir}/clientkey\n  IdentitiesOnly yes\n  UserKnownHostsFile /dev/null\n'
+        f.write(f'Host *\n  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n  UserKnownHostsFile /dev/null\n'
                 '  StrictHostKeyChecking no\n  LogLevel ERROR\n')
     bindir = os.path.join(workdir, 'bin')
     os.makedirs(bindir)
     with open(os.path.join(bindir, 'ssh'), 'w') as f:
         f.write(f'#!/bin/sh\necho "$@" >> {workdir}/ssh-args\nexec /usr/bin/ssh -F {workdir}/ssh_config "$@"\n')
     os.chmod(os.path.join(bindir, 'ssh'), 0o755)
-    os.makedirs('/run/sshd', exist_ok=True)
-    sshd = subprocess.Popen(['/usr/sbin/sshd', '-D', '-e', '-f', os.path.join(workdir, 'sshd_config')],
-                            stderr=open(os.path.join(workdir, 'sshd.log'), 'w'))
-    import socket
-    wait_until('sshd listening', lambda: socket.socket().connect_ex(('127.0.0.1', port)) == 0, timeout=20)
-    return sshd, port, getpass.getuser(), bindir
+    return sshd, bindir
 
 
 def docker_host_ssh_reaches_the_engine_through_dial_stdio():
     k = Keelson(binary)
     engine = os.environ['DOCKER_HOST']
-    sshd, port, user, bindir = start_sshd(k.dir, engine)
+    sshd, bindir = start_sshd(k.dir, engine)
+    port, user = sshd.port, sshd.user
     runtime = os.path.join(k.dir, 'runtime')
     os.makedirs(runtime, mode=0o700)
     with_path = f'ssh://{user}@127.0.0.1:{port}{engine[len("unix://"):]}'
@@ -428,8 +413,7 @@ def docker_host_ssh_reaches_the_engine_through_dial_stdio():
     finally:
         keelson(bare, 'delete', '--all', 'runners')
         keelson(bare, 'controller', '--once', '--timeout', '60s', '--listen', 'off')
-        sshd.terminate()
-        sshd.wait()
+        sshd.stop()
 
 
 run_tests([
