@@ -364,9 +364,12 @@ SPECS = {
         obj('Where the manifests are and how to sync them.', {
             'url': s('The repository: https://, http://, ssh://, git://, file:// or a local path.',
                      minLength=1, maxLength=4096),
-            'ref': obj('Which commit: one of branch, tag or commit.', {
+            'ref': obj('Which commit: one of branch, tag, semver or commit.', {
                 'branch': s('A branch; its newest commit.', minLength=1, maxLength=255),
                 'tag': s('A tag (annotated or lightweight).', minLength=1, maxLength=255),
+                'semver': s('A semver constraint over the tags, as Flux reads it (Masterminds/semver: '
+                            '">=1.0.0 <2.0.0", "~1.2", "^1", "1.x"): the highest matching tag.',
+                            minLength=1, maxLength=255),
                 'commit': s('A full commit sha.', pattern='^[0-9a-f]{40}$'),
             }, default={'branch': 'main'}, minProperties=1, maxProperties=1),
             'path': s('The directory of the manifests inside the repository (its subdirectories '

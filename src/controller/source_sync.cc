@@ -78,6 +78,7 @@ git::RefSpec RefOf(const model::GitRepositorySpec& spec) {
   using T = model::GitRepositorySpec::RefType;
   switch (spec.ref_type) {
     case T::kTag: return {git::RefSpec::Type::kTag, spec.ref};
+    case T::kSemver: return {git::RefSpec::Type::kSemver, spec.ref};
     case T::kCommit: return {git::RefSpec::Type::kCommit, spec.ref};
     case T::kBranch: break;
   }

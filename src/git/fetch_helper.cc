@@ -27,6 +27,7 @@ constexpr auto kGrace = std::chrono::seconds(2);
 const char* TypeName(RefSpec::Type t) {
   switch (t) {
     case RefSpec::Type::kTag: return "tag";
+    case RefSpec::Type::kSemver: return "semver";
     case RefSpec::Type::kCommit: return "commit";
     case RefSpec::Type::kBranch: break;
   }
@@ -124,7 +125,10 @@ int ServeFetchHelper(std::istream& in, std::ostream& out) {
     req.mirror_dir = r.at("mirror").get<std::string>();
     req.url = r.at("url").get<std::string>();
     const std::string type = r.at("ref").at("type").get<std::string>();
-    req.ref.type = type == "tag" ? RefSpec::Type::kTag : type == "commit" ? RefSpec::Type::kCommit : RefSpec::Type::kBranch;
+    req.ref.type = type == "tag"      ? RefSpec::Type::kTag
+                   : type == "semver" ? RefSpec::Type::kSemver
+                   : type == "commit" ? RefSpec::Type::kCommit
+                                      : RefSpec::Type::kBranch;
     req.ref.value = r.at("ref").at("value").get<std::string>();
     req.credentials = {r.value("username", ""), r.value("password", ""), r.value("sshKeyFile", ""),
                        r.value("knownHostsFile", "")};

@@ -1,6 +1,7 @@
 #include "git/mirror.h"
 
 #include "git/known_hosts.h"
+#include "git/semver.h"
 
 #include <git2.h>
 
@@ -191,15 +192,32 @@ Result<Fetched> Mirror::Fetch(const std::string& url, const RefSpec& ref, const 
   if (int rc = git_remote_ls(&heads, &count, remote.p); rc != 0) return Unexpected(FetchError(s, url, rc));
 
   // What the remote says the ref is now: one listing, no transfer yet.
-  std::string want, refspec;
+  std::string want, refspec, shown = ref.value;
   std::optional<git_oid> listed;
+  if (ref.type == RefSpec::Type::kSemver) {
+    auto constraint = Constraints::Parse(ref.value);
+    if (!constraint) return Unexpected(ErrorCode::kInvalid, "git: ref.semver: " + constraint.error().message);
+    std::vector<std::string> tags;
+    for (size_t i = 0; i < count; ++i) {
+      std::string_view name = heads[i]->name;
+      if (name.rfind("refs/tags/", 0) != 0 || name.ends_with("^{}")) continue;
+      tags.emplace_back(name.substr(10));
+    }
+    auto best = HighestMatching(tags, *constraint);
+    if (!best) {
+      git_remote_disconnect(remote.p);
+      return Unexpected(ErrorCode::kNotFound, "git " + Redacted(url) + ": no tag matches semver \"" + ref.value + "\"");
+    }
+    shown = *best;
+  }
   switch (ref.type) {
     case RefSpec::Type::kBranch:
       want = "refs/heads/" + ref.value;
       refspec = "+" + want + ":refs/remotes/origin/" + ref.value;
       break;
     case RefSpec::Type::kTag:
-      want = "refs/tags/" + ref.value;
+    case RefSpec::Type::kSemver:
+      want = "refs/tags/" + shown;
       refspec = "+" + want + ":" + want;
       break;
     case RefSpec::Type::kCommit:
@@ -242,7 +260,7 @@ Result<Fetched> Mirror::Fetch(const std::string& url, const RefSpec& ref, const 
     }
   }
   out.commit = Hex(*commit);
-  out.revision = (ref.type == RefSpec::Type::kCommit ? "" : ref.value + "@") + "sha1:" + out.commit;
+  out.revision = (ref.type == RefSpec::Type::kCommit ? "" : shown + "@") + "sha1:" + out.commit;
   return out;
 }
 

@@ -15,9 +15,11 @@ namespace keelson::git {
 
 /// Which commit of the remote to take.
 struct RefSpec {
-  enum class Type { kBranch, kTag, kCommit };
+  enum class Type { kBranch, kTag, kSemver, kCommit };
   Type type = Type::kBranch;
-  std::string value = "main";  ///< a branch or tag name, or a full commit sha
+  /// A branch or tag name, a semver constraint (the highest tag that
+  /// satisfies it, git/semver.h), or a full commit sha.
+  std::string value = "main";
 };
 
 /// Credentials, read from their files by the caller; never logged.
@@ -28,7 +30,7 @@ struct Credentials {
 
 struct Fetched {
   std::string commit;    ///< 40 hex digits
-  std::string revision;  ///< as Flux writes it: "main@sha1:HEX", "v1.0@sha1:HEX", "sha1:HEX"
+  std::string revision;  ///< as Flux writes it: "main@sha1:HEX", "v1.0@sha1:HEX" (a tag or semver), "sha1:HEX"
   bool downloaded = false;  ///< objects were transferred (false: the mirror had the commit)
 };
 

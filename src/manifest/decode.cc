@@ -233,6 +233,9 @@ Result<GitRepositorySpec> GitRepository(const json& spec) {
   if (ref.contains("tag")) {
     g.ref_type = GitRepositorySpec::RefType::kTag;
     g.ref = Str(ref, "tag");
+  } else if (ref.contains("semver")) {
+    g.ref_type = GitRepositorySpec::RefType::kSemver;
+    g.ref = Str(ref, "semver");
   } else if (ref.contains("commit")) {
     g.ref_type = GitRepositorySpec::RefType::kCommit;
     g.ref = Str(ref, "commit");

@@ -1,5 +1,7 @@
 #include "manifest/loader.h"
 
+#include "git/semver.h"
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -10,6 +12,7 @@
 #include <system_error>
 #include <thread>
 
+#include "git/semver.h"
 #include "model/specs.h"
 #include "util/names.h"
 #include "util/secret_file.h"
@@ -65,6 +68,7 @@ class Semantics {
     const std::string_view at = model::Info(kind).runner_spec;
     if (!at.empty()) RunnerSpec(PathFromDotted(at));
     CredentialsBoundToTheirRegistry({{"spec", -1}});
+    if (kind == model::Kind::kGitRepository) GitSource({{"spec", -1}});
   }
 
  private:
@@ -123,6 +127,22 @@ class Semantics {
       Path p = Append(spec, "env");
       p.push_back(PathSeg{"", static_cast<int64_t>(i)});
       Error(p, false, "set exactly one of value or valueFrom");
+    }
+  }
+
+  // A git source's semver constraint parses, and its path stays inside the
+  // repository.
+  void GitSource(const Path& spec) {
+    if (const json* semver = At(Append(Append(spec, "ref"), "semver")); semver && semver->is_string()) {
+      if (auto c = git::Constraints::Parse(semver->get<std::string>()); !c) {
+        Error(Append(Append(spec, "ref"), "semver"), false, c.error().message);
+      }
+    }
+    if (const json* path = At(Append(spec, "path")); path && path->is_string()) {
+      const fs::path p = fs::path(path->get<std::string>()).lexically_normal();
+      if (p.is_absolute() || (!p.empty() && *p.begin() == "..")) {
+        Error(Append(spec, "path"), false, "a path inside the repository, not one that leaves it");
+      }
     }
   }
 

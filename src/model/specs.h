@@ -177,10 +177,10 @@ struct PolicySpec {
 
 /// Manifests kept in git (controller/source_sync.h syncs them).
 struct GitRepositorySpec {
-  enum class RefType { kBranch, kTag, kCommit };
+  enum class RefType { kBranch, kTag, kSemver, kCommit };
   std::string url;
   RefType ref_type = RefType::kBranch;
-  std::string ref = "main";  ///< the branch, tag or commit sha
+  std::string ref = "main";  ///< the branch, tag, semver constraint or commit sha
   std::string path = ".";    ///< inside the repository
   std::chrono::nanoseconds interval{std::chrono::minutes(1)};
   std::chrono::nanoseconds timeout{std::chrono::seconds(60)};

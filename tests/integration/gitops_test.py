@@ -241,6 +241,37 @@ def sync_asks_for_a_sync_now_and_waits_for_it():
         k.run('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
 
 
+def a_semver_range_follows_releases():
+    k = Keelson(binary)
+    repo = Repo(os.path.join(k.dir, 'repo'))
+    volume = 'apiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata: {{name: {}}}\nspec: {{}}\n'
+    repo.write('v.yaml', volume.format('release-a'))
+    first = repo.commit('1.0')
+    subprocess.run(GIT + ['-C', repo.path, 'tag', 'v1.0.0'], check=True)
+    repo.write('v.yaml', volume.format('release-b'))
+    repo.commit('unreleased work')  # on main, not tagged: not taken
+    k.ok('apply', '-f', k.write('src.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: GitRepository\n'
+                                           'metadata: {name: releases}\n'
+                                           f'spec:\n  url: {repo.path}\n  ref: {{semver: "~1"}}\n  interval: 1h\n'))
+    c = Controller(k)
+    try:
+        rc, out, err = k.run('sync', 'gitrepository', 'releases', '--timeout', '60s', timeout=90)
+        expect(rc == 0 and f'v1.0.0@sha1:{first}' in out, f'{rc} {out} {err}')
+        repo.write('v.yaml', volume.format('release-c'))
+        third = repo.commit('1.1')
+        subprocess.run(GIT + ['-C', repo.path, 'tag', '-a', 'v1.1.0', '-m', 'release'], check=True)
+        subprocess.run(GIT + ['-C', repo.path, 'tag', 'v2.0.0'], check=True)  # outside ~1
+        rc, out, err = k.run('sync', 'gitrepository', 'releases', '--timeout', '60s', timeout=90)
+        expect(rc == 0 and f'v1.1.0@sha1:{third}' in out, f'the highest release in range: {rc} {out} {err}')
+        names = sorted(o['metadata']['name'] for o in json.loads(k.ok('get', 'volumes', '-o', 'json'))['items']
+                       if not o['metadata'].get('deletionTimestamp'))
+        expect(names == ['release-c'], f'{names}')
+    finally:
+        c.stop()
+        k.run('delete', '--all', 'volumes')
+        k.run('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
+
+
 def remotes_over_git_http_and_ssh_with_credentials():
     k = Keelson(binary)
     base = os.path.join(k.dir, 'served')
@@ -321,5 +352,6 @@ run_tests([
     a_fleet_follows_its_commits_whole_or_not_at_all,
     fetch_failures_say_what_and_keep_what_runs,
     sync_asks_for_a_sync_now_and_waits_for_it,
+    a_semver_range_follows_releases,
     remotes_over_git_http_and_ssh_with_credentials,
 ])

@@ -112,5 +112,39 @@ TEST_CASE("git mirror: tags (annotated and light), a commit, and what is not the
   CHECK(nowhere.error().message.starts_with("git file:///nonexistent/repo: "));
 }
 
+TEST_CASE("git mirror: a semver range takes the highest matching tag, and a moved tag moves with it") {
+  Upstream up;
+  const std::string one = up.Commit("a.yaml", "1.0\n");
+  up.In("tag v1.0.0");
+  const std::string two = up.Commit("a.yaml", "1.2\n");
+  up.In("tag -a v1.2.0 -m r");
+  up.Commit("a.yaml", "2.0-rc\n");
+  up.In("tag v2.0.0-rc.1");
+  up.In("tag not-a-version");
+  auto mirror = Mirror::Open((up.dir / "m.git").string());
+  REQUIRE(mirror.has_value());
+  const RefSpec range{RefSpec::Type::kSemver, ">=1.0.0 <2.0.0"};
+  auto got = (*mirror)->Fetch(up.url(), range, {}, std::chrono::seconds(30));
+  REQUIRE(got.has_value());
+  CHECK(got->revision == "v1.2.0@sha1:" + two);
+  CHECK((*mirror)->Fetch(up.url(), {RefSpec::Type::kSemver, "~1.0"}, {}, std::chrono::seconds(30))->revision ==
+        "v1.0.0@sha1:" + one);
+  CHECK((*mirror)->Fetch(up.url(), {RefSpec::Type::kSemver, ">=2.0.0-0"}, {}, std::chrono::seconds(30))->revision
+            .starts_with("v2.0.0-rc.1@sha1:"));
+  auto none = (*mirror)->Fetch(up.url(), {RefSpec::Type::kSemver, ">=3"}, {}, std::chrono::seconds(30));
+  CHECK(none.error().code == ErrorCode::kNotFound);
+  CHECK(none.error().message == "git " + up.url() + ": no tag matches semver \">=3\"");
+
+  // A new release joins the range; a tag moved by force is followed.
+  const std::string three = up.Commit("a.yaml", "1.3\n");
+  up.In("tag v1.3.0");
+  CHECK((*mirror)->Fetch(up.url(), range, {}, std::chrono::seconds(30))->revision == "v1.3.0@sha1:" + three);
+  const std::string moved = up.Commit("a.yaml", "1.3 again\n");
+  up.In("tag -f v1.3.0");
+  auto after = (*mirror)->Fetch(up.url(), range, {}, std::chrono::seconds(30));
+  CHECK(after->revision == "v1.3.0@sha1:" + moved);
+  CHECK(after->downloaded);
+}
+
 }  // namespace
 }  // namespace keelson::git
