@@ -1,8 +1,8 @@
 // keelson sync gitrepository NAME [--timeout 2m]: asks the controller to sync
 // a source now (Flux's `flux reconcile source git`), and waits for its result.
 // The request is an annotation the controller answers in
-// status.lastHandledSyncAt; exit 0 when the revision applied, 1 when it did
-// not (its Ready message said), or on timeout.
+// status.lastHandledSyncAt; exit 0 when the revision applied and what it
+// applied is Ready, 1 when not (its Ready message says why), or on timeout.
 
 #include <chrono>
 #include <iostream>
@@ -49,8 +49,10 @@ int RunSync(const Globals& g, const SyncOptions& opts) {
     if (!current) return Fail(current.error().message);
     if (!*current) return Fail(shown + " was deleted");
     const nlohmann::json& status = (*current)->status;
-    if (reconcile::TextField(status, "lastHandledSyncAt") == stamp) {
-      const nlohmann::json* ready = reconcile::ConditionIn(status, "Ready");
+    const nlohmann::json* ready = reconcile::ConditionIn(status, "Ready");
+    // Answered, and past the wait for what it applied to become Ready.
+    const bool settled = !ready || reconcile::TextField(*ready, "reason") != "Progressing";
+    if (reconcile::TextField(status, "lastHandledSyncAt") == stamp && settled) {
       const std::string message = ready ? ready->value("message", "") : "";
       if (reconcile::ReadyIn(status)) {
         std::cout << shown << " synced: " << message << "\n";

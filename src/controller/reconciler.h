@@ -92,6 +92,11 @@ class Reconciler {
   Outcome Pass(const model::Object& o);
   /// A GitRepository's pass (source_sync.cc).
   Outcome SyncSource(const model::Object& o);
+  /// After a source applied a revision: Ready once what it applied is Ready,
+  /// HealthCheckFailed after spec.timeout; the outcome while still waiting
+  /// or failed, nullopt once healthy (the pass goes on). Writes the status.
+  std::optional<Outcome> WaitForHealth(const model::Object& o, const model::GitRepositorySpec& spec,
+                                       nlohmann::json& status);
   /// A GitRepository being deleted: with spec.prune, what it applied goes too.
   void PruneSourceInventory(const model::Object& o);
   Outcome Delete(const model::Object& o);

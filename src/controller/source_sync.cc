@@ -216,6 +216,42 @@ TreeApply ApplyTree(store::ObjectStore& store, const model::Object& source, cons
   return out;
 }
 
+// The objects of `inventory` (KIND/NAMESPACE/NAME) that are not Ready at
+// their current generation, each as "kind/ns/name (Reason)".
+std::vector<std::string> NotReady(store::ObjectStore& store, const json& inventory) {
+  std::vector<std::string> out;
+  if (!inventory.is_array()) return out;
+  for (const auto& entry : inventory) {
+    if (!entry.is_string()) continue;
+    const std::string e = entry.get<std::string>();
+    const auto first = e.find('/'), second = e.find('/', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    auto kind = model::KindFromManifestName(e.substr(0, first));
+    if (!kind) continue;
+    auto found = store.Get(*kind, e.substr(first + 1, second - first - 1), e.substr(second + 1));
+    if (!found || !*found) continue;  // gone (pruned meanwhile): nothing to wait for
+    const model::Object& o = **found;
+    const json* ready = reconcile::ConditionIn(o.status, "Ready");
+    const bool current = ready && ready->value("observedGeneration", int64_t{0}) == o.meta.generation;
+    if (current && reconcile::TextField(*ready, "status") == "True") continue;
+    const std::string reason = current ? reconcile::TextField(*ready, "reason") : "NotObserved";
+    out.push_back(std::string(model::Info(o.kind).singular) + "/" + o.meta.namespace_ + "/" + o.meta.name + " (" +
+                  reason + ")");
+  }
+  return out;
+}
+
+// How often a source looks at the objects it applied until they are Ready.
+constexpr std::chrono::milliseconds kHealthPoll{1000};
+constexpr size_t kNamedInMessage = 5;
+
+std::string Named(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < kNamedInMessage; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > kNamedInMessage) out += " and " + std::to_string(names.size() - kNamedInMessage) + " more";
+  return out;
+}
+
 // Swaps two directories' names at once (renameat2 RENAME_EXCHANGE).
 bool Exchange(const fs::path& a, const fs::path& b) {
   return ::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0;
@@ -244,6 +280,12 @@ Outcome Reconciler::SyncSource(const model::Object& o) {
   const bool asked = !requested.empty() && requested != reconcile::TextField(status, "lastHandledSyncAt");
   const bool spec_changed = reconcile::IntField(status, "observedGeneration") != o.meta.generation;
   if (spec.suspend && !asked) return Outcome{};  // Flux: a suspended source is left as it is
+
+  // After an apply: the objects it applied, until they are Ready or the
+  // timeout passes (HealthCheckFailed, as Flux's wait).
+  if (status.contains("healthCheck") && !asked && !spec_changed) {
+    if (auto waited = WaitForHealth(o, spec, status)) return *waited;
+  }
 
   // Polls keep to the interval; a spec change or a sync request goes at once.
   if (auto last = s_.sources->LastFetch(o.meta.uid); last && !asked && !spec_changed) {
@@ -360,13 +402,55 @@ Outcome Reconciler::SyncSource(const model::Object& o) {
   status["observedGeneration"] = o.meta.generation;
   if (asked) status["lastHandledSyncAt"] = requested;
   PushHistory(status, HistoryEntry(revision, end, end - start, "Applied"));
-  reconcile::SetCondition(status, {"Ready", true, "Succeeded", message}, o.meta.generation, end);
   reconcile::SetCondition(status, {"Stalled", false, "Succeeded", ""}, o.meta.generation, end);
   Event(o, "Normal", "Applied",
         message + ": " + std::to_string(result.applied.size()) + " object(s), " + std::to_string(changed) +
             " created or configured, " + std::to_string(result.pruned.size()) + " pruned");
-  (void)WriteStatus(o, status, json::object());
+  status["healthCheck"] = {{"revision", revision}, {"since", FormatTimestamp(end)}};
+  if (auto waited = WaitForHealth(o, spec, status)) return *waited;
   return Outcome{std::nullopt, interval, false, std::nullopt};
+}
+
+std::optional<Outcome> Reconciler::WaitForHealth(const model::Object& o, const model::GitRepositorySpec& spec,
+                                                  json& status) {
+  const json check = status["healthCheck"];
+  const std::string revision = check.value("revision", "");
+  TimePoint since{};
+  if (!ParseTimestamp(check.value("since", ""), &since)) since = s_.clock.Now();
+  const TimePoint now = s_.clock.Now();
+  const auto waiting = NotReady(store_, status.value("inventory", json::array()));
+  const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(spec.interval);
+  std::optional<Outcome> out;
+  if (waiting.empty()) {
+    status.erase("healthCheck");
+    reconcile::SetCondition(status, {"Ready", true, "Succeeded", "Applied revision: " + revision}, o.meta.generation,
+                            now);
+  } else if (now - since >= std::chrono::duration_cast<TimePoint::duration>(spec.timeout)) {
+    // Reported, and looked at again each interval: objects may yet become Ready.
+    reconcile::SetCondition(status,
+                            {"Ready", false, "HealthCheckFailed",
+                             "revision " + revision + " applied, but not Ready after " +
+                                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(spec.timeout).count()) +
+                                 "s: " + Named(waiting)},
+                            o.meta.generation, now);
+    out = Outcome{std::nullopt, interval, false, std::nullopt};
+  } else {
+    reconcile::SetCondition(status,
+                            {"Ready", false, "Progressing",
+                             "revision " + revision + " applied; waiting for " + Named(waiting) + " to be Ready"},
+                            o.meta.generation, now);
+    out = Outcome{std::nullopt, kHealthPoll, false, std::nullopt};
+  }
+  if (status != o.status) {
+    const bool failed = reconcile::ConditionIn(status, "Ready") &&
+                        reconcile::TextField(*reconcile::ConditionIn(status, "Ready"), "reason") == "HealthCheckFailed";
+    const json* before = reconcile::ConditionIn(o.status, "Ready");
+    if (failed && (!before || reconcile::TextField(*before, "reason") != "HealthCheckFailed")) {
+      Event(o, "Warning", "HealthCheckFailed", reconcile::TextField(*reconcile::ConditionIn(status, "Ready"), "message"));
+    }
+    (void)WriteStatus(o, status, json::object());
+  }
+  return out;
 }
 
 void Reconciler::PruneSourceInventory(const model::Object& o) {

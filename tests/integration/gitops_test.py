@@ -119,10 +119,12 @@ def a_fleet_follows_its_commits_whole_or_not_at_all():
         labels = json.loads(k.ok('get', 'runner', 'gita', '-o', 'json'))['metadata']['labels']
         expect(labels == {'gitrepository.keelson.dev/name': 'fleet', 'gitrepository.keelson.dev/namespace': 'default'},
                f'owned by the source: {labels}')
+        ready = wait_until('Ready once its runners are', lambda: [
+            c for c in source(k)['status']['conditions'] if c['type'] == 'Ready' and c['status'] == 'True'])[0]
+        expect(ready['reason'] == 'Succeeded' and ready['message'] == f'Applied revision: main@sha1:{first}', f'{ready}')
         status = source(k)['status']
         expect(status['inventory'] == ['Runner/default/gita', 'Runner/default/gitb'], f'inventory: {status}')
-        ready = [c for c in status['conditions'] if c['type'] == 'Ready'][0]
-        expect(ready['status'] == 'True' and ready['reason'] == 'Succeeded', f'{ready}')
+        expect('healthCheck' not in status, f'the wait is over: {status}')
         row = k.ok('get', 'gitrepositories').splitlines()[1].split()
         expect(row[:5] == ['fleet', f'file://{repo.path}', f'main@sha1:{first}', 'True', 'Succeeded'],
                f'NAME URL REVISION READY STATUS: {row}')
@@ -235,6 +237,17 @@ def sync_asks_for_a_sync_now_and_waits_for_it():
                err.strip().endswith(f'(revision main@sha1:{third})'), f'{rc} {err!r}')
         rc, out, err = k.run('sync', 'gitrepository', 'absent')
         expect(rc == 1 and 'gitrepository/absent not found' in err, err)
+
+        # Applied, but what it applied never becomes Ready: HealthCheckFailed, naming it.
+        repo.write('v.yaml', volume.format('gitv4') + '---\n' +
+                   runner('nopull', 'sleep 3600').replace(IMAGE, 'keelson-test/absent:1'))
+        fourth = repo.commit('four')
+        k.ok('patch', 'gitrepository', 'slow', '--type', 'merge', '-p', '{"spec": {"timeout": "3s"}}')
+        rc, out, err = k.run('sync', 'gitrepository', 'slow', '--timeout', '60s', timeout=90)
+        expect(rc == 1 and err.startswith(f'error: gitrepository/slow: HealthCheckFailed: revision main@sha1:{fourth} '
+                                          'applied, but not Ready after 3s: runner/default/nopull ('), f'{rc} {err!r}')
+        expect(source(k, 'slow')['status']['lastAppliedRevision'] == f'main@sha1:{fourth}', 'it is applied')
+        expect('HealthCheckFailed' in k.ok('events', '--for', 'gitrepository/slow'), 'an event says so')
     finally:
         c.stop()
         k.run('delete', '--all', 'volumes')
