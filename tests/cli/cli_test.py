@@ -762,6 +762,19 @@ def deploy_units_run_as_written():
     expect('runner/b pruned' in out, out)
     expect(names(k, 'runners') == ['a', 'by-hand'], names(k, 'runners'))
 
+    # manifests/git-source: the GitRepository applies as written, its files
+    # resolved beside it.
+    src = os.path.join(k.dir, 'etc-source')
+    os.makedirs(src)
+    with open(os.path.join(units, 'git-source', 'fleet-source.yaml'), encoding='utf-8') as f:
+        k.write('etc-source/fleet-source.yaml', f.read())
+    k.write('etc-source/git-token', 'token\n')
+    k.write('etc-source/webhook-secret', 'secret\n')
+    expect(k.ok('apply', '-f', os.path.join(src, 'fleet-source.yaml')) == 'gitrepository/fleet created\n', 'applies')
+    stored = json.loads(k.ok('get', 'gitrepository', 'fleet', '-o', 'json'))['spec']
+    expect(stored['auth']['passwordFile'] == os.path.realpath(os.path.join(src, 'git-token')) and
+           stored['webhook']['secretFile'] == os.path.realpath(os.path.join(src, 'webhook-secret')), f'{stored}')
+
     # keelson-controller.service: its flags parse, and its logs are JSON lines.
     args = exec_start('keelson-controller.service')
     with socket.socket() as s:
