@@ -1,5 +1,7 @@
 #include "cli/resolve.h"
 
+#include <algorithm>
+
 #include "util/names.h"
 
 namespace keelson::cli {
@@ -25,10 +27,22 @@ Result<std::vector<ObjectRef>> ParseRefs(const std::vector<std::string>& words) 
     }
     return refs;
   }
-  auto kind = model::ParseKind(words[0]);
-  if (!kind) return Unexpected(ErrorCode::kInvalid, UnknownKindMessage(words[0]));
-  if (words.size() == 1) refs.push_back({*kind, ""});
-  for (size_t i = 1; i < words.size(); ++i) refs.push_back({*kind, words[i]});
+  // "runners,pools NAME...": each kind, with each name (as kubectl reads it).
+  std::vector<model::Kind> kinds;
+  std::string_view list = words[0];
+  for (size_t start = 0; start <= list.size();) {
+    size_t comma = list.find(',', start);
+    std::string_view one = list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    auto kind = model::ParseKind(one);
+    if (!kind) return Unexpected(ErrorCode::kInvalid, UnknownKindMessage(std::string(one)));
+    if (std::find(kinds.begin(), kinds.end(), *kind) == kinds.end()) kinds.push_back(*kind);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  for (auto kind : kinds) {
+    if (words.size() == 1) refs.push_back({kind, ""});
+    for (size_t i = 1; i < words.size(); ++i) refs.push_back({kind, words[i]});
+  }
   return refs;
 }
 

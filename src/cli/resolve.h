@@ -15,7 +15,8 @@ struct ObjectRef {
   std::string name;  ///< empty: every object of the kind
 };
 
-/// Parses `KIND NAME...` or `KIND/NAME...` words as kubectl does. Unknown
+/// Parses `KIND NAME...`, `KIND,KIND... NAME...` (each kind with each name)
+/// or `KIND/NAME...` words as kubectl does. Unknown
 /// kinds and mixed forms are kInvalid (a usage error).
 Result<std::vector<ObjectRef>> ParseRefs(const std::vector<std::string>& words);
 

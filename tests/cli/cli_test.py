@@ -821,6 +821,9 @@ def get_watch_prints_each_change():
     expect(rc == 2 and 'one kind at a time' in err, err)
 
 
+VOLUME = 'apiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata: {{name: {}}}\nspec: {{}}\n'
+
+
 def delete_all_and_by_selector():
     k = Keelson(binary)
     for name, team in (('a', 'x'), ('b', 'x'), ('c', 'y')):
@@ -835,6 +838,12 @@ def delete_all_and_by_selector():
     expect(rc == 2 and 'not both' in err, err)
     rc, out, err = k.run('delete', 'runners')
     expect(rc == 2 and '--all' in err, err)
+    # Several kinds at once, as `kubectl delete pods,services --all`.
+    k.ok('apply', '-f', k.write('e.yaml', runner('e') + '---\n' + VOLUME.format('v1')))
+    out = k.ok('delete', 'runners,volumes', '--all')
+    expect(sorted(out.splitlines()) == ['runner/e deleted', 'volume/v1 deleted'], out)
+    rc, out, err = k.run('delete', 'runners,nope', '--all')
+    expect(rc == 2 and 'unknown kind "nope"' in err, err)
 
 
 def label_and_annotate_as_kubectl():
