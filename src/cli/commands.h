@@ -38,6 +38,7 @@ void RegisterLogs(CLI::App& app, Globals& g);
 void RegisterExec(CLI::App& app, Globals& g);
 void RegisterTop(CLI::App& app, Globals& g);
 void RegisterSync(CLI::App& app, Globals& g);
+void RegisterApiResources(CLI::App& app, Globals& g);
 void RegisterPatch(CLI::App& app, Globals& g);
 void RegisterEdit(CLI::App& app, Globals& g);
 

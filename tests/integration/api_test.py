@@ -143,6 +143,12 @@ def discovery_lists_keelsons_kinds_as_kubectl_api_resources_shows_them():
     for plural in ('images', 'networks', 'volumes', 'policies'):
         expect(plural in rows, f'{plural} missing:\n{out}')
     expect(rows.get('namespaces', [None])[-2:] == ['false', 'Namespace'], out)
+    # keelson api-resources prints the rows kubectl prints for keelson's group.
+    theirs = [words(line) for line in api.ok('api-resources', '--api-group', 'keelson.dev').splitlines()]
+    ours = [words(line) for line in api.k.ok('api-resources').splitlines()]
+    expect(theirs == ours, f'kubectl:\n{theirs}\nkeelson:\n{ours}')
+    expect(api.k.ok('api-resources', '-o', 'name').split() ==
+           api.ok('api-resources', '--api-group', 'keelson.dev', '-o', 'name').split(), '-o name')
     # kubectl api-resources --api-group narrows it as on a cluster.
     only = api.ok('api-resources', '--api-group', 'keelson.dev', '-o', 'name')
     expect(sorted(only.split()) == sorted(f'{p}.keelson.dev' for p in
