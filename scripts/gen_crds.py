@@ -379,6 +379,9 @@ SPECS = {
             'prune': b('Delete objects this source applied that the newest revision no longer '
                        'has (unless annotated keelson.dev/prune: disabled).', True),
             'suspend': b('Stop syncing; what was applied stays.', False),
+            'mode': s('apply: store each revision; report: fetch and compare, say in status which '
+                      'objects a sync would change (Ready InSync or DriftDetected), store nothing.',
+                      enum=['apply', 'report'], default='apply'),
             'auth': obj('Credentials, by file (relative to the manifest; read at each fetch, never '
                         'stored or printed).', {
                 'username': s('http(s): the user for basic authentication (default git; with a token, '
@@ -405,6 +408,8 @@ SPECS = {
          'lastHandledSyncAt': s('The keelson.dev/sync-requested-at annotation value last handled '
                                 '(keelson sync gitrepository).'),
          'inventory': strlist('The objects this source applied, as KIND/NAMESPACE/NAME.'),
+         'drift': strlist('mode report: the objects (at most 20) a sync of the revision would change, '
+                          'as kind/namespace/name (absent|differs|not in git).'),
          'history': dict(type='array', description='The last 5 syncs that applied or failed, newest first.',
                          items=obj('One sync.', {
                              'revision': s('The revision.'),

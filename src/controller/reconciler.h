@@ -5,6 +5,7 @@
 // which event woke it. It knows kinds only through reconcile::ReconcilerFor.
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "controller/executor.h"
 #include "controller/metrics.h"
 #include "controller/source_sync.h"
+#include "git/mirror.h"
 #include "controller/work_queue.h"
 #include "docker/engine.h"
 #include "model/object.h"
@@ -97,6 +99,11 @@ class Reconciler {
   /// or failed, nullopt once healthy (the pass goes on). Writes the status.
   std::optional<Outcome> WaitForHealth(const model::Object& o, const model::GitRepositorySpec& spec,
                                        nlohmann::json& status);
+  /// spec.mode report: what the fetched revision would change, in status
+  /// (Ready InSync or DriftDetected), nothing stored.
+  Outcome Report(const model::Object& o, const model::GitRepositorySpec& spec, nlohmann::json& status,
+                 git::Mirror& mirror, const git::Fetched& fetched, const std::filesystem::path& home,
+                 const std::string& handled);
   /// A GitRepository being deleted: with spec.prune, what it applied goes too.
   void PruneSourceInventory(const model::Object& o);
   Outcome Delete(const model::Object& o);

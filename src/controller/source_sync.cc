@@ -252,6 +252,55 @@ std::string Named(const std::vector<std::string>& names) {
   return out;
 }
 
+// Report mode: what storing the revision would change, without storing it:
+// "kind/ns/name (absent)", "(differs)", or "(not in git)" for an object the
+// source applied that the revision no longer has. Labels the source adds are
+// not counted.
+Result<std::vector<std::string>> Drift(store::ObjectStore& store, const model::Object& source, const fs::path& worktree,
+                                       const fs::path& inside, std::vector<std::string>* errors) {
+  auto sources = ReadRevision(worktree, inside);
+  if (!sources) {
+    errors->push_back(sources.error().message);
+    return std::vector<std::string>{};
+  }
+  auto loaded = manifest::LoadManifests(*sources, source.meta.namespace_, manifest::CrdSet::Builtin());
+  for (const auto& e : loaded.errors) errors->push_back(e.ToString());
+  if (!errors->empty()) return std::vector<std::string>{};
+  auto without_source = [](model::Labels labels) {
+    labels.erase(kSourceNameLabel);
+    labels.erase(kSourceNamespaceLabel);
+    return labels;
+  };
+  std::vector<std::string> out;
+  std::set<std::string> in_git;
+  for (const auto& lo : loaded.objects) {
+    const model::Object& want = lo.object;
+    in_git.insert(model::Key(want));
+    auto stored = store.Get(want.kind, want.meta.namespace_, want.meta.name);
+    if (!stored) return Unexpected(stored.error());
+    const std::string name = std::string(model::Info(want.kind).singular) + "/" + want.meta.namespace_ + "/" + want.meta.name;
+    if (!*stored) {
+      out.push_back(name + " (absent)");
+    } else if ((*stored)->spec != want.spec || without_source((*stored)->meta.labels) != without_source(want.meta.labels) ||
+               (*stored)->meta.annotations != want.meta.annotations) {
+      out.push_back(name + " (differs)");
+    }
+  }
+  auto selector = model::Selector::Parse(std::string(kSourceNameLabel) + "=" + source.meta.name + "," +
+                                         kSourceNamespaceLabel + "=" + source.meta.namespace_);
+  if (selector) {
+    auto owned = store.List({std::nullopt, std::nullopt, &*selector});
+    if (!owned) return Unexpected(owned.error());
+    for (const auto& obj : *owned) {
+      if (in_git.count(model::Key(obj)) || obj.meta.deletion_timestamp) continue;
+      out.push_back(std::string(model::Info(obj.kind).singular) + "/" + obj.meta.namespace_ + "/" + obj.meta.name +
+                    " (not in git)");
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 // Swaps two directories' names at once (renameat2 RENAME_EXCHANGE).
 bool Exchange(const fs::path& a, const fs::path& b) {
   return ::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0;
@@ -335,6 +384,8 @@ Outcome Reconciler::SyncSource(const model::Object& o) {
   const std::string& revision = fetched->revision;
   if (reconcile::TextField(status, "revision") != revision) status["revision"] = revision;
 
+  if (spec.report_only) return Report(o, spec, status, **mirror, *fetched, home, asked ? requested : "");
+
   // Nothing new: no checkout, no store write.
   const bool applied = reconcile::TextField(status, "lastAppliedRevision") == revision;
   const bool refused = reconcile::TextField(status, "lastAttemptedRevision") == revision && !applied;
@@ -408,6 +459,61 @@ Outcome Reconciler::SyncSource(const model::Object& o) {
             " created or configured, " + std::to_string(result.pruned.size()) + " pruned");
   status["healthCheck"] = {{"revision", revision}, {"since", FormatTimestamp(end)}};
   if (auto waited = WaitForHealth(o, spec, status)) return *waited;
+  return Outcome{std::nullopt, interval, false, std::nullopt};
+}
+
+Outcome Reconciler::Report(const model::Object& o, const model::GitRepositorySpec& spec, json& status,
+                           git::Mirror& mirror, const git::Fetched& fetched, const fs::path& home,
+                           const std::string& handled) {
+  const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(spec.interval);
+  const TimePoint now = s_.clock.Now();
+  std::vector<std::string> errors;
+  std::vector<std::string> drift;
+  auto inside = InsideRepository(spec.path);
+  const fs::path staging = home / "report";
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  if (!inside) {
+    errors.push_back("spec.path \"" + spec.path + "\" leaves the repository");
+  } else if (auto r = mirror.Checkout(fetched.commit, staging.string()); !r) {
+    errors.push_back(r.error().message);
+  } else {
+    auto found = Drift(store_, o, staging, *inside, &errors);
+    if (!found) errors.push_back(found.error().message);
+    if (found) drift = std::move(*found);
+  }
+  fs::remove_all(staging, ec);
+  status["lastAttemptedRevision"] = fetched.revision;
+  status["observedGeneration"] = o.meta.generation;
+  if (!handled.empty()) status["lastHandledSyncAt"] = handled;
+  json listed = json::array();
+  for (size_t i = 0; i < drift.size() && i < 20; ++i) listed.push_back(drift[i]);
+  status["drift"] = listed;
+  if (!errors.empty()) {
+    std::string message;
+    for (const auto& e : errors) message += (message.empty() ? "" : "; ") + e;
+    reconcile::SetCondition(status, {"Ready", false, "ValidationFailed", message + " (revision " + fetched.revision + ")"},
+                            o.meta.generation, now);
+  } else if (drift.empty()) {
+    reconcile::SetCondition(status, {"Ready", true, "InSync", "the store matches revision " + fetched.revision},
+                            o.meta.generation, now);
+  } else {
+    reconcile::SetCondition(status,
+                            {"Ready", false, "DriftDetected",
+                             "revision " + fetched.revision + ": " + std::to_string(drift.size()) +
+                                 " object(s) would change: " + Named(drift)},
+                            o.meta.generation, now);
+  }
+  reconcile::SetCondition(status, {"Stalled", false, "ReportOnly", ""}, o.meta.generation, now);
+  if (status != o.status) {
+    const json* before = reconcile::ConditionIn(o.status, "Ready");
+    const json* after = reconcile::ConditionIn(status, "Ready");
+    if (!before || reconcile::TextField(*before, "message") != reconcile::TextField(*after, "message")) {
+      Event(o, reconcile::TextField(*after, "status") == "True" ? "Normal" : "Warning",
+            reconcile::TextField(*after, "reason"), reconcile::TextField(*after, "message"));
+    }
+    (void)WriteStatus(o, status, json::object());
+  }
   return Outcome{std::nullopt, interval, false, std::nullopt};
 }
 

@@ -250,6 +250,7 @@ Result<GitRepositorySpec> GitRepository(const json& spec) {
   if (timeout->count() > 0) g.timeout = *timeout;
   g.prune = spec.value("prune", true);
   g.suspend = spec.value("suspend", false);
+  g.report_only = Str(spec, "mode") == "report";
   if (spec.contains("auth") && spec["auth"].is_object()) {
     const json& auth = spec["auth"];
     if (auth.contains("username")) g.username = Str(auth, "username");

@@ -186,6 +186,7 @@ struct GitRepositorySpec {
   std::chrono::nanoseconds timeout{std::chrono::seconds(60)};
   bool prune = true;
   bool suspend = false;
+  bool report_only = false;  ///< mode: report (say what would change, store nothing)
   std::string username = "git";  ///< auth.username
   std::string password_file, ssh_key_file, known_hosts_file;  ///< auth; absolute after apply
 };

@@ -285,6 +285,42 @@ def a_semver_range_follows_releases():
         k.run('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
 
 
+def report_mode_says_what_a_sync_would_change():
+    k = Keelson(binary)
+    repo = Repo(os.path.join(k.dir, 'repo'))
+    volume = 'apiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata: {{name: {}}}\nspec: {{labels: {{v: "{}"}}}}\n'
+    repo.write('v.yaml', volume.format('reported', '1'))
+    first = repo.commit('one')
+    k.ok('apply', '-f', k.write('src.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: GitRepository\n'
+                                           'metadata: {name: audit}\n'
+                                           f'spec:\n  url: {repo.path}\n  mode: report\n  interval: 1h\n'))
+    c = Controller(k)
+    try:
+        rc, out, err = k.run('sync', 'gitrepository', 'audit', '--timeout', '60s', timeout=90)
+        expect(rc == 1 and err.strip() == f'error: gitrepository/audit: DriftDetected: revision main@sha1:{first}: '
+                                          '1 object(s) would change: volume/default/reported (absent)', f'{rc} {err!r}')
+        expect(json.loads(k.ok('get', 'volumes', '-o', 'json'))['items'] == [], 'report stores nothing')
+        k.ok('apply', '-f', k.write('hand.yaml', volume.format('reported', '1')))
+        rc, out, err = k.run('sync', 'gitrepository', 'audit', '--timeout', '60s', timeout=90)
+        expect(rc == 0 and out == f'gitrepository/audit synced: the store matches revision main@sha1:{first}\n',
+               f'{rc} {out!r} {err}')
+        repo.write('v.yaml', volume.format('reported', '2'))
+        second = repo.commit('two')
+        rc, out, err = k.run('sync', 'gitrepository', 'audit', '--timeout', '60s', timeout=90)
+        expect(rc == 1 and f'main@sha1:{second}: 1 object(s) would change: volume/default/reported (differs)' in err,
+               f'{rc} {err!r}')
+        status = source(k, 'audit')['status']
+        expect(status['drift'] == ['volume/default/reported (differs)'] and 'lastAppliedRevision' not in status,
+               f'{status}')
+        stored = json.loads(k.ok('get', 'volume', 'reported', '-o', 'json'))
+        expect(stored['spec']['labels'] == {'v': '1'} and 'gitrepository.keelson.dev/name' not in
+               stored['metadata'].get('labels', {}), f'untouched: {stored}')
+    finally:
+        c.stop()
+        k.run('delete', '--all', 'volumes')
+        k.run('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
+
+
 def remotes_over_git_http_and_ssh_with_credentials():
     k = Keelson(binary)
     base = os.path.join(k.dir, 'served')
@@ -366,5 +402,6 @@ run_tests([
     fetch_failures_say_what_and_keep_what_runs,
     sync_asks_for_a_sync_now_and_waits_for_it,
     a_semver_range_follows_releases,
+    report_mode_says_what_a_sync_would_change,
     remotes_over_git_http_and_ssh_with_credentials,
 ])
