@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import shutil
 import socket
 import ssl
@@ -116,6 +117,11 @@ def main():
     finally:
         ctl.terminate()
         ctl.wait()
+        # The sources first (their prune deletes what they applied), or they
+        # would put their volumes back.
+        subprocess.run([K, '--db', DB, 'delete', '--all', 'gitrepositories'], capture_output=True)
+        subprocess.run([K, '--db', DB, 'controller', '--once', '--timeout', '120s', '--listen', 'off'],
+                       capture_output=True)
         subprocess.run([K, '--db', DB, 'delete', '--all', 'volumes'], capture_output=True)
         subprocess.run([K, '--db', DB, 'controller', '--once', '--timeout', '120s', '--listen', 'off'],
                        capture_output=True)
@@ -150,6 +156,9 @@ def measure(repo, port):
                    capture_output=True)
     polled = []
     for g in range(1, COMMITS + 1):
+        # A commit lands at a random point between two polls, so a poll adds
+        # half the interval on average.
+        time.sleep(random.uniform(0, POLL))
         sha = commit(repo, 'poll', g)
         t0 = time.monotonic()
         polled.append((wait_applied('polled', sha) - t0) * 1000)
@@ -170,6 +179,13 @@ def measure(repo, port):
         run('git', 'ls-remote', repo, 'refs/heads/main')
         lsremote.append((time.monotonic() - t0) * 1000)
     objects_after = run('git', '--git-dir', mirror, 'count-objects', '-v')
+    # Settled first: the last revision's health wait writes its Ready.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        st = json.loads(keelson('get', 'gitrepository', 'polled', '-o', 'json')).get('status', {})
+        if 'healthCheck' not in st and any(c['type'] == 'Ready' and c['status'] == 'True' for c in st.get('conditions', [])):
+            break
+        time.sleep(0.2)
     rv_before = max(int(o['metadata']['resourceVersion'])
                     for o in json.loads(keelson('get', 'all', '-o', 'json'))['items'])
     time.sleep(POLL * POLLS)
