@@ -349,6 +349,7 @@ Outcome Reconciler::SyncSource(const model::Object& o) {
     const TimePoint end = s_.clock.Now();
     const std::string message = revision.empty() ? f.message : f.message + " (revision " + revision + ")";
     reconcile::SetCondition(status, {"Ready", false, f.reason, message}, o.meta.generation, end);
+    reconcile::SetCondition(status, {"Reconciling", false, f.reason, ""}, o.meta.generation, end);
     reconcile::SetCondition(status, {"Stalled", f.stalled, f.reason, f.stalled ? message : ""}, o.meta.generation, end);
     status["observedGeneration"] = o.meta.generation;
     if (!revision.empty()) {
@@ -527,6 +528,11 @@ std::optional<Outcome> Reconciler::WaitForHealth(const model::Object& o, const m
   const auto waiting = NotReady(store_, status.value("inventory", json::array()));
   const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(spec.interval);
   std::optional<Outcome> out;
+  // Flux's Reconciling: True while the sync is still under way (the wait).
+  reconcile::SetCondition(status,
+                          {"Reconciling", !waiting.empty() && now - since < std::chrono::duration_cast<TimePoint::duration>(spec.timeout),
+                           "Progressing", ""},
+                          o.meta.generation, now);
   if (waiting.empty()) {
     status.erase("healthCheck");
     reconcile::SetCondition(status, {"Ready", true, "Succeeded", "Applied revision: " + revision}, o.meta.generation,
