@@ -325,12 +325,13 @@ def remotes_over_git_http_and_ssh_with_credentials():
     k = Keelson(binary)
     base = os.path.join(k.dir, 'served')
     repo = Repo(os.path.join(base, 'fleet.git'))
-    for way in ('daemon', 'http', 'ssh'):
+    for way in ('daemon', 'http', 'anonhttp', 'ssh'):
         repo.write(f'{way}/v.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Volume\n'
                                     f'metadata: {{name: over{way}}}\nspec: {{}}\n')
     head = repo.commit('one')
     daemon, daemon_port = git_servers.git_daemon(base)
     http, http_port = git_servers.git_http(base, 'ci', 'tok3n-not-for-logs')
+    anon, anon_port = git_servers.git_http(base)
     os.makedirs(os.path.join(k.dir, 'ssh'))
     sshd = git_servers.Sshd(os.path.join(k.dir, 'ssh'))
     k.write('creds/token', 'tok3n-not-for-logs\n')
@@ -354,6 +355,7 @@ def remotes_over_git_http_and_ssh_with_credentials():
         source('bydaemon', f'git://127.0.0.1:{daemon_port}/fleet.git'),
         source('byhttp', f'http://127.0.0.1:{http_port}/fleet.git',
                '  auth: {username: ci, passwordFile: creds/token}\n'),
+        source('byanonhttp', f'http://127.0.0.1:{anon_port}/fleet.git'),
         source('badpassword', f'http://127.0.0.1:{http_port}/fleet.git',
                '  auth: {username: ci, passwordFile: creds/wrong}\n', 'http'),
         source('rival', f'git://127.0.0.1:{daemon_port}/fleet.git', '', 'daemon'),
@@ -364,7 +366,7 @@ def remotes_over_git_http_and_ssh_with_credentials():
     ])))
     c = Controller(k)
     try:
-        for name in ('bydaemon', 'byhttp', 'byssh'):
+        for name in ('bydaemon', 'byhttp', 'byanonhttp', 'byssh'):
             rc, out, err = k.run('sync', 'gitrepository', name, '--timeout', '60s', timeout=90)
             expect(rc == 0 and out == f'gitrepository/{name} synced: Applied revision: main@sha1:{head}\n',
                    f'{name}: {rc} {out!r} {err}')
@@ -378,7 +380,7 @@ def remotes_over_git_http_and_ssh_with_credentials():
             rc, out, err = k.run('sync', 'gitrepository', name, '--timeout', '60s', timeout=90)
             expect(rc == 1 and why in err, f'{name}: {rc} {err!r}')
         names = sorted(o['metadata']['name'] for o in json.loads(k.ok('get', 'volumes', '-o', 'json'))['items'])
-        expect(names == ['overdaemon', 'overhttp', 'overssh'], f'one volume by each way: {names}')
+        expect(names == ['overanonhttp', 'overdaemon', 'overhttp', 'overssh'], f'one volume by each way: {names}')
         for name in ('unknownhost', 'changedhost', 'rival'):
             status = json.loads(k.ok('get', 'gitrepository', name, '-o', 'json'))['status']
             expect('lastAppliedRevision' not in status, f'{name} applied nothing: {status}')
@@ -390,8 +392,9 @@ def remotes_over_git_http_and_ssh_with_credentials():
         c.stop()
         silent.close()
         daemon.terminate()
-        http.shutdown()
-        http.server_close()
+        for server in (http, anon):
+            server.shutdown()
+            server.server_close()
         sshd.stop()
         k.run('delete', '--all', 'volumes')
         k.run('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)

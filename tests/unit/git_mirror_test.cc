@@ -82,6 +82,27 @@ TEST_CASE("git mirror: a branch's commit, fetched once, then only listed") {
   CHECK_FALSE((*reopened)->Fetch(up.url(), {}, {}, std::chrono::seconds(30))->downloaded);
 }
 
+TEST_CASE("git mirror: a force-pushed branch and a deleted one") {
+  Upstream up;
+  up.Commit("a.yaml", "one\n");
+  const std::string before = up.Commit("a.yaml", "two\n");
+  auto mirror = Mirror::Open((up.dir / "m.git").string());
+  REQUIRE(mirror.has_value());
+  CHECK((*mirror)->Fetch(up.url(), {}, {}, std::chrono::seconds(30))->commit == before);
+  // History rewritten: the branch now names a commit that does not descend from the old one.
+  up.In("reset -q --hard HEAD~1");
+  const std::string rewritten = up.Commit("a.yaml", "two, rewritten\n");
+  REQUIRE(rewritten != before);
+  auto after = (*mirror)->Fetch(up.url(), {}, {}, std::chrono::seconds(30));
+  REQUIRE(after.has_value());
+  CHECK(after->commit == rewritten);
+  up.In("checkout -q -b other");
+  up.In("branch -q -D main");
+  auto gone = (*mirror)->Fetch(up.url(), {}, {}, std::chrono::seconds(30));
+  CHECK(gone.error().code == ErrorCode::kNotFound);
+  CHECK(gone.error().message == "git " + up.url() + ": no branch \"main\"");
+}
+
 TEST_CASE("git mirror: tags (annotated and light), a commit, and what is not there") {
   Upstream up;
   const std::string tagged = up.Commit("a.yaml", "v1\n");
