@@ -12,7 +12,6 @@ Exits 77 (skipped) without the isolated engine of scripts/test-engine.sh.
 """
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,23 +19,14 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'cli'))
 from harness import Keelson, expect, run_tests  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from engine_tests import Controller, docker, skip_without_isolated_engine, wait_until  # noqa: E402
 import git_servers  # noqa: E402
 
-NETNS = os.environ.get('KEELSON_ENGINE_NETNS', 'keelson-test')
-if not os.environ.get('DOCKER_HOST') or not os.path.exists(f'/run/netns/{NETNS}'):
-    print('DOCKER_HOST is not set or no isolated engine: skipping the gitops tests')
-    sys.exit(77)
+skip_without_isolated_engine('gitops')
 
 binary = os.path.abspath(sys.argv[1])
 IMAGE = 'keelson-test/busybox:1'
 GIT = ['git', '-c', 'user.name=keelson-test', '-c', 'user.email=test@keelson.dev', '-c', 'init.defaultBranch=main']
-
-
-def docker(*args, check=True):
-    p = subprocess.run(['docker', *args], capture_output=True, text=True, timeout=120)
-    if check and p.returncode != 0:
-        raise AssertionError(f'docker {" ".join(args)}: {p.stderr}')
-    return p.stdout
 
 
 def runner(name, script):
@@ -65,32 +55,6 @@ class Repo:
                               check=True).stdout.strip()
 
 
-class Controller:
-    def __init__(self, k):
-        self.log = open(os.path.join(k.dir, 'controller.log'), 'w')
-        self.p = subprocess.Popen([k.binary, '--db', k.db, 'controller', '--listen', 'off', '--api-listen', 'off'],
-                                  stdout=self.log, stderr=subprocess.STDOUT, cwd=k.dir)
-
-    def stop(self):
-        self.p.send_signal(signal.SIGINT)
-        try:
-            self.p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-
-
-def wait_until(what, check, timeout=60):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f'timed out waiting for {what}')
-
-
 def source(k, name='fleet'):
     return json.loads(k.ok('get', 'gitrepository', name, '-o', 'json'))
 
@@ -109,7 +73,7 @@ def a_fleet_follows_its_commits_whole_or_not_at_all():
     k.ok('apply', '-f', k.write('src.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: GitRepository\n'
                                            'metadata: {name: fleet}\n'
                                            f'spec:\n  url: file://{repo.path}\n  path: ./fleet\n  interval: 1s\n'))
-    c = Controller(k)
+    c = Controller(k, '--api-listen', 'off')
     try:
         applied = lambda rev: lambda: source(k).get('status', {}).get('lastAppliedRevision') == f'main@sha1:{rev}'
         wait_until('the first revision', applied(first))
@@ -218,7 +182,7 @@ def sync_asks_for_a_sync_now_and_waits_for_it():
     k.ok('apply', '-f', k.write('src.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: GitRepository\n'
                                            'metadata: {name: slow}\n'
                                            f'spec:\n  url: {repo.path}\n  interval: 1h\n'))
-    c = Controller(k)
+    c = Controller(k, '--api-listen', 'off')
     try:
         wait_until('the first revision',
                    lambda: source(k, 'slow').get('status', {}).get('lastAppliedRevision') == f'main@sha1:{first}')
@@ -266,7 +230,7 @@ def a_semver_range_follows_releases():
     k.ok('apply', '-f', k.write('src.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: GitRepository\n'
                                            'metadata: {name: releases}\n'
                                            f'spec:\n  url: {repo.path}\n  ref: {{semver: "~1"}}\n  interval: 1h\n'))
-    c = Controller(k)
+    c = Controller(k, '--api-listen', 'off')
     try:
         rc, out, err = k.run('sync', 'gitrepository', 'releases', '--timeout', '60s', timeout=90)
         expect(rc == 0 and f'v1.0.0@sha1:{first}' in out, f'{rc} {out} {err}')
@@ -294,7 +258,7 @@ def report_mode_says_what_a_sync_would_change():
     k.ok('apply', '-f', k.write('src.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: GitRepository\n'
                                            'metadata: {name: audit}\n'
                                            f'spec:\n  url: {repo.path}\n  mode: report\n  interval: 1h\n'))
-    c = Controller(k)
+    c = Controller(k, '--api-listen', 'off')
     try:
         rc, out, err = k.run('sync', 'gitrepository', 'audit', '--timeout', '60s', timeout=90)
         expect(rc == 1 and err.strip() == f'error: gitrepository/audit: DriftDetected: revision main@sha1:{first}: '
@@ -364,7 +328,7 @@ def remotes_over_git_http_and_ssh_with_credentials():
         source('unknownhost', ssh_url, '  auth: {sshKeyFile: creds/id}\n', 'ssh'),
         source('changedhost', ssh_url, '  auth: {sshKeyFile: creds/id, knownHostsFile: creds/other_hosts}\n', 'ssh'),
     ])))
-    c = Controller(k)
+    c = Controller(k, '--api-listen', 'off')
     try:
         for name in ('bydaemon', 'byhttp', 'byanonhttp', 'byssh'):
             rc, out, err = k.run('sync', 'gitrepository', name, '--timeout', '60s', timeout=90)

@@ -3,8 +3,7 @@
 runner's, a pool's with every replica prefixed, followed, and the finished
 runs a pool keeps), exec (exit codes, stdin, a TTY), top, and what describe
 and get -o wide say of a pool's replicas; DOCKER_HOST=ssh:// through an sshd
-on loopback. The world is checked with the
-docker CLI.
+on loopback. The world is checked with the docker CLI.
 
     habits_test.py KEELSON_BINARY
 
@@ -20,22 +19,13 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'cli'))
 from harness import Keelson, expect, run_tests  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from engine_tests import Controller, docker, skip_without_isolated_engine, wait_until  # noqa: E402
 import git_servers  # noqa: E402
 
-NETNS = os.environ.get('KEELSON_ENGINE_NETNS', 'keelson-test')
-if not os.environ.get('DOCKER_HOST') or not os.path.exists(f'/run/netns/{NETNS}'):
-    print('DOCKER_HOST is not set or no isolated engine: skipping the habits tests')
-    sys.exit(77)
+skip_without_isolated_engine('habits')
 
 binary = os.path.abspath(sys.argv[1])
 IMAGE = 'keelson-test/busybox:1'
-
-
-def docker(*args, check=True):
-    p = subprocess.run(['docker', *args], capture_output=True, text=True, timeout=120)
-    if check and p.returncode != 0:
-        raise AssertionError(f'docker {" ".join(args)}: {p.stderr}')
-    return p.stdout
 
 
 def runner(name, script, extra=''):
@@ -52,30 +42,6 @@ def pool(name, replicas, script, extra=''):
 def converge(k):
     rc, out, err = k.run('controller', '--once', '--timeout', '60s', '--listen', 'off', timeout=120)
     expect(rc == 0, f'converge: {rc}\n{err[-2000:]}')
-
-
-class Controller:
-    def __init__(self, k):
-        self.log = open(os.path.join(k.dir, 'controller.log'), 'w')
-        self.p = subprocess.Popen([k.binary, '--db', k.db, 'controller', '--listen', 'off'],
-                                  stdout=self.log, stderr=subprocess.STDOUT, cwd=k.dir)
-
-    def stop(self):
-        self.p.send_signal(signal.SIGINT)
-        try:
-            self.p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-
-
-def wait_until(what, check, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f'timed out waiting for {what}')
 
 
 def cleanup(k):
