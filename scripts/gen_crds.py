@@ -393,6 +393,9 @@ SPECS = {
                 'knownHostsFile': s('ssh: the known_hosts lines that may sign for the server (required '
                                     'for ssh: an unknown or changed host key is refused).', minLength=1,
                                     maxLength=4096),
+                'caFile': s('https: the PEM certificates of the authorities to trust for the server '
+                            '(instead of the system\'s), for a forge with a private CA.', minLength=1,
+                            maxLength=4096),
             }),
             'webhook': obj('Push webhooks: POST /hooks/git/NAMESPACE/NAME on the API listener starts a '
                            'sync at once.', {

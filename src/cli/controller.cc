@@ -1,5 +1,5 @@
 // keelson controller [--once] [--timeout D] [--workers N] [--resync D] [--event-ttl D] [--listen ADDR]
-//                    [--api-listen ADDR]
+//                    [--api-listen ADDR] [--git-max-size QUANTITY]
 
 #include <unistd.h>
 
@@ -39,6 +39,7 @@ struct ControllerOptions {
   std::string api_tls_key_file;
   double api_rate = 500;
   std::string api_files_dir;
+  std::string git_max_size = "1Gi";
 };
 
 
@@ -150,6 +151,8 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   auto resync = ParseDuration(opts.resync);
   if (!resync || resync->count() <= 0) return Fail("--resync: not a positive duration: " + opts.resync, kExitUsage);
   if (opts.workers < 1 || opts.workers > 64) return Fail("--workers: must be 1..64", kExitUsage);
+  auto git_max = ParseMemoryQuantity(opts.git_max_size);
+  if (!git_max) return Fail("--git-max-size: not a quantity of bytes: " + opts.git_max_size, kExitUsage);
   auto session = OpenSession(g, Access::kCreate);
   if (!session) return Fail(session.error().message);
   auto engine = OpenEngine(g);
@@ -160,6 +163,7 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   mo.source_dir = g.db_path + ".sources";
   std::error_code self_ec;
   mo.fetch_helper = std::filesystem::read_symlink("/proc/self/exe", self_ec).string();
+  mo.git_limits.max_bytes = static_cast<uint64_t>(*git_max);
   mo.workers = opts.workers;
   mo.resync = std::chrono::duration_cast<std::chrono::milliseconds>(*resync);
   auto ttl = ParseDuration(opts.event_ttl);
@@ -255,6 +259,8 @@ void RegisterController(CLI::App& app, Globals& g) {
   cmd->add_option("--api-tls-key-file", opts->api_tls_key_file, "Its private key (PEM)");
   cmd->add_option("--api-files-dir", opts->api_files_dir,
                   "Where relative file paths in specs sent over the API resolve (they must stay inside it)");
+  cmd->add_option("--git-max-size", opts->git_max_size,
+                  "Most a git source may fetch at once, and most its files may take on disk (default 1Gi; 0: no bound)");
   cmd->add_option("--api-rate", opts->api_rate,
                   "Requests a second each API user may make, twice that at once (default 500; 0: no limit)");
   cmd->callback([&g, opts] { g.exit_code = RunController(g, *opts); });

@@ -48,7 +48,7 @@ Manager::Manager(docker::Engine& engine, const Clock& clock, ManagerOptions opti
       cache_(engine),
       queue_(clock, opts_.backoff),
       long_ops_(std::max(1, opts_.workers - 1)),
-      sources_(opts_.source_dir, opts_.fetch_helper) {}
+      sources_(opts_.source_dir, opts_.fetch_helper, opts_.git_limits) {}
 
 Manager::~Manager() {
   Stop();

@@ -58,6 +58,8 @@ struct ManagerOptions {
   std::string source_dir;
   /// The keelson binary, to fetch in a helper process (controller/source_sync.h).
   std::string fetch_helper;
+  /// What one fetch may receive and one checkout may write (--git-max-size).
+  git::Limits git_limits;
 };
 
 class Manager {

@@ -369,7 +369,7 @@ Outcome Reconciler::SyncSource(const model::Object& o) {
 
   auto mirror = git::Mirror::Open((home / "mirror.git").string());
   if (!mirror) return fail({"FetchFailed", mirror.error().message, false}, "");
-  git::Credentials credentials{spec.username, "", spec.ssh_key_file, spec.known_hosts_file};
+  git::Credentials credentials{spec.username, "", spec.ssh_key_file, spec.known_hosts_file, spec.ca_file};
   if (!spec.password_file.empty()) {
     auto password = ReadSecretFile(spec.password_file);  // its error names the path, never the contents
     if (!password) return fail({"FetchFailed", "spec.auth.passwordFile: " + password.error().message, false}, "");
@@ -377,11 +377,14 @@ Outcome Reconciler::SyncSource(const model::Object& o) {
   }
   const auto timeout = std::chrono::duration_cast<std::chrono::seconds>(spec.timeout);
   auto fetched = s_.sources->fetch_helper().empty()
-                     ? (*mirror)->Fetch(spec.url, RefOf(spec), credentials, timeout)
+                     ? (*mirror)->Fetch(spec.url, RefOf(spec), credentials, timeout, s_.sources->limits())
                      : git::FetchInHelper(s_.sources->fetch_helper(),
-                                          {(home / "mirror.git").string(), spec.url, RefOf(spec), credentials, timeout});
+                                          {(home / "mirror.git").string(), spec.url, RefOf(spec), credentials, timeout,
+                                           s_.sources->limits()});
   s_.sources->NoteFetch(o.meta.uid, s_.clock.Now());
-  if (!fetched) return fail({"FetchFailed", fetched.error().message, false}, "");
+  // Too large, malformed, not a repository: only a new commit or spec
+  // helps, so it is looked at again each interval rather than retried soon.
+  if (!fetched) return fail({"FetchFailed", fetched.error().message, fetched.error().code == ErrorCode::kInvalid}, "");
   const std::string& revision = fetched->revision;
   if (reconcile::TextField(status, "revision") != revision) status["revision"] = revision;
 
@@ -413,8 +416,8 @@ Outcome Reconciler::SyncSource(const model::Object& o) {
   if (!inside) return fail({"ValidationFailed", "spec.path \"" + spec.path + "\" leaves the repository", true}, revision);
   const fs::path staging = home / "staging", worktree = home / "worktree";
   fs::remove_all(staging, ec);
-  if (auto r = (*mirror)->Checkout(fetched->commit, staging.string()); !r) {
-    return fail({"FetchFailed", r.error().message, false}, revision);
+  if (auto r = (*mirror)->Checkout(fetched->commit, staging.string(), s_.sources->limits()); !r) {
+    return fail({"FetchFailed", r.error().message, r.error().code == ErrorCode::kInvalid}, revision);
   }
   // The new files take the stable path; the old ones wait in staging/ to
   // come back if the revision is refused.
@@ -476,7 +479,7 @@ Outcome Reconciler::Report(const model::Object& o, const model::GitRepositorySpe
   fs::remove_all(staging, ec);
   if (!inside) {
     errors.push_back("spec.path \"" + spec.path + "\" leaves the repository");
-  } else if (auto r = mirror.Checkout(fetched.commit, staging.string()); !r) {
+  } else if (auto r = mirror.Checkout(fetched.commit, staging.string(), s_.sources->limits()); !r) {
     errors.push_back(r.error().message);
   } else {
     auto found = Drift(store_, o, staging, *inside, &errors);

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "git/mirror.h"
 #include "model/object.h"
 #include "store/object_store.h"
 #include "util/clock.h"
@@ -46,10 +47,12 @@ class Sources {
   /// `fetch_helper`: the keelson binary, whose `__git-fetch` runs each fetch
   /// in a process that is killed when it outlives the source's timeout
   /// (git/fetch_helper.h); "": fetch in this process (tests).
-  explicit Sources(std::string dir, std::string fetch_helper = "")
-      : dir_(std::move(dir)), fetch_helper_(std::move(fetch_helper)) {}
+  /// `limits`: what one fetch may receive and one checkout may write.
+  explicit Sources(std::string dir, std::string fetch_helper = "", git::Limits limits = {})
+      : dir_(std::move(dir)), fetch_helper_(std::move(fetch_helper)), limits_(limits) {}
   const std::string& dir() const { return dir_; }
   const std::string& fetch_helper() const { return fetch_helper_; }
+  const git::Limits& limits() const { return limits_; }
 
   /// When the source `uid` last listed its remote, if this process did.
   std::optional<TimePoint> LastFetch(const std::string& uid) const;
@@ -57,6 +60,7 @@ class Sources {
 
  private:
   std::string dir_, fetch_helper_;
+  git::Limits limits_;
   mutable std::mutex mu_;
   std::map<std::string, TimePoint> fetched_;
 };

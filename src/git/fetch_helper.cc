@@ -42,7 +42,9 @@ json Encode(const FetchRequest& r) {
           {"password", r.credentials.password},
           {"sshKeyFile", r.credentials.ssh_key_file},
           {"knownHostsFile", r.credentials.known_hosts_file},
-          {"timeout", r.timeout.count()}};
+          {"caFile", r.credentials.ca_file},
+          {"timeout", r.timeout.count()},
+          {"maxBytes", r.limits.max_bytes}};
 }
 
 Error Broken(const std::string& url, const std::string& why) {
@@ -131,8 +133,9 @@ int ServeFetchHelper(std::istream& in, std::ostream& out) {
                                       : RefSpec::Type::kBranch;
     req.ref.value = r.at("ref").at("value").get<std::string>();
     req.credentials = {r.value("username", ""), r.value("password", ""), r.value("sshKeyFile", ""),
-                       r.value("knownHostsFile", "")};
+                       r.value("knownHostsFile", ""), r.value("caFile", "")};
     req.timeout = std::chrono::seconds(r.value("timeout", 60));
+    req.limits.max_bytes = r.value("maxBytes", uint64_t{0});
   } catch (const json::exception&) {
     return 2;
   }
@@ -147,7 +150,7 @@ int ServeFetchHelper(std::istream& in, std::ostream& out) {
   };
   auto mirror = Mirror::Open(req.mirror_dir);
   if (!mirror) return answer(Unexpected(mirror.error()));
-  return answer((*mirror)->Fetch(req.url, req.ref, req.credentials, req.timeout));
+  return answer((*mirror)->Fetch(req.url, req.ref, req.credentials, req.timeout, req.limits));
 }
 
 }  // namespace keelson::git

@@ -20,6 +20,7 @@ struct FetchRequest {
   RefSpec ref;
   Credentials credentials;  ///< sent on the helper's stdin, never on its command line
   std::chrono::seconds timeout{60};
+  Limits limits;
 };
 
 /// Runs `program __git-fetch` with `request` and returns what it fetched.

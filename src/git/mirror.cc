@@ -5,6 +5,7 @@
 
 #include <git2.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -48,8 +49,23 @@ struct Session {
   int credential_calls = 0;
   bool refused = false;    // the remote turned the credentials down
   bool timed_out = false;
+  uint64_t max_bytes = 0;      // Limits::max_bytes
+  uint64_t received = 0;       // bytes the remote sent when it stopped
+  bool too_large = false;
   std::string host_key_error;  // why the ssh host key was not trusted
 };
+
+// "512Mi", "3.2Mi", "700 bytes": a size as the limit's flag spells it.
+std::string Size(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"Ki", "Mi", "Gi", "Ti"};
+  if (bytes < 1024) return std::to_string(bytes) + " bytes";
+  double v = static_cast<double>(bytes);
+  int unit = -1;
+  while (v >= 1024 && unit < 3) v /= 1024, ++unit;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, v == static_cast<uint64_t>(v) ? "%.0f%s" : "%.1f%s", v, kUnits[unit]);
+  return buf;
+}
 
 // The port an ssh URL names ("" for 22 or scp-like "user@host:path").
 std::string SshPort(const std::string& url) {
@@ -107,8 +123,13 @@ int OnCredentials(git_credential** out, const char*, const char* username_from_u
   return GIT_EUSER;
 }
 
-int OnTransfer(const git_indexer_progress*, void* payload) {
+int OnTransfer(const git_indexer_progress* progress, void* payload) {
   auto* s = static_cast<Session*>(payload);
+  if (progress && s->max_bytes > 0 && progress->received_bytes > s->max_bytes) {
+    s->too_large = true;
+    s->received = progress->received_bytes;
+    return GIT_EUSER;
+  }
   if (std::chrono::steady_clock::now() < s->deadline) return 0;
   s->timed_out = true;
   return GIT_EUSER;
@@ -141,13 +162,25 @@ std::string Hex(const git_oid& oid) {
 }
 
 // The error of a failed libgit2 call during a fetch, by what went wrong.
-Error FetchError(const Session& s, const std::string& url, int rc) {
+// `transferring`: the remote had listed its refs and was sending objects.
+Error FetchError(const Session& s, const std::string& url, int rc, bool transferring = false) {
   const std::string where = "git " + Redacted(url) + ": ";
   if (s.timed_out) return MakeError(ErrorCode::kTimeout, where + "timed out");
+  if (s.too_large) {
+    return MakeError(ErrorCode::kInvalid, where + "the fetch passed the limit of " + Size(s.max_bytes) +
+                                              " (received " + Size(s.received) + "; see --git-max-size)");
+  }
   if (s.refused || rc == GIT_EAUTH) return MakeError(ErrorCode::kUnauthorized, where + "credentials refused");
   if (!s.host_key_error.empty()) return MakeError(ErrorCode::kUnauthorized, where + s.host_key_error);
   if (rc == GIT_ECERTIFICATE) return MakeError(ErrorCode::kUnauthorized, where + LastError(url));
   if (rc == GIT_ENOTFOUND) return MakeError(ErrorCode::kInvalid, where + LastError(url));
+  if (const git_error* e = git_error_last(); e && e->klass == GIT_ERROR_OBJECT) {
+    return MakeError(ErrorCode::kInvalid, where + "the remote has a malformed object: " + LastError(url));
+  }
+  if (const git_error* e = git_error_last(); transferring && e && e->klass == GIT_ERROR_NET) {
+    // A git server that cannot read an object it should send hangs up.
+    return MakeError(ErrorCode::kUnavailable, where + "the remote broke off the transfer: " + LastError(url));
+  }
   return MakeError(ErrorCode::kUnavailable, where + LastError(url));
 }
 
@@ -174,9 +207,14 @@ Result<std::unique_ptr<Mirror>> Mirror::Open(const std::string& dir) {
 Mirror::~Mirror() { git_repository_free(repo_); }
 
 Result<Fetched> Mirror::Fetch(const std::string& url, const RefSpec& ref, const Credentials& credentials,
-                              std::chrono::seconds timeout) {
+                              std::chrono::seconds timeout, Limits limits) {
   Session s;
   s.credentials = &credentials;
+  s.max_bytes = limits.max_bytes;
+  if (!credentials.ca_file.empty() &&
+      git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, credentials.ca_file.c_str(), nullptr) != 0) {
+    return Unexpected(ErrorCode::kInvalid, "git " + Redacted(url) + ": spec.auth.caFile: " + LastError(url));
+  }
   s.deadline = std::chrono::steady_clock::now() + timeout;
   s.url = url;
   Owned<git_remote, git_remote_free> remote;
@@ -251,7 +289,7 @@ Result<Fetched> Mirror::Fetch(const std::string& url, const RefSpec& ref, const 
     fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
     s.credential_calls = 0;
     if (int rc = git_remote_fetch(remote.p, &refspecs, &fo, nullptr); rc != 0) {
-      return Unexpected(FetchError(s, url, rc));
+      return Unexpected(FetchError(s, url, rc, true));
     }
     out.downloaded = true;
     commit = CommitOf(repo_, *listed);
@@ -259,17 +297,65 @@ Result<Fetched> Mirror::Fetch(const std::string& url, const RefSpec& ref, const 
       return Unexpected(ErrorCode::kNotFound, "git " + Redacted(url) + ": no commit " + ref.value);
     }
   }
+  // A commit whose text does not parse, or whose tree is missing, is the
+  // remote's fault: say so now rather than at checkout.
+  Owned<git_commit, git_commit_free> parsed;
+  Owned<git_tree, git_tree_free> tree;
+  if (git_commit_lookup(&parsed.p, repo_, &*commit) != 0 || git_commit_tree(&tree.p, parsed.p) != 0) {
+    return Unexpected(ErrorCode::kInvalid,
+                      "git " + Redacted(url) + ": commit " + Hex(*commit) + " is malformed: " + LastError(url));
+  }
   out.commit = Hex(*commit);
   out.revision = (ref.type == RefSpec::Type::kCommit ? "" : shown + "@") + "sha1:" + out.commit;
   return out;
 }
 
-Result<void> Mirror::Checkout(const std::string& commit, const std::string& dir) {
+namespace {
+
+struct TreeSize {
+  git_odb* odb = nullptr;
+  uint64_t bytes = 0, limit = 0;
+  int error = 0;
+};
+
+int AddBlob(const char*, const git_tree_entry* entry, void* payload) {
+  auto* t = static_cast<TreeSize*>(payload);
+  if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) return 0;
+  size_t len = 0;
+  git_object_t type;
+  if (int rc = git_odb_read_header(&len, &type, t->odb, git_tree_entry_id(entry)); rc != 0) {
+    t->error = rc;
+    return -1;
+  }
+  t->bytes += len;
+  return t->bytes > t->limit ? -1 : 0;
+}
+
+}  // namespace
+
+Result<void> Mirror::Checkout(const std::string& commit, const std::string& dir, Limits limits) {
   git_oid oid;
   if (git_oid_fromstr(&oid, commit.c_str()) != 0) return Unexpected(ErrorCode::kInvalid, "git: not a commit: " + commit);
   Owned<git_commit, git_commit_free> c;
   if (git_commit_lookup(&c.p, repo_, &oid) != 0) {
     return Unexpected(ErrorCode::kNotFound, "git: the mirror has no commit " + commit);
+  }
+  if (limits.max_bytes > 0) {
+    // A small pack can hold files that are huge once written: count first.
+    Owned<git_tree, git_tree_free> tree;
+    Owned<git_odb, git_odb_free> odb;
+    if (git_commit_tree(&tree.p, c.p) != 0 || git_repository_odb(&odb.p, repo_) != 0) {
+      return Unexpected(ErrorCode::kInvalid, "git: commit " + commit + " is malformed: " + LastError(""));
+    }
+    TreeSize size{odb.p, 0, limits.max_bytes, 0};
+    git_tree_walk(tree.p, GIT_TREEWALK_PRE, AddBlob, &size);
+    if (size.error != 0) {
+      return Unexpected(ErrorCode::kInvalid, "git: commit " + commit + " is malformed: " + LastError(""));
+    }
+    if (size.bytes > limits.max_bytes) {
+      return Unexpected(ErrorCode::kInvalid, "git: the files of commit " + commit + " pass the limit of " +
+                                                 Size(limits.max_bytes) + " (see --git-max-size)");
+    }
   }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

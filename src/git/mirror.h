@@ -4,6 +4,7 @@
 // git CLI is needed at run time.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,17 @@ struct RefSpec {
 struct Credentials {
   std::string username, password;           ///< http(s) basic authentication
   std::string ssh_key_file, known_hosts_file;  ///< ssh
+  /// https: the PEM bundle of the authorities to trust instead of the
+  /// system's. libgit2 keeps this per process: set by the fetch helper,
+  /// which fetches once and exits.
+  std::string ca_file;
+};
+
+/// Sizes that bound what a remote can make keelson write to disk.
+struct Limits {
+  /// Bytes received in one fetch, and bytes of files in one checkout
+  /// (0: no bound). A fetch past it stops: kTooLarge in the message's terms.
+  uint64_t max_bytes = 0;
 };
 
 struct Fetched {
@@ -46,13 +58,17 @@ class Mirror {
   /// a local path) and downloads the commit unless the mirror has it: a
   /// poll that finds the same commit lists the remote's refs and transfers
   /// nothing. Errors: kNotFound (no such branch, tag or commit),
-  /// kUnauthorized (credentials refused), kTimeout, kUnavailable (the remote
-  /// cannot be reached), kInvalid (not a repository).
+  /// kUnauthorized (credentials refused, a certificate or host key not
+  /// trusted), kTimeout, kUnavailable (the remote cannot be reached),
+  /// kInvalid (not a repository; more than limits.max_bytes to receive; a
+  /// commit that is not well-formed).
   Result<Fetched> Fetch(const std::string& url, const RefSpec& ref, const Credentials& credentials,
-                        std::chrono::seconds timeout);
+                        std::chrono::seconds timeout, Limits limits = {});
 
   /// Writes the files of `commit`'s tree into `dir`, which must not exist.
-  Result<void> Checkout(const std::string& commit, const std::string& dir);
+  /// kInvalid when the files add up to more than limits.max_bytes (nothing
+  /// is written then).
+  Result<void> Checkout(const std::string& commit, const std::string& dir, Limits limits = {});
 
  private:
   explicit Mirror(git_repository* repo) : repo_(repo) {}

@@ -257,6 +257,7 @@ Result<GitRepositorySpec> GitRepository(const json& spec) {
     g.password_file = Str(auth, "passwordFile");
     g.ssh_key_file = Str(auth, "sshKeyFile");
     g.known_hosts_file = Str(auth, "knownHostsFile");
+    g.ca_file = Str(auth, "caFile");
   }
   return g;
 }

@@ -62,7 +62,8 @@ constexpr PrinterColumn kPolicyColumns[] = {
 };
 
 constexpr std::string_view kGitRepositoryFiles[] = {"spec.webhook.secretFile", "spec.auth.passwordFile",
-                                                    "spec.auth.sshKeyFile", "spec.auth.knownHostsFile"};
+                                                    "spec.auth.sshKeyFile", "spec.auth.knownHostsFile",
+                                                    "spec.auth.caFile"};
 
 constexpr PrinterColumn kGitRepositoryColumns[] = {
     {"URL", "spec.url"},

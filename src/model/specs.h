@@ -188,7 +188,7 @@ struct GitRepositorySpec {
   bool suspend = false;
   bool report_only = false;  ///< mode: report (say what would change, store nothing)
   std::string username = "git";  ///< auth.username
-  std::string password_file, ssh_key_file, known_hosts_file;  ///< auth; absolute after apply
+  std::string password_file, ssh_key_file, known_hosts_file, ca_file;  ///< auth; absolute after apply
 };
 
 using Spec =

@@ -638,7 +638,8 @@ def completion_in_bash_zsh_and_fish():
 
 def usage_errors_exit_2():
     k = Keelson(binary)
-    for args in (['frobnicate'], ['apply'], ['get'], ['scale', 'runnerpool', 'x'], ['--log-format', 'xml', 'get', 'all']):
+    for args in (['frobnicate'], ['apply'], ['get'], ['scale', 'runnerpool', 'x'], ['--log-format', 'xml', 'get', 'all'],
+                 ['controller', '--once', '--git-max-size', '1Gx']):
         rc, _, _ = k.run(*args)
         expect(rc == 2, f'keelson {" ".join(args)}: exit {rc}, want 2')
 

@@ -1,6 +1,6 @@
 """Git servers on loopback for the gitops tests: `git daemon` (git://), smart
 HTTP (`git http-backend` as a CGI behind a small HTTP server, with optional
-basic authentication) and sshd (with a throwaway host key and client key)."""
+basic authentication and TLS) and sshd (with a throwaway host key and client key)."""
 import base64
 import os
 import socket
@@ -36,9 +36,28 @@ def git_daemon(base):
     return p, port
 
 
-def git_http(base, user=None, password=None):
+def tls_certificate(workdir, host='localhost'):
+    """A throwaway CA and a certificate it signed for `host`, made with the
+    openssl CLI. Returns (ca_file, cert_file, key_file)."""
+    ca, ca_key = os.path.join(workdir, 'ca.pem'), os.path.join(workdir, 'ca.key')
+    cert, key, csr = (os.path.join(workdir, n) for n in ('server.pem', 'server.key', 'server.csr'))
+    ext = os.path.join(workdir, 'san.ext')
+    with open(ext, 'w') as f:
+        f.write(f'subjectAltName=DNS:{host}\n')
+    quiet = {'check': True, 'capture_output': True}
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj',
+                    '/CN=keelson test CA', '-keyout', ca_key, '-out', ca], **quiet)
+    subprocess.run(['openssl', 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', f'/CN={host}', '-keyout', key,
+                    '-out', csr], **quiet)
+    subprocess.run(['openssl', 'x509', '-req', '-in', csr, '-CA', ca, '-CAkey', ca_key, '-CAcreateserial',
+                    '-days', '2', '-extfile', ext, '-out', cert], **quiet)
+    return ca, cert, key
+
+
+def git_http(base, user=None, password=None, tls=None):
     """Serves the repositories under `base` over smart HTTP; with `user`, only
-    to requests carrying that basic authentication. Returns (server, port)."""
+    to requests carrying that basic authentication; with `tls` (cert_file,
+    key_file), over https. Returns (server, port)."""
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -79,6 +98,11 @@ def git_http(base, user=None, password=None):
         do_POST = serve
 
     server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    if tls:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, server.server_address[1]
 

@@ -289,13 +289,33 @@ def remotes_over_git_http_and_ssh_with_credentials():
     k = Keelson(binary)
     base = os.path.join(k.dir, 'served')
     repo = Repo(os.path.join(base, 'fleet.git'))
-    for way in ('daemon', 'http', 'anonhttp', 'ssh'):
+    for way in ('daemon', 'http', 'anonhttp', 'https', 'ssh'):
         repo.write(f'{way}/v.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Volume\n'
                                     f'metadata: {{name: over{way}}}\nspec: {{}}\n')
     head = repo.commit('one')
+    # A repository larger than the controller's --git-max-size (random bytes do not compress).
+    big = Repo(os.path.join(base, 'big.git'))
+    big.write('v.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata: {name: overbig}\nspec: {}\n')
+    with open(os.path.join(big.path, 'blob.bin'), 'wb') as f:
+        f.write(os.urandom(3 << 20))
+    big.commit('big')
+    # A repository whose branch names a commit that is not one.
+    broken = Repo(os.path.join(base, 'broken.git'))
+    broken.write('v.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: Volume\nmetadata: {name: overbroken}\nspec: {}\n')
+    broken.commit('fine')
+    with open(os.path.join(k.dir, 'bogus'), 'w') as f:
+        f.write('tree not-a-sha\nauthor nobody\n\nbroken\n')
+    bogus = subprocess.run(GIT + ['-C', broken.path, 'hash-object', '-t', 'commit', '--literally', '-w',
+                                  os.path.join(k.dir, 'bogus')], capture_output=True, text=True, check=True).stdout
+    with open(os.path.join(broken.path, '.git', 'refs', 'heads', 'main'), 'w') as f:
+        f.write(bogus)  # the git CLI refuses to write such a ref itself
     daemon, daemon_port = git_servers.git_daemon(base)
     http, http_port = git_servers.git_http(base, 'ci', 'tok3n-not-for-logs')
     anon, anon_port = git_servers.git_http(base)
+    os.makedirs(os.path.join(k.dir, 'tls'))
+    ca_file, cert_file, key_file = git_servers.tls_certificate(os.path.join(k.dir, 'tls'))
+    k.write('creds/ca.pem', open(ca_file).read())
+    https, https_port = git_servers.git_http(base, 'ci', 'tok3n-not-for-logs', tls=(cert_file, key_file))
     os.makedirs(os.path.join(k.dir, 'ssh'))
     sshd = git_servers.Sshd(os.path.join(k.dir, 'ssh'))
     k.write('creds/token', 'tok3n-not-for-logs\n')
@@ -320,6 +340,12 @@ def remotes_over_git_http_and_ssh_with_credentials():
         source('byhttp', f'http://127.0.0.1:{http_port}/fleet.git',
                '  auth: {username: ci, passwordFile: creds/token}\n'),
         source('byanonhttp', f'http://127.0.0.1:{anon_port}/fleet.git'),
+        source('byhttps', f'https://localhost:{https_port}/fleet.git',
+               '  auth: {username: ci, passwordFile: creds/token, caFile: creds/ca.pem}\n'),
+        source('untrusted', f'https://localhost:{https_port}/fleet.git',
+               '  auth: {username: ci, passwordFile: creds/token}\n', 'https'),
+        source('huge', f'git://127.0.0.1:{daemon_port}/big.git', '', '.'),
+        source('malformed', f'git://127.0.0.1:{daemon_port}/broken.git', '', '.'),
         source('badpassword', f'http://127.0.0.1:{http_port}/fleet.git',
                '  auth: {username: ci, passwordFile: creds/wrong}\n', 'http'),
         source('rival', f'git://127.0.0.1:{daemon_port}/fleet.git', '', 'daemon'),
@@ -328,9 +354,9 @@ def remotes_over_git_http_and_ssh_with_credentials():
         source('unknownhost', ssh_url, '  auth: {sshKeyFile: creds/id}\n', 'ssh'),
         source('changedhost', ssh_url, '  auth: {sshKeyFile: creds/id, knownHostsFile: creds/other_hosts}\n', 'ssh'),
     ])))
-    c = Controller(k, '--api-listen', 'off')
+    c = Controller(k, '--api-listen', 'off', '--git-max-size', '2Mi')
     try:
-        for name in ('bydaemon', 'byhttp', 'byanonhttp', 'byssh'):
+        for name in ('bydaemon', 'byhttp', 'byanonhttp', 'byhttps', 'byssh'):
             rc, out, err = k.run('sync', 'gitrepository', name, '--timeout', '60s', timeout=90)
             expect(rc == 0 and out == f'gitrepository/{name} synced: Applied revision: main@sha1:{head}\n',
                    f'{name}: {rc} {out!r} {err}')
@@ -340,12 +366,18 @@ def remotes_over_git_http_and_ssh_with_credentials():
                           ('rival', 'volume/overdaemon is managed by gitrepository default/bydaemon, not '
                                     'gitrepository default/rival (two sources claim it)'),
                           ('hung', f'FetchFailed: git http://127.0.0.1:{silent.getsockname()[1]}/fleet.git: '
-                                   'no answer within 2s')):
+                                   'no answer within 2s'),
+                          ('untrusted', f'FetchFailed: git https://localhost:{https_port}/fleet.git: '),
+                          ('huge', f'FetchFailed: git git://127.0.0.1:{daemon_port}/big.git: the fetch passed the '
+                                   'limit of 2Mi (received '),
+                          ('malformed', f'FetchFailed: git git://127.0.0.1:{daemon_port}/broken.git: the remote '
+                                        'broke off the transfer: ')):
             rc, out, err = k.run('sync', 'gitrepository', name, '--timeout', '60s', timeout=90)
             expect(rc == 1 and why in err, f'{name}: {rc} {err!r}')
         names = sorted(o['metadata']['name'] for o in json.loads(k.ok('get', 'volumes', '-o', 'json'))['items'])
-        expect(names == ['overanonhttp', 'overdaemon', 'overhttp', 'overssh'], f'one volume by each way: {names}')
-        for name in ('unknownhost', 'changedhost', 'rival'):
+        expect(names == ['overanonhttp', 'overdaemon', 'overhttp', 'overhttps', 'overssh'],
+               f'one volume by each way: {names}')
+        for name in ('unknownhost', 'changedhost', 'rival', 'untrusted', 'huge', 'malformed'):
             status = json.loads(k.ok('get', 'gitrepository', name, '-o', 'json'))['status']
             expect('lastAppliedRevision' not in status, f'{name} applied nothing: {status}')
         everything = k.ok('get', 'gitrepositories', '-o', 'yaml') + k.ok('events')
@@ -356,7 +388,7 @@ def remotes_over_git_http_and_ssh_with_credentials():
         c.stop()
         silent.close()
         daemon.terminate()
-        for server in (http, anon):
+        for server in (http, anon, https):
             server.shutdown()
             server.server_close()
         sshd.stop()

@@ -167,5 +167,72 @@ TEST_CASE("git mirror: a semver range takes the highest matching tag, and a move
   CHECK(after->downloaded);
 }
 
+TEST_CASE("git mirror: a fetch or a checkout past the size limit stops, and says so") {
+  Upstream up;
+  up.Commit("a.yaml", "small\n");
+  // Random bytes do not compress: the pack is as large as the file.
+  Upstream::Git("-C " + (up.dir / "up").string() + " config core.compression 0");
+  REQUIRE(std::system(("head -c 3000000 /dev/urandom > " + (up.dir / "up" / "big.bin").string()).c_str()) == 0);
+  up.In("add -A");
+  up.In("commit -q -m big");
+  auto mirror = Mirror::Open((up.dir / "m.git").string());
+  REQUIRE(mirror.has_value());
+  auto got = (*mirror)->Fetch(up.url(), {}, {}, std::chrono::seconds(30), Limits{1 << 20});
+  REQUIRE_FALSE(got.has_value());
+  CHECK(got.error().code == ErrorCode::kInvalid);
+  CHECK(got.error().message.starts_with("git " + up.url() + ": the fetch passed the limit of 1Mi (received "));
+  CHECK(got.error().message.ends_with("; see --git-max-size)"));
+  // Under the limit it goes through.
+  auto fits = (*mirror)->Fetch(up.url(), {}, {}, std::chrono::seconds(30), Limits{8 << 20});
+  REQUIRE(fits.has_value());
+
+  // Zeros compress to almost nothing: the fetch is small, the files are not.
+  Upstream zeros;
+  zeros.In("config core.compression 9");
+  REQUIRE(std::system(("head -c 4000000 /dev/zero > " + (zeros.dir / "up" / "zeros.bin").string()).c_str()) == 0);
+  zeros.In("add -A");
+  zeros.In("commit -q -m zeros");
+  const std::string head = zeros.Head();
+  auto m2 = Mirror::Open((zeros.dir / "m.git").string());
+  REQUIRE(m2.has_value());
+  REQUIRE((*m2)->Fetch(zeros.url(), {}, {}, std::chrono::seconds(30), Limits{1 << 20}).has_value());
+  auto out = (*m2)->Checkout(head, (zeros.dir / "tree").string(), Limits{1 << 20});
+  REQUIRE_FALSE(out.has_value());
+  CHECK(out.error().message == "git: the files of commit " + head + " pass the limit of 1Mi (see --git-max-size)");
+  CHECK_FALSE(fs::exists(zeros.dir / "tree" / "zeros.bin"));  // nothing written
+  REQUIRE((*m2)->Checkout(head, (zeros.dir / "tree2").string(), Limits{8 << 20}).has_value());
+  CHECK(fs::file_size(zeros.dir / "tree2" / "zeros.bin") == 4000000);
+}
+
+TEST_CASE("git mirror: a malformed commit is refused by name, and the mirror keeps what it had") {
+  Upstream up;
+  const std::string good = up.Commit("a.yaml", "one\n");
+  auto mirror = Mirror::Open((up.dir / "m.git").string());
+  REQUIRE(mirror.has_value());
+  REQUIRE((*mirror)->Fetch(up.url(), {}, {}, std::chrono::seconds(30)).has_value());
+  // A commit object whose text is not a commit (git accepts it with --literally).
+  const std::string bad_file = (up.dir / "bad-commit").string();
+  std::ofstream(bad_file) << "tree not-a-sha\nauthor nobody\n\nbroken\n";
+  std::string cmd = "git -C " + (up.dir / "up").string() + " hash-object -t commit --literally -w " + bad_file;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[64] = {0};
+  REQUIRE(std::fgets(buf, sizeof buf, p) != nullptr);
+  ::pclose(p);
+  const std::string bad(buf, 40);
+  std::ofstream(up.dir / "up" / ".git" / "refs" / "heads" / "broken") << bad << "\n";  // git itself refuses to
+  auto got = (*mirror)->Fetch(up.url(), {RefSpec::Type::kBranch, "broken"}, {}, std::chrono::seconds(30));
+  REQUIRE_FALSE(got.has_value());
+  CHECK(got.error().code == ErrorCode::kInvalid);
+  CHECK(got.error().message ==
+        "git " + up.url() + ": the remote has a malformed object: failed to parse bad commit object");
+  // What the mirror has stays: the good branch needs no transfer and checks out.
+  auto main = (*mirror)->Fetch(up.url(), {}, {}, std::chrono::seconds(30));
+  REQUIRE(main.has_value());
+  CHECK(main->commit == good);
+  CHECK_FALSE(main->downloaded);
+  REQUIRE((*mirror)->Checkout(good, (up.dir / "kept").string()).has_value());
+  CHECK(Read(up.dir / "kept" / "a.yaml") == "one\n");
+}
+
 }  // namespace
 }  // namespace keelson::git
