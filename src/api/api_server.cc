@@ -218,6 +218,7 @@ void ApiServer::Register(server::HttpServer& http) {
     Lease lease(*this);
     if (!lease.get()) return Failure(503, "ServiceUnavailable", "the store cannot be opened");
     server::Response out = HandleGitHook(r, *lease.get()->store, clock_);
+    if (out.status == 202 && on_write_) on_write_();
     if (out.status == 401 && !anonymous_->Allow(r.peer, clock_.Now())) {
       Response busy = Failure(429, "TooManyRequests", "too many failed webhook deliveries from " + r.peer);
       busy.headers.emplace_back("Retry-After", "1");
@@ -325,7 +326,10 @@ Response ApiServer::Handle(const Request& r) {
     out = Serve(r, *who);
   }
   if (write && audit_) audit_->Record(who ? &*who : nullptr, r, out.status);
-  if (write && out.status < 300) hub_->Poke();  // watches see our own writes at once
+  if (write && out.status < 300) {
+    hub_->Poke();  // watches see our own writes at once
+    if (on_write_) on_write_();
+  }
   return out;
 }
 

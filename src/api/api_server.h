@@ -12,6 +12,7 @@
 // HTTP listener type (server/http_server.h); each request borrows a store
 // connection of its own.
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,6 +52,10 @@ class ApiServer {
   void LimitRate(double per_second);
   /// Relative file paths in specs resolve against `dir` (before serving).
   void ResolveFilesIn(std::string dir) { options_.files_dir = std::move(dir); }
+  /// Called after each write that succeeded (and each webhook that asked for
+  /// a sync), so that a controller in the same process looks at the store
+  /// at once instead of at its next poll (before serving).
+  void OnWrite(std::function<void()> f) { on_write_ = std::move(f); }
   /// Adds the API's routes to `http` (before it starts).
   void Register(server::HttpServer& http);
   /// One request, as the listener hands it over (public for tests).
@@ -71,6 +76,7 @@ class ApiServer {
   std::unique_ptr<class WatchHub> hub_;
   std::unique_ptr<class AuditLog> audit_;
   std::unique_ptr<class RateLimiter> users_, anonymous_;
+  std::function<void()> on_write_;
 };
 
 /// Where the API listens, as kubeconfig's cluster.server: http://HOST:PORT

@@ -27,6 +27,8 @@ class ApiEndpoint {
   void LimitRate(double per_second) { api_.LimitRate(per_second); }
   /// --api-files-dir: where relative paths in specs sent over the API resolve. Before Start.
   void ResolveFilesIn(std::string dir) { api_.ResolveFilesIn(std::move(dir)); }
+  /// Called after each write the API made (api::ApiServer::OnWrite). Before Start.
+  void OnWrite(std::function<void()> f) { api_.OnWrite(std::move(f)); }
 
  private:
   api::ApiServer api_;

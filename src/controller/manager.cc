@@ -76,6 +76,21 @@ bool Manager::SleepFor(milliseconds d) {
   return !stop_;
 }
 
+bool Manager::SleepUntilNudged(milliseconds d) {
+  std::unique_lock lock(mu_);
+  wake_.wait_for(lock, d, [this] { return stop_.load() || nudged_; });
+  nudged_ = false;
+  return !stop_;
+}
+
+void Manager::NudgeStoreWatcher() {
+  {
+    std::lock_guard lock(mu_);
+    nudged_ = true;
+  }
+  wake_.notify_all();
+}
+
 std::string Manager::NotReadyReason() const {
   if (!leader_) return "standby: another controller holds the lease";
   if (!fence_.Held()) return "the lease is not known to be held: a renewal is late or failed";
@@ -351,7 +366,7 @@ void Manager::WatchStore() {
   std::map<std::string, int64_t> known;
   if (auto v = session->store->Versions()) known = std::move(*v);
   int64_t data_version = -1;
-  while (SleepFor(opts_.store_poll)) {
+  while (SleepUntilNudged(opts_.store_poll)) {
     auto dv = session->db->DataVersion();
     if (!dv && dv.error().code == ErrorCode::kStorage) NoteFatal(dv.error());
     if (!dv || *dv == data_version) continue;

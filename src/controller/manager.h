@@ -89,6 +89,9 @@ class Manager {
   /// /metrics: the controller's own, then each container's (sampled while scraped).
   std::string RenderMetrics() { return metrics_.Render() + container_metrics_.Render(); }
   WorkQueue& queue() { return queue_; }
+  /// Someone in this process (the API server) wrote to the store: the store
+  /// watcher looks now rather than at its next poll. Safe from any thread.
+  void NudgeStoreWatcher();
 
   // The steps of the loop, each one callable alone.
 
@@ -124,6 +127,8 @@ class Manager {
   void ProbeEngine();  ///< pings the engine every 2 s while leading
   void EnqueueAll(bool fresh_start);
   bool SleepFor(std::chrono::milliseconds d);  ///< false when stopping
+  /// SleepFor, cut short by NudgeStoreWatcher.
+  bool SleepUntilNudged(std::chrono::milliseconds d);
 
   docker::Engine& engine_;
   const Clock& clock_;
@@ -141,6 +146,7 @@ class Manager {
   std::optional<Error> fatal_;   ///< a store fault a worker met: Run ends with it
   std::mutex fatal_mu_;
   std::atomic<bool> stop_{false};
+  bool nudged_ = false;  ///< under mu_: NudgeStoreWatcher was called
   std::atomic<bool> leader_{false}, synced_{false}, engine_ok_{false};
   std::atomic<int64_t> engine_answered_{0};  ///< steady_clock ticks of the last ping answered
   docker::CancelFlag cancel_events_{false};

@@ -375,3 +375,29 @@ TEST_CASE_FIXTURE(ManagerFixture, "Manager::Run: the lease is renewed, and the f
   CHECK(ran.has_value());
   CHECK(left() == 0);  // a fence that fell during the sweep would have stopped it at the first refusal
 }
+
+TEST_CASE_FIXTURE(ManagerFixture, "Manager::Run: a nudge (a write through the API) makes the store watcher look at once") {
+  controller::ManagerOptions opts;
+  opts.open_store = factory;
+  opts.store_poll = std::chrono::hours(1);  // without the nudge, the write would wait an hour
+  opts.resync = std::chrono::hours(1);
+  controller::Manager m(engine, clock, opts);
+  Result<void> ran;
+  std::thread run([&] { ran = m.Run(); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!m.Ready() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(m.Ready());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the watcher has read the store's versions
+  Apply(kNet);
+  auto made = [&] { return !engine.ListNetworks({})->empty(); };
+  while (!made() && std::chrono::steady_clock::now() < deadline) {
+    m.NudgeStoreWatcher();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  m.Stop();
+  run.join();
+  CHECK(ran.has_value());
+  CHECK(made());
+}
