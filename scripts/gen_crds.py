@@ -315,8 +315,46 @@ SPECS = {
             'rollback': s('auto: when the progress deadline passes, restore the previous '
                           'template; none: leave it to `keelson rollout undo`.',
                           enum=['none', 'auto'], default='none'),
+            'autoscaling': obj('Follow the job queue: replicas = clamp(minIdle + jobs queued + jobs '
+                               'running, minReplicas, maxReplicas), computed and shown in '
+                               'status.desiredReplicas; spec.replicas is ignored and `keelson scale` '
+                               'refused. Scale-down removes idle replicas only.', {
+                'minReplicas': i('Fewest replicas.', minimum=0, maximum=10000, default=0),
+                'maxReplicas': i('Most replicas.', minimum=1, maximum=10000),
+                'minIdle': i('Replicas kept started and waiting on top of the jobs, so that a job '
+                             'never waits for a container.', minimum=0, maximum=10000, default=0),
+                'scaleDownDelay': duration('No scale-down sooner than this after a scale-up.', '5m'),
+                'queuedJobTimeout': duration('A queued job reserves a replica until it starts or '
+                                             'this passes (webhook delivery is not guaranteed).',
+                                             '30m'),
+                'runningJobTimeout': duration('A running job holds its replica until it completes or '
+                                              'this passes without word of it.', '6h'),
+            }, required=['maxReplicas']),
+            'github': obj('GitHub Actions: workflow_job webhooks posted to /hooks/github on the API '
+                          'listener are matched to this pool by labels.', {
+                'url': s('The organisation (https://github.com/ORG) or repository '
+                         '(https://github.com/ORG/REPO) whose jobs this pool runs; jobs of other '
+                         'repositories are not matched. Absent: any.', pattern='^https?://',
+                         maxLength=2048),
+                'labels': strlist('The runners\' labels: a job matches when every label it asks for '
+                                  'is here (case-insensitive; self-hosted is implied). Among '
+                                  'matching pools the one with the fewest labels takes the job.',
+                                  minLength=1, maxLength=256),
+                'webhookSecretFile': s('The file holding the webhook secret (relative to the '
+                                       'manifest): X-Hub-Signature-256 is checked against it; never '
+                                       'stored or printed.', minLength=1, maxLength=4096),
+            }, required=['webhookSecretFile']),
         }, required=['template']),
         {'replicas': i('Replicas that exist.'), 'readyReplicas': i('Replicas ready.'),
+         'desiredReplicas': i('With autoscaling: the replicas the job queue asks for now.'),
+         'autoscaling': obj('With autoscaling: what the last decision saw.', {
+             'queued': i('Jobs queued for the pool (unexpired reservations).'),
+             'running': i('Jobs running on its replicas.'),
+             'idle': i('Replicas not running a job.'),
+             'busy': i('Replicas running a job.'),
+             'lastScaleUp': s('When desiredReplicas last grew.', format='date-time'),
+             'cause': s('Why desiredReplicas is what it is.'),
+         }),
          'updatedReplicas': i('Replicas on the current template.'),
          'availableReplicas': i('Replicas ready for minReadySeconds.'),
          'completedRuns': i('Ephemeral runs that ended with exit code 0.'),

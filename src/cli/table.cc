@@ -64,6 +64,10 @@ std::string Cell(const model::PrinterColumn& c, const model::Object& o) {
       break;
     case model::PrinterColumn::Value::kImage:
       return Image(v);
+    case model::PrinterColumn::Value::kDesired:
+      if (!v || !v->is_number_integer()) v = model::AtPath(o.spec, "replicas");
+      text = v && v->is_number_integer() ? v->dump() : "";
+      break;
   }
   if (c.width && text.size() > c.width) text.resize(c.width);
   return text.empty() ? std::string(c.absent) : text;

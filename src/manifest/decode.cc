@@ -182,6 +182,29 @@ Result<RunnerPoolSpec> Pool(const json& spec, const json& stored) {
   p.progress_deadline = *deadline;
   p.progress_deadline_text = Str(spec, "progressDeadline");
   p.rollback_auto = Str(spec, "rollback") == "auto";
+  if (spec.contains("autoscaling") && spec["autoscaling"].is_object()) {
+    const json& a = spec["autoscaling"];
+    AutoscalingSpec as;
+    as.min_replicas = static_cast<int>(Int(a, "minReplicas"));
+    as.max_replicas = static_cast<int>(Int(a, "maxReplicas"));
+    as.min_idle = static_cast<int>(Int(a, "minIdle"));
+    for (auto [field, into] : {std::pair{"scaleDownDelay", &as.scale_down_delay},
+                               std::pair{"queuedJobTimeout", &as.queued_job_timeout},
+                               std::pair{"runningJobTimeout", &as.running_job_timeout}}) {
+      auto d = Duration(a, field, "spec.autoscaling");
+      if (!d) return Unexpected(d.error());
+      if (a.contains(field)) *into = *d;
+    }
+    p.autoscaling = as;
+  }
+  if (spec.contains("github") && spec["github"].is_object()) {
+    const json& g = spec["github"];
+    GitHubSpec gh;
+    gh.url = Str(g, "url");
+    gh.labels = Strings(g, "labels");
+    gh.webhook_secret_file = Str(g, "webhookSecretFile");
+    p.github = gh;
+  }
   return p;
 }
 

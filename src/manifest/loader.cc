@@ -69,6 +69,7 @@ class Semantics {
     if (!at.empty()) RunnerSpec(PathFromDotted(at));
     CredentialsBoundToTheirRegistry({{"spec", -1}});
     if (kind == model::Kind::kGitRepository) GitSource({{"spec", -1}});
+    if (kind == model::Kind::kRunnerPool) Autoscaling({{"spec", -1}, {"autoscaling", -1}});
   }
 
  private:
@@ -127,6 +128,15 @@ class Semantics {
       Path p = Append(spec, "env");
       p.push_back(PathSeg{"", static_cast<int64_t>(i)});
       Error(p, false, "set exactly one of value or valueFrom");
+    }
+  }
+
+  void Autoscaling(const Path& at) {
+    const json* min = At(Append(at, "minReplicas"));
+    const json* max = At(Append(at, "maxReplicas"));
+    if (min && max && min->is_number_integer() && max->is_number_integer() && *min > *max) {
+      Error(Append(at, "minReplicas"), false,
+            "minReplicas " + min->dump() + " is above maxReplicas " + max->dump());
     }
   }
 

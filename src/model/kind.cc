@@ -42,8 +42,10 @@ constexpr PrinterColumn kRunnerColumns[] = {
     {"HEALTH", "status.health", true},
     {"CONTAINER", "status.containerID", true, V::kField, "-", 12},
 };
+constexpr std::string_view kRunnerPoolFiles[] = {"spec.github.webhookSecretFile"};
+
 constexpr PrinterColumn kPoolColumns[] = {
-    {"DESIRED", "spec.replicas"},
+    {"DESIRED", "status.desiredReplicas", false, V::kDesired},
     {"CURRENT", "status.replicas", false, V::kField, "0"},
     {"READY", "status.readyReplicas", false, V::kField, "0"},
     {"UP-TO-DATE", "status.updatedReplicas", false, V::kField, "0"},
@@ -80,7 +82,7 @@ constexpr std::array<KindInfo, 7> kKinds = {{
     {Kind::kNetwork, "Network", "network", "networks", "net", "", "", {}, kNetworkColumns},
     {Kind::kVolume, "Volume", "volume", "volumes", "vol", "", "", {}, kVolumeColumns},
     {Kind::kRunner, "Runner", "runner", "runners", "rn", "spec", "", {}, kRunnerColumns},
-    {Kind::kRunnerPool, "RunnerPool", "runnerpool", "runnerpools", "pool", "spec.template", "", {}, kPoolColumns},
+    {Kind::kRunnerPool, "RunnerPool", "runnerpool", "runnerpools", "pool", "spec.template", "", kRunnerPoolFiles, kPoolColumns},
     {Kind::kGitRepository, "GitRepository", "gitrepository", "gitrepositories", "gitrepo", "", "",
      kGitRepositoryFiles, kGitRepositoryColumns},
 }};

@@ -23,6 +23,7 @@ struct PrinterColumn {
     kImage,   ///< a Runner spec at `path`: its image, or image/IMAGEREF
     kReady,   ///< the Ready condition at the current generation: True, False, Unknown, -
     kStatus,  ///< one word: Terminating, the Ready reason, or Pending
+    kDesired, ///< `path` (status.desiredReplicas, an autoscaled pool's) when set, else spec.replicas
   };
   std::string_view header;
   std::string_view path;  ///< "spec.ref", "status.readyReplicas"

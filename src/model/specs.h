@@ -108,8 +108,27 @@ struct IntOrPercent {
   int Resolve(int total, bool round_up) const;
 };
 
+/// RunnerPool.spec.autoscaling (reconcile/autoscale.h plans with it).
+struct AutoscalingSpec {
+  int min_replicas = 0;
+  int max_replicas = 0;
+  int min_idle = 0;  ///< replicas kept started and waiting for a job
+  std::chrono::nanoseconds scale_down_delay{std::chrono::minutes(5)};
+  std::chrono::nanoseconds queued_job_timeout{std::chrono::minutes(30)};  ///< a queued job's reservation expires
+  std::chrono::nanoseconds running_job_timeout{std::chrono::hours(6)};   ///< a running job's, without "completed"
+};
+
+/// RunnerPool.spec.github: where the pool's jobs come from.
+struct GitHubSpec {
+  std::string url;  ///< https://github.com/ORG or https://github.com/ORG/REPO ("" : any)
+  std::vector<std::string> labels;  ///< the runners' labels; "self-hosted" is implied
+  std::string webhook_secret_file;  ///< absolute; read when a delivery is checked, never stored
+};
+
 struct RunnerPoolSpec {
-  int replicas = 1;
+  int replicas = 1;  ///< ignored when autoscaling is set
+  std::optional<AutoscalingSpec> autoscaling;
+  std::optional<GitHubSpec> github;
   RunnerSpec template_;
   bool ephemeral = false;
   int successful_runs_kept = 3;  ///< successfulRunsHistoryLimit

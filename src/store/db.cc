@@ -160,6 +160,26 @@ CREATE TRIGGER objects_runs_gone AFTER DELETE ON objects BEGIN
   DELETE FROM runs WHERE uid = OLD.uid;
 END;
 )sql",
+    // The CI jobs of autoscaled pools, as the job queue said them
+    // (store/jobs.h); seq numbers each change for the store watcher.
+    R"sql(
+CREATE TABLE jobs (
+  uid TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  state TEXT NOT NULL,
+  queued_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  runner TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (uid, id)
+);
+CREATE INDEX jobs_by_seq ON jobs (seq);
+CREATE TRIGGER objects_jobs_gone AFTER DELETE ON objects BEGIN
+  DELETE FROM jobs WHERE uid = OLD.uid;
+END;
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 30000;

@@ -1,0 +1,60 @@
+#pragma once
+// The autoscaling planner of a RunnerPool: how many replicas the job queue
+// asks for now. Pure: the jobs, the replicas known to be busy and the time
+// come from the caller, so that every rule is tested on a fake clock.
+//
+//   desired = clamp(minIdle + queued + max(running, busy), minReplicas, maxReplicas)
+//
+// A queued job reserves a replica until it starts, completes, or its
+// reservation expires (spec.autoscaling.queuedJobTimeout, default 30m:
+// webhook delivery is not guaranteed, so a lost "in_progress" or "completed"
+// must not hold a runner for ever). A running job holds its replica until it
+// completes or runningJobTimeout (default 6h) passes. No scale-down within
+// scaleDownDelay (default 5m) of the last scale-up.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/specs.h"
+#include "util/clock.h"
+
+namespace keelson::reconcile {
+
+/// A CI job a pool is to run, as the job queue last said.
+struct PoolJob {
+  enum class State { kQueued, kRunning, kCompleted };
+  int64_t id = 0;
+  State state = State::kQueued;
+  TimePoint queued_at;   ///< when the queue first said "queued"
+  TimePoint updated_at;  ///< the last change of state
+  std::string runner;    ///< the replica running it (a container name), once running
+  std::string labels;    ///< as the job asked, for messages: "[linux, x64]"
+};
+
+struct ScaleInput {
+  TimePoint now;
+  /// What the planner decided last time (status.desiredReplicas); nullopt
+  /// for a pool that was never scaled.
+  std::optional<int> previous;
+  std::optional<TimePoint> last_scale_up;  ///< when `previous` last grew
+  int busy = 0;  ///< replicas known to be busy (a busy probe, the CI system)
+  std::vector<PoolJob> jobs;
+};
+
+struct ScaleDecision {
+  int desired = 0;
+  int queued = 0, running = 0;  ///< reservations that count now
+  bool scaled_up = false;       ///< desired > previous
+  /// Why, for an event when desired changes: "3 job(s) queued for labels
+  /// [linux, x64], 1 running, minIdle 1" or "scale-down held until ..." .
+  std::string cause;
+  /// When to look again though nothing else happens: the next reservation
+  /// to expire, or the end of the scale-down delay.
+  std::optional<std::chrono::milliseconds> recheck_after;
+};
+
+ScaleDecision PlanScale(const model::AutoscalingSpec& spec, const ScaleInput& in);
+
+}  // namespace keelson::reconcile
