@@ -1,5 +1,6 @@
 #include "api/api_server.h"
 
+#include "api/github_hooks.h"
 #include "api/hooks.h"
 
 #include "api/field_selector.h"
@@ -212,20 +213,25 @@ void ApiServer::Register(server::HttpServer& http) {
   for (const char* prefix : {"/version", "/api", "/apis", "/openapi"}) {
     http.RoutePrefix(prefix, [this](const Request& r) { return Handle(r); });
   }
-  http.RoutePrefix(kGitHookPrefix, [this](const Request& r) {
-    // Signed, not authenticated by token; a bad signature counts as a
-    // failed authentication for the per-address limit.
-    Lease lease(*this);
-    if (!lease.get()) return Failure(503, "ServiceUnavailable", "the store cannot be opened");
-    server::Response out = HandleGitHook(r, *lease.get()->store, clock_);
-    if (out.status == 202 && on_write_) on_write_();
-    if (out.status == 401 && !anonymous_->Allow(r.peer, clock_.Now())) {
-      Response busy = Failure(429, "TooManyRequests", "too many failed webhook deliveries from " + r.peer);
-      busy.headers.emplace_back("Retry-After", "1");
-      return busy;
-    }
-    return out;
-  });
+  // Webhooks are signed, not authenticated by token; a bad signature counts
+  // as a failed authentication for the per-address limit.
+  using Handler = server::Response (*)(const Request&, store::ObjectStore&, const Clock&);
+  auto hook = [this](Handler handle) {
+    return [this, handle](const Request& r) {
+      Lease lease(*this);
+      if (!lease.get()) return Failure(503, "ServiceUnavailable", "the store cannot be opened");
+      server::Response out = handle(r, *lease.get()->store, clock_);
+      if (out.status == 202 && on_write_) on_write_();
+      if (out.status == 401 && !anonymous_->Allow(r.peer, clock_.Now())) {
+        Response busy = Failure(429, "TooManyRequests", "too many failed webhook deliveries from " + r.peer);
+        busy.headers.emplace_back("Retry-After", "1");
+        return busy;
+      }
+      return out;
+    };
+  };
+  http.RoutePrefix(kGitHookPrefix, hook(HandleGitHook));
+  http.RoutePrefix(kGitHubHookPath, hook(HandleGitHubHook));
 }
 
 std::optional<Identity> ApiServer::Authenticate(const Request& r) {

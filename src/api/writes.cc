@@ -223,7 +223,9 @@ json ScaleOf(const model::Object& o) {
                   {"uid", o.meta.uid},
                   {"resourceVersion", std::to_string(o.meta.resource_version)},
                   {"creationTimestamp", o.meta.creation_timestamp}}},
-                {"spec", {{"replicas", o.spec.value("replicas", 0)}}},
+                // An autoscaled pool's replicas are the planner's (status.desiredReplicas).
+                {"spec", {{"replicas", o.spec.contains("autoscaling") ? o.status.value("desiredReplicas", 0)
+                                                                       : o.spec.value("replicas", 0)}}},
                 {"status", {{"replicas", o.status.value("replicas", 0)}}}};
   return scale;
 }
@@ -267,6 +269,9 @@ Response WriteScale(Writer& w, const Target& t, const json& scale, int64_t resou
   for (int attempt = 0; attempt < admission::kUpdateAttempts; ++attempt) {
     auto current = w.store.Get(t.kind, *t.namespace_, t.name);
     if (!current || !*current) return ReadFailure(info, t.name, current);
+    if (std::string why = model::AutoscaledScaleRefusal(**current); !why.empty()) {
+      return Invalid(info, t.name, {{"spec.replicas", "Forbidden: " + why}});
+    }
     json doc = model::ToJson(**current);
     if (resource_version) doc["metadata"]["resourceVersion"] = std::to_string(resource_version);
     doc["spec"]["replicas"] = *replicas;

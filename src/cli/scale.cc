@@ -43,7 +43,10 @@ int RunScale(const Globals& g, const ScaleOptions& opts) {
   const int64_t replicas = opts.replicas;
   auto r = admission::Update(
       *(*session)->objects, model::Kind::kRunnerPool, g.namespace_, name,
-      [replicas](const model::Object&, nlohmann::json& spec, std::string*) -> Result<bool> {
+      [replicas](const model::Object& o, nlohmann::json& spec, std::string*) -> Result<bool> {
+        if (std::string why = model::AutoscaledScaleRefusal(o); !why.empty()) {
+          return Unexpected(ErrorCode::kInvalid, why);
+        }
         spec["replicas"] = replicas;
         return true;
       },

@@ -43,6 +43,7 @@ class CacheWorld final : public reconcile::World {
     return store_.List({kind, std::nullopt, nullptr});
   }
   Result<std::set<std::string>> Uids() override { return store_.Uids(); }
+  Result<std::vector<reconcile::PoolJob>> JobsOf(const std::string& uid) override;
 
  private:
   docker::Engine& engine_;

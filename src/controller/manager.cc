@@ -12,6 +12,7 @@
 #include "model/object.h"
 #include "reconcile/labels.h"
 #include "store/db.h"
+#include "store/jobs.h"
 #include "store/lease.h"
 #include "store/object_store.h"
 #include "util/log_fields.h"
@@ -384,6 +385,14 @@ void Manager::PollStore(store::ObjectStore& store, std::map<std::string, int64_t
   auto own = [this](const std::string& k, int64_t rv) { return status_writes_.Own(k, rv); };
   for (const auto& k : ChangedKeys(known, *now, own)) queue_.Add(k);
   known = std::move(*now);
+  // Jobs the queue gave autoscaled pools (a webhook): those pools plan again.
+  auto jobs = store::Jobs(store.db()).ChangedSince(jobs_seen_);
+  if (!jobs) {
+    if (jobs.error().code == ErrorCode::kStorage) NoteFatal(jobs.error());
+    return;
+  }
+  for (const auto& k : jobs->first) queue_.Add(k);
+  jobs_seen_ = jobs->second;
 }
 
 void Manager::OnEngineEvent(const docker::Event& e) {

@@ -147,6 +147,7 @@ class Manager {
   std::mutex fatal_mu_;
   std::atomic<bool> stop_{false};
   bool nudged_ = false;  ///< under mu_: NudgeStoreWatcher was called
+  int64_t jobs_seen_ = 0;  ///< the store watcher's: the last change of the jobs table it saw
   std::atomic<bool> leader_{false}, synced_{false}, engine_ok_{false};
   std::atomic<int64_t> engine_answered_{0};  ///< steady_clock ticks of the last ping answered
   docker::CancelFlag cancel_events_{false};

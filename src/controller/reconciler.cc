@@ -49,6 +49,7 @@ bool Settles(const model::Object& o) {
       runner = &o.spec;
       break;
     case model::Kind::kRunnerPool:
+      if (o.spec.is_object() && o.spec.contains("autoscaling")) return false;  // its jobs change without an event
       if (o.spec.is_object() && o.spec.contains("template")) runner = &o.spec["template"];
       break;
     default:

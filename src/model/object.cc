@@ -122,4 +122,11 @@ std::string SourceOf(const Labels& labels) {
   return "gitrepository " + (ns == labels.end() ? std::string("default") : ns->second) + "/" + name->second;
 }
 
+std::string AutoscaledScaleRefusal(const Object& o) {
+  if (o.kind != Kind::kRunnerPool || !o.spec.is_object() || !o.spec.contains("autoscaling")) return "";
+  return "runnerpool/" + o.meta.name +
+         " is autoscaled: its replicas follow the job queue; change spec.autoscaling (minReplicas, maxReplicas, "
+         "minIdle) instead";
+}
+
 }  // namespace keelson::model

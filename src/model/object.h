@@ -43,6 +43,11 @@ struct Object {
 std::string Key(Kind kind, const std::string& ns, const std::string& name);
 inline std::string Key(const Object& o) { return Key(o.kind, o.meta.namespace_, o.meta.name); }
 
+/// Why the replicas of `o` may not be set by hand (`keelson scale`, the
+/// /scale subresource): an autoscaled RunnerPool's follow its job queue.
+/// "" when they may.
+std::string AutoscaledScaleRefusal(const Object& o);
+
 /// The labels a git source puts on what it applies (Flux's
 /// kustomize.toolkit.fluxcd.io/name and /namespace, in keelson's group):
 /// the object is the source's, and other writers are refused.

@@ -52,6 +52,7 @@ class RunnerPoolReconciler final : public KindReconciler {
               nlohmann::json& status) const override;
   void Status(const model::Object& o, const Plan* after, bool converged, World& world, Memory& memory,
               nlohmann::json& status) const override;
+  std::vector<Transition> Transitions(const nlohmann::json& before, const nlohmann::json& after) const override;
 };
 
 class PolicyReconciler final : public KindReconciler {

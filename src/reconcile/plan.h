@@ -51,8 +51,17 @@ struct PoolCounts {
   int failed = 0;     ///< ... with another code
 };
 
+/// An autoscaled pool's decision, for its status and events.
+struct ScaleReport {
+  int desired = 0, queued = 0, running = 0, busy = 0;
+  bool scaled_up = false;
+  std::string cause;
+};
+
 struct Plan {
   std::vector<Action> actions;
+  /// An autoscaled pool's decision (reconcile/autoscale.h).
+  std::optional<ScaleReport> scale;
   /// Come back after this long even if nothing changes (a backoff running out).
   std::optional<std::chrono::milliseconds> requeue_after;
   std::optional<Blocked> blocked;

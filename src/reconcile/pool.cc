@@ -15,6 +15,7 @@ struct Replica {
   bool ready = false;
   bool available = false;
   bool exited = false;
+  bool busy = false;  ///< running a job: never removed by scale-down or an update
 };
 
 bool IsReadyContainer(const docker::Container& c) {
@@ -25,9 +26,11 @@ RemoveContainer Remove(const docker::Container& c, RemoveWhy why, int stop_timeo
   return RemoveContainer{c.id, c.name, stop_timeout, why, std::nullopt};
 }
 
-// Which replicas go first when there are too many: not ready, then old, then newest.
+// Which replicas go first when there are too many: idle before busy, then
+// not ready, then old, then newest.
 void SortForRemoval(std::vector<Replica>* rs) {
   std::stable_sort(rs->begin(), rs->end(), [](const Replica& a, const Replica& b) {
+    if (a.busy != b.busy) return !a.busy;
     if (a.ready != b.ready) return !a.ready;
     if (a.current != b.current) return !a.current;
     return a.c->created > b.c->created;
@@ -52,7 +55,8 @@ std::string RandomSuffix() {
 
 PoolPlan PlanPool(const model::RunnerPoolSpec& spec, const docker::ContainerSpec& want, const std::string& prefix,
                   const std::vector<docker::Container>& containers, TimePoint now,
-                  const std::function<std::string()>& suffix, const PoolHistory& history) {
+                  const std::function<std::string()>& suffix, const PoolHistory& history,
+                  const std::set<std::string>& busy) {
   PoolPlan out;
   Plan& plan = out.plan;
   const int stop = want.stop_timeout.value_or(10);
@@ -63,6 +67,7 @@ PoolPlan PlanPool(const model::RunnerPoolSpec& spec, const docker::ContainerSpec
   bool known_last = ParseTimestamp(history.last_failure_at, &last_failure);
   for (const auto& c : containers) {
     Replica r{&c};
+    r.busy = busy.count(c.name) > 0;
     auto h = c.config.labels.find(kSpecHashLabel);
     r.current = h != c.config.labels.end() && h->second == hash;
     r.exited = !c.state.running && c.state.status != "created" && c.state.status != "restarting";
@@ -133,13 +138,14 @@ PoolPlan PlanPool(const model::RunnerPoolSpec& spec, const docker::ContainerSpec
                                           out.counts.completed + out.counts.failed > 0 ? CreateWhy::kReplaceRun
                                                                                        : CreateWhy::kScaleUp);
     for (int i = 0, extra = current - spec.replicas; i < static_cast<int>(live.size()) && extra > 0; ++i, --extra) {
+      if (live[i].busy) break;  // sorted last: only busy ones are left
       plan.actions.push_back(Remove(*live[i].c, RemoveWhy::kScaleDown, stop));
     }
     return out;
   }
   // An ephemeral replica on an old template may be running a job: it is never
   // stopped by an update, but replaced by the new template when its run ends.
-  auto keep_running = [&](const Replica& r) { return spec.ephemeral && r.c->state.running; };
+  auto keep_running = [&](const Replica& r) { return r.busy || (spec.ephemeral && r.c->state.running); };
   if (spec.recreate) {
     for (const auto& r : live) {
       if (!r.current && !keep_running(r)) plan.actions.push_back(Remove(*r.c, RemoveWhy::kRecreate, stop));

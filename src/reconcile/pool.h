@@ -4,6 +4,7 @@
 // maxUnavailable. Pure: the replica names' suffixes come from the caller.
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct PoolPlan {
   PoolCounts counts;
 };
 
+/// `busy`: names of replicas running a job (autoscaled pools): scale-down
+/// removes idle ones only, and an update never stops a busy one.
 /// `want` is the template's container (name empty: each create gets
 /// "PREFIX.SUFFIX" with a fresh suffix from `suffix`); `replicas` every
 /// container labelled with the pool's uid.
@@ -42,7 +45,8 @@ struct PoolHistory {
 
 PoolPlan PlanPool(const model::RunnerPoolSpec& spec, const docker::ContainerSpec& want, const std::string& prefix,
                   const std::vector<docker::Container>& replicas, TimePoint now,
-                  const std::function<std::string()>& suffix, const PoolHistory& history = {});
+                  const std::function<std::string()>& suffix, const PoolHistory& history = {},
+                  const std::set<std::string>& busy = {});
 
 /// Five random [a-z0-9], as the contract names replicas.
 std::string RandomSuffix();

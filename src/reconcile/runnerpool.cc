@@ -1,6 +1,7 @@
 // RunnerPool: N replicas of one template (reconcile/pool.h plans them).
 
 #include "manifest/decode.h"
+#include "reconcile/autoscale.h"
 #include "reconcile/desired.h"
 #include "reconcile/kinds_impl.h"
 #include "reconcile/labels.h"
@@ -34,6 +35,35 @@ void WakeAtDeadline(const model::Object& o, const model::RunnerPoolSpec& spec, c
   if (!plan->requeue_after || left < *plan->requeue_after) plan->requeue_after = left;
 }
 
+// An autoscaled pool's replicas for now: the job queue's jobs, and which
+// replicas are running one (busy: never removed by scale-down).
+Result<ScaleDecision> Autoscale(const model::Object& o, const model::AutoscalingSpec& spec,
+                                const std::vector<docker::Container>& replicas, World& world,
+                                std::set<std::string>* busy) {
+  auto jobs = world.JobsOf(o.meta.uid);
+  if (!jobs) return Unexpected(jobs.error());
+  std::set<std::string> names;
+  for (const auto& c : replicas) names.insert(c.name);
+  ScaleInput in;
+  in.now = world.Now();
+  const TimePoint running_since = in.now - std::chrono::duration_cast<TimePoint::duration>(spec.running_job_timeout);
+  for (const auto& j : *jobs) {
+    if (j.state == PoolJob::State::kRunning && names.count(j.runner) && j.updated_at > running_since) {
+      busy->insert(j.runner);
+    }
+  }
+  in.busy = static_cast<int>(busy->size());
+  in.jobs = std::move(*jobs);
+  if (o.status.is_object() && o.status.contains("desiredReplicas") && o.status["desiredReplicas"].is_number_integer()) {
+    in.previous = o.status["desiredReplicas"].get<int>();
+  }
+  TimePoint up;
+  if (ParseTimestamp(reconcile::TextField(o.status.value("autoscaling", nlohmann::json::object()), "lastScaleUp"), &up)) {
+    in.last_scale_up = up;
+  }
+  return PlanScale(spec, in);
+}
+
 }  // namespace
 
 Result<Plan> RunnerPoolReconciler::PlanFor(const model::Object& o, const Memory& memory, World& world) const {
@@ -56,9 +86,24 @@ Result<Plan> RunnerPoolReconciler::PlanFor(const model::Object& o, const Memory&
   PoolHistory history{memory.failure_streak, memory.last_failure_at};
   auto replicas = world.ContainersOf(o.meta.uid);
   if (!replicas) return Unexpected(replicas.error());
-  auto pool = PlanPool(*spec, *want, EngineName(o), *replicas, now, RandomSuffix, history);
+  std::set<std::string> busy;
+  std::optional<ScaleDecision> scale;
+  if (spec->autoscaling) {
+    auto d = Autoscale(o, *spec->autoscaling, *replicas, world, &busy);
+    if (!d) return Unexpected(d.error());
+    scale = *d;
+    spec->replicas = d->desired;
+  }
+  auto pool = PlanPool(*spec, *want, EngineName(o), *replicas, now, RandomSuffix, history, busy);
   if (auto r = PullFirstIfMissing(*image, world, &pool.plan); !r) return Unexpected(r.error());
   WakeAtDeadline(o, *spec, memory, pool.counts, now, &pool.plan);
+  if (scale) {
+    pool.plan.scale = ScaleReport{scale->desired, scale->queued, scale->running, static_cast<int>(busy.size()),
+                                  scale->scaled_up, scale->cause};
+    if (scale->recheck_after && (!pool.plan.requeue_after || *scale->recheck_after < *pool.plan.requeue_after)) {
+      pool.plan.requeue_after = scale->recheck_after;
+    }
+  }
   return pool.plan;
 }
 
@@ -103,9 +148,25 @@ void RunnerPoolReconciler::Status(const model::Object& o, const Plan* after, boo
     memory.update_generation = 0;
     memory.update_started_at.clear();
   }
-  if (p.blocked) return;
+  if (p.scale) {
+    const ScaleReport& r = *p.scale;
+    nlohmann::json a = status.value("autoscaling", nlohmann::json::object());
+    if (r.scaled_up) a["lastScaleUp"] = FormatTimestamp(world.Now());
+    a["queued"] = r.queued;
+    a["running"] = r.running;
+    a["busy"] = r.busy;
+    a["idle"] = std::max(0, counts.replicas - r.busy);
+    a["cause"] = r.cause;
+    status["desiredReplicas"] = r.desired;
+    status["autoscaling"] = std::move(a);
+  }
   auto spec = manifest::DecodeSpecAs<model::RunnerPoolSpec>(o);
-  const int want = spec ? spec->replicas : 0;
+  if (spec && !spec->autoscaling) {
+    status.erase("desiredReplicas");
+    status.erase("autoscaling");
+  }
+  if (p.blocked) return;
+  const int want = p.scale ? p.scale->desired : spec ? spec->replicas : 0;
   const int64_t available = IntField(status, "availableReplicas"), updated = IntField(status, "updatedReplicas");
   const int64_t total = IntField(status, "replicas");
   const bool ready = p.actions.empty() && available >= want && updated == total && total == want;
@@ -113,6 +174,22 @@ void RunnerPoolReconciler::Status(const model::Object& o, const Plan* after, boo
                 std::to_string(available) + "/" + std::to_string(want) + " available, " + std::to_string(updated) +
                     " on the current template",
                 false, o.meta.generation, world.Now());
+}
+
+std::vector<Transition> RunnerPoolReconciler::Transitions(const nlohmann::json& before,
+                                                          const nlohmann::json& after) const {
+  auto desired = [](const nlohmann::json& st) -> std::optional<int64_t> {
+    if (!st.is_object() || !st.contains("desiredReplicas") || !st["desiredReplicas"].is_number_integer()) {
+      return std::nullopt;
+    }
+    return st["desiredReplicas"].get<int64_t>();
+  };
+  auto was = desired(before), now = desired(after);
+  if (!now || was == now) return {};
+  const std::string cause = after.contains("autoscaling") ? TextField(after["autoscaling"], "cause") : "";
+  return {{"Normal", "Scaled",
+           "desired replicas " + (was ? std::to_string(*was) : std::string("-")) + " -> " + std::to_string(*now) +
+               (cause.empty() ? "" : ": " + cause)}};
 }
 
 }  // namespace keelson::reconcile

@@ -13,6 +13,7 @@
 
 #include "docker/types.h"
 #include "model/object.h"
+#include "reconcile/autoscale.h"
 #include "util/clock.h"
 #include "util/result.h"
 
@@ -54,6 +55,11 @@ class World {
                                                    const std::string& name) = 0;
   virtual Result<std::vector<model::Object>> List(model::Kind kind) = 0;
   virtual Result<std::set<std::string>> Uids() = 0;
+  /// The CI jobs the queue gave the pool `uid` (store/jobs.h); none by default.
+  virtual Result<std::vector<PoolJob>> JobsOf(const std::string& uid) {
+    (void)uid;
+    return std::vector<PoolJob>{};
+  }
 };
 
 }  // namespace keelson::reconcile

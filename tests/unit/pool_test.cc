@@ -7,6 +7,7 @@
 #include "reconcile/labels.h"
 #include "manifest/decode.h"
 #include "reconcile/pool.h"
+#include "store/jobs.h"
 #include "store/run_history.h"
 
 using namespace keelson;
@@ -372,4 +373,82 @@ TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: a dead replica is replaced
   CHECK_FALSE(engine.InspectContainer(before[0].id).has_value());
   CHECK(Running() == 2);
   CHECK(Ready("RunnerPool/default/ci"));
+}
+
+TEST_CASE("PlanPool: scale-down removes idle replicas only; an update never stops a busy one") {
+  model::RunnerPoolSpec spec;
+  spec.replicas = 1;
+  docker::ContainerSpec want;
+  want.labels[reconcile::kSpecHashLabel] = "new";
+  std::vector<docker::Container> replicas = {Replica("p.a", "new", true, 1), Replica("p.b", "new", true, 2),
+                                             Replica("p.c", "new", true, 3)};
+  // p.c (the newest) would go first; it is busy, so the idle ones go.
+  auto plan = reconcile::PlanPool(spec, want, "p", replicas, TimePoint{}, [] { return std::string("x"); }, {},
+                                  {"p.c"});
+  CHECK(Removed(plan.plan) == std::vector<std::string>{"p.b", "p.a"});
+  // All busy: nothing is removed, though there are too many.
+  spec.replicas = 0;
+  plan = reconcile::PlanPool(spec, want, "p", replicas, TimePoint{}, [] { return std::string("x"); }, {},
+                             {"p.a", "p.b", "p.c"});
+  CHECK(Removed(plan.plan).empty());
+  // A template change: the busy replica on the old template stays until it is idle.
+  spec.replicas = 2;
+  std::vector<docker::Container> old = {Replica("p.a", "old", true, 1), Replica("p.b", "old", true, 2)};
+  plan = reconcile::PlanPool(spec, want, "p", old, TimePoint{}, [] { return std::string("x"); }, {}, {"p.a"});
+  CHECK(Removed(plan.plan).empty());  // maxUnavailable 0: the surge replica comes first
+  spec.max_unavailable = {2, false};
+  plan = reconcile::PlanPool(spec, want, "p", old, TimePoint{}, [] { return std::string("x"); }, {}, {"p.a"});
+  CHECK(Removed(plan.plan) == std::vector<std::string>{"p.b"});
+  spec.recreate = true;
+  plan = reconcile::PlanPool(spec, want, "p", old, TimePoint{}, [] { return std::string("x"); }, {}, {"p.a"});
+  CHECK(Removed(plan.plan) == std::vector<std::string>{"p.b"});
+}
+
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: an autoscaled pool follows its jobs, keeps busy replicas, and says why") {
+  Apply("apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {name: ci}\nspec:\n"
+        "  autoscaling: {minReplicas: 0, maxReplicas: 4, minIdle: 1, scaleDownDelay: 0s}\n"
+        "  template:\n    image: keelson-test/busybox:1\n    command: [sleep, '3600']\n");
+  Converge("RunnerPool/default/ci");
+  CHECK(Containers().size() == 1);  // minIdle
+  auto pool = Get("RunnerPool/default/ci");
+  CHECK(pool.status["desiredReplicas"] == 1);
+  store::Jobs jobs(*db);
+  const std::string key = "RunnerPool/default/ci";
+  const std::string now = FormatTimestamp(clock.Now());
+  for (int id = 1; id <= 5; ++id) REQUIRE(jobs.Note(pool.meta.uid, key, id, "queued", now, "", "[linux]"));
+  // One pass at a time: Converge would move the clock on to the next
+  // reservation's expiry, which the plan asks to be woken for.
+  auto once = [&] {
+    REQUIRE(cache.Resync());
+    auto out = reconciler.Reconcile(key);
+    REQUIRE(out.requeue_after);
+    CHECK(*out.requeue_after <= std::chrono::hours(6) + std::chrono::milliseconds(1));  // a reservation expiring
+  };
+  once();
+  CHECK(Containers().size() == 4);  // 1 + 5, capped at maxReplicas
+  pool = Get(key);
+  CHECK(pool.status["desiredReplicas"] == 4);
+  CHECK(pool.status["autoscaling"]["queued"] == 5);
+  CHECK(pool.status["autoscaling"]["cause"] == "5 job(s) queued for labels [linux], 0 running, minIdle 1 (capped at maxReplicas 4)");
+  // Two jobs start on two replicas; the rest are cancelled (completed).
+  auto live = Containers();
+  REQUIRE(jobs.Note(pool.meta.uid, key, 1, "in_progress", now, live[0].name, "[linux]"));
+  REQUIRE(jobs.Note(pool.meta.uid, key, 2, "in_progress", now, live[1].name, "[linux]"));
+  for (int id = 3; id <= 5; ++id) REQUIRE(jobs.Note(pool.meta.uid, key, id, "completed", now, "", "[linux]"));
+  once();
+  auto after = Containers();
+  REQUIRE(after.size() == 3);  // 2 busy + minIdle 1
+  std::set<std::string> names;
+  for (const auto& c : after) names.insert(c.name);
+  CHECK(names.count(live[0].name) == 1);
+  CHECK(names.count(live[1].name) == 1);
+  pool = Get(key);
+  CHECK(pool.status["autoscaling"]["busy"] == 2);
+  CHECK(pool.status["autoscaling"]["idle"] == 1);
+  store::EventFilter filter;
+  bool scaled = false;
+  for (const auto& e : *store.Events(filter)) scaled |= e.reason == "Scaled" && e.message.starts_with("desired replicas 4 -> 3: ");
+  CHECK(scaled);
+  // By hand: refused.
+  CHECK(model::AutoscaledScaleRefusal(pool).find("is autoscaled") != std::string::npos);
 }
