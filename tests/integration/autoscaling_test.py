@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""An autoscaled RunnerPool against a real engine, driven by GitHub
+workflow_job webhooks in the shape GitHub documents, signed as GitHub signs
+them, posted to the controller's API: a burst of queued jobs from zero
+starts a runner each; jobs that start hold their runners; when the rest are
+cancelled the pool shrinks to the busy ones, which are never stopped; a
+forged delivery changes nothing; `keelson scale` is refused. The world is
+checked with the docker CLI.
+
+    autoscaling_test.py KEELSON_BINARY
+
+Exits 77 (skipped) without the isolated engine of scripts/test-engine.sh.
+"""
+import hashlib
+import hmac
+import json
+import os
+import socket
+import ssl
+import sys
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'cli'))
+from harness import Keelson, expect, run_tests  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from engine_tests import Controller, docker, skip_without_isolated_engine, wait_until  # noqa: E402
+
+skip_without_isolated_engine('autoscaling')
+
+binary = os.path.abspath(sys.argv[1])
+IMAGE = 'keelson-test/busybox:1'
+SECRET = 'wh-secret-not-for-logs'
+REPO = 'https://github.com/octo-org/example-workflow'
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Hooks:
+    """Delivers workflow_job events to the controller's /hooks/github."""
+
+    def __init__(self, k, port):
+        self.url = f'https://127.0.0.1:{port}/hooks/github'
+        wait_until('the API serving', lambda: os.path.exists(k.db + '.api-ca.crt'))
+        self.ca = ssl.create_default_context(cafile=k.db + '.api-ca.crt')
+
+    def send(self, action, job_id, labels=('self-hosted', 'linux', 'x64'), runner=None, secret=SECRET):
+        body = json.dumps({'action': action,
+                           'workflow_job': {'id': job_id, 'run_id': 940463255, 'labels': list(labels),
+                                            'runner_name': runner, 'status': action},
+                           'repository': {'full_name': 'octo-org/example-workflow', 'html_url': REPO}}).encode()
+        req = urllib.request.Request(self.url, data=body, method='POST')
+        req.add_header('X-GitHub-Event', 'workflow_job')
+        req.add_header('X-Hub-Signature-256', 'sha256=' + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest())
+        try:
+            with urllib.request.urlopen(req, timeout=10, context=self.ca) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+
+def replicas():
+    """Names of the pool's running containers, as the docker CLI lists them."""
+    out = docker('ps', '--filter', 'label=dev.keelson.name=ci', '--filter', 'label=dev.keelson.kind=RunnerPool',
+                 '--format', '{{.Names}}')
+    return sorted(n for n in out.split() if n)
+
+
+def pool_status(k):
+    return json.loads(k.ok('get', 'runnerpool', 'ci', '-o', 'json')).get('status', {})
+
+
+def a_pool_follows_the_job_queue_and_keeps_busy_runners():
+    k = Keelson(binary)
+    k.write('secret', SECRET + '\n')
+    k.ok('apply', '-f', k.write('pool.yaml', (
+        'apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {name: ci}\nspec:\n'
+        '  ephemeral: true\n'
+        '  autoscaling: {maxReplicas: 30, scaleDownDelay: 0s}\n'
+        f'  github: {{url: https://github.com/octo-org, labels: [linux, x64], webhookSecretFile: secret}}\n'
+        f'  template:\n    image: {IMAGE}\n    command: [sleep, "3600"]\n    stopTimeout: 1s\n')))
+    port = free_port()
+    c = Controller(k, '--api-listen', f'127.0.0.1:{port}')
+    try:
+        hooks = Hooks(k, port)
+        wait_until('the pool at zero', lambda: pool_status(k).get('desiredReplicas') == 0)
+        expect(replicas() == [], f'no job, no runner: {replicas()}')
+
+        # A burst from zero: 30 queued jobs, a runner each.
+        for job in range(1, 31):
+            expect(hooks.send('queued', job) == 202, f'job {job} queued')
+        wait_until('30 runners', lambda: len(replicas()) == 30, timeout=180)
+        st = pool_status(k)
+        expect(st['desiredReplicas'] == 30 and st['autoscaling']['queued'] == 30, f'{st}')
+
+        # Five start on five runners; the other 25 are cancelled.
+        busy = replicas()[:5]
+        for job, runner in zip(range(1, 6), busy):
+            expect(hooks.send('in_progress', job, runner=runner) == 202, f'job {job} in progress')
+        for job in range(6, 31):
+            expect(hooks.send('completed', job) == 202, f'job {job} completed')
+        wait_until('the pool down to its busy runners', lambda: replicas() == busy, timeout=120)
+        st = pool_status(k)
+        expect(st['desiredReplicas'] == 5 and st['autoscaling']['busy'] == 5 and st['autoscaling']['running'] == 5,
+               f'{st}')
+
+        # A forged delivery: 401, and nothing changes.
+        expect(hooks.send('queued', 99, secret='guessed') == 401, 'forged: 401')
+        time.sleep(1)
+        expect(replicas() == busy and pool_status(k)['desiredReplicas'] == 5, 'nothing changed')
+
+        # By hand: refused, and the pool untouched.
+        rc, _, err = k.run('scale', 'runnerpool', 'ci', '--replicas', '12')
+        expect(rc == 1 and 'runnerpool/ci is autoscaled' in err, f'{rc} {err}')
+
+        # The jobs finish: the runners go, none is left.
+        for job in range(1, 6):
+            expect(hooks.send('completed', job) == 202, f'job {job} completed')
+        wait_until('no runner left', lambda: replicas() == [], timeout=120)
+        events = k.ok('events')
+        expect('Scaled' in events and 'desired replicas 0 -> 30: 30 job(s) queued for labels '
+               '[self-hosted, linux, x64]' in events, events)
+        with open(os.path.join(k.dir, 'controller.log')) as f:
+            everything = f.read() + events + k.ok('get', 'runnerpool', 'ci', '-o', 'yaml')
+        expect(SECRET not in everything, 'the webhook secret is never printed')
+    finally:
+        c.stop()
+        k.run('delete', 'runnerpool', 'ci')
+        k.run('controller', '--once', '--timeout', '120s', '--listen', 'off', timeout=180)
+
+
+run_tests([
+    a_pool_follows_the_job_queue_and_keeps_busy_runners,
+])
