@@ -65,7 +65,8 @@ std::string Cell(const model::PrinterColumn& c, const model::Object& o) {
     case model::PrinterColumn::Value::kImage:
       return Image(v);
     case model::PrinterColumn::Value::kDesired:
-      if (!v || !v->is_number_integer()) v = model::AtPath(o.spec, "replicas");
+      // An autoscaled pool's count is the planner's, unknown until it ran.
+      if ((!v || !v->is_number_integer()) && !o.spec.contains("autoscaling")) v = model::AtPath(o.spec, "replicas");
       text = v && v->is_number_integer() ? v->dump() : "";
       break;
   }
