@@ -10,13 +10,15 @@ import os
 import shutil
 import socket
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import figure, free_port, p  # noqa: E402
 
 K = sys.argv[1]
 SAMPLES = int(os.environ.get('SAMPLES', '20'))
@@ -65,25 +67,6 @@ def wait_running(pool, want, conn, timeout=300):
 
 def keelson(*args):
     return subprocess.run([K, '--db', DB, *args], capture_output=True, text=True, check=True).stdout
-
-
-def p(values, q):
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
-
-
-def figure(label, value, unit='ms'):
-    if value <= 0:
-        raise SystemExit(f'bench: {label} = {value}: impossible, the measurement is broken')
-    print(f'  {label:<58} {value:9.1f} {unit}')
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Hooks:

@@ -6,14 +6,15 @@ import json
 import os
 import random
 import shutil
-import socket
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import figure, free_port, p  # noqa: E402
 
 K = sys.argv[1]
 COMMITS = int(os.environ.get('COMMITS', '20'))
@@ -32,12 +33,6 @@ def run(*args, **kw):
 
 def keelson(*args):
     return run(K, '--db', DB, *args)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 # Each way has its own directory of Volumes (hook-N, poll-N, peer-N): no two
@@ -95,17 +90,6 @@ def source(name, url, path, interval, webhook):
     with open(path, 'w') as f:
         f.write(text)
     keelson('apply', '-f', path)
-
-
-def p(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
-
-
-def figure(label, value, unit='ms'):
-    if value <= 0:
-        raise SystemExit(f'bench: {label} = {value}: impossible, the measurement is broken')
-    print(f'  {label:<58} {value:9.1f} {unit}')
 
 
 def main():
