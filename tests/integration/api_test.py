@@ -360,6 +360,17 @@ def kubectl_patch_label_annotate_and_scale():
     code, body = api.http(path('runners', 'web', sub='scale'), token=api.token())
     expect(code == 404, 'only RunnerPools scale')
     api.ok('scale', 'runnerpool', 'ci-runners', '--replicas', '3')
+    # An autoscaled pool's replicas follow its job queue: not set by hand, through kubectl or keelson.
+    api.ok('apply', '-f', api.k.write('auto.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\n'
+                                                  'metadata: {name: auto}\nspec:\n  autoscaling: {maxReplicas: 4}\n'
+                                                  '  template: {image: keelson-test/busybox:1, resources: {cpus: "0.5", memory: 64Mi}}\n'))
+    rc, out, err = api.kubectl('scale', 'runnerpool', 'auto', '--replicas', '5')
+    expect(rc == 1 and 'runnerpool/auto is autoscaled: its replicas follow the job queue' in err, err)
+    rc, out, err = api.k.run('scale', 'runnerpool', 'auto', '--replicas', '5')
+    expect(rc == 1 and 'runnerpool/auto is autoscaled' in err, err)
+    code, body = api.http(path('runnerpools', 'auto', sub='scale'), token=api.token())
+    expect(code == 200 and body['spec']['replicas'] == 0, body)  # no decision yet: none wanted
+    api.ok('delete', 'runnerpool', 'auto')
 
 
 def the_api_refuses_what_apply_refuses_with_the_same_messages():
