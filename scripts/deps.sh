@@ -8,7 +8,7 @@ pkgs=(
   g++ meson ninja-build pkg-config python3
   libyaml-cpp-dev libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev
   libsqlite3-dev doctest-dev libcli11-dev libmicrohttpd-dev libgnutls28-dev libarchive-dev libssl-dev
-  libgit2-dev git
+  libgit2-dev git tzdata
   json-schema-test-suite sqlite3 diffutils zsh fish
 )
 if [[ "${1:-}" == engine ]]; then

@@ -329,6 +329,20 @@ SPECS = {
                                              '30m'),
                 'runningJobTimeout': duration('A running job holds its replica until it completes or '
                                               'this passes without word of it.', '6h'),
+                'schedules': dict(type='array', maxItems=20, description=(
+                    'Time windows that raise minReplicas or minIdle (working hours): each is active '
+                    'from a time its start matches until its end next matches, as KEDA\'s cron '
+                    'scaler reads them; the highest active value counts.'), items=obj(
+                    'One window.', {
+                        'timeZone': s('An IANA time zone (Europe/Berlin) from the tz database.',
+                                      default='UTC', maxLength=255),
+                        'start': s('A cron expression (minute hour day-of-month month day-of-week, '
+                                   'or @daily, @weekly, ...) that opens the window.', maxLength=255),
+                        'end': s('A cron expression that closes it.', maxLength=255),
+                        'minReplicas': i('minReplicas while the window is open.', minimum=0,
+                                         maximum=10000),
+                        'minIdle': i('minIdle while the window is open.', minimum=0, maximum=10000),
+                    }, required=['start', 'end'])),
             }, required=['maxReplicas']),
             'github': obj('GitHub Actions: workflow_job webhooks posted to /hooks/github on the API '
                           'listener are matched to this pool by labels.', {

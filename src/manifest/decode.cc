@@ -195,6 +195,17 @@ Result<RunnerPoolSpec> Pool(const json& spec, const json& stored) {
       if (!d) return Unexpected(d.error());
       if (a.contains(field)) *into = *d;
     }
+    if (a.contains("schedules") && a["schedules"].is_array()) {
+      for (const auto& w : a["schedules"]) {
+        ScheduleSpec sc;
+        if (w.contains("timeZone")) sc.time_zone = Str(w, "timeZone");
+        sc.start = Str(w, "start");
+        sc.end = Str(w, "end");
+        if (w.contains("minReplicas")) sc.min_replicas = static_cast<int>(Int(w, "minReplicas"));
+        if (w.contains("minIdle")) sc.min_idle = static_cast<int>(Int(w, "minIdle"));
+        as.schedules.push_back(std::move(sc));
+      }
+    }
     p.autoscaling = as;
   }
   if (spec.contains("github") && spec["github"].is_object()) {

@@ -1,6 +1,8 @@
 #include "manifest/loader.h"
 
 #include "git/semver.h"
+#include "util/cron.h"
+#include "util/tzif.h"
 
 #include <algorithm>
 #include <atomic>
@@ -132,6 +134,20 @@ class Semantics {
   }
 
   void Autoscaling(const Path& at) {
+    if (const json* ws = At(Append(at, "schedules")); ws && ws->is_array()) {
+      for (size_t i = 0; i < ws->size(); ++i) {
+        Path w = Append(at, "schedules");
+        w.push_back(PathSeg{"", static_cast<int64_t>(i)});
+        for (const char* field : {"start", "end"}) {
+          if (const json* cron = At(Append(w, field)); cron && cron->is_string()) {
+            if (auto c = CronSchedule::Parse(cron->get<std::string>()); !c) Error(Append(w, field), false, c.error().message);
+          }
+        }
+        if (const json* zone = At(Append(w, "timeZone")); zone && zone->is_string()) {
+          if (auto tz = TimeZone::Load(zone->get<std::string>()); !tz) Error(Append(w, "timeZone"), false, tz.error().message);
+        }
+      }
+    }
     const json* min = At(Append(at, "minReplicas"));
     const json* max = At(Append(at, "maxReplicas"));
     if (min && max && min->is_number_integer() && max->is_number_integer() && *min > *max) {

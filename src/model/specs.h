@@ -108,6 +108,15 @@ struct IntOrPercent {
   int Resolve(int total, bool round_up) const;
 };
 
+/// A time window that raises an autoscaled pool's floor: active from each
+/// time `start` matches until the next time `end` does (cron expressions in
+/// `time_zone`), as KEDA's cron scaler reads its start and end.
+struct ScheduleSpec {
+  std::string time_zone = "UTC";
+  std::string start, end;
+  std::optional<int> min_replicas, min_idle;
+};
+
 /// RunnerPool.spec.autoscaling (reconcile/autoscale.h plans with it).
 struct AutoscalingSpec {
   int min_replicas = 0;
@@ -116,6 +125,7 @@ struct AutoscalingSpec {
   std::chrono::nanoseconds scale_down_delay{std::chrono::minutes(5)};
   std::chrono::nanoseconds queued_job_timeout{std::chrono::minutes(30)};  ///< a queued job's reservation expires
   std::chrono::nanoseconds running_job_timeout{std::chrono::hours(6)};   ///< a running job's, without "completed"
+  std::vector<ScheduleSpec> schedules;
 };
 
 /// RunnerPool.spec.github: where the pool's jobs come from.

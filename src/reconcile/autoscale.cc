@@ -1,7 +1,11 @@
 #include "reconcile/autoscale.h"
 
 #include <algorithm>
+#include <ctime>
 #include <map>
+
+#include "util/cron.h"
+#include "util/tzif.h"
 
 namespace keelson::reconcile {
 namespace {
@@ -15,10 +19,64 @@ void Sooner(std::optional<milliseconds>& at, TimePoint now, TimePoint when) {
   if (!at || left < *at) at = left;
 }
 
+constexpr int kScheduleLookMinutes = 8 * 24 * 60;
+
+CronTime LocalAt(int64_t unix_minute, const TimeZone& tz) {
+  const int64_t utc = unix_minute * 60;
+  const time_t local = static_cast<time_t>(utc + tz.OffsetAt(utc));
+  std::tm tm{};
+  gmtime_r(&local, &tm);
+  return CronTime{tm.tm_min, tm.tm_hour, tm.tm_mday, tm.tm_mon + 1, tm.tm_wday};
+}
+
 }  // namespace
 
-ScaleDecision PlanScale(const model::AutoscalingSpec& spec, const ScaleInput& in) {
+Result<ScheduleState> EvaluateSchedule(const model::ScheduleSpec& schedule, TimePoint now) {
+  auto tz = TimeZone::Load(schedule.time_zone);
+  if (!tz) return Unexpected(tz.error());
+  auto start = CronSchedule::Parse(schedule.start);
+  if (!start) return Unexpected(ErrorCode::kInvalid, "start: " + start.error().message);
+  auto end = CronSchedule::Parse(schedule.end);
+  if (!end) return Unexpected(ErrorCode::kInvalid, "end: " + end.error().message);
+  const int64_t minute =
+      std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count() -
+      (now.time_since_epoch() < TimePoint::duration::zero() ? 1 : 0);
+  ScheduleState st;
+  // Back from this minute: whichever of the two matched last says.
+  for (int64_t m = minute; m > minute - kScheduleLookMinutes; --m) {
+    const CronTime t = LocalAt(m, **tz);
+    if (end->Matches(t)) break;
+    if (start->Matches(t)) {
+      st.open = true;
+      break;
+    }
+  }
+  // Forward: the first minute at which it would change.
+  for (int64_t m = minute + 1; m <= minute + kScheduleLookMinutes; ++m) {
+    const CronTime t = LocalAt(m, **tz);
+    const bool closes = end->Matches(t), opens = start->Matches(t) && !closes;
+    if ((st.open && closes) || (!st.open && opens)) {
+      st.next_change = TimePoint(std::chrono::minutes(m));
+      break;
+    }
+  }
+  return st;
+}
+
+ScaleDecision PlanScale(const model::AutoscalingSpec& base, const ScaleInput& in) {
   ScaleDecision d;
+  // Open schedules raise the floor; the highest value counts.
+  model::AutoscalingSpec spec = base;
+  std::string raised;
+  for (size_t i = 0; i < spec.schedules.size() && i < in.schedules.size(); ++i) {
+    const auto& w = spec.schedules[i];
+    const auto& st = in.schedules[i];
+    if (st.next_change) Sooner(d.recheck_after, in.now, *st.next_change);
+    if (!st.open) continue;
+    if (w.min_replicas && *w.min_replicas > spec.min_replicas) spec.min_replicas = *w.min_replicas;
+    if (w.min_idle && *w.min_idle > spec.min_idle) spec.min_idle = *w.min_idle;
+    raised += (raised.empty() ? "" : ", ") + std::to_string(i);
+  }
   const auto queued_ttl = duration_cast<TimePoint::duration>(spec.queued_job_timeout);
   const auto running_ttl = duration_cast<TimePoint::duration>(spec.running_job_timeout);
   std::map<std::string, int> queued_by_labels;
@@ -47,6 +105,7 @@ ScaleDecision PlanScale(const model::AutoscalingSpec& spec, const ScaleInput& in
   if (why.empty()) why = "no job queued";
   why += ", " + std::to_string(in_use) + " running";
   if (spec.min_idle > 0) why += ", minIdle " + std::to_string(spec.min_idle);
+  if (!raised.empty()) why += " (schedule " + raised + " open)";
   if (wanted != desired) {
     why += wanted > desired ? " (capped at maxReplicas " + std::to_string(spec.max_replicas) + ")"
                             : " (raised to minReplicas " + std::to_string(spec.min_replicas) + ")";

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "model/specs.h"
+#include "util/result.h"
 #include "util/clock.h"
 
 namespace keelson::reconcile {
@@ -33,6 +34,18 @@ struct PoolJob {
   std::string labels;    ///< as the job asked, for messages: "[linux, x64]"
 };
 
+/// A schedule at an instant: open or not, and when that next changes.
+struct ScheduleState {
+  bool open = false;
+  std::optional<TimePoint> next_change;  ///< within 8 days, else none
+};
+
+/// Where `schedule` stands at `now`: open when its start matched more
+/// recently than its end, looking back at most 8 days (a start and an end
+/// in the same minute close it). kInvalid or kNotFound for a cron
+/// expression or time zone that does not parse or exist.
+Result<ScheduleState> EvaluateSchedule(const model::ScheduleSpec& schedule, TimePoint now);
+
 struct ScaleInput {
   TimePoint now;
   /// What the planner decided last time (status.desiredReplicas); nullopt
@@ -41,6 +54,9 @@ struct ScaleInput {
   std::optional<TimePoint> last_scale_up;  ///< when `previous` last grew
   int busy = 0;  ///< replicas known to be busy (a busy probe, the CI system)
   std::vector<PoolJob> jobs;
+  /// spec.schedules[i], evaluated at `now` (EvaluateSchedule); absent ones
+  /// count as closed.
+  std::vector<ScheduleState> schedules;
 };
 
 struct ScaleDecision {

@@ -54,6 +54,14 @@ Result<ScaleDecision> Autoscale(const model::Object& o, const model::Autoscaling
   }
   in.busy = static_cast<int>(busy->size());
   in.jobs = std::move(*jobs);
+  for (size_t i = 0; i < spec.schedules.size(); ++i) {
+    auto st = EvaluateSchedule(spec.schedules[i], in.now);
+    if (!st) {
+      return Unexpected(ErrorCode::kInvalid,
+                        "spec.autoscaling.schedules[" + std::to_string(i) + "]: " + st.error().message);
+    }
+    in.schedules.push_back(*st);
+  }
   if (o.status.is_object() && o.status.contains("desiredReplicas") && o.status["desiredReplicas"].is_number_integer()) {
     in.previous = o.status["desiredReplicas"].get<int>();
   }
