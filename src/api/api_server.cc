@@ -215,7 +215,7 @@ void ApiServer::Register(server::HttpServer& http) {
   }
   // Webhooks are signed, not authenticated by token; a bad signature counts
   // as a failed authentication for the per-address limit.
-  using Handler = server::Response (*)(const Request&, store::ObjectStore&, const Clock&);
+  using Handler = std::function<server::Response(const Request&, store::ObjectStore&, const Clock&)>;
   auto hook = [this](Handler handle) {
     return [this, handle](const Request& r) {
       Lease lease(*this);
@@ -231,7 +231,9 @@ void ApiServer::Register(server::HttpServer& http) {
     };
   };
   http.RoutePrefix(kGitHookPrefix, hook(HandleGitHook));
-  http.RoutePrefix(kGitHubHookPath, hook(HandleGitHubHook));
+  http.RoutePrefix(kGitHubHookPath, hook([this](const Request& r, store::ObjectStore& store, const Clock& clock) {
+    return HandleGitHubHook(r, store, clock, on_job_);
+  }));
 }
 
 std::optional<Identity> ApiServer::Authenticate(const Request& r) {

@@ -56,6 +56,9 @@ class ApiServer {
   /// a sync), so that a controller in the same process looks at the store
   /// at once instead of at its next poll (before serving).
   void OnWrite(std::function<void()> f) { on_write_ = std::move(f); }
+  /// Hears of CI jobs that started or completed (api/github_hooks.h), for
+  /// the controller's metrics (before serving).
+  void OnJob(std::function<void(const std::string&, const std::string&, double)> f) { on_job_ = std::move(f); }
   /// Adds the API's routes to `http` (before it starts).
   void Register(server::HttpServer& http);
   /// One request, as the listener hands it over (public for tests).
@@ -77,6 +80,7 @@ class ApiServer {
   std::unique_ptr<class AuditLog> audit_;
   std::unique_ptr<class RateLimiter> users_, anonymous_;
   std::function<void()> on_write_;
+  std::function<void(const std::string&, const std::string&, double)> on_job_;
 };
 
 /// Where the API listens, as kubeconfig's cluster.server: http://HOST:PORT

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -51,7 +52,8 @@ std::string LabelText(const std::vector<std::string>& labels) {
 
 }  // namespace
 
-server::Response HandleGitHubHook(const server::Request& r, store::ObjectStore& store, const Clock& clock) {
+server::Response HandleGitHubHook(const server::Request& r, store::ObjectStore& store, const Clock& clock,
+                                  const JobObserver& observe) {
   if (r.method != "POST") return Failure(405, "MethodNotAllowed", "webhooks are POST requests");
   const std::string signature = r.Header("x-hub-signature-256");
   if (signature.empty()) return Failure(401, "Unauthorized", "no X-Hub-Signature-256");
@@ -139,8 +141,22 @@ server::Response HandleGitHubHook(const server::Request& r, store::ObjectStore& 
   const model::Object& pool = chosen->pool;
   const std::string key = model::Key(pool);
   const TimePoint now = clock.Now();
+  std::optional<store::JobRecord> before;
+  if (auto of = jobs.Of(pool.meta.uid)) {
+    for (auto& j : *of) {
+      if (j.id == id) before = std::move(j);
+    }
+  }
   auto noted = jobs.Note(pool.meta.uid, key, id, action, FormatTimestamp(now), runner, LabelText(labels));
   if (!noted) return Failure(503, "ServiceUnavailable", noted.error().message);
+  // Pickup latency and job duration, by the deliveries' own arrival times.
+  TimePoint since;
+  if (*noted && observe && before &&
+      ((action == "in_progress" && before->state == "queued" && ParseTimestamp(before->queued_at, &since)) ||
+       (action == "completed" && before->state == "in_progress" && ParseTimestamp(before->updated_at, &since)))) {
+    observe(pool.meta.namespace_ + "/" + pool.meta.name, action,
+            std::chrono::duration<double>(now - since).count());
+  }
   // Keep the table to the window the planner looks at (a day past the
   // longest timeout): the rest are stale.
   auto spec = manifest::DecodeSpecAs<model::RunnerPoolSpec>(pool);

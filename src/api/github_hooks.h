@@ -10,6 +10,9 @@
 // state (queued, in_progress, completed) is recorded in the store's jobs
 // table (store/jobs.h), which the controller's planner reads.
 
+#include <functional>
+#include <string>
+
 #include "server/http_server.h"
 #include "store/object_store.h"
 #include "util/clock.h"
@@ -23,6 +26,11 @@ inline constexpr const char* kGitHubHookPath = "/hooks/github";
 /// failures, and none of these is one), 400 for a body that is not a
 /// workflow_job, 401 for a bad or missing signature (or no pool with a
 /// webhook secret), 405 for other methods.
-server::Response HandleGitHubHook(const server::Request& request, store::ObjectStore& store, const Clock& clock);
+/// `observe`, when set, hears of each job that started ("in_progress", the
+/// seconds since it was queued: pickup latency) or completed ("completed",
+/// the seconds since it started), by pool (NAMESPACE/NAME).
+using JobObserver = std::function<void(const std::string& pool, const std::string& state, double seconds)>;
+server::Response HandleGitHubHook(const server::Request& request, store::ObjectStore& store, const Clock& clock,
+                                  const JobObserver& observe = {});
 
 }  // namespace keelson::api

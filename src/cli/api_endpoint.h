@@ -29,6 +29,8 @@ class ApiEndpoint {
   void ResolveFilesIn(std::string dir) { api_.ResolveFilesIn(std::move(dir)); }
   /// Called after each write the API made (api::ApiServer::OnWrite). Before Start.
   void OnWrite(std::function<void()> f) { api_.OnWrite(std::move(f)); }
+  /// CI jobs that started or completed (api::ApiServer::OnJob). Before Start.
+  void OnJob(std::function<void(const std::string&, const std::string&, double)> f) { api_.OnJob(std::move(f)); }
 
  private:
   api::ApiServer api_;

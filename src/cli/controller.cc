@@ -181,6 +181,10 @@ int RunController(const Globals& g, const ControllerOptions& opts) {
   api.LimitRate(opts.api_rate);
   api.ResolveFilesIn(opts.api_files_dir);
   api.OnWrite([&manager] { manager.NudgeStoreWatcher(); });  // kubectl and webhooks act at once, not at the next poll
+  api.OnJob([&manager](const std::string& pool, const std::string& state, double seconds) {
+    if (state == "in_progress") manager.metrics().JobPickedUp(pool, seconds);
+    if (state == "completed") manager.metrics().JobFinished(pool, seconds);
+  });
   const std::string api_listen = !opts.api_listen.empty() ? opts.api_listen : opts.once ? "off" : kDefaultApiListen;
   if (auto r = api.Start(api_listen, *(*session)->objects, opts.api_tls_cert_file, opts.api_tls_key_file); !r) {
     return Fail(r.error().message, r.error().code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);

@@ -3,6 +3,43 @@
 #include <sstream>
 
 namespace keelson::controller {
+namespace {
+
+template <typename H, size_t N>
+void Observe(H& h, const std::array<double, N>& bounds, double v) {
+  for (size_t i = 0; i < N; ++i) {
+    if (v <= bounds[i]) ++h.counts[i];
+  }
+  ++h.count;
+  h.sum += v;
+}
+
+template <typename H, size_t N>
+void RenderHistogram(std::ostream& out, const char* name, const char* help, const char* label,
+                     const std::map<std::string, H>& by, const std::array<double, N>& bounds) {
+  out << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
+  for (const auto& [value, h] : by) {
+    const std::string l = std::string(label) + "=\"" + value + "\"";
+    for (size_t i = 0; i < N; ++i) {
+      out << name << "_bucket{" << l << ",le=\"" << bounds[i] << "\"} " << h.counts[i] << "\n";
+    }
+    out << name << "_bucket{" << l << ",le=\"+Inf\"} " << h.count << "\n";
+    out << name << "_sum{" << l << "} " << h.sum << "\n";
+    out << name << "_count{" << l << "} " << h.count << "\n";
+  }
+}
+
+}  // namespace
+
+void Metrics::JobPickedUp(const std::string& pool, double seconds) {
+  std::lock_guard lock(mu_);
+  Observe(pickups_[pool], kPickupBuckets, seconds);
+}
+
+void Metrics::JobFinished(const std::string& pool, double seconds) {
+  std::lock_guard lock(mu_);
+  Observe(job_durations_[pool], kJobBuckets, seconds);
+}
 
 void Metrics::Reconciled(const std::string& kind, const std::string& result, double seconds) {
   std::lock_guard lock(mu_);
@@ -61,6 +98,11 @@ std::string Metrics::Render() const {
     out << "keelson_reconcile_duration_seconds_sum{kind=\"" << kind << "\"} " << h.sum << "\n";
     out << "keelson_reconcile_duration_seconds_count{kind=\"" << kind << "\"} " << h.count << "\n";
   }
+  RenderHistogram(out, "keelson_job_pickup_seconds",
+                  "Time from a CI job queued to a runner running it (GitHub workflow_job webhooks), by pool.", "pool",
+                  pickups_, kPickupBuckets);
+  RenderHistogram(out, "keelson_job_duration_seconds", "Time from a CI job started to completed, by pool.", "pool",
+                  job_durations_, kJobBuckets);
   out << "# HELP keelson_workqueue_depth Keys waiting in the work queue.\n# TYPE keelson_workqueue_depth gauge\n"
       << "keelson_workqueue_depth " << queue_depth_.load() << "\n";
   out << "# HELP keelson_engine_calls_total Engine API calls by operation and outcome.\n"

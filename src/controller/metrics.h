@@ -26,6 +26,11 @@ class Metrics {
   std::map<std::string, uint64_t> ContainerRestarts(const std::set<std::string>& live);
   /// An ephemeral replica's run ended (result: completed or failed).
   void EphemeralRun(const std::string& result);
+  /// A CI job of the autoscaled pool `pool` (NAMESPACE/NAME) started, this
+  /// long after it was queued (job pickup latency), or completed, this long
+  /// after it started; as the job queue's webhooks said.
+  void JobPickedUp(const std::string& pool, double seconds);
+  void JobFinished(const std::string& pool, double seconds);
   void SetQueueDepth(size_t depth) { queue_depth_ = static_cast<int64_t>(depth); }
   void SetLeader(bool leader) { leader_ = leader; }
   void EventStreamReconnected() { ++event_reconnects_; }
@@ -50,6 +55,9 @@ class Metrics {
 
   /// Upper bounds (seconds) of the reconcile duration histogram's buckets.
   static constexpr std::array<double, 10> kBuckets = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10};
+  /// ... of job pickup latency, and of job duration.
+  static constexpr std::array<double, 10> kPickupBuckets = {0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800};
+  static constexpr std::array<double, 10> kJobBuckets = {10, 30, 60, 300, 600, 1800, 3600, 7200, 21600, 86400};
 
  private:
   struct Histogram {
@@ -60,6 +68,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, uint64_t> reconciles_;
   std::map<std::string, Histogram> durations_;  ///< by kind
+  std::map<std::string, Histogram> pickups_, job_durations_;  ///< by pool
   std::map<std::pair<std::string, std::string>, uint64_t> engine_calls_;
   std::map<std::string, uint64_t> repairs_;
   std::map<std::string, uint64_t> runs_;

@@ -79,8 +79,8 @@ def a_pool_follows_the_job_queue_and_keeps_busy_runners():
         '  autoscaling: {maxReplicas: 30, scaleDownDelay: 0s}\n'
         f'  github: {{url: https://github.com/octo-org, labels: [linux, x64], webhookSecretFile: secret}}\n'
         f'  template:\n    image: {IMAGE}\n    command: [sleep, "3600"]\n    stopTimeout: 1s\n')))
-    port = free_port()
-    c = Controller(k, '--api-listen', f'127.0.0.1:{port}')
+    port, metrics_port = free_port(), free_port()
+    c = Controller(k, '--api-listen', f'127.0.0.1:{port}', '--listen', f'127.0.0.1:{metrics_port}')
     try:
         hooks = Hooks(k, port)
         wait_until('the pool at zero', lambda: pool_status(k).get('desiredReplicas') == 0)
@@ -117,6 +117,11 @@ def a_pool_follows_the_job_queue_and_keeps_busy_runners():
         for job in range(1, 6):
             expect(hooks.send('completed', job) == 202, f'job {job} completed')
         wait_until('no runner left', lambda: replicas() == [], timeout=120)
+        # Pickup latency and duration of the five jobs that ran, on /metrics.
+        with urllib.request.urlopen(f'http://127.0.0.1:{metrics_port}/metrics', timeout=10) as r:
+            metrics = r.read().decode()
+        expect('keelson_job_pickup_seconds_count{pool="default/ci"} 5\n' in metrics and
+               'keelson_job_duration_seconds_count{pool="default/ci"} 5\n' in metrics, metrics[-2000:])
         events = k.ok('events')
         # The burst may land in one pass or a few: each scale-up says its cause.
         expect(re.search(r'Scaled +runnerpool/ci +desired replicas 0 -> (\d+): \1 job\(s\) queued for labels '

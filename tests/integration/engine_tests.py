@@ -28,7 +28,8 @@ class Controller:
 
     def __init__(self, k, *args):
         self.log = open(os.path.join(k.dir, 'controller.log'), 'w')
-        self.p = subprocess.Popen([k.binary, '--db', k.db, 'controller', '--listen', 'off', *args],
+        listen = [] if '--listen' in args else ['--listen', 'off']
+        self.p = subprocess.Popen([k.binary, '--db', k.db, 'controller', *listen, *args],
                                   stdout=self.log, stderr=subprocess.STDOUT, cwd=k.dir)
 
     def stop(self):

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "store/db.h"
+#include "controller/metrics.h"
 #include "store/jobs.h"
 
 namespace keelson {
@@ -164,6 +165,29 @@ TEST_CASE_FIXTURE(JobsFixture, "jobs: states only move forward, deliveries out o
   of = jobs.Of("u1");
   REQUIRE(of->size() == 1);
   CHECK((*of)[0].id == 7);
+}
+
+}  // namespace
+}  // namespace keelson
+
+namespace keelson {
+namespace {
+
+TEST_CASE("metrics: job pickup latency and duration as Prometheus histograms, by pool") {
+  controller::Metrics m;
+  m.JobPickedUp("default/ci", 0.4);
+  m.JobPickedUp("default/ci", 7);
+  m.JobFinished("default/ci", 95);
+  const std::string out = m.Render();
+  CHECK(out.find("# TYPE keelson_job_pickup_seconds histogram\n") != std::string::npos);
+  CHECK(out.find("keelson_job_pickup_seconds_bucket{pool=\"default/ci\",le=\"0.25\"} 0\n") != std::string::npos);
+  CHECK(out.find("keelson_job_pickup_seconds_bucket{pool=\"default/ci\",le=\"0.5\"} 1\n") != std::string::npos);
+  CHECK(out.find("keelson_job_pickup_seconds_bucket{pool=\"default/ci\",le=\"10\"} 2\n") != std::string::npos);
+  CHECK(out.find("keelson_job_pickup_seconds_bucket{pool=\"default/ci\",le=\"+Inf\"} 2\n") != std::string::npos);
+  CHECK(out.find("keelson_job_pickup_seconds_sum{pool=\"default/ci\"} 7.4\n") != std::string::npos);
+  CHECK(out.find("keelson_job_pickup_seconds_count{pool=\"default/ci\"} 2\n") != std::string::npos);
+  CHECK(out.find("keelson_job_duration_seconds_bucket{pool=\"default/ci\",le=\"60\"} 0\n") != std::string::npos);
+  CHECK(out.find("keelson_job_duration_seconds_bucket{pool=\"default/ci\",le=\"300\"} 1\n") != std::string::npos);
 }
 
 }  // namespace

@@ -47,6 +47,7 @@ struct Fixture {
   }
   ~Fixture() { fs::remove_all(dir); }
 
+  JobObserver observe;
   server::Response Deliver(const std::string& action, int64_t id, json labels, const std::string& secret = "org-secret",
                            const std::string& repo = "https://github.com/octo-org/example-workflow",
                            const std::string& runner = "") {
@@ -62,7 +63,7 @@ struct Fixture {
     r.headers = {{"x-github-event", "workflow_job"},
                  {"x-hub-signature-256", "sha256=" + HmacSha256Hex(secret, r.body)}};
     r.peer = "127.0.0.1";
-    return HandleGitHubHook(r, store, clock);
+    return HandleGitHubHook(r, store, clock, observe);
   }
   std::vector<store::JobRecord> Jobs(const std::string& ns, const std::string& name) {
     auto o = store.Get(model::Kind::kRunnerPool, ns, name);
@@ -126,6 +127,23 @@ TEST_CASE_FIXTURE(Fixture, "github hooks: a job's states move forward whatever o
   CHECK(Deliver("completed", 10, {"linux"}).status == 202);
   CHECK(Deliver("queued", 10, {"linux"}).status == 200);
   for (const auto& j : Jobs("default", "linux")) CHECK(j.state == "completed");
+}
+
+TEST_CASE_FIXTURE(Fixture, "github hooks: each job's pickup latency and duration are heard once, by pool") {
+  std::vector<std::string> heard;
+  observe = [&](const std::string& pool, const std::string& state, double seconds) {
+    heard.push_back(pool + " " + state + " " + std::to_string(static_cast<int>(seconds)));
+  };
+  REQUIRE(Deliver("queued", 1, {"linux"}).status == 202);
+  clock.Advance(std::chrono::seconds(3));
+  REQUIRE(Deliver("in_progress", 1, {"linux"}, "org-secret", "https://github.com/octo-org/example-workflow",
+                  "default.linux.x").status == 202);
+  clock.Advance(std::chrono::seconds(40));
+  REQUIRE(Deliver("completed", 1, {"linux"}).status == 202);
+  REQUIRE(Deliver("completed", 1, {"linux"}).status == 200);  // a redelivery: not counted again
+  // A job first heard of as running has no pickup to tell.
+  REQUIRE(Deliver("in_progress", 2, {"linux"}).status == 202);
+  CHECK(heard == std::vector<std::string>{"default/linux in_progress 3", "default/linux completed 40"});
 }
 
 TEST_CASE_FIXTURE(Fixture, "github hooks: ping, other events and other actions change nothing") {
