@@ -208,10 +208,27 @@ DEPENDS_ON = dict(
     }, required=['kind', 'name']))
 
 
-def runner_spec(desc, depends_on=False):
+BUSY_PROBE = obj(
+    'Autoscaled pools: a command run in each replica at an interval, as a Kubernetes exec '
+    'probe; exit code 0 means the replica is busy with a job, so scale-down and template '
+    'updates leave it alone. A probe that cannot run or passes its timeout keeps the last '
+    'answer. Changing it does not replace replicas.', {
+        'exec': obj('The command.', {
+            'command': dict(strlist('The argv run in the container (no shell unless you name one: '
+                                    '["sh", "-c", "test -f /tmp/job-running"]).', maxLength=4096),
+                            minItems=1, maxItems=64),
+        }, required=['command']),
+        'periodSeconds': i('Seconds between probes of a replica.', minimum=1, maximum=3600, default=5),
+        'timeoutSeconds': i('Seconds a probe may take.', minimum=1, maximum=600, default=1),
+    }, required=['exec'])
+
+
+def runner_spec(desc, depends_on=False, busy_probe=False):
     props = dict(RUNNER_SPEC_PROPS)
     if depends_on:
         props['dependsOn'] = DEPENDS_ON
+    if busy_probe:
+        props['busyProbe'] = BUSY_PROBE
     return obj(desc, props)
 
 
@@ -285,7 +302,9 @@ SPECS = {
         'N interchangeable runners from one template, optionally ephemeral.',
         obj('Desired state of the pool.', {
             'replicas': i('Number of runners.', minimum=0, maximum=10000, default=1),
-            'template': runner_spec('The spec of every replica (a Runner spec).'),
+            'template': runner_spec('The spec of every replica (a Runner spec, with busyProbe). '
+                                    'stopTimeout defaults to 90s in an autoscaled pool: runners '
+                                    'need the time to deregister.', busy_probe=True),
             'ephemeral': b('A replica whose container exits is removed and replaced: one job '
                            'per runner.', False),
             'successfulRunsHistoryLimit': i('Ephemeral pools: how many runs that exited 0 keep the '

@@ -526,14 +526,15 @@ Result<void> FakeEngine::StreamLogs(const std::string& ref, const LogOptions& op
   }
 }
 
-void FakeEngine::SetExecHandler(std::function<int(const ExecRequest&)> handler) {
+void FakeEngine::SetExecHandler(ExecHandler handler) {
   std::lock_guard lock(mu_);
   exec_handler_ = std::move(handler);
 }
 
 Result<int> FakeEngine::Exec(const std::string& ref, const ExecRequest& request) {
   if (auto r = Enter("Exec"); !r) return Unexpected(r.error());
-  std::function<int(const ExecRequest&)> handler;
+  ExecHandler handler;
+  std::string name;
   {
     std::lock_guard lock(mu_);
     auto* fc = FindContainer(ref);
@@ -542,8 +543,9 @@ Result<int> FakeEngine::Exec(const std::string& ref, const ExecRequest& request)
       return Unexpected(ErrorCode::kConflict, "exec in container " + ref + ": container " + fc->c.id + " is not running");
     }
     handler = exec_handler_;
+    name = fc->c.name;
   }
-  return handler ? handler(request) : 0;
+  return handler ? handler(name, request) : Result<int>(0);
 }
 
 Result<Stats> FakeEngine::ContainerStats(const std::string& ref, StatsMode) {

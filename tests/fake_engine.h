@@ -44,8 +44,10 @@ class FakeEngine : public docker::Engine {
   /// The container's healthcheck reports "starting", "healthy" or "unhealthy".
   void SetHealth(const std::string& ref, const std::string& health);
   void AppendLogs(const std::string& ref, const std::string& out, const std::string& err);
-  /// What an exec in a running container does (default: exits 0, says nothing).
-  void SetExecHandler(std::function<int(const docker::ExecRequest&)> handler);
+  /// What an exec in a running container does, given the container's name
+  /// (default: exits 0, says nothing); an error is the call's.
+  using ExecHandler = std::function<Result<int>(const std::string& name, const docker::ExecRequest&)>;
+  void SetExecHandler(ExecHandler handler);
 
   /// Timestamps (created, startedAt, finishedAt) come from `clock` (not owned)
   /// instead of the system clock.
@@ -134,7 +136,7 @@ class FakeEngine : public docker::Engine {
   std::string Now() const;  ///< RFC 3339, from clock_ or the system clock
 
   const Clock* clock_ = nullptr;
-  std::function<int(const docker::ExecRequest&)> exec_handler_;
+  ExecHandler exec_handler_;
   mutable std::mutex mu_;
   std::condition_variable changed_;
   uint64_t next_id_ = 1;

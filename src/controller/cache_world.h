@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "controller/busy_board.h"
 #include "controller/cache.h"
 #include "docker/engine.h"
 #include "reconcile/world.h"
@@ -14,9 +15,10 @@ namespace keelson::controller {
 class CacheWorld final : public reconcile::World {
  public:
   /// All must outlive it. Not thread-safe (the store is one thread's).
+  /// `busy`, when set, answers BusyContainers.
   CacheWorld(docker::Engine& engine, Cache& cache, store::ObjectStore& store, const Clock& clock,
-             std::chrono::seconds image_recheck = std::chrono::seconds(300))
-      : engine_(engine), cache_(cache), store_(store), clock_(clock), image_recheck_(image_recheck) {}
+             std::chrono::seconds image_recheck = std::chrono::seconds(300), const BusyBoard* busy = nullptr)
+      : engine_(engine), cache_(cache), store_(store), clock_(clock), image_recheck_(image_recheck), busy_(busy) {}
 
   TimePoint Now() const override { return clock_.Now(); }
   Result<std::string> StoreId() override;
@@ -44,6 +46,9 @@ class CacheWorld final : public reconcile::World {
   }
   Result<std::set<std::string>> Uids() override { return store_.Uids(); }
   Result<std::vector<reconcile::PoolJob>> JobsOf(const std::string& uid) override;
+  std::set<std::string> BusyContainers(const std::string& uid) override {
+    return busy_ ? busy_->BusyOf(uid) : std::set<std::string>{};
+  }
 
  private:
   docker::Engine& engine_;
@@ -51,6 +56,7 @@ class CacheWorld final : public reconcile::World {
   store::ObjectStore& store_;
   const Clock& clock_;
   std::chrono::seconds image_recheck_;
+  const BusyBoard* busy_;
   std::string store_id_;  ///< read once
 };
 

@@ -9,6 +9,7 @@
 
 #include "controller/event_keys.h"
 #include "controller/reconciler.h"
+#include "manifest/decode.h"
 #include "model/object.h"
 #include "reconcile/labels.h"
 #include "store/db.h"
@@ -172,6 +173,7 @@ Result<void> Manager::Run() {
   for (int i = 0; i < opts_.workers; ++i) threads_.emplace_back([this] { Worker(); });
   threads_.emplace_back([this] { WatchStore(); });
   threads_.emplace_back([this] { ResyncLoop(); });
+  threads_.emplace_back([this] { WatchBusy(); });
   renewer.join();
   Stop();
   for (auto& t : threads_) t.join();
@@ -220,7 +222,7 @@ void Manager::Worker() {
     return;
   }
   Shared shared{engine_,         cache_,     clock_,        metrics_, opts_.image_recheck,
-                &status_writes_, &long_ops_, active_fence_, &progress_, &sources_};
+                &status_writes_, &long_ops_, active_fence_, &progress_, &sources_, &busy_};
   Reconciler reconciler(shared, *session->store);
   while (auto key = queue_.Get()) Process(*key, reconciler, *session->store);
 }
@@ -229,7 +231,7 @@ int Manager::Drain() {
   auto session = opts_.open_store();
   if (!session) return 0;
   Shared shared{engine_,         cache_,     clock_,  metrics_,   opts_.image_recheck,
-                &status_writes_, &long_ops_, nullptr, &progress_, &sources_};
+                &status_writes_, &long_ops_, nullptr, &progress_, &sources_, &busy_};
   Reconciler reconciler(shared, *session->store);
   int passes = 0;
   while (auto key = queue_.TryGet()) {
@@ -356,6 +358,31 @@ void Manager::ResyncLoop() {
   while (SleepFor(engine_ok_ && synced_ ? opts_.resync : std::min<milliseconds>(opts_.resync, milliseconds(2000)))) {
     Resync("periodic");
   }
+}
+
+void Manager::WatchBusy() {
+  auto session = opts_.open_store();
+  if (!session) {
+    NoteFatal(session.error());
+    return;
+  }
+  BusyProber prober(engine_, clock_, busy_);
+  while (SleepFor(milliseconds(1000))) ProbeBusy(*session->store, prober);
+}
+
+void Manager::ProbeBusy(store::ObjectStore& store, BusyProber& prober) {
+  auto id = store.StoreId();
+  auto pools = store.List({model::Kind::kRunnerPool, std::nullopt, nullptr});
+  if (!id || !pools) return;  // the store watcher and the workers say why
+  std::vector<ProbeTarget> targets;
+  for (const auto& o : *pools) {
+    auto spec = manifest::DecodeSpecAs<model::RunnerPoolSpec>(o);
+    if (!spec || !spec->autoscaling || !spec->busy_probe || o.meta.deletion_timestamp) continue;
+    for (const auto& c : cache_.ContainersOf(*id, o.meta.uid)) {
+      if (c.state.running) targets.push_back({model::Key(o), o.meta.uid, c.name, *spec->busy_probe});
+    }
+  }
+  for (const auto& key : prober.Tick(targets)) queue_.Add(key);
 }
 
 void Manager::WatchStore() {

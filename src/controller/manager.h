@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "controller/busy_board.h"
+#include "controller/busy_prober.h"
 #include "controller/cache.h"
 #include "controller/container_metrics.h"
 #include "controller/progress_board.h"
@@ -89,6 +91,8 @@ class Manager {
   /// /metrics: the controller's own, then each container's (sampled while scraped).
   std::string RenderMetrics() { return metrics_.Render() + container_metrics_.Render(); }
   WorkQueue& queue() { return queue_; }
+  /// Where busy probes (and the CI system) say which replicas run a job.
+  BusyBoard& busy() { return busy_; }
   /// Someone in this process (the API server) wrote to the store: the store
   /// watcher looks now rather than at its next poll. Safe from any thread.
   void NudgeStoreWatcher();
@@ -108,6 +112,10 @@ class Manager {
   /// Reconciles keys that are ready now, on this thread, until none is.
   /// Returns how many passes it made.
   int Drain();
+  /// The busy prober's step: runs the busy probes that are due in the
+  /// running replicas of autoscaled pools and enqueues the pools whose busy
+  /// replicas changed.
+  void ProbeBusy(store::ObjectStore& store, BusyProber& prober);
 
  private:
   void Worker();
@@ -125,6 +133,7 @@ class Manager {
   void WatchEngine();
   void ResyncLoop();
   void ProbeEngine();  ///< pings the engine every 2 s while leading
+  void WatchBusy();    ///< ProbeBusy every second while leading
   void EnqueueAll(bool fresh_start);
   bool SleepFor(std::chrono::milliseconds d);  ///< false when stopping
   /// SleepFor, cut short by NudgeStoreWatcher.
@@ -137,6 +146,7 @@ class Manager {
   Cache cache_;
   ContainerMetrics container_metrics_{engine_, cache_, metrics_};
   ProgressBoard progress_;  ///< pulls and builds under way
+  BusyBoard busy_;          ///< replicas of autoscaled pools running a job
   WorkQueue queue_;
   StatusWrites status_writes_;  ///< the workers' own status writes, which the store watcher skips
   LongOperationSlots long_ops_;  ///< pulls and builds: one worker fewer than there are

@@ -38,6 +38,7 @@ struct Shared {
   const Fence* fence = nullptr;              ///< asked before every engine action and store write, when set
   ProgressBoard* progress = nullptr;         ///< where pulls and builds report progress, when set
   Sources* sources = nullptr;                ///< git sources' mirrors and fetch times, when set
+  const BusyBoard* busy = nullptr;           ///< replicas running a job, when set
 };
 
 /// What a converged pass saw, for a resync to tell whether anything the
@@ -77,7 +78,7 @@ class Reconciler {
   Reconciler(Shared& shared, store::ObjectStore& store)
       : s_(shared),
         store_(store),
-        world_(shared.engine, shared.cache, store, shared.clock, shared.image_recheck),
+        world_(shared.engine, shared.cache, store, shared.clock, shared.image_recheck, shared.busy),
         executor_(shared.engine, shared.cache, shared.metrics, shared.long_ops, shared.fence, shared.progress) {}
 
   Outcome Reconcile(const std::string& key);

@@ -1,6 +1,8 @@
 #include "docker/http_engine.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <poll.h>
@@ -282,13 +284,23 @@ Result<int> HttpEngine::Exec(const std::string& ref, const ExecRequest& request)
   wire::Demuxer demux(request.output, !request.tty);
   std::string got = conn.TakeInitial();
   bool open = true, input = request.stdin_fd >= 0;
+  const auto deadline = std::chrono::steady_clock::now() + request.timeout;
   while (open) {
     if (!got.empty()) {
       demux.Feed(got);
       got.clear();
     }
+    int wait_ms = 1000;
+    if (request.timeout.count() > 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        return Unexpected(ErrorCode::kTimeout,
+                          ctx + ": the command ran past " + std::to_string(request.timeout.count()) + "ms");
+      }
+      wait_ms = static_cast<int>(std::min<int64_t>(left.count(), 1000));
+    }
     pollfd fds[2] = {{conn.fd(), POLLIN, 0}, {input ? request.stdin_fd : -1, POLLIN, 0}};
-    if (::poll(fds, 2, 1000) < 0) {
+    if (::poll(fds, 2, wait_ms) < 0) {
       if (errno == EINTR) continue;
       return Unexpected(ErrorCode::kInternal, ctx + ": poll: " + std::strerror(errno));
     }

@@ -3,6 +3,7 @@
 // interface takes and returns. No curl or JSON types appear here.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -154,6 +155,9 @@ struct ExecRequest {
   std::string user, working_dir;
   std::vector<std::string> env;  ///< "NAME=value"
   OutputSink output;
+  /// Past this the call returns kTimeout (the command may go on running in
+  /// the container); 0: no limit.
+  std::chrono::milliseconds timeout{0};
 };
 
 struct Logs {

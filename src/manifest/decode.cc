@@ -150,7 +150,7 @@ Result<RunnerSpec> Runner(const json& spec, const json& stored, const std::strin
   r.restarted_at = Str(spec, "restartedAt");
   r.depends_on = DependsOn(spec);
   r.hash_basis = stored;
-  for (const char* key : {"restartPolicy", "dependsOn", "imageRef"}) r.hash_basis.erase(key);
+  for (const char* key : {"restartPolicy", "dependsOn", "imageRef", "busyProbe"}) r.hash_basis.erase(key);
   return r;
 }
 
@@ -207,6 +207,18 @@ Result<RunnerPoolSpec> Pool(const json& spec, const json& stored) {
       }
     }
     p.autoscaling = as;
+    // Runners need the time to deregister from their CI system.
+    if (!stored.value("template", json::object()).contains("stopTimeout")) {
+      p.template_.stop_timeout = std::chrono::seconds(90);
+    }
+  }
+  if (const json& t = spec["template"]; t.contains("busyProbe")) {
+    const json& b = t["busyProbe"];
+    BusyProbeSpec probe;
+    probe.command = Strings(b.value("exec", json::object()), "command");
+    if (b.contains("periodSeconds")) probe.period = std::chrono::seconds(Int(b, "periodSeconds"));
+    if (b.contains("timeoutSeconds")) probe.timeout = std::chrono::seconds(Int(b, "timeoutSeconds"));
+    p.busy_probe = std::move(probe);
   }
   if (spec.contains("github") && spec["github"].is_object()) {
     const json& g = spec["github"];

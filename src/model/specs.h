@@ -135,9 +135,16 @@ struct GitHubSpec {
   std::string webhook_secret_file;  ///< absolute; read when a delivery is checked, never stored
 };
 
+/// RunnerPool.spec.template.busyProbe: is a replica running a job?
+struct BusyProbeSpec {
+  std::vector<std::string> command;  ///< exit code 0: busy
+  std::chrono::seconds period{5}, timeout{1};
+};
+
 struct RunnerPoolSpec {
   int replicas = 1;  ///< ignored when autoscaling is set
   std::optional<AutoscalingSpec> autoscaling;
+  std::optional<BusyProbeSpec> busy_probe;  ///< from spec.template
   std::optional<GitHubSpec> github;
   RunnerSpec template_;
   bool ephemeral = false;

@@ -103,7 +103,8 @@ ScaleDecision PlanScale(const model::AutoscalingSpec& base, const ScaleInput& in
     why += (why.empty() ? "" : ", ") + std::to_string(n) + " job(s) queued" + (labels.empty() ? "" : " for labels " + labels);
   }
   if (why.empty()) why = "no job queued";
-  why += ", " + std::to_string(in_use) + " running";
+  // Busy replicas the queue does not know of (a busy probe) are said as such.
+  why += ", " + (in.busy > d.running ? std::to_string(in.busy) + " busy" : std::to_string(d.running) + " running");
   if (spec.min_idle > 0) why += ", minIdle " + std::to_string(spec.min_idle);
   if (!raised.empty()) why += " (schedule " + raised + " open)";
   if (wanted != desired) {

@@ -27,13 +27,14 @@ RemoveContainer Remove(const docker::Container& c, RemoveWhy why, int stop_timeo
 }
 
 // Which replicas go first when there are too many: idle before busy, then
-// not ready, then old, then newest.
-void SortForRemoval(std::vector<Replica>* rs) {
-  std::stable_sort(rs->begin(), rs->end(), [](const Replica& a, const Replica& b) {
+// not ready, then old, then newest (as a ReplicaSet) or, in an autoscaled
+// pool, oldest (a long-idle runner is the likeliest to be stale).
+void SortForRemoval(std::vector<Replica>* rs, bool oldest_first) {
+  std::stable_sort(rs->begin(), rs->end(), [oldest_first](const Replica& a, const Replica& b) {
     if (a.busy != b.busy) return !a.busy;
     if (a.ready != b.ready) return !a.ready;
     if (a.current != b.current) return !a.current;
-    return a.c->created > b.c->created;
+    return oldest_first ? a.c->created < b.c->created : a.c->created > b.c->created;
   });
 }
 
@@ -132,7 +133,7 @@ PoolPlan PlanPool(const model::RunnerPoolSpec& spec, const docker::ContainerSpec
   };
   const RolloutBounds bounds = Bounds(spec);
   plan.counts = out.counts;
-  SortForRemoval(&live);
+  SortForRemoval(&live, spec.autoscaling.has_value());
   if (old == 0) {
     if (current < spec.replicas) create(spec.replicas - current,
                                           out.counts.completed + out.counts.failed > 0 ? CreateWhy::kReplaceRun

@@ -52,6 +52,9 @@ Result<ScaleDecision> Autoscale(const model::Object& o, const model::Autoscaling
       busy->insert(j.runner);
     }
   }
+  for (const auto& name : world.BusyContainers(o.meta.uid)) {
+    if (names.count(name)) busy->insert(name);
+  }
   in.busy = static_cast<int>(busy->size());
   in.jobs = std::move(*jobs);
   for (size_t i = 0; i < spec.schedules.size(); ++i) {

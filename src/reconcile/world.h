@@ -60,6 +60,12 @@ class World {
     (void)uid;
     return std::vector<PoolJob>{};
   }
+  /// Replicas of the pool `uid` that a busy probe or the CI system says are
+  /// running a job (container names); none by default.
+  virtual std::set<std::string> BusyContainers(const std::string& uid) {
+    (void)uid;
+    return {};
+  }
 };
 
 }  // namespace keelson::reconcile

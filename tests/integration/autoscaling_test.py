@@ -136,6 +136,43 @@ def a_pool_follows_the_job_queue_and_keeps_busy_runners():
         k.run('controller', '--once', '--timeout', '120s', '--listen', 'off', timeout=180)
 
 
+def a_busy_probe_keeps_runners_that_say_they_are_busy():
+    k = Keelson(binary)
+
+    def pool(min_idle):
+        return k.write('probed.yaml', (
+            'apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {name: ci}\nspec:\n'
+            f'  autoscaling: {{maxReplicas: 5, minIdle: {min_idle}, scaleDownDelay: 0s}}\n'
+            f'  template:\n    image: {IMAGE}\n    command: [sleep, "3600"]\n    stopTimeout: 1s\n'
+            '    busyProbe: {exec: {command: [test, -f, /tmp/job-running]}, periodSeconds: 1}\n'))
+
+    k.ok('apply', '-f', pool(3))
+    c = Controller(k)
+    try:
+        wait_until('three idle runners', lambda: len(replicas()) == 3)
+        names = replicas()
+        busy = names[:2]
+        for name in busy:
+            docker('exec', name, 'touch', '/tmp/job-running')
+        wait_until('the probes seeing two busy', lambda: pool_status(k).get('autoscaling', {}).get('busy') == 2)
+        # Nothing asks for idle runners any more: only the idle one goes.
+        k.ok('apply', '-f', pool(0))
+        wait_until('the idle runner gone', lambda: replicas() == busy)
+        time.sleep(2)
+        expect(replicas() == busy, f'the busy runners are never stopped: {replicas()}')
+        st = pool_status(k)
+        expect(st['desiredReplicas'] == 2 and 'no job queued, 2 busy' in st['autoscaling']['cause'], f'{st}')
+        # The jobs end: the probes say idle, and the pool goes to zero.
+        for name in busy:
+            docker('exec', name, 'rm', '/tmp/job-running')
+        wait_until('no runner left', lambda: replicas() == [], timeout=60)
+    finally:
+        c.stop()
+        k.run('delete', 'runnerpool', 'ci')
+        k.run('controller', '--once', '--timeout', '120s', '--listen', 'off', timeout=180)
+
+
 run_tests([
     a_pool_follows_the_job_queue_and_keeps_busy_runners,
+    a_busy_probe_keeps_runners_that_say_they_are_busy,
 ])

@@ -401,3 +401,64 @@ TEST_CASE_FIXTURE(ManagerFixture, "Manager::Run: a nudge (a write through the AP
   CHECK(ran.has_value());
   CHECK(made());
 }
+
+TEST_CASE_FIXTURE(ManagerFixture, "Manager: busy probes keep busy replicas through a scale-down; a probe that fails keeps the last answer") {
+  const std::string key = "RunnerPool/default/ci";
+  auto pool = [&](int min_idle) {
+    Apply("apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {name: ci}\nspec:\n"
+          "  autoscaling: {maxReplicas: 5, minIdle: " + std::to_string(min_idle) + ", scaleDownDelay: 0s}\n"
+          "  template:\n    image: keelson-test/busybox:1\n"
+          "    busyProbe: {exec: {command: [test, -f, /tmp/job]}, periodSeconds: 5}\n");
+  };
+  pool(3);
+  manager->Resync("test");
+  manager->Drain();
+  auto replicas = engine.ListContainers({{}, true});
+  REQUIRE(replicas->size() == 3);
+  std::set<std::string> busy = {(*replicas)[0].name, (*replicas)[1].name};
+  int probes = 0;
+  std::optional<Error> fault;
+  engine.SetExecHandler([&](const std::string& name, const docker::ExecRequest& req) -> Result<int> {
+    CHECK(req.cmd == std::vector<std::string>{"test", "-f", "/tmp/job"});
+    CHECK(req.timeout == std::chrono::seconds(1));
+    ++probes;
+    if (fault) return Unexpected(*fault);
+    return busy.count(name) ? 0 : 1;
+  });
+  controller::BusyProber prober(engine, clock, manager->busy());
+  manager->ProbeBusy(*session.store, prober);
+  CHECK(probes == 3);
+  CHECK(Queued() == std::vector<std::string>{key});
+  manager->ProbeBusy(*session.store, prober);
+  CHECK(probes == 3);  // not due before periodSeconds
+
+  // minIdle 0: only the idle replica goes.
+  pool(0);
+  manager->queue().Add(key);
+  manager->Drain();
+  replicas = engine.ListContainers({{}, true});
+  std::set<std::string> left;
+  for (const auto& c : *replicas) left.insert(c.name);
+  CHECK(left == busy);
+  auto o = session.store->Get(model::Kind::kRunnerPool, "default", "ci");
+  CHECK((**o).status["autoscaling"]["busy"] == 2);
+  CHECK((**o).status["desiredReplicas"] == 2);
+
+  // The engine cannot run the probe: the replicas stay busy.
+  fault = Error{ErrorCode::kTimeout, "exec: the command ran past 1000ms"};
+  clock.Advance(std::chrono::seconds(5));
+  manager->ProbeBusy(*session.store, prober);
+  CHECK(probes == 5);
+  CHECK(Queued().empty());
+  CHECK(manager->busy().BusyOf((**o).meta.uid) == busy);
+
+  // The jobs end: the probes say idle, the pool wakes and scales to zero.
+  fault.reset();
+  busy.clear();
+  clock.Advance(std::chrono::seconds(5));
+  manager->ProbeBusy(*session.store, prober);
+  CHECK(Queued() == std::vector<std::string>{key});
+  manager->queue().Add(key);
+  manager->Drain();
+  CHECK(engine.ListContainers({{}, true})->empty());
+}

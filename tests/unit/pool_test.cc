@@ -62,6 +62,37 @@ TEST_CASE("PlanPool: scale down removes not-ready replicas first, then old-templ
       Replica("p.d", "new", true, 3), Replica("p.e", "new", true, 4)};
   auto plan = reconcile::PlanPool(spec, want, "p", replicas, TimePoint{}, [] { return std::string("x"); });
   CHECK(Removed(plan.plan) == std::vector<std::string>{"p.c", "p.b", "p.e"});
+  // An autoscaled pool takes idle replicas oldest first, and never a busy one.
+  spec.autoscaling = model::AutoscalingSpec{};
+  plan = reconcile::PlanPool(spec, want, "p", replicas, TimePoint{}, [] { return std::string("x"); }, {}, {"p.a"});
+  CHECK(Removed(plan.plan) == std::vector<std::string>{"p.c", "p.d", "p.e"});
+}
+
+TEST_CASE("RunnerPool decode: an autoscaled pool's replicas get 90s to stop unless it says; busyProbe is read and not hashed") {
+  auto decode = [](const nlohmann::json& spec) {
+    model::Object o;
+    o.kind = model::Kind::kRunnerPool;
+    o.spec = spec;
+    auto d = manifest::DecodeSpecAs<model::RunnerPoolSpec>(o);
+    REQUIRE(d.has_value());
+    return *d;
+  };
+  nlohmann::json tmpl = {{"image", "x:1"}};
+  CHECK(decode({{"template", tmpl}}).template_.stop_timeout == std::chrono::seconds(10));
+  auto scaled = decode({{"template", tmpl}, {"autoscaling", {{"maxReplicas", 3}}}});
+  CHECK(scaled.template_.stop_timeout == std::chrono::seconds(90));
+  CHECK_FALSE(scaled.busy_probe);
+  tmpl["stopTimeout"] = "30s";
+  CHECK(decode({{"template", tmpl}, {"autoscaling", {{"maxReplicas", 3}}}}).template_.stop_timeout ==
+        std::chrono::seconds(30));
+  auto plain = decode({{"template", tmpl}});
+  tmpl["busyProbe"] = {{"exec", {{"command", {"test", "-f", "/tmp/job"}}}}, {"periodSeconds", 2}};
+  auto probed = decode({{"template", tmpl}});
+  REQUIRE(probed.busy_probe);
+  CHECK(probed.busy_probe->command == std::vector<std::string>{"test", "-f", "/tmp/job"});
+  CHECK(probed.busy_probe->period == std::chrono::seconds(2));
+  CHECK(probed.busy_probe->timeout == std::chrono::seconds(1));
+  CHECK(probed.template_.hash_basis == plain.template_.hash_basis);  // no replica is replaced for it
 }
 
 TEST_CASE("PlanPool: maxSurge and maxUnavailable as counts and percentages") {
