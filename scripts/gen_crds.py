@@ -229,6 +229,9 @@ def runner_spec(desc, depends_on=False, busy_probe=False):
         props['dependsOn'] = DEPENDS_ON
     if busy_probe:
         props['busyProbe'] = BUSY_PROBE
+        # No schema default: absent, it is 90s in an autoscaled pool.
+        props['stopTimeout'] = duration('Time between SIGTERM and SIGKILL when stopping: 10s by '
+                                        'default, 90s in an autoscaled pool.')
     return obj(desc, props)
 
 
@@ -301,7 +304,8 @@ SPECS = {
     'RunnerPool': (
         'N interchangeable runners from one template, optionally ephemeral.',
         obj('Desired state of the pool.', {
-            'replicas': i('Number of runners.', minimum=0, maximum=10000, default=1),
+            'replicas': i('Number of runners (1 when absent). With autoscaling, see there.',
+                          minimum=0, maximum=10000),
             'template': runner_spec('The spec of every replica (a Runner spec, with busyProbe). '
                                     'stopTimeout defaults to 90s in an autoscaled pool: runners '
                                     'need the time to deregister.', busy_probe=True),
@@ -336,8 +340,11 @@ SPECS = {
                           enum=['none', 'auto'], default='none'),
             'autoscaling': obj('Follow the job queue: replicas = clamp(minIdle + jobs queued + jobs '
                                'running, minReplicas, maxReplicas), computed and shown in '
-                               'status.desiredReplicas; spec.replicas is ignored and `keelson scale` '
-                               'refused. Scale-down removes idle replicas only.', {
+                               'status.desiredReplicas. With github or queue, spec.replicas is '
+                               'ignored and `keelson scale` refused; with neither, spec.replicas '
+                               '(set through /scale: kubectl scale, an external autoscaler) is a '
+                               'request the rule keeps within its bounds. Scale-down removes idle '
+                               'replicas only.', {
                 'minReplicas': i('Fewest replicas.', minimum=0, maximum=10000, default=0),
                 'maxReplicas': i('Most replicas.', minimum=1, maximum=10000),
                 'minIdle': i('Replicas kept started and waiting on top of the jobs, so that a job '
@@ -362,6 +369,23 @@ SPECS = {
                                          maximum=10000),
                         'minIdle': i('minIdle while the window is open.', minimum=0, maximum=10000),
                     }, required=['start', 'end'])),
+                'queue': obj('A queue depth polled over HTTP, for CI systems other than GitHub: '
+                             'the number counts as jobs queued for this pool. Set exactly one of '
+                             'jsonPath and prometheusQuery.', {
+                    'url': s('The endpoint (http or https) answering JSON; with prometheusQuery, '
+                             'the Prometheus server (its /api/v1/query is asked).',
+                             pattern='^https?://', maxLength=2048),
+                    'jsonPath': s('A kubectl JSONPath to the number in the answer, e.g. '
+                                  '"{.queue.pending}".', maxLength=1024),
+                    'prometheusQuery': s('A PromQL instant query whose value is the depth '
+                                         '(an empty result is 0).', maxLength=4096),
+                    'interval': duration('Time between polls.', '15s'),
+                    'bearerTokenFile': s('A file holding a bearer token sent with each poll '
+                                         '(relative to the manifest); never stored or printed.',
+                                         minLength=1, maxLength=4096),
+                    'caFile': s('PEM certificates to trust for an https url instead of the '
+                                'system\'s (relative to the manifest).', minLength=1, maxLength=4096),
+                }, required=['url']),
             }, required=['maxReplicas']),
             'github': obj('GitHub Actions: workflow_job webhooks posted to /hooks/github on the API '
                           'listener are matched to this pool by labels.', {
@@ -387,6 +411,9 @@ SPECS = {
              'busy': i('Replicas running a job.'),
              'lastScaleUp': s('When desiredReplicas last grew.', format='date-time'),
              'cause': s('Why desiredReplicas is what it is.'),
+             'queueDepth': i('spec.autoscaling.queue: the depth last polled.'),
+             'queueError': s('spec.autoscaling.queue: why the last poll failed (the last depth '
+                             'stands); absent when it succeeded.'),
          }),
          'updatedReplicas': i('Replicas on the current template.'),
          'availableReplicas': i('Replicas ready for minReadySeconds.'),

@@ -225,7 +225,7 @@ json ScaleOf(const model::Object& o) {
                   {"creationTimestamp", o.meta.creation_timestamp}}},
                 // An autoscaled pool's replicas are the planner's (status.desiredReplicas).
                 {"spec", {{"replicas", o.spec.contains("autoscaling") ? o.status.value("desiredReplicas", 0)
-                                                                       : o.spec.value("replicas", 0)}}},
+                                                                       : o.spec.value("replicas", 1)}}},
                 {"status", {{"replicas", o.status.value("replicas", 0)}}}};
   return scale;
 }

@@ -14,7 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
-#include "cli/jsonpath.h"
+#include "util/jsonpath.h"
 #include "cli/remote.h"
 #include "cli/resolve.h"
 #include "cli/table.h"

@@ -66,7 +66,10 @@ std::string Cell(const model::PrinterColumn& c, const model::Object& o) {
       return Image(v);
     case model::PrinterColumn::Value::kDesired:
       // An autoscaled pool's count is the planner's, unknown until it ran.
-      if ((!v || !v->is_number_integer()) && !o.spec.contains("autoscaling")) v = model::AtPath(o.spec, "replicas");
+      if ((!v || !v->is_number_integer()) && !o.spec.contains("autoscaling")) {
+        v = model::AtPath(o.spec, "replicas");
+        if (!v) return "1";  // absent: the default
+      }
       text = v && v->is_number_integer() ? v->dump() : "";
       break;
   }

@@ -6,6 +6,7 @@
 
 #include "controller/busy_board.h"
 #include "controller/cache.h"
+#include "controller/queue_poller.h"
 #include "docker/engine.h"
 #include "reconcile/world.h"
 #include "store/object_store.h"
@@ -15,10 +16,17 @@ namespace keelson::controller {
 class CacheWorld final : public reconcile::World {
  public:
   /// All must outlive it. Not thread-safe (the store is one thread's).
-  /// `busy`, when set, answers BusyContainers.
+  /// `busy`, when set, answers BusyContainers; `queues`, QueueOf.
   CacheWorld(docker::Engine& engine, Cache& cache, store::ObjectStore& store, const Clock& clock,
-             std::chrono::seconds image_recheck = std::chrono::seconds(300), const BusyBoard* busy = nullptr)
-      : engine_(engine), cache_(cache), store_(store), clock_(clock), image_recheck_(image_recheck), busy_(busy) {}
+             std::chrono::seconds image_recheck = std::chrono::seconds(300), const BusyBoard* busy = nullptr,
+             const QueuePoller* queues = nullptr)
+      : engine_(engine),
+        cache_(cache),
+        store_(store),
+        clock_(clock),
+        image_recheck_(image_recheck),
+        busy_(busy),
+        queues_(queues) {}
 
   TimePoint Now() const override { return clock_.Now(); }
   Result<std::string> StoreId() override;
@@ -46,6 +54,9 @@ class CacheWorld final : public reconcile::World {
   }
   Result<std::set<std::string>> Uids() override { return store_.Uids(); }
   Result<std::vector<reconcile::PoolJob>> JobsOf(const std::string& uid) override;
+  std::optional<reconcile::QueueReading> QueueOf(const std::string& uid) override {
+    return queues_ ? queues_->Of(uid) : std::nullopt;
+  }
   std::set<std::string> BusyContainers(const std::string& uid) override {
     return busy_ ? busy_->BusyOf(uid) : std::set<std::string>{};
   }
@@ -57,6 +68,7 @@ class CacheWorld final : public reconcile::World {
   const Clock& clock_;
   std::chrono::seconds image_recheck_;
   const BusyBoard* busy_;
+  const QueuePoller* queues_;
   std::string store_id_;  ///< read once
 };
 

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ci/queue_depth.h"
 #include "controller/event_keys.h"
 #include "controller/reconciler.h"
 #include "manifest/decode.h"
@@ -48,6 +49,7 @@ Manager::Manager(docker::Engine& engine, const Clock& clock, ManagerOptions opti
       clock_(clock),
       opts_(std::move(options)),
       cache_(engine),
+      queues_(std::make_unique<QueuePoller>(clock, ci::PollQueueDepth)),
       queue_(clock, opts_.backoff),
       long_ops_(std::max(1, opts_.workers - 1)),
       sources_(opts_.source_dir, opts_.fetch_helper, opts_.git_limits) {}
@@ -174,6 +176,7 @@ Result<void> Manager::Run() {
   threads_.emplace_back([this] { WatchStore(); });
   threads_.emplace_back([this] { ResyncLoop(); });
   threads_.emplace_back([this] { WatchBusy(); });
+  threads_.emplace_back([this] { WatchQueues(); });
   renewer.join();
   Stop();
   for (auto& t : threads_) t.join();
@@ -222,7 +225,7 @@ void Manager::Worker() {
     return;
   }
   Shared shared{engine_,         cache_,     clock_,        metrics_, opts_.image_recheck,
-                &status_writes_, &long_ops_, active_fence_, &progress_, &sources_, &busy_};
+                &status_writes_, &long_ops_, active_fence_, &progress_, &sources_, &busy_, queues_.get()};
   Reconciler reconciler(shared, *session->store);
   while (auto key = queue_.Get()) Process(*key, reconciler, *session->store);
 }
@@ -231,7 +234,7 @@ int Manager::Drain() {
   auto session = opts_.open_store();
   if (!session) return 0;
   Shared shared{engine_,         cache_,     clock_,  metrics_,   opts_.image_recheck,
-                &status_writes_, &long_ops_, nullptr, &progress_, &sources_, &busy_};
+                &status_writes_, &long_ops_, nullptr, &progress_, &sources_, &busy_, queues_.get()};
   Reconciler reconciler(shared, *session->store);
   int passes = 0;
   while (auto key = queue_.TryGet()) {
@@ -370,19 +373,46 @@ void Manager::WatchBusy() {
   while (SleepFor(milliseconds(1000))) ProbeBusy(*session->store, prober);
 }
 
+std::vector<std::pair<model::Object, model::RunnerPoolSpec>> Manager::AutoscaledPools(store::ObjectStore& store) {
+  std::vector<std::pair<model::Object, model::RunnerPoolSpec>> out;
+  auto pools = store.List({model::Kind::kRunnerPool, std::nullopt, nullptr});
+  if (!pools) return out;  // the store watcher and the workers say why
+  for (auto& o : *pools) {
+    auto spec = manifest::DecodeSpecAs<model::RunnerPoolSpec>(o);
+    if (!spec || !spec->autoscaling || o.meta.deletion_timestamp) continue;
+    out.emplace_back(std::move(o), std::move(*spec));
+  }
+  return out;
+}
+
 void Manager::ProbeBusy(store::ObjectStore& store, BusyProber& prober) {
   auto id = store.StoreId();
-  auto pools = store.List({model::Kind::kRunnerPool, std::nullopt, nullptr});
-  if (!id || !pools) return;  // the store watcher and the workers say why
+  if (!id) return;
   std::vector<ProbeTarget> targets;
-  for (const auto& o : *pools) {
-    auto spec = manifest::DecodeSpecAs<model::RunnerPoolSpec>(o);
-    if (!spec || !spec->autoscaling || !spec->busy_probe || o.meta.deletion_timestamp) continue;
+  for (const auto& [o, spec] : AutoscaledPools(store)) {
+    if (!spec.busy_probe) continue;
     for (const auto& c : cache_.ContainersOf(*id, o.meta.uid)) {
-      if (c.state.running) targets.push_back({model::Key(o), o.meta.uid, c.name, *spec->busy_probe});
+      if (c.state.running) targets.push_back({model::Key(o), o.meta.uid, c.name, *spec.busy_probe});
     }
   }
   for (const auto& key : prober.Tick(targets)) queue_.Add(key);
+}
+
+void Manager::WatchQueues() {
+  auto session = opts_.open_store();
+  if (!session) {
+    NoteFatal(session.error());
+    return;
+  }
+  while (SleepFor(milliseconds(1000))) PollQueues(*session->store);
+}
+
+void Manager::PollQueues(store::ObjectStore& store) {
+  std::vector<QueueTarget> targets;
+  for (const auto& [o, spec] : AutoscaledPools(store)) {
+    if (spec.autoscaling->queue) targets.push_back({model::Key(o), o.meta.uid, *spec.autoscaling->queue});
+  }
+  for (const auto& key : queues_->Tick(targets)) queue_.Add(key);
 }
 
 void Manager::WatchStore() {

@@ -20,6 +20,7 @@
 #include "controller/cache.h"
 #include "controller/container_metrics.h"
 #include "controller/progress_board.h"
+#include "controller/queue_poller.h"
 #include "controller/source_sync.h"
 #include "controller/fence.h"
 #include "controller/metrics.h"
@@ -116,6 +117,11 @@ class Manager {
   /// running replicas of autoscaled pools and enqueues the pools whose busy
   /// replicas changed.
   void ProbeBusy(store::ObjectStore& store, BusyProber& prober);
+  /// The queue poller's step: polls the queues of autoscaled pools that are
+  /// due and enqueues the pools whose reading changed.
+  void PollQueues(store::ObjectStore& store);
+  /// How queues are polled (tests set another before Run).
+  void SetQueuePoll(PollQueue poll) { queues_ = std::make_unique<QueuePoller>(clock_, std::move(poll)); }
 
  private:
   void Worker();
@@ -134,6 +140,9 @@ class Manager {
   void ResyncLoop();
   void ProbeEngine();  ///< pings the engine every 2 s while leading
   void WatchBusy();    ///< ProbeBusy every second while leading
+  void WatchQueues();  ///< PollQueues every second while leading
+  /// The autoscaled pools of the store, decoded (those being deleted left out).
+  std::vector<std::pair<model::Object, model::RunnerPoolSpec>> AutoscaledPools(store::ObjectStore& store);
   void EnqueueAll(bool fresh_start);
   bool SleepFor(std::chrono::milliseconds d);  ///< false when stopping
   /// SleepFor, cut short by NudgeStoreWatcher.
@@ -147,6 +156,7 @@ class Manager {
   ContainerMetrics container_metrics_{engine_, cache_, metrics_};
   ProgressBoard progress_;  ///< pulls and builds under way
   BusyBoard busy_;          ///< replicas of autoscaled pools running a job
+  std::unique_ptr<QueuePoller> queues_;  ///< autoscaled pools' polled queue depths
   WorkQueue queue_;
   StatusWrites status_writes_;  ///< the workers' own status writes, which the store watcher skips
   LongOperationSlots long_ops_;  ///< pulls and builds: one worker fewer than there are

@@ -39,6 +39,7 @@ struct Shared {
   ProgressBoard* progress = nullptr;         ///< where pulls and builds report progress, when set
   Sources* sources = nullptr;                ///< git sources' mirrors and fetch times, when set
   const BusyBoard* busy = nullptr;           ///< replicas running a job, when set
+  const QueuePoller* queues = nullptr;       ///< polled queue depths, when set
 };
 
 /// What a converged pass saw, for a resync to tell whether anything the
@@ -78,7 +79,8 @@ class Reconciler {
   Reconciler(Shared& shared, store::ObjectStore& store)
       : s_(shared),
         store_(store),
-        world_(shared.engine, shared.cache, store, shared.clock, shared.image_recheck, shared.busy),
+        world_(shared.engine, shared.cache, store, shared.clock, shared.image_recheck, shared.busy,
+               shared.queues),
         executor_(shared.engine, shared.cache, shared.metrics, shared.long_ops, shared.fence, shared.progress) {}
 
   Outcome Reconcile(const std::string& key);

@@ -145,12 +145,16 @@ Result<RunnerSpec> Runner(const json& spec, const json& stored, const std::strin
                                               : RestartPolicy::kAlways;
   auto stop = Duration(spec, "stopTimeout", path);
   if (!stop) return Unexpected(stop.error());
-  r.stop_timeout = std::chrono::duration_cast<std::chrono::seconds>(*stop);
+  if (spec.contains("stopTimeout")) r.stop_timeout = std::chrono::duration_cast<std::chrono::seconds>(*stop);
   r.labels = Map(spec, "labels");
   r.restarted_at = Str(spec, "restartedAt");
   r.depends_on = DependsOn(spec);
   r.hash_basis = stored;
   for (const char* key : {"restartPolicy", "dependsOn", "imageRef", "busyProbe"}) r.hash_basis.erase(key);
+  // A pool template's stopTimeout had a schema default of 10s until
+  // autoscaled pools came to want 90s: hashed as it was stored then, so that
+  // no replica is replaced for it.
+  if (r.hash_basis.is_object() && !r.hash_basis.contains("stopTimeout")) r.hash_basis["stopTimeout"] = "10s";
   return r;
 }
 
@@ -164,7 +168,8 @@ IntOrPercent Amount(const json& strategy, const char* key) {
 
 Result<RunnerPoolSpec> Pool(const json& spec, const json& stored) {
   RunnerPoolSpec p;
-  p.replicas = static_cast<int>(Int(spec, "replicas"));
+  p.replicas = spec.contains("replicas") ? static_cast<int>(Int(spec, "replicas")) : 1;
+  if (stored.contains("replicas")) p.stored_replicas = p.replicas;
   auto tmpl = Runner(spec["template"], stored.value("template", json::object()), "spec.template");
   if (!tmpl) return Unexpected(tmpl.error());
   p.template_ = std::move(*tmpl);
@@ -205,6 +210,19 @@ Result<RunnerPoolSpec> Pool(const json& spec, const json& stored) {
         if (w.contains("minIdle")) sc.min_idle = static_cast<int>(Int(w, "minIdle"));
         as.schedules.push_back(std::move(sc));
       }
+    }
+    if (a.contains("queue") && a["queue"].is_object()) {
+      const json& q = a["queue"];
+      QueueSpec qs;
+      qs.url = Str(q, "url");
+      qs.json_path = Str(q, "jsonPath");
+      qs.prometheus_query = Str(q, "prometheusQuery");
+      auto every = Duration(q, "interval", "spec.autoscaling.queue");
+      if (!every) return Unexpected(every.error());
+      if (q.contains("interval")) qs.interval = *every;
+      qs.bearer_token_file = Str(q, "bearerTokenFile");
+      qs.ca_file = Str(q, "caFile");
+      as.queue = std::move(qs);
     }
     p.autoscaling = as;
     // Runners need the time to deregister from their CI system.

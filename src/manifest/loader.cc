@@ -2,6 +2,7 @@
 
 #include "git/semver.h"
 #include "util/cron.h"
+#include "util/jsonpath.h"
 #include "util/tzif.h"
 
 #include <algorithm>
@@ -145,6 +146,18 @@ class Semantics {
         }
         if (const json* zone = At(Append(w, "timeZone")); zone && zone->is_string()) {
           if (auto tz = TimeZone::Load(zone->get<std::string>()); !tz) Error(Append(w, "timeZone"), false, tz.error().message);
+        }
+      }
+    }
+    if (const json* q = At(Append(at, "queue")); q && q->is_object()) {
+      const Path queue = Append(at, "queue");
+      const bool jp = q->contains("jsonPath"), prom = q->contains("prometheusQuery");
+      if (jp == prom) {
+        Error(jp ? Append(queue, "prometheusQuery") : queue, jp, "set exactly one of jsonPath and prometheusQuery");
+      }
+      if (jp && (*q)["jsonPath"].is_string()) {
+        if (auto p = JsonPath::Parse((*q)["jsonPath"].get<std::string>()); !p) {
+          Error(Append(queue, "jsonPath"), false, p.error().message);
         }
       }
     }

@@ -42,7 +42,8 @@ constexpr PrinterColumn kRunnerColumns[] = {
     {"HEALTH", "status.health", true},
     {"CONTAINER", "status.containerID", true, V::kField, "-", 12},
 };
-constexpr std::string_view kRunnerPoolFiles[] = {"spec.github.webhookSecretFile"};
+constexpr std::string_view kRunnerPoolFiles[] = {"spec.github.webhookSecretFile", "spec.autoscaling.queue.bearerTokenFile",
+                                                  "spec.autoscaling.queue.caFile"};
 
 constexpr PrinterColumn kPoolColumns[] = {
     {"DESIRED", "status.desiredReplicas", false, V::kDesired},

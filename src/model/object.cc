@@ -124,6 +124,9 @@ std::string SourceOf(const Labels& labels) {
 
 std::string AutoscaledScaleRefusal(const Object& o) {
   if (o.kind != Kind::kRunnerPool || !o.spec.is_object() || !o.spec.contains("autoscaling")) return "";
+  // With neither a webhook source nor a polled queue, /scale is the signal.
+  const auto& a = o.spec["autoscaling"];
+  if (!o.spec.contains("github") && !(a.is_object() && a.contains("queue"))) return "";
   return "runnerpool/" + o.meta.name +
          " is autoscaled: its replicas follow the job queue; change spec.autoscaling (minReplicas, maxReplicas, "
          "minIdle) instead";

@@ -117,6 +117,17 @@ struct ScheduleSpec {
   std::optional<int> min_replicas, min_idle;
 };
 
+/// RunnerPool.spec.autoscaling.queue: a queue depth polled over HTTP, for
+/// CI systems other than GitHub.
+struct QueueSpec {
+  std::string url;
+  std::string json_path;         ///< kubectl JSONPath to the number in a JSON answer, or
+  std::string prometheus_query;  ///< an instant query to the Prometheus server at url
+  std::chrono::nanoseconds interval{std::chrono::seconds(15)};
+  std::string bearer_token_file;  ///< absolute; read at each poll, never stored or printed
+  std::string ca_file;            ///< absolute; "": the system's authorities
+};
+
 /// RunnerPool.spec.autoscaling (reconcile/autoscale.h plans with it).
 struct AutoscalingSpec {
   int min_replicas = 0;
@@ -126,6 +137,7 @@ struct AutoscalingSpec {
   std::chrono::nanoseconds queued_job_timeout{std::chrono::minutes(30)};  ///< a queued job's reservation expires
   std::chrono::nanoseconds running_job_timeout{std::chrono::hours(6)};   ///< a running job's, without "completed"
   std::vector<ScheduleSpec> schedules;
+  std::optional<QueueSpec> queue;
 };
 
 /// RunnerPool.spec.github: where the pool's jobs come from.
@@ -142,7 +154,10 @@ struct BusyProbeSpec {
 };
 
 struct RunnerPoolSpec {
-  int replicas = 1;  ///< ignored when autoscaling is set
+  int replicas = 1;
+  /// spec.replicas as stored (not defaulted): with autoscaling and neither
+  /// github nor a queue, what /scale asked for.
+  std::optional<int> stored_replicas;
   std::optional<AutoscalingSpec> autoscaling;
   std::optional<BusyProbeSpec> busy_probe;  ///< from spec.template
   std::optional<GitHubSpec> github;

@@ -94,18 +94,22 @@ ScaleDecision PlanScale(const model::AutoscalingSpec& base, const ScaleInput& in
       Sooner(d.recheck_after, in.now, expires);
     }
   }
+  if (in.polled) d.queued += static_cast<int>(std::min<int64_t>(*in.polled, 100000));
   const int in_use = std::max(d.running, in.busy);
-  const int wanted = spec.min_idle + d.queued + in_use;
+  int wanted = spec.min_idle + d.queued + in_use;
+  if (in.requested && *in.requested > wanted) wanted = *in.requested;
   int desired = std::clamp(wanted, spec.min_replicas, std::max(spec.min_replicas, spec.max_replicas));
 
   std::string why;
   for (const auto& [labels, n] : queued_by_labels) {
     why += (why.empty() ? "" : ", ") + std::to_string(n) + " job(s) queued" + (labels.empty() ? "" : " for labels " + labels);
   }
+  if (in.polled) why += (why.empty() ? "" : ", ") + std::string("queue depth ") + std::to_string(*in.polled);
   if (why.empty()) why = "no job queued";
   // Busy replicas the queue does not know of (a busy probe) are said as such.
   why += ", " + (in.busy > d.running ? std::to_string(in.busy) + " busy" : std::to_string(d.running) + " running");
   if (spec.min_idle > 0) why += ", minIdle " + std::to_string(spec.min_idle);
+  if (in.requested) why += ", " + std::to_string(*in.requested) + " requested through /scale";
   if (!raised.empty()) why += " (schedule " + raised + " open)";
   if (wanted != desired) {
     why += wanted > desired ? " (capped at maxReplicas " + std::to_string(spec.max_replicas) + ")"

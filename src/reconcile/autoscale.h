@@ -5,6 +5,9 @@
 //
 //   desired = clamp(minIdle + queued + max(running, busy), minReplicas, maxReplicas)
 //
+// where queued counts the webhooks' queued jobs and a polled queue depth;
+// a pool driven through /scale asks for at least what was written there.
+//
 // A queued job reserves a replica until it starts, completes, or its
 // reservation expires (spec.autoscaling.queuedJobTimeout, default 30m:
 // webhook delivery is not guaranteed, so a lost "in_progress" or "completed"
@@ -46,6 +49,14 @@ struct ScheduleState {
 /// expression or time zone that does not parse or exist.
 Result<ScheduleState> EvaluateSchedule(const model::ScheduleSpec& schedule, TimePoint now);
 
+/// A polled queue depth: the last number read, and why the last poll
+/// failed ("" when it did not; the last depth stands).
+struct QueueReading {
+  std::optional<int64_t> depth;
+  std::string error;
+  bool operator==(const QueueReading&) const = default;
+};
+
 struct ScaleInput {
   TimePoint now;
   /// What the planner decided last time (status.desiredReplicas); nullopt
@@ -57,11 +68,16 @@ struct ScaleInput {
   /// spec.schedules[i], evaluated at `now` (EvaluateSchedule); absent ones
   /// count as closed.
   std::vector<ScheduleState> schedules;
+  /// spec.queue: the depth last polled, counted as jobs queued.
+  std::optional<int64_t> polled;
+  /// With neither github nor queue: spec.replicas as /scale wrote it, a
+  /// request kept within the bounds (desired is at least this).
+  std::optional<int> requested;
 };
 
 struct ScaleDecision {
   int desired = 0;
-  int queued = 0, running = 0;  ///< reservations that count now
+  int queued = 0, running = 0;  ///< reservations that count now (queued with the polled depth)
   bool scaled_up = false;       ///< desired > previous
   /// Why, for an event when desired changes: "3 job(s) queued for labels
   /// [linux, x64], 1 running, minIdle 1" or "scale-down held until ..." .

@@ -56,6 +56,8 @@ struct ScaleReport {
   int desired = 0, queued = 0, running = 0, busy = 0;
   bool scaled_up = false;
   std::string cause;
+  std::optional<int64_t> queue_depth;  ///< spec.autoscaling.queue's last depth
+  std::string queue_error;             ///< why its last poll failed
 };
 
 struct Plan {

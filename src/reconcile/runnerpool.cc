@@ -37,9 +37,10 @@ void WakeAtDeadline(const model::Object& o, const model::RunnerPoolSpec& spec, c
 
 // An autoscaled pool's replicas for now: the job queue's jobs, and which
 // replicas are running one (busy: never removed by scale-down).
-Result<ScaleDecision> Autoscale(const model::Object& o, const model::AutoscalingSpec& spec,
+Result<ScaleDecision> Autoscale(const model::Object& o, const model::RunnerPoolSpec& pool,
                                 const std::vector<docker::Container>& replicas, World& world,
-                                std::set<std::string>* busy) {
+                                std::set<std::string>* busy, std::optional<QueueReading>* queue) {
+  const model::AutoscalingSpec& spec = *pool.autoscaling;
   auto jobs = world.JobsOf(o.meta.uid);
   if (!jobs) return Unexpected(jobs.error());
   std::set<std::string> names;
@@ -65,6 +66,11 @@ Result<ScaleDecision> Autoscale(const model::Object& o, const model::Autoscaling
     }
     in.schedules.push_back(*st);
   }
+  if (spec.queue) {
+    *queue = world.QueueOf(o.meta.uid);
+    if (*queue) in.polled = (*queue)->depth;
+  }
+  if (!spec.queue && !pool.github) in.requested = pool.stored_replicas;
   if (o.status.is_object() && o.status.contains("desiredReplicas") && o.status["desiredReplicas"].is_number_integer()) {
     in.previous = o.status["desiredReplicas"].get<int>();
   }
@@ -99,8 +105,9 @@ Result<Plan> RunnerPoolReconciler::PlanFor(const model::Object& o, const Memory&
   if (!replicas) return Unexpected(replicas.error());
   std::set<std::string> busy;
   std::optional<ScaleDecision> scale;
+  std::optional<QueueReading> queue;
   if (spec->autoscaling) {
-    auto d = Autoscale(o, *spec->autoscaling, *replicas, world, &busy);
+    auto d = Autoscale(o, *spec, *replicas, world, &busy, &queue);
     if (!d) return Unexpected(d.error());
     scale = *d;
     spec->replicas = d->desired;
@@ -109,8 +116,9 @@ Result<Plan> RunnerPoolReconciler::PlanFor(const model::Object& o, const Memory&
   if (auto r = PullFirstIfMissing(*image, world, &pool.plan); !r) return Unexpected(r.error());
   WakeAtDeadline(o, *spec, memory, pool.counts, now, &pool.plan);
   if (scale) {
-    pool.plan.scale = ScaleReport{scale->desired, scale->queued, scale->running, static_cast<int>(busy.size()),
-                                  scale->scaled_up, scale->cause};
+    pool.plan.scale = ScaleReport{scale->desired,   scale->queued, scale->running, static_cast<int>(busy.size()),
+                                  scale->scaled_up, scale->cause,  queue ? queue->depth : std::nullopt,
+                                  queue ? queue->error : ""};
     if (scale->recheck_after && (!pool.plan.requeue_after || *scale->recheck_after < *pool.plan.requeue_after)) {
       pool.plan.requeue_after = scale->recheck_after;
     }
@@ -168,6 +176,10 @@ void RunnerPoolReconciler::Status(const model::Object& o, const Plan* after, boo
     a["busy"] = r.busy;
     a["idle"] = std::max(0, counts.replicas - r.busy);
     a["cause"] = r.cause;
+    if (r.queue_depth) a["queueDepth"] = *r.queue_depth;
+    else a.erase("queueDepth");
+    if (!r.queue_error.empty()) a["queueError"] = r.queue_error;
+    else a.erase("queueError");
     status["desiredReplicas"] = r.desired;
     status["autoscaling"] = std::move(a);
   }
@@ -195,12 +207,20 @@ std::vector<Transition> RunnerPoolReconciler::Transitions(const nlohmann::json& 
     }
     return st["desiredReplicas"].get<int64_t>();
   };
+  auto queue_error = [](const nlohmann::json& st) {
+    return st.is_object() && st.contains("autoscaling") ? TextField(st["autoscaling"], "queueError") : std::string();
+  };
+  std::vector<Transition> out;
+  if (std::string e = queue_error(after); !e.empty() && e != queue_error(before)) {
+    out.push_back({"Warning", "QueuePollFailed", e + " (the last depth stands; polled again at the interval)"});
+  }
   auto was = desired(before), now = desired(after);
-  if (!now || was == now) return {};
+  if (!now || was == now) return out;
   const std::string cause = after.contains("autoscaling") ? TextField(after["autoscaling"], "cause") : "";
-  return {{"Normal", "Scaled",
-           "desired replicas " + (was ? std::to_string(*was) : std::string("-")) + " -> " + std::to_string(*now) +
-               (cause.empty() ? "" : ": " + cause)}};
+  out.push_back({"Normal", "Scaled",
+                 "desired replicas " + (was ? std::to_string(*was) : std::string("-")) + " -> " + std::to_string(*now) +
+                     (cause.empty() ? "" : ": " + cause)});
+  return out;
 }
 
 }  // namespace keelson::reconcile

@@ -60,6 +60,12 @@ class World {
     (void)uid;
     return std::vector<PoolJob>{};
   }
+  /// The pool's polled queue depth (spec.autoscaling.queue) as last read;
+  /// nullopt before the first poll.
+  virtual std::optional<QueueReading> QueueOf(const std::string& uid) {
+    (void)uid;
+    return std::nullopt;
+  }
   /// Replicas of the pool `uid` that a busy probe or the CI system says are
   /// running a job (container names); none by default.
   virtual std::set<std::string> BusyContainers(const std::string& uid) {

@@ -172,7 +172,90 @@ def a_busy_probe_keeps_runners_that_say_they_are_busy():
         k.run('controller', '--once', '--timeout', '120s', '--listen', 'off', timeout=180)
 
 
+class QueueServer:
+    """A CI system's queue on loopback: GET /queue answers {"pending": N} and
+    /api/v1/query answers as Prometheus does; both want the bearer token."""
+
+    def __init__(self, token):
+        import http.server
+        import threading
+        self.depth, self.token, self.seen = 0, token, []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.seen.append(self.path)
+                if self.headers.get('Authorization') != 'Bearer ' + server.token:
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                if self.path.startswith('/api/v1/query?'):
+                    body = {'status': 'success', 'data': {'resultType': 'vector', 'result': [
+                        {'metric': {}, 'value': [time.time(), str(server.depth)]}]}}
+                else:
+                    body = {'pending': server.depth}
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = f'http://127.0.0.1:{self.httpd.server_address[1]}'
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def a_polled_queue_depth_scales_the_pool():
+    token = 'queue-token-not-for-logs'
+    server = QueueServer(token)
+    k = Keelson(binary)
+    k.write('token', token + '\n')
+
+    def pool(queue):
+        return k.write('queued.yaml', (
+            'apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {name: ci}\nspec:\n'
+            f'  autoscaling:\n    maxReplicas: 6\n    scaleDownDelay: 0s\n    queue: {{{queue}, interval: 1s, bearerTokenFile: token}}\n'
+            f'  template:\n    image: {IMAGE}\n    command: [sleep, "3600"]\n    stopTimeout: 1s\n'))
+
+    k.ok('apply', '-f', pool(f'url: {server.url}/queue, jsonPath: "{{.pending}}"'))
+    c = Controller(k)
+    try:
+        wait_until('the first poll', lambda: pool_status(k).get('autoscaling', {}).get('queueDepth') == 0)
+        server.depth = 4
+        wait_until('four runners', lambda: len(replicas()) == 4)
+        expect('queue depth 4' in pool_status(k)['autoscaling']['cause'], f'{pool_status(k)}')
+        # Prometheus: the same depth from an instant query.
+        server.depth = 2
+        k.ok('apply', '-f', pool(f'url: {server.url}, prometheusQuery: "sum(ci_jobs_waiting)"'))
+        wait_until('two runners', lambda: len(replicas()) == 2)
+        expect(any(p.startswith('/api/v1/query?query=sum%28ci_jobs_waiting%29') for p in server.seen),
+               f'{server.seen[-3:]}')
+        # The queue goes away: the last depth stands and the failure is said.
+        server.stop()
+        wait_until('the failure in status', lambda: 'queueError' in pool_status(k).get('autoscaling', {}))
+        time.sleep(2)
+        expect(len(replicas()) == 2, f'the runners stay: {replicas()}')
+        expect(re.search(r'QueuePollFailed +runnerpool/ci +GET http://127\.0\.0\.1:\d+/api/v1/query: ', k.ok('events')),
+               k.ok('events'))
+        with open(os.path.join(k.dir, 'controller.log')) as f:
+            everything = f.read() + k.ok('events') + k.ok('get', 'runnerpool', 'ci', '-o', 'yaml')
+        expect(token not in everything, 'the token is never printed')
+    finally:
+        c.stop()
+        k.run('delete', 'runnerpool', 'ci')
+        k.run('controller', '--once', '--timeout', '120s', '--listen', 'off', timeout=180)
+
+
 run_tests([
     a_pool_follows_the_job_queue_and_keeps_busy_runners,
     a_busy_probe_keeps_runners_that_say_they_are_busy,
+    a_polled_queue_depth_scales_the_pool,
 ])

@@ -39,7 +39,7 @@ PoolJob Running(int64_t id, TimePoint at, std::string runner = "") {
 PoolJob Done(int64_t id, TimePoint at) { return PoolJob{id, PoolJob::State::kCompleted, at, at, "", ""}; }
 
 TEST_CASE("autoscale: a burst of queued jobs asks for one replica each, on top of minIdle, within the bounds") {
-  ScaleInput in{kT0, 0, std::nullopt, 0, {}, {}};
+  ScaleInput in{kT0, 0, std::nullopt, 0, {}, {}, std::nullopt, std::nullopt};
   for (int i = 0; i < 5; ++i) in.jobs.push_back(Queued(i, kT0));
   auto d = PlanScale(Spec(0, 10, 2), in);
   CHECK(d.desired == 7);
@@ -51,16 +51,16 @@ TEST_CASE("autoscale: a burst of queued jobs asks for one replica each, on top o
   CHECK(capped.desired == 4);
   CHECK(capped.cause == "5 job(s) queued for labels [linux, x64], 0 running, minIdle 2 (capped at maxReplicas 4)");
   // The floor, with nothing queued.
-  auto floor = PlanScale(Spec(3, 10), ScaleInput{kT0, std::nullopt, std::nullopt, 0, {}, {}});
+  auto floor = PlanScale(Spec(3, 10), ScaleInput{kT0, std::nullopt, std::nullopt, 0, {}, {}, std::nullopt, std::nullopt});
   CHECK(floor.desired == 3);
   CHECK(floor.cause == "no job queued, 0 running (raised to minReplicas 3)");
   // minIdle alone keeps warm replicas; a completed job holds nothing.
-  auto warm = PlanScale(Spec(0, 10, 2), ScaleInput{kT0, std::nullopt, std::nullopt, 0, {Done(1, kT0)}, {}});
+  auto warm = PlanScale(Spec(0, 10, 2), ScaleInput{kT0, std::nullopt, std::nullopt, 0, {Done(1, kT0)}, {}, std::nullopt, std::nullopt});
   CHECK(warm.desired == 2);
 }
 
 TEST_CASE("autoscale: a running job holds its replica; busy replicas count when the queue lost track") {
-  ScaleInput in{kT0, 3, kT0 - minutes(10), 0, {Queued(1, kT0), Running(2, kT0, "ci.ab12c"), Running(3, kT0)}, {}};
+  ScaleInput in{kT0, 3, kT0 - minutes(10), 0, {Queued(1, kT0), Running(2, kT0, "ci.ab12c"), Running(3, kT0)}, {}, std::nullopt, std::nullopt};
   auto d = PlanScale(Spec(0, 10), in);
   CHECK(d.desired == 3);
   CHECK(d.running == 2);
@@ -72,7 +72,7 @@ TEST_CASE("autoscale: a running job holds its replica; busy replicas count when 
 TEST_CASE("autoscale: reservations expire, and the planner asks to look again when the next one does") {
   auto spec = Spec(0, 10);  // queuedJobTimeout 30m, runningJobTimeout 6h
   ScaleInput in{kT0 + minutes(20), std::nullopt, std::nullopt, 0,
-                {Queued(1, kT0), Queued(2, kT0 + minutes(10)), Running(3, kT0)}, {}};
+                {Queued(1, kT0), Queued(2, kT0 + minutes(10)), Running(3, kT0)}, {}, std::nullopt, std::nullopt};
   auto d = PlanScale(spec, in);
   CHECK(d.desired == 3);
   REQUIRE(d.recheck_after);
@@ -91,7 +91,7 @@ TEST_CASE("autoscale: no scale-down within scaleDownDelay of a scale-up, and the
   auto spec = Spec(0, 10);
   spec.scale_down_delay = minutes(5);
   // Scaled up to 4 at kT0; the jobs finished a minute later.
-  ScaleInput in{kT0 + minutes(1), 4, kT0, 0, {Done(1, kT0 + minutes(1))}, {}};
+  ScaleInput in{kT0 + minutes(1), 4, kT0, 0, {Done(1, kT0 + minutes(1))}, {}, std::nullopt, std::nullopt};
   auto held = PlanScale(spec, in);
   CHECK(held.desired == 4);
   CHECK(held.cause.find("scale-down to 0 held until ") != std::string::npos);
@@ -115,7 +115,7 @@ TEST_CASE("autoscale: no scale-down within scaleDownDelay of a scale-up, and the
 
 TEST_CASE("autoscale: queued jobs are told apart by their labels in the cause") {
   ScaleInput in{kT0, std::nullopt, std::nullopt, 0,
-                {Queued(1, kT0, "[linux, x64]"), Queued(2, kT0, "[gpu]"), Queued(3, kT0, "[linux, x64]")}, {}};
+                {Queued(1, kT0, "[linux, x64]"), Queued(2, kT0, "[gpu]"), Queued(3, kT0, "[linux, x64]")}, {}, std::nullopt, std::nullopt};
   CHECK(PlanScale(Spec(0, 10), in).cause == "1 job(s) queued for labels [gpu], 2 job(s) queued for labels [linux, x64], 0 running");
 }
 

@@ -4,9 +4,9 @@
 
 #include <doctest/doctest.h>
 
-#include "cli/jsonpath.h"
+#include "util/jsonpath.h"
 
-using keelson::cli::JsonPath;
+using keelson::JsonPath;
 using nlohmann::json;
 
 namespace {

@@ -58,7 +58,10 @@ spec:
 )");
   REQUIRE(r.errors.empty());
   const auto& spec = r.objects[0].object.spec;
-  CHECK(spec["replicas"] == 1);
+  // replicas and the template's stopTimeout have no schema default: absent,
+  // an autoscaled pool reads them otherwise (1 / 10s otherwise).
+  CHECK_FALSE(spec.contains("replicas"));
+  CHECK_FALSE(spec["template"].contains("stopTimeout"));
   CHECK(spec["ephemeral"] == false);
   CHECK(spec["strategy"] == nlohmann::json{{"type", "RollingUpdate"}, {"maxSurge", 1}, {"maxUnavailable", 0}});
   CHECK(spec["template"]["ports"][0]["protocol"] == "tcp");

@@ -462,3 +462,53 @@ TEST_CASE_FIXTURE(ManagerFixture, "Manager: busy probes keep busy replicas throu
   manager->Drain();
   CHECK(engine.ListContainers({{}, true})->empty());
 }
+
+TEST_CASE_FIXTURE(ManagerFixture, "Manager: a polled queue depth scales the pool; a failed poll keeps it and is said once") {
+  const std::string key = "RunnerPool/default/ci";
+  Result<int64_t> depth = 4;
+  std::string asked;
+  manager->SetQueuePoll([&](const model::QueueSpec& q) {
+    asked = q.url + " " + q.json_path + " " + q.bearer_token_file;
+    return depth;
+  });
+  Apply("apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {name: ci}\nspec:\n"
+        "  autoscaling:\n    maxReplicas: 10\n    minIdle: 1\n    scaleDownDelay: 0s\n"
+        "    queue: {url: 'http://127.0.0.1:9/queue', jsonPath: '{.pending}', bearerTokenFile: /run/token}\n"
+        "  template:\n    image: keelson-test/busybox:1\n");
+  manager->Resync("test");
+  Queued();
+  manager->PollQueues(*session.store);
+  CHECK(asked == "http://127.0.0.1:9/queue {.pending} /run/token");
+  REQUIRE(Queued() == std::vector<std::string>{key});
+  manager->queue().Add(key);
+  manager->Drain();
+  CHECK(engine.ListContainers({{}, true})->size() == 5);  // minIdle 1 + depth 4
+  auto o = session.store->Get(model::Kind::kRunnerPool, "default", "ci");
+  CHECK((**o).status["autoscaling"]["queueDepth"] == 4);
+  CHECK((**o).status["autoscaling"]["cause"] == "queue depth 4, 0 running, minIdle 1");
+
+  depth = Unexpected(ErrorCode::kUnavailable, "queue http://127.0.0.1:9/queue: Couldn't connect to server");
+  clock.Advance(std::chrono::seconds(15));
+  manager->PollQueues(*session.store);
+  REQUIRE(Queued() == std::vector<std::string>{key});
+  for (int i = 0; i < 2; ++i) {
+    manager->queue().Add(key);
+    manager->Drain();
+  }
+  CHECK(engine.ListContainers({{}, true})->size() == 5);  // the last depth stands
+  o = session.store->Get(model::Kind::kRunnerPool, "default", "ci");
+  CHECK((**o).status["autoscaling"]["queueError"] == "queue http://127.0.0.1:9/queue: Couldn't connect to server");
+  store::EventFilter all;
+  int warnings = 0;
+  for (const auto& e : *session.store->Events(all)) warnings += e.reason == "QueuePollFailed";
+  CHECK(warnings == 1);
+
+  depth = 0;
+  clock.Advance(std::chrono::seconds(15));
+  manager->PollQueues(*session.store);
+  manager->queue().Add(key);
+  manager->Drain();
+  CHECK(engine.ListContainers({{}, true})->size() == 1);  // minIdle
+  o = session.store->Get(model::Kind::kRunnerPool, "default", "ci");
+  CHECK_FALSE((**o).status["autoscaling"].contains("queueError"));
+}

@@ -480,6 +480,34 @@ TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: an autoscaled pool follows
   bool scaled = false;
   for (const auto& e : *store.Events(filter)) scaled |= e.reason == "Scaled" && e.message.starts_with("desired replicas 4 -> 3: ");
   CHECK(scaled);
-  // By hand: refused.
+  // By hand: this pool has no other signal, so /scale is its signal; one
+  // that follows GitHub or a polled queue refuses it.
+  CHECK(model::AutoscaledScaleRefusal(pool).empty());
+  pool.spec["github"] = {{"webhookSecretFile", "/s"}};
   CHECK(model::AutoscaledScaleRefusal(pool).find("is autoscaled") != std::string::npos);
+  pool.spec.erase("github");
+  pool.spec["autoscaling"]["queue"] = {{"url", "http://ci/q"}, {"jsonPath", "{.n}"}};
+  CHECK(model::AutoscaledScaleRefusal(pool).find("is autoscaled") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(PoolFixture, "RunnerPoolReconciler: with neither GitHub nor a queue, /scale's replicas are a request kept within the bounds") {
+  auto apply = [&](const std::string& replicas) {
+    Apply("apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\nmetadata: {name: ci}\nspec:\n" + replicas +
+          "  autoscaling: {minReplicas: 1, maxReplicas: 4, scaleDownDelay: 0s}\n"
+          "  template:\n    image: keelson-test/busybox:1\n    command: [sleep, '3600']\n");
+  };
+  const std::string key = "RunnerPool/default/ci";
+  apply("");
+  Converge(key);
+  CHECK(Containers().size() == 1);  // no request: the floor
+  apply("  replicas: 3\n");
+  Converge(key);
+  CHECK(Containers().size() == 3);
+  CHECK(Get(key).status["autoscaling"]["cause"] == "no job queued, 0 running, 3 requested through /scale");
+  apply("  replicas: 9\n");
+  Converge(key);
+  CHECK(Containers().size() == 4);  // capped at maxReplicas
+  apply("  replicas: 0\n");
+  Converge(key);
+  CHECK(Containers().size() == 1);  // raised to minReplicas
 }

@@ -1,9 +1,9 @@
-#include "cli/jsonpath.h"
+#include "util/jsonpath.h"
 
 #include <cctype>
 #include <optional>
 
-namespace keelson::cli {
+namespace keelson {
 
 using nlohmann::json;
 
@@ -384,4 +384,4 @@ std::vector<json> JsonPath::Values(const json& input) const {
   return out;
 }
 
-}  // namespace keelson::cli
+}  // namespace keelson

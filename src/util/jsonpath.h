@@ -18,7 +18,7 @@
 
 #include "util/result.h"
 
-namespace keelson::cli {
+namespace keelson {
 
 class JsonPath {
  public:
@@ -39,4 +39,4 @@ class JsonPath {
 /// How kubectl prints one result: strings raw, the rest as compact JSON.
 std::string Printed(const nlohmann::json& value);
 
-}  // namespace keelson::cli
+}  // namespace keelson
