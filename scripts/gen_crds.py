@@ -400,6 +400,31 @@ SPECS = {
                 'webhookSecretFile': s('The file holding the webhook secret (relative to the '
                                        'manifest): X-Hub-Signature-256 is checked against it; never '
                                        'stored or printed.', minLength=1, maxLength=4096),
+                'apiURL': s('The REST API (GitHub Enterprise Server: https://HOST/api/v3, the default '
+                            'for a url that is not github.com).', pattern='^https?://', maxLength=2048),
+                'tokenFile': s('With credentials keelson manages the runners: each replica gets a '
+                               'just-in-time configuration made for it alone, and registrations are '
+                               'removed with their replicas. A file holding a token allowed to '
+                               'administer the scope\'s self-hosted runners (relative to the '
+                               'manifest); never stored or printed. Or app.', minLength=1,
+                               maxLength=4096),
+                'app': obj('A GitHub App installed on the organisation or repository: keelson '
+                           'mints installation tokens from an RS256 JWT.', {
+                    'appID': dict(description='The App\'s id (or client id).',
+                                  **{'x-kubernetes-int-or-string': True}),
+                    'installationID': dict(description='The installation\'s id.',
+                                           **{'x-kubernetes-int-or-string': True}),
+                    'privateKeyFile': s('The App\'s private key (PEM; relative to the manifest); '
+                                        'never stored or printed.', minLength=1, maxLength=4096),
+                }, required=['appID', 'installationID', 'privateKeyFile']),
+                'caFile': s('PEM certificates to trust for the API instead of the system\'s (a '
+                            'GitHub Enterprise Server with a private CA; relative to the manifest).',
+                            minLength=1, maxLength=4096),
+                'runnerGroup': s('The runner group replicas join (an organisation\'s or '
+                                 'enterprise\'s); absent: the default group.', maxLength=256),
+                'registrationTimeout': duration('With credentials: a replica whose runner is not '
+                                                'online this long after its start is replaced.',
+                                                '10m'),
             }, required=['webhookSecretFile']),
         }, required=['template']),
         {'replicas': i('Replicas that exist.'), 'readyReplicas': i('Replicas ready.'),

@@ -244,6 +244,19 @@ Result<RunnerPoolSpec> Pool(const json& spec, const json& stored) {
     gh.url = Str(g, "url");
     gh.labels = Strings(g, "labels");
     gh.webhook_secret_file = Str(g, "webhookSecretFile");
+    gh.api_url = Str(g, "apiURL");
+    gh.token_file = Str(g, "tokenFile");
+    if (g.contains("app") && g["app"].is_object()) {
+      const json& app = g["app"];
+      gh.app_id = app.contains("appID") ? Text(app["appID"]) : "";
+      gh.installation_id = app.contains("installationID") ? Text(app["installationID"]) : "";
+      gh.private_key_file = Str(app, "privateKeyFile");
+    }
+    gh.ca_file = Str(g, "caFile");
+    gh.runner_group = Str(g, "runnerGroup");
+    auto timeout = Duration(g, "registrationTimeout", "spec.github");
+    if (!timeout) return Unexpected(timeout.error());
+    if (g.contains("registrationTimeout")) gh.registration_timeout = *timeout;
     p.github = gh;
   }
   return p;

@@ -1,6 +1,7 @@
 #include "manifest/loader.h"
 
 #include "git/semver.h"
+#include "ci/github.h"
 #include "util/cron.h"
 #include "util/jsonpath.h"
 #include "util/tzif.h"
@@ -72,7 +73,10 @@ class Semantics {
     if (!at.empty()) RunnerSpec(PathFromDotted(at));
     CredentialsBoundToTheirRegistry({{"spec", -1}});
     if (kind == model::Kind::kGitRepository) GitSource({{"spec", -1}});
-    if (kind == model::Kind::kRunnerPool) Autoscaling({{"spec", -1}, {"autoscaling", -1}});
+    if (kind == model::Kind::kRunnerPool) {
+      Autoscaling({{"spec", -1}, {"autoscaling", -1}});
+      GitHub({{"spec", -1}, {"github", -1}});
+    }
   }
 
  private:
@@ -166,6 +170,28 @@ class Semantics {
     if (min && max && min->is_number_integer() && max->is_number_integer() && *min > *max) {
       Error(Append(at, "minReplicas"), false,
             "minReplicas " + min->dump() + " is above maxReplicas " + max->dump());
+    }
+  }
+
+  // A pool's GitHub credentials: a token or an App, not both, and a url
+  // that names where its runners are registered.
+  void GitHub(const Path& at) {
+    const json* g = At(at);
+    if (!g || !g->is_object()) return;
+    if (g->contains("tokenFile") && g->contains("app")) {
+      Error(Append(at, "app"), true, "set either tokenFile or app, not both");
+    }
+    if (!g->contains("tokenFile") && !g->contains("app")) return;
+    if (!g->contains("url")) {
+      Error(at, false, "with credentials, url must say where the runners are registered");
+      return;
+    }
+    model::GitHubSpec spec;
+    spec.url = (*g)["url"].is_string() ? (*g)["url"].get<std::string>() : "";
+    if (auto scope = ci::ScopeOf(spec); !scope) {
+      std::string msg = scope.error().message;
+      if (msg.rfind("spec.github.url: ", 0) == 0) msg = msg.substr(17);
+      Error(Append(at, "url"), false, msg);
     }
   }
 

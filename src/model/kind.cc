@@ -42,8 +42,10 @@ constexpr PrinterColumn kRunnerColumns[] = {
     {"HEALTH", "status.health", true},
     {"CONTAINER", "status.containerID", true, V::kField, "-", 12},
 };
-constexpr std::string_view kRunnerPoolFiles[] = {"spec.github.webhookSecretFile", "spec.autoscaling.queue.bearerTokenFile",
-                                                  "spec.autoscaling.queue.caFile"};
+constexpr std::string_view kRunnerPoolFiles[] = {
+    "spec.github.webhookSecretFile",         "spec.github.tokenFile", "spec.github.app.privateKeyFile",
+    "spec.github.caFile",                    "spec.autoscaling.queue.bearerTokenFile",
+    "spec.autoscaling.queue.caFile"};
 
 constexpr PrinterColumn kPoolColumns[] = {
     {"DESIRED", "status.desiredReplicas", false, V::kDesired},

@@ -145,6 +145,15 @@ struct GitHubSpec {
   std::string url;  ///< https://github.com/ORG or https://github.com/ORG/REPO ("" : any)
   std::vector<std::string> labels;  ///< the runners' labels; "self-hosted" is implied
   std::string webhook_secret_file;  ///< absolute; read when a delivery is checked, never stored
+  // The runner lifecycle (just-in-time configurations), with credentials:
+  std::string api_url;     ///< "": from url
+  std::string token_file;  ///< absolute; a token with the scope's runner administration, or
+  std::string app_id, installation_id, private_key_file;  ///< a GitHub App's (file absolute)
+  std::string ca_file;     ///< absolute; "": the system's authorities
+  std::string runner_group;  ///< "": the default group
+  std::chrono::nanoseconds registration_timeout{std::chrono::minutes(10)};
+  /// Credentials given: keelson registers each replica (JIT) and cleans up.
+  bool Manages() const { return !token_file.empty() || !private_key_file.empty(); }
 };
 
 /// RunnerPool.spec.template.busyProbe: is a replica running a job?
