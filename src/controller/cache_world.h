@@ -6,6 +6,7 @@
 
 #include "controller/busy_board.h"
 #include "controller/cache.h"
+#include "controller/github_runners.h"
 #include "controller/queue_poller.h"
 #include "docker/engine.h"
 #include "reconcile/world.h"
@@ -19,14 +20,15 @@ class CacheWorld final : public reconcile::World {
   /// `busy`, when set, answers BusyContainers; `queues`, QueueOf.
   CacheWorld(docker::Engine& engine, Cache& cache, store::ObjectStore& store, const Clock& clock,
              std::chrono::seconds image_recheck = std::chrono::seconds(300), const BusyBoard* busy = nullptr,
-             const QueuePoller* queues = nullptr)
+             const QueuePoller* queues = nullptr, const RunnerSightings* sightings = nullptr)
       : engine_(engine),
         cache_(cache),
         store_(store),
         clock_(clock),
         image_recheck_(image_recheck),
         busy_(busy),
-        queues_(queues) {}
+        queues_(queues),
+        sightings_(sightings) {}
 
   TimePoint Now() const override { return clock_.Now(); }
   Result<std::string> StoreId() override;
@@ -57,6 +59,9 @@ class CacheWorld final : public reconcile::World {
   std::optional<reconcile::QueueReading> QueueOf(const std::string& uid) override {
     return queues_ ? queues_->Of(uid) : std::nullopt;
   }
+  std::optional<std::set<std::string>> RunnersNeverOnline(const std::string& uid) override {
+    return sightings_ ? sightings_->NeverOnline(uid, clock_.Now()) : std::nullopt;
+  }
   std::set<std::string> BusyContainers(const std::string& uid) override {
     return busy_ ? busy_->BusyOf(uid) : std::set<std::string>{};
   }
@@ -69,6 +74,7 @@ class CacheWorld final : public reconcile::World {
   std::chrono::seconds image_recheck_;
   const BusyBoard* busy_;
   const QueuePoller* queues_;
+  const RunnerSightings* sightings_;
   std::string store_id_;  ///< read once
 };
 

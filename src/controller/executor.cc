@@ -268,7 +268,23 @@ Result<void> Executor::operator()(const RemoveImage& a) {
 }
 
 Result<void> Executor::operator()(const CreateContainer& a) {
-  return CreateAndStart(a.spec, a.spec.stop_timeout.value_or(10));
+  if (!a.register_runner) return CreateAndStart(a.spec, a.spec.stop_timeout.value_or(10));
+  // A runner registered for this replica alone: its JIT configuration goes
+  // into the container's environment and nowhere else.
+  if (!github_) return Unexpected(ErrorCode::kInternal, "github: this controller cannot register runners");
+  auto jit = github_->Register(*a.register_runner, a.spec.name);
+  if (!jit) return Unexpected(jit.error());
+  docker::ContainerSpec spec = a.spec;
+  spec.env.push_back(std::string(kJitConfigEnv) + "=" + jit->encoded);
+  spec.labels[reconcile::kRunnerIdLabel] = std::to_string(jit->runner_id);
+  auto r = CreateAndStart(spec, spec.stop_timeout.value_or(10));
+  if (!r) {
+    // Nothing runs with it: the registration goes too (the sweeper would
+    // find it otherwise).
+    auto seen = engine_.InspectContainer(spec.name);
+    if (!seen && seen.error().code == ErrorCode::kNotFound) (void)github_->Deregister(*a.register_runner, jit->runner_id);
+  }
+  return r;
 }
 
 Result<void> Executor::operator()(const StartContainer& a) {
@@ -318,6 +334,13 @@ Result<void> Executor::operator()(const RemoveContainer& a) {
   if (!r && a.run) {
     std::lock_guard lock(outputs_mu_);
     outputs_.erase(a.id);  // read again when the removal is retried
+  }
+  if (r && a.deregister_runner && a.runner_id > 0 && github_) {
+    // The container is gone either way; a registration left behind (GitHub
+    // away) is the sweeper's to delete, so this pass does not fail for it.
+    if (auto d = github_->Deregister(*a.deregister_runner, a.runner_id); !d) {
+      spdlog::warn("{}: runner registration {} left for the sweeper: {}", a.name, a.runner_id, d.error().message);
+    }
   }
   return r;
 }

@@ -13,6 +13,7 @@
 
 #include "controller/cache.h"
 #include "controller/fence.h"
+#include "controller/github_runners.h"
 #include "controller/metrics.h"
 #include "controller/progress_board.h"
 #include "docker/engine.h"
@@ -61,9 +62,17 @@ class Executor {
   /// `slots`, when set, bounds the pulls, pushes and builds in flight.
   /// `fence`, when set, is asked before every action: down, the action fails
   /// (transient) without touching the engine.
+  /// `github`, when set, registers and deregisters the runners of pools
+  /// whose GitHub runners keelson manages.
   Executor(docker::Engine& engine, Cache& cache, Metrics& metrics, LongOperationSlots* slots = nullptr,
-           const Fence* fence = nullptr, ProgressBoard* board = nullptr)
-      : engine_(engine), cache_(cache), metrics_(metrics), slots_(slots), fence_(fence), board_(board) {}
+           const Fence* fence = nullptr, ProgressBoard* board = nullptr, GitHubRunners* github = nullptr)
+      : engine_(engine),
+        cache_(cache),
+        metrics_(metrics),
+        slots_(slots),
+        fence_(fence),
+        board_(board),
+        github_(github) {}
 
   /// Runs `actions` in order and stops at the first failure, which it
   /// returns. What they did (restarts, finished runs, pulls) goes to `ledger`.
@@ -110,6 +119,7 @@ class Executor {
   LongOperationSlots* slots_;
   const Fence* fence_;
   ProgressBoard* board_;  ///< pulls and builds in progress, for a display; may be null
+  GitHubRunners* github_;  ///< may be null: GitHub-managed pools' replicas cannot be made
 };
 
 }  // namespace keelson::controller

@@ -177,6 +177,7 @@ Result<void> Manager::Run() {
   threads_.emplace_back([this] { ResyncLoop(); });
   threads_.emplace_back([this] { WatchBusy(); });
   threads_.emplace_back([this] { WatchQueues(); });
+  threads_.emplace_back([this] { WatchGitHubRunners(); });
   renewer.join();
   Stop();
   for (auto& t : threads_) t.join();
@@ -225,7 +226,7 @@ void Manager::Worker() {
     return;
   }
   Shared shared{engine_,         cache_,     clock_,        metrics_, opts_.image_recheck,
-                &status_writes_, &long_ops_, active_fence_, &progress_, &sources_, &busy_, queues_.get()};
+                &status_writes_, &long_ops_, active_fence_, &progress_, &sources_, &busy_, queues_.get(), &github_, &sightings_};
   Reconciler reconciler(shared, *session->store);
   while (auto key = queue_.Get()) Process(*key, reconciler, *session->store);
 }
@@ -234,7 +235,7 @@ int Manager::Drain() {
   auto session = opts_.open_store();
   if (!session) return 0;
   Shared shared{engine_,         cache_,     clock_,  metrics_,   opts_.image_recheck,
-                &status_writes_, &long_ops_, nullptr, &progress_, &sources_, &busy_, queues_.get()};
+                &status_writes_, &long_ops_, nullptr, &progress_, &sources_, &busy_, queues_.get(), &github_, &sightings_};
   Reconciler reconciler(shared, *session->store);
   int passes = 0;
   while (auto key = queue_.TryGet()) {
@@ -396,6 +397,72 @@ void Manager::ProbeBusy(store::ObjectStore& store, BusyProber& prober) {
     }
   }
   for (const auto& key : prober.Tick(targets)) queue_.Add(key);
+}
+
+void Manager::WatchGitHubRunners() {
+  auto session = opts_.open_store();
+  if (!session) {
+    NoteFatal(session.error());
+    return;
+  }
+  while (SleepFor(opts_.github_sync)) SyncGitHubRunners(*session->store);
+}
+
+void Manager::SyncGitHubRunners(store::ObjectStore& store) {
+  auto id = store.StoreId();
+  if (!id) return;
+  std::set<std::string> live, uids;
+  for (const auto& [o, spec] : AutoscaledPools(store)) {
+    if (!spec.github || !spec.github->Manages()) continue;
+    uids.insert(o.meta.uid);
+    std::set<std::string> replicas;
+    std::map<std::string, docker::Container> by_name;
+    for (auto& c : cache_.ContainersOf(*id, o.meta.uid)) {
+      if (c.state.running) replicas.insert(c.name);
+      live.insert(c.name);
+      by_name.emplace(c.name, std::move(c));
+    }
+    auto runners = github_.List(*spec.github);
+    if (!runners) {
+      // Nothing is decided on what GitHub cannot say: busy flags stand,
+      // no replica is replaced, no registration deleted.
+      spdlog::warn("{}: GitHub's runner list: {}", model::Key(o), runners.error().message);
+      continue;
+    }
+    const std::string prefix = reconcile::EngineName(o) + ".";
+    std::set<std::string> online;
+    bool changed = false;
+    for (const auto& r : *runners) {
+      if (!r.name.starts_with(prefix)) continue;
+      if (by_name.count(r.name)) {
+        changed |= busy_.Set(o.meta.uid, r.name, "github", r.busy);
+        if (r.status == "online" || r.busy) online.insert(r.name);
+      } else if (r.status == "offline") {
+        // Left behind (a removal GitHub did not hear of, a controller that
+        // stopped between register and create): nothing will ever run it.
+        if (auto d = github_.Deregister(*spec.github, r.id)) {
+          (void)store.RecordEvent(o, "Normal", "RunnerDeregistered",
+                                  "Deleted the offline registration of runner " + r.name + " (id " +
+                                      std::to_string(r.id) + "): no replica has it");
+        }
+      }
+    }
+    const TimePoint now = clock_.Now();
+    sightings_.Listed(o.meta.uid, now, replicas, online);
+    // A replica past the registration timeout without its runner online:
+    // the pool replaces it.
+    const auto never = sightings_.NeverOnline(o.meta.uid, now).value_or(std::set<std::string>{});
+    for (const auto& name : never) {
+      TimePoint started;
+      if (ParseTimestamp(by_name[name].state.started_at, &started) &&
+          now - started > spec.github->registration_timeout) {
+        changed = true;
+      }
+    }
+    if (changed) queue_.Add(model::Key(o));
+  }
+  busy_.Keep("github", live);
+  sightings_.Keep(uids);
 }
 
 void Manager::WatchQueues() {

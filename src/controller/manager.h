@@ -23,6 +23,7 @@
 #include "controller/queue_poller.h"
 #include "controller/source_sync.h"
 #include "controller/fence.h"
+#include "controller/github_runners.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
 #include "controller/work_queue.h"
@@ -63,6 +64,10 @@ struct ManagerOptions {
   std::string fetch_helper;
   /// What one fetch may receive and one checkout may write (--git-max-size).
   git::Limits git_limits;
+  /// How often the runner lists of pools with GitHub credentials are read.
+  std::chrono::milliseconds github_sync{std::chrono::seconds(10)};
+  /// How GitHub is reached (tests give a stand-in's sender).
+  ci::GitHubClient::Sender github_send = ci::Send;
 };
 
 class Manager {
@@ -120,6 +125,11 @@ class Manager {
   /// The queue poller's step: polls the queues of autoscaled pools that are
   /// due and enqueues the pools whose reading changed.
   void PollQueues(store::ObjectStore& store);
+  /// The GitHub runner watcher's step, for pools whose runners keelson
+  /// manages: the runner list gives busy flags and who came online (pools
+  /// whose replicas passed the registration timeout are enqueued), and
+  /// offline registrations of the pool's with no replica are deleted.
+  void SyncGitHubRunners(store::ObjectStore& store);
   /// How queues are polled (tests set another before Run).
   void SetQueuePoll(PollQueue poll) { queues_ = std::make_unique<QueuePoller>(clock_, std::move(poll)); }
 
@@ -141,6 +151,7 @@ class Manager {
   void ProbeEngine();  ///< pings the engine every 2 s while leading
   void WatchBusy();    ///< ProbeBusy every second while leading
   void WatchQueues();  ///< PollQueues every second while leading
+  void WatchGitHubRunners();  ///< SyncGitHubRunners every github_sync while leading
   /// The autoscaled pools of the store, decoded (those being deleted left out).
   std::vector<std::pair<model::Object, model::RunnerPoolSpec>> AutoscaledPools(store::ObjectStore& store);
   void EnqueueAll(bool fresh_start);
@@ -157,6 +168,8 @@ class Manager {
   ProgressBoard progress_;  ///< pulls and builds under way
   BusyBoard busy_;          ///< replicas of autoscaled pools running a job
   std::unique_ptr<QueuePoller> queues_;  ///< autoscaled pools' polled queue depths
+  GitHubRunners github_{clock_, opts_.github_send};         ///< pools' GitHub runner registrations
+  RunnerSightings sightings_;            ///< which of their replicas' runners came online
   WorkQueue queue_;
   StatusWrites status_writes_;  ///< the workers' own status writes, which the store watcher skips
   LongOperationSlots long_ops_;  ///< pulls and builds: one worker fewer than there are

@@ -80,6 +80,14 @@ Failure Classify(const reconcile::Action* action, const Error& e) {
     return {reason, true, true};
   }
   if (Says(e, {"port is already allocated", "address already in use"})) return {"PortInUse", true, true};
+  // The GitHub API (a runner's registration): retried with backoff, since
+  // GitHub comes back and credentials files get fixed.
+  if (e.message.rfind("github ", 0) == 0 || e.message.rfind("github: ", 0) == 0) {
+    const char* reason = e.code == ErrorCode::kUnauthorized ? "GitHubUnauthorized"
+                         : e.transient()                    ? "GitHubUnavailable"
+                                                            : "GitHubRefused";
+    return {reason, !e.transient(), true};
+  }
   if (e.transient()) return {"EngineUnavailable", false, true};
   return {e.code == ErrorCode::kConflict ? "Conflict" : "InvalidSpec", true, false};
 }

@@ -40,6 +40,8 @@ struct Shared {
   Sources* sources = nullptr;                ///< git sources' mirrors and fetch times, when set
   const BusyBoard* busy = nullptr;           ///< replicas running a job, when set
   const QueuePoller* queues = nullptr;       ///< polled queue depths, when set
+  GitHubRunners* github = nullptr;           ///< GitHub runner registrations, when set
+  const RunnerSightings* sightings = nullptr;  ///< GitHub runners seen online, when set
 };
 
 /// What a converged pass saw, for a resync to tell whether anything the
@@ -80,8 +82,9 @@ class Reconciler {
       : s_(shared),
         store_(store),
         world_(shared.engine, shared.cache, store, shared.clock, shared.image_recheck, shared.busy,
-               shared.queues),
-        executor_(shared.engine, shared.cache, shared.metrics, shared.long_ops, shared.fence, shared.progress) {}
+               shared.queues, shared.sightings),
+        executor_(shared.engine, shared.cache, shared.metrics, shared.long_ops, shared.fence, shared.progress,
+                  shared.github) {}
 
   Outcome Reconcile(const std::string& key);
 

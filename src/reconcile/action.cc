@@ -31,6 +31,7 @@ std::string Text(const RemoveContainer& a) {
     case RemoveWhy::kRecreate: return "template changed (Recreate)";
     case RemoveWhy::kOrphan: return "its owner is no longer in the store";
     case RemoveWhy::kDead: return "the engine marked it dead; it cannot start again";
+    case RemoveWhy::kNeverOnline: return "its GitHub runner did not come online in time";
   }
   return "";
 }
@@ -135,6 +136,10 @@ struct Eventer {
       case RemoveWhy::kOrphan:
         return Normal("Removed", "Removed container " + n + ", whose owner is no longer in the store");
       case RemoveWhy::kDead: return Normal("Removed", "Removed container " + n + ", which the engine marked dead");
+      case RemoveWhy::kNeverOnline:
+        return {"Warning", "RegistrationTimeout",
+                "Removed replica " + n + ": its GitHub runner did not come online within the registration timeout; "
+                "a new replica replaces it"};
     }
     return Normal("Removed", "Removed container " + n);
   }

@@ -35,6 +35,7 @@ enum class RemoveWhy {
   kRecreate,       ///< an old template's replica, strategy Recreate
   kOrphan,         ///< its owner is no longer in the store
   kDead,           ///< the engine marked it dead: it can never start again
+  kNeverOnline,    ///< its GitHub runner did not come online within spec.github.registrationTimeout
 };
 
 /// An ephemeral replica's finished run, counted as its container goes.
@@ -68,6 +69,9 @@ struct RemoveImage {
 struct CreateContainer {
   docker::ContainerSpec spec;
   CreateWhy why = CreateWhy::kMissing;
+  /// A pool whose GitHub runners keelson manages: register the replica
+  /// first (a just-in-time configuration, into its environment only).
+  std::optional<model::GitHubSpec> register_runner;
 };
 struct StartContainer {
   std::string id, name;
@@ -90,6 +94,9 @@ struct RemoveContainer {
   int stop_timeout_s = 10;
   RemoveWhy why = RemoveWhy::kOwnerDeleted;
   std::optional<FinishedRun> run;  ///< kRunEnded
+  /// Its GitHub runner registration, deleted once the container is gone.
+  std::optional<model::GitHubSpec> deregister_runner;
+  int64_t runner_id = 0;
 };
 struct ConnectContainer {
   std::string id, name;

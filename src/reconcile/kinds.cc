@@ -145,7 +145,7 @@ Result<std::vector<Action>> PlanOrphans(World& world) {
   std::vector<Action> out;
   for (const auto& c : containers) {
     // Its owner is gone (deleted with --force): no grace period.
-    if (Orphan(c.config.labels, *uids, *id)) out.push_back(RemoveContainer{c.id, c.name, 0, RemoveWhy::kOrphan, {}});
+    if (Orphan(c.config.labels, *uids, *id)) out.push_back(RemoveContainer{c.id, c.name, 0, RemoveWhy::kOrphan, {}, std::nullopt, 0});
   }
   for (const auto& n : networks) {
     if (Orphan(n.spec.labels, *uids, *id)) out.push_back(RemoveNetwork{n.id, n.spec.name, true});

@@ -23,6 +23,9 @@ inline constexpr const char* kSpecHashLabel = "dev.keelson.spec-hash";
 inline constexpr const char* kStoreLabel = "dev.keelson.store";
 /// spec.restartedAt (keelson rollout restart) on the container it made.
 inline constexpr const char* kRestartedAtLabel = "dev.keelson.restarted-at";
+/// A replica of a pool whose GitHub runners keelson manages: the id of its
+/// runner registration (deleted with it).
+inline constexpr const char* kRunnerIdLabel = "dev.keelson.github-runner-id";
 
 /// "NAMESPACE.NAME": networks, volumes and Runner containers.
 std::string EngineName(const std::string& ns, const std::string& name);

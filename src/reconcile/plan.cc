@@ -11,7 +11,7 @@ namespace {
 using std::chrono::milliseconds;
 
 RemoveContainer Remove(const docker::Container& c, RemoveWhy why, int stop_timeout_s) {
-  return RemoveContainer{c.id, c.name, stop_timeout_s, why, std::nullopt};
+  return RemoveContainer{c.id, c.name, stop_timeout_s, why, std::nullopt, std::nullopt, 0};
 }
 
 // A changed hash with no field to show (a field the diff does not read) still
@@ -145,7 +145,7 @@ Plan PlanRunner(const docker::ContainerSpec& want, model::RestartPolicy policy, 
   }
   if (!current) {
     plan.actions.push_back(
-        CreateContainer{want, observed.had_container ? CreateWhy::kRemovedOutside : CreateWhy::kMissing});
+        CreateContainer{want, observed.had_container ? CreateWhy::kRemovedOutside : CreateWhy::kMissing, std::nullopt});
     return plan;
   }
   if (current->state.status == "dead") {

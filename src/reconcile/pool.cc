@@ -23,7 +23,7 @@ bool IsReadyContainer(const docker::Container& c) {
 }
 
 RemoveContainer Remove(const docker::Container& c, RemoveWhy why, int stop_timeout) {
-  return RemoveContainer{c.id, c.name, stop_timeout, why, std::nullopt};
+  return RemoveContainer{c.id, c.name, stop_timeout, why, std::nullopt, std::nullopt, 0};
 }
 
 // Which replicas go first when there are too many: idle before busy, then
@@ -126,7 +126,7 @@ PoolPlan PlanPool(const model::RunnerPoolSpec& spec, const docker::ContainerSpec
       return;
     }
     for (int i = 0; i < n; ++i) {
-      CreateContainer a{want, why};
+      CreateContainer a{want, why, std::nullopt};
       a.spec.name = prefix + "." + suffix();
       plan.actions.push_back(std::move(a));
     }

@@ -81,6 +81,48 @@ Result<ScaleDecision> Autoscale(const model::Object& o, const model::RunnerPoolS
   return PlanScale(spec, in);
 }
 
+// A pool whose GitHub runners keelson manages: each new replica is
+// registered as it is made, each one removed is deregistered.
+void WithRunnerRegistrations(const std::optional<model::GitHubSpec>& github,
+                             const std::vector<docker::Container>& replicas, Plan* plan) {
+  if (!github || !github->Manages()) return;
+  for (auto& a : plan->actions) {
+    if (auto* create = std::get_if<CreateContainer>(&a)) create->register_runner = *github;
+    auto* remove = std::get_if<RemoveContainer>(&a);
+    if (!remove) continue;
+    for (const auto& c : replicas) {
+      auto id = c.config.labels.find(kRunnerIdLabel);
+      if (c.id != remove->id || id == c.config.labels.end()) continue;
+      remove->deregister_runner = *github;
+      remove->runner_id = std::atoll(id->second.c_str());
+    }
+  }
+}
+
+// Replicas whose GitHub runner has not come online within the
+// registration timeout (a bad image, a JIT configuration GitHub refused):
+// removed, and replaced by the next pass. Never on a stale runner list, and
+// never a busy replica.
+void ReplaceNeverOnline(const model::Object& o, const model::RunnerPoolSpec& spec,
+                        const std::vector<docker::Container>& replicas, const std::set<std::string>& busy,
+                        World& world, Plan* plan) {
+  if (!spec.github || !spec.github->Manages()) return;
+  auto never = world.RunnersNeverOnline(o.meta.uid);
+  if (!never) return;
+  std::set<std::string> going;
+  for (const auto& a : plan->actions) {
+    if (const auto* r = std::get_if<RemoveContainer>(&a)) going.insert(r->id);
+  }
+  const TimePoint now = world.Now();
+  for (const auto& c : replicas) {
+    TimePoint started;
+    if (!c.state.running || going.count(c.id) || busy.count(c.name) || !never->count(c.name)) continue;
+    if (!ParseTimestamp(c.state.started_at, &started) || now - started <= spec.github->registration_timeout) continue;
+    plan->actions.push_back(RemoveContainer{c.id, c.name, static_cast<int>(spec.template_.stop_timeout.count()),
+                                            RemoveWhy::kNeverOnline, std::nullopt, std::nullopt, 0});
+  }
+}
+
 }  // namespace
 
 Result<Plan> RunnerPoolReconciler::PlanFor(const model::Object& o, const Memory& memory, World& world) const {
@@ -113,6 +155,8 @@ Result<Plan> RunnerPoolReconciler::PlanFor(const model::Object& o, const Memory&
     spec->replicas = d->desired;
   }
   auto pool = PlanPool(*spec, *want, EngineName(o), *replicas, now, RandomSuffix, history, busy);
+  ReplaceNeverOnline(o, *spec, *replicas, busy, world, &pool.plan);
+  WithRunnerRegistrations(spec->github, *replicas, &pool.plan);
   if (auto r = PullFirstIfMissing(*image, world, &pool.plan); !r) return Unexpected(r.error());
   WakeAtDeadline(o, *spec, memory, pool.counts, now, &pool.plan);
   if (scale) {
@@ -131,7 +175,9 @@ Result<Plan> RunnerPoolReconciler::PlanDeletion(const model::Object& o, World& w
   const int stop = spec ? static_cast<int>(spec->template_.stop_timeout.count()) : 10;
   auto replicas = world.ContainersOf(o.meta.uid);
   if (!replicas) return Unexpected(replicas.error());
-  return PlanRemoval(*replicas, {}, {}, stop);
+  auto plan = PlanRemoval(*replicas, {}, {}, stop);
+  if (spec) WithRunnerRegistrations(spec->github, *replicas, &plan);
+  return plan;
 }
 
 void RunnerPoolReconciler::Record(const model::Object&, const Ledger& ledger, TimePoint now, Memory& memory,

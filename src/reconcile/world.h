@@ -66,6 +66,13 @@ class World {
     (void)uid;
     return std::nullopt;
   }
+  /// A pool whose GitHub runners keelson manages: its replicas whose runner
+  /// GitHub has never shown online, per a recent runner list; nullopt when
+  /// there is none (GitHub away: nothing is replaced for it).
+  virtual std::optional<std::set<std::string>> RunnersNeverOnline(const std::string& uid) {
+    (void)uid;
+    return std::nullopt;
+  }
   /// Replicas of the pool `uid` that a busy probe or the CI system says are
   /// running a job (container names); none by default.
   virtual std::set<std::string> BusyContainers(const std::string& uid) {
