@@ -44,11 +44,11 @@ class Hooks:
         wait_until('the API serving', lambda: os.path.exists(k.db + '.api-ca.crt'))
         self.ca = ssl.create_default_context(cafile=k.db + '.api-ca.crt')
 
-    def send(self, action, job_id, labels=('self-hosted', 'linux', 'x64'), runner=None, secret=SECRET):
+    def send(self, action, job_id, labels=('self-hosted', 'linux', 'x64'), runner=None, secret=SECRET, repo=REPO):
         body = json.dumps({'action': action,
                            'workflow_job': {'id': job_id, 'run_id': 940463255, 'labels': list(labels),
                                             'runner_name': runner, 'status': action},
-                           'repository': {'full_name': 'octo-org/example-workflow', 'html_url': REPO}}).encode()
+                           'repository': {'full_name': 'octo-org/example-workflow', 'html_url': repo}}).encode()
         req = urllib.request.Request(self.url, data=body, method='POST')
         req.add_header('X-GitHub-Event', 'workflow_job')
         req.add_header('X-Hub-Signature-256', 'sha256=' + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest())
@@ -254,8 +254,80 @@ def a_polled_queue_depth_scales_the_pool():
         k.run('controller', '--once', '--timeout', '120s', '--listen', 'off', timeout=180)
 
 
+def github_runners_register_just_in_time_run_one_job_each_and_are_cleaned_up():
+    from github_standin import GitHubStandIn, RUNNER_SCRIPT
+    k = Keelson(binary)
+    k.write('secret', SECRET + '\n')
+    os.makedirs(os.path.join(k.dir, 'github'))
+    gh = GitHubStandIn(os.path.join(k.dir, 'github'))
+    k.ok('apply', '-f', k.write('pool.yaml', json.dumps({
+        'apiVersion': 'keelson.dev/v1alpha1', 'kind': 'RunnerPool', 'metadata': {'name': 'ci'},
+        'spec': {
+            'ephemeral': True,
+            'autoscaling': {'maxReplicas': 30, 'scaleDownDelay': '0s'},
+            'github': {'url': gh.url, 'labels': ['linux', 'x64'], 'webhookSecretFile': 'secret',
+                       'app': {'appID': 12345, 'installationID': 678, 'privateKeyFile': 'github/app.pem'},
+                       'caFile': 'github/ca.pem'},
+            'template': {'image': IMAGE, 'command': ['sh', '-c', RUNNER_SCRIPT], 'stopTimeout': '1s',
+                         'binds': [{'hostPath': gh.state_dir, 'mountPath': '/state'}]}}})))
+    port = free_port()
+    c = Controller(k, '--api-listen', f'127.0.0.1:{port}')
+    try:
+        hooks = Hooks(k, port)
+        gh.deliver = lambda action, job, runner: hooks.send(action, job, runner=runner,
+                                                            repo=gh.url + '/example-workflow')
+
+        def jobs(state):
+            with gh.lock:
+                return sum(1 for j in gh.jobs if j['state'] == state)
+
+        # 30 jobs queued: a runner each, registered for it alone, one job each.
+        for job in range(1, 31):
+            gh.queue(job, duration=2)
+        wait_until('jobs running', lambda: jobs('in_progress') >= 5, timeout=120)
+        one = replicas()[0]
+        seen = json.loads(docker('inspect', one))[0]['Config']
+        env = dict(e.split('=', 1) for e in seen['Env'])
+        expect(env.get('ACTIONS_RUNNER_INPUT_JITCONFIG') in gh.jit_configs, 'the JIT configuration is in the environment')
+        expect(seen['Labels'].get('dev.keelson.github-runner-id', '').isdigit(), f'{seen["Labels"]}')
+        wait_until('30 jobs completed', lambda: jobs('completed') == 30, timeout=300)
+        with gh.lock:
+            runners_used = {j['runner'] for j in gh.jobs}
+        expect(len(runners_used) == 30, f'30 runners ran one job each: {len(runners_used)}')
+        wait_until('no runner left', lambda: replicas() == [], timeout=120)
+        wait_until('no registration left', lambda: not gh.runners, timeout=60)
+        expect(len(gh.jit_configs) >= 30, f'{len(gh.jit_configs)} configurations')
+        expect(gh.jwts_verified >= 1 and gh.refusals == [], f'{gh.jwts_verified} {gh.refusals[:3]}')
+
+        # GitHub away while three jobs run: the runners are never touched.
+        for job in range(31, 34):
+            gh.queue(job, duration=20)
+        wait_until('three jobs running', lambda: jobs('in_progress') == 3, timeout=120)
+        running = replicas()
+        gh.down = True
+        time.sleep(12)  # past the runner watcher's interval (10s)
+        expect(replicas() == running, f'runners untouched while GitHub is away: {running} -> {replicas()}')
+        gh.down = False
+        wait_until('the three jobs completed', lambda: jobs('completed') == 33, timeout=120)
+        wait_until('no runner left', lambda: replicas() == [], timeout=120)
+        wait_until('no registration left', lambda: not gh.runners, timeout=60)
+
+        with open(os.path.join(k.dir, 'controller.log')) as f:
+            everything = f.read() + k.ok('events') + k.ok('get', 'runnerpool', 'ci', '-o', 'yaml')
+        with open(gh.app_key) as f:
+            key_line = f.read().splitlines()[1]
+        for secret in [*gh.jit_configs, *gh.tokens, key_line, SECRET]:
+            expect(secret not in everything, 'no JIT configuration, token or key is printed')
+    finally:
+        c.stop()
+        gh.stop()
+        k.run('delete', 'runnerpool', 'ci')
+        k.run('controller', '--once', '--timeout', '120s', '--listen', 'off', timeout=180)
+
+
 run_tests([
     a_pool_follows_the_job_queue_and_keeps_busy_runners,
+    github_runners_register_just_in_time_run_one_job_each_and_are_cleaned_up,
     a_busy_probe_keeps_runners_that_say_they_are_busy,
     a_polled_queue_depth_scales_the_pool,
 ])
