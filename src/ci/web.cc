@@ -1,5 +1,7 @@
 #include "ci/web.h"
 
+#include "util/text.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -27,16 +29,8 @@ size_t Collect(char* data, size_t size, size_t n, void* user) {
 
 size_t Header(char* data, size_t size, size_t n, void* user) {
   auto* headers = static_cast<std::map<std::string, std::string>*>(user);
-  std::string line(data, size * n);
-  auto colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    std::string value = line.substr(colon + 1);
-    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) value.erase(0, 1);
-    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
-    (*headers)[name] = value;
-  }
+  std::string name, value;
+  if (ParseHeaderLine(std::string_view(data, size * n), &name, &value)) (*headers)[name] = value;
   return size * n;
 }
 

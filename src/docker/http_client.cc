@@ -1,4 +1,5 @@
 #include "docker/http_client.h"
+#include "util/text.h"
 
 #include <curl/curl.h>
 
@@ -31,15 +32,9 @@ struct Transfer {
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  std::string line(data, size * n);
-  auto colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    std::string value = line.substr(colon + 1);
-    auto first = value.find_first_not_of(" \t");
-    auto last = value.find_last_not_of(" \t\r\n");
-    t->response->headers[name] = first == std::string::npos ? "" : value.substr(first, last - first + 1);
+  std::string line(data, size * n), name, value;
+  if (ParseHeaderLine(line, &name, &value)) {
+    t->response->headers[name] = value;
   } else if (line.rfind("HTTP/", 0) == 0) {
     // A status line: a new response begins (after a 100 Continue, say). The
     // status is needed before the body arrives, to keep error bodies whole.

@@ -1,5 +1,7 @@
 #include "util/text.h"
 
+#include <cctype>
+
 namespace keelson {
 namespace {
 
@@ -73,6 +75,17 @@ std::string LastLines(const std::string& text, int n) {
     if (pos == std::string::npos) return text;
   }
   return text.substr(pos + 1);
+}
+
+bool ParseHeaderLine(std::string_view line, std::string* name, std::string* value) {
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return false;
+  name->assign(line.substr(0, colon));
+  for (auto& c : *name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string_view rest = line.substr(colon + 1);
+  const auto first = rest.find_first_not_of(" \t"), last = rest.find_last_not_of(" \t\r\n");
+  value->assign(first == std::string_view::npos ? std::string_view() : rest.substr(first, last - first + 1));
+  return true;
 }
 
 }  // namespace keelson

@@ -21,4 +21,9 @@ std::string_view Utf8Suffix(std::string_view s, size_t max_bytes);
 /// engine's logs?tail= count them: a final newline ends the last line.
 std::string LastLines(const std::string& text, int n);
 
+/// An HTTP header line ("Name: value\r\n"): the name lower-cased and the
+/// value without surrounding blanks. False for a line with no colon (a
+/// status line, the blank line that ends the headers).
+bool ParseHeaderLine(std::string_view line, std::string* name, std::string* value);
+
 }  // namespace keelson

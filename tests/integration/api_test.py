@@ -360,9 +360,10 @@ def kubectl_patch_label_annotate_and_scale():
     code, body = api.http(path('runners', 'web', sub='scale'), token=api.token())
     expect(code == 404, 'only RunnerPools scale')
     api.ok('scale', 'runnerpool', 'ci-runners', '--replicas', '3')
-    # An autoscaled pool's replicas follow its job queue: not set by hand, through kubectl or keelson.
+    # An autoscaled pool that follows a queue: its replicas are not set by hand, through kubectl or keelson.
     api.ok('apply', '-f', api.k.write('auto.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\n'
-                                                  'metadata: {name: auto}\nspec:\n  autoscaling: {maxReplicas: 4}\n'
+                                                  'metadata: {name: auto}\nspec:\n  autoscaling:\n    maxReplicas: 4\n'
+                                                  '    queue: {url: "http://127.0.0.1:9/queue", jsonPath: "{.pending}"}\n'
                                                   '  template: {image: keelson-test/busybox:1, resources: {cpus: "0.5", memory: 64Mi}}\n'))
     rc, out, err = api.kubectl('scale', 'runnerpool', 'auto', '--replicas', '5')
     expect(rc == 1 and 'runnerpool/auto is autoscaled: its replicas follow the job queue' in err, err)
@@ -371,6 +372,14 @@ def kubectl_patch_label_annotate_and_scale():
     code, body = api.http(path('runnerpools', 'auto', sub='scale'), token=api.token())
     expect(code == 200 and body['spec']['replicas'] == 0, body)  # no decision yet: none wanted
     api.ok('delete', 'runnerpool', 'auto')
+    # One with neither GitHub nor a queue takes /scale as its signal, as a Deployment under an HPA does.
+    api.ok('apply', '-f', api.k.write('ext.yaml', 'apiVersion: keelson.dev/v1alpha1\nkind: RunnerPool\n'
+                                                 'metadata: {name: ext}\nspec:\n  autoscaling: {maxReplicas: 4}\n'
+                                                 '  template: {image: keelson-test/busybox:1, resources: {cpus: "0.5", memory: 64Mi}}\n'))
+    rc, out, err = api.kubectl('scale', 'runnerpool', 'ext', '--replicas', '3')
+    expect(rc == 0, err)
+    expect(stored('runnerpool', 'ext', '.spec.replicas') == '3', 'the request is stored')
+    api.ok('delete', 'runnerpool', 'ext')
 
 
 def the_api_refuses_what_apply_refuses_with_the_same_messages():
