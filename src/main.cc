@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   RegisterKubeconfig(app, g);
   RegisterServe(app, g);
   RegisterExplain(app, g);
+  RegisterConvert(app, g);
   RegisterApiResources(app, g);
   RegisterLabel(app, g);
   RegisterLogs(app, g);

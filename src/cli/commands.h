@@ -41,5 +41,6 @@ void RegisterSync(CLI::App& app, Globals& g);
 void RegisterApiResources(CLI::App& app, Globals& g);
 void RegisterPatch(CLI::App& app, Globals& g);
 void RegisterEdit(CLI::App& app, Globals& g);
+void RegisterConvert(CLI::App& app, Globals& g);
 
 }  // namespace keelson::cli
