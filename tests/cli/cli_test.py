@@ -1043,7 +1043,39 @@ def delete_wait_says_what_is_left_on_a_terminal():
     expect(rc == 1 and 'to be deleted' not in out + err and '\x1b' not in out + err, f'no line off a terminal: {err!r}')
 
 
+def convert_a_compose_project_and_apply_it():
+    k = Keelson(binary)
+    k.write('.env', 'TAG=1\n')
+    k.write('app/Dockerfile', 'FROM keelson-test/busybox:1\n')
+    compose = k.write('compose.yaml', (
+        'name: shop\n'
+        'services:\n'
+        '  web:\n    build: ./app\n    ports: ["8080:80"]\n    volumes: [data:/data]\n    depends_on: [db]\n'
+        '  db:\n    image: keelson-test/busybox:${TAG}\n    command: sleep 3600\n    deploy: {replicas: 2}\n'
+        'volumes:\n  data: {}\n'))
+    out = k.ok('convert', '-f', compose)
+    expect('kind: RunnerPool' in out and 'image: keelson-test/busybox:1' in out and 'imageRef: web' in out, out)
+    applied = k.ok('apply', '-f', '-', stdin=out.encode())
+    expect(sorted(applied.split('\n')) == sorted(['network/default created', 'volume/data created', 'image/web created',
+                                                  'runner/web created', 'runnerpool/db created', '']), applied)
+    expect(k.ok('get', 'runners', '-n', 'shop', '-o', 'name').strip() == 'runner/web', 'in the project namespace')
+    # A field that does not carry over: one line at its place, exit 1, nothing written.
+    k.write('compose.yaml', open(compose).read().replace('    build: ./app\n', '    build: ./app\n    hostname: web1\n'))
+    rc, out, err = k.run('convert', '-f', compose, '-o', 'out')
+    expect(rc == 1 and out == '' and not os.path.exists(os.path.join(k.dir, 'out')), f'{rc} {out}')
+    expect(err.startswith(f'{compose}:5:5: services.web.hostname: not supported by keelson: '), err)
+    rc, out, err = k.run('convert', '-f', compose, '-o', 'out', '--allow-unsupported')
+    expect(rc == 0 and 'services.web.hostname' in err and os.path.exists(os.path.join(k.dir, 'out', 'runner-web.yaml')),
+           f'{rc} {out} {err}')
+    # A required variable that is not set: where, and nothing else.
+    k.write('bad.yaml', 'services:\n  web:\n    image: ${IMAGE:?set IMAGE}\n')
+    rc, out, err = k.run('convert', '-f', 'bad.yaml')
+    expect(rc == 1 and err.strip() == 'error: bad.yaml:3:12: services.web.image: required variable IMAGE is missing a value: set IMAGE',
+           err)
+
+
 run_tests([
+    convert_a_compose_project_and_apply_it,
     delete_wait_says_what_is_left_on_a_terminal,
     get_sort_by_as_kubectl,
     colour_on_a_terminal_only_and_never_with_no_color,
