@@ -179,12 +179,54 @@ RUNNER_SPEC_PROPS = {
         'retries': i('Consecutive failures before unhealthy.', minimum=0),
         'startPeriod': duration('Grace period after start.'),
     }, required=['test']),
+    'hostname': s('The container\'s host name (default: the engine\'s, its short id).',
+                  pattern='^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?$', maxLength=253),
+    'hostAliases': dict(type='array', description='Entries added to /etc/hosts, as a Kubernetes '
+                        'pod\'s hostAliases (docker run --add-host).',
+                        items=obj('One address and its names.', {
+                            'ip': s('The address, or host-gateway (the host, as Docker resolves it).',
+                                    pattern='^([0-9a-fA-F:.]+|host-gateway)$', maxLength=64),
+                            'hostnames': dict(strlist('Names for it.', maxLength=253), minItems=1),
+                        }, required=['ip', 'hostnames'])),
+    'dnsConfig': obj('Name resolution, as a Kubernetes pod\'s dnsConfig (docker run --dns, '
+                     '--dns-search, --dns-option).', {
+        'nameservers': strlist('DNS servers.', pattern='^[0-9a-fA-F:.]+$', maxLength=64),
+        'searches': strlist('Search domains.', maxLength=253),
+        'options': dict(type='array', description='resolv.conf options.', items=obj('One option.', {
+            'name': s('Option name, e.g. ndots.', minLength=1, maxLength=64),
+            'value': s('Its value, if it takes one.', maxLength=64),
+        }, required=['name'])),
+    }),
+    'init': b('Run an init process as PID 1 that reaps zombies and forwards signals '
+              '(docker run --init).', False),
+    'shmSize': dict(description='Size of /dev/shm: a quantity ("256Mi") or bytes (default: the '
+                    'engine\'s, 64Mi).', format='quantity', **{'x-kubernetes-int-or-string': True}),
+    'ulimits': dict(type='array', description='Resource limits (docker run --ulimit).',
+                    **{'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name']},
+                    items=obj('One limit.', {
+                        'name': s('The limit: nofile, nproc, core, memlock, stack, ...',
+                                  pattern='^[a-z]+$', maxLength=32),
+                        'soft': i('Soft limit (-1: unlimited).', minimum=-1),
+                        'hard': i('Hard limit (-1: unlimited); at least soft.', minimum=-1),
+                    }, required=['name', 'soft', 'hard'])),
+    'logging': obj('Where the engine sends the container\'s output (docker run --log-driver, '
+                   '--log-opt); keelson logs reads json-file, local and journald.', {
+        'driver': s('json-file, local, journald, syslog, none, ...', minLength=1, maxLength=64),
+        'options': strmap('Driver options, e.g. max-size: 10m.'),
+    }, required=['driver']),
     'securityContext': obj('Privileges.', {
         'privileged': b('Run privileged.', False),
         'readOnlyRootFilesystem': b('Mount the root filesystem read-only.', False),
         'noNewPrivileges': b('Set no-new-privileges.', False),
         'capAdd': strlist('Capabilities to add, e.g. NET_ADMIN.', pattern='^[A-Z_]+$', maxLength=64),
         'capDrop': strlist('Capabilities to drop, e.g. ALL.', pattern='^[A-Z_]+$', maxLength=64),
+        'sysctls': dict(type='array', description='Namespaced kernel parameters, as a Kubernetes '
+                        'pod\'s securityContext.sysctls (docker run --sysctl).',
+                        **{'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name']},
+                        items=obj('One parameter.', {
+                            'name': s('e.g. net.core.somaxconn.', pattern='^[a-z0-9_.]+$', maxLength=253),
+                            'value': s('Its value.', maxLength=4096),
+                        }, required=['name', 'value'])),
     }),
     'restartPolicy': s('Enforced by the controller, with a crash-loop backoff.',
                        enum=['Always', 'OnFailure', 'Never'], default='Always'),

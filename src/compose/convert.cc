@@ -270,6 +270,48 @@ class Converter {
         Deploy(v, f, spec);
       } else if (k == "depends_on") {
         DependsOn(v, f, spec);
+      } else if (k == "hostname") {
+        spec["hostname"] = Scalar(v);
+      } else if (k == "extra_hosts") {
+        ExtraHosts(v, f, spec);
+      } else if (k == "dns" || k == "dns_search") {
+        json list = json::array();
+        for (const auto& x : v.is_array() ? v : json::array({v})) list.push_back(Scalar(x));
+        spec["dnsConfig"][k == "dns" ? "nameservers" : "searches"] = list;
+      } else if (k == "dns_opt") {
+        for (const auto& x : v) {
+          const std::string o = Scalar(x);
+          const auto sep = o.find_first_of(":=");
+          json opt = {{"name", o.substr(0, sep)}};
+          if (sep != std::string::npos) opt["value"] = o.substr(sep + 1);
+          spec["dnsConfig"]["options"].push_back(opt);
+        }
+      } else if (k == "init") {
+        spec["init"] = v.get<bool>();
+      } else if (k == "shm_size") {
+        Quantity(v, f, spec, "shmSize");
+      } else if (k == "ulimits") {
+        for (auto u = v.begin(); u != v.end(); ++u) {
+          const json& l = u.value();
+          const int64_t soft = l.is_object() ? l.value("soft", int64_t{0}) : l.get<int64_t>();
+          const int64_t hard = l.is_object() ? l.value("hard", soft) : soft;
+          spec["ulimits"].push_back({{"name", u.key()}, {"soft", soft}, {"hard", hard}});
+        }
+      } else if (k == "sysctls") {
+        const json m = StringMap(v);
+        for (auto s2 = m.begin(); s2 != m.end(); ++s2) {
+          spec["securityContext"]["sysctls"].push_back({{"name", s2.key()}, {"value", s2.value()}});
+        }
+      } else if (k == "logging") {
+        for (auto l = v.begin(); l != v.end(); ++l) {
+          if (l.key() == "driver") spec["logging"]["driver"] = Scalar(l.value());
+          else if (l.key() == "options") spec["logging"]["options"] = StringMap(l.value());
+          else Unsupported(Key(f, l.key()), "logging has driver and options in keelson");
+        }
+        if (spec.contains("logging") && !spec["logging"].contains("driver")) {
+          Unsupported(f, "logging options without a driver; name the driver (json-file is the engine's default)");
+          spec.erase("logging");
+        }
       } else if (k == "extends") {
         continue;  // resolved while loading
       } else {
@@ -528,6 +570,36 @@ class Converter {
       for (auto it = v.begin(); it != v.end(); ++it) attach(it.key(), it.value(), Key(at, it.key()));
     }
     spec["networks"] = list;
+  }
+
+  // ["name:ip"], ["name=ip"] or {name: ip}: hostAliases grouped by address.
+  void ExtraHosts(const json& v, const Path& at, json& spec) {
+    std::vector<std::pair<std::string, std::string>> entries;  // name, ip
+    if (v.is_object()) {
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        for (const auto& ip : it.value().is_array() ? it.value() : json::array({it.value()})) entries.push_back({it.key(), Scalar(ip)});
+      }
+    } else {
+      for (size_t i = 0; i < v.size(); ++i) {
+        const std::string s = Scalar(v[i]);
+        const auto eq = s.find('=');
+        const auto sep = eq != std::string::npos ? eq : s.find(':');
+        if (sep == std::string::npos) {
+          Error(Index(at, i), "\"" + s + "\" is not NAME:IP");
+          continue;
+        }
+        std::string ip = s.substr(sep + 1);
+        if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+        entries.push_back({s.substr(0, sep), ip});
+      }
+    }
+    json aliases = json::array();
+    for (const auto& [name, ip] : entries) {
+      auto same = std::find_if(aliases.begin(), aliases.end(), [&](const json& a) { return a["ip"] == ip; });
+      if (same == aliases.end()) aliases.push_back({{"ip", ip}, {"hostnames", {name}}});
+      else (*same)["hostnames"].push_back(name);
+    }
+    spec["hostAliases"] = aliases;
   }
 
   void Labels(const json& v, const Path& at, json& spec) {

@@ -68,6 +68,12 @@ struct Healthcheck {
 };
 
 /// What to create. Unset optionals mean "the image's default".
+struct Ulimit {
+  std::string name;  ///< nofile, nproc, core, ...
+  int64_t soft = 0, hard = 0;
+  bool operator==(const Ulimit&) const = default;
+};
+
 struct ContainerSpec {
   std::string name;
   std::string image;
@@ -89,6 +95,15 @@ struct ContainerSpec {
   bool no_new_privileges = false;
   std::vector<std::string> cap_add, cap_drop;
   std::optional<int> stop_timeout;  ///< seconds
+  std::string hostname;                       ///< "": the engine's (the short id)
+  std::vector<std::string> extra_hosts;       ///< "host:ip", as /etc/hosts lines
+  std::vector<std::string> dns, dns_search, dns_options;
+  bool init = false;                          ///< an init process (docker run --init)
+  int64_t shm_size = 0;                       ///< bytes; 0: the engine's (64 MiB)
+  std::vector<Ulimit> ulimits;
+  std::map<std::string, std::string> sysctls;
+  std::string log_driver;                     ///< "": the engine's
+  std::map<std::string, std::string> log_options;
   bool operator==(const ContainerSpec&) const = default;
 };
 

@@ -196,6 +196,20 @@ json ContainerCreateBody(const ContainerSpec& spec) {
   if (spec.no_new_privileges) host["SecurityOpt"] = json::array({"no-new-privileges"});
   if (!spec.cap_add.empty()) host["CapAdd"] = spec.cap_add;
   if (!spec.cap_drop.empty()) host["CapDrop"] = spec.cap_drop;
+  if (!spec.hostname.empty()) body["Hostname"] = spec.hostname;
+  if (!spec.extra_hosts.empty()) host["ExtraHosts"] = spec.extra_hosts;
+  if (!spec.dns.empty()) host["Dns"] = spec.dns;
+  if (!spec.dns_search.empty()) host["DnsSearch"] = spec.dns_search;
+  if (!spec.dns_options.empty()) host["DnsOptions"] = spec.dns_options;
+  if (spec.init) host["Init"] = true;
+  if (spec.shm_size) host["ShmSize"] = spec.shm_size;
+  if (!spec.ulimits.empty()) {
+    json limits = json::array();
+    for (const auto& u : spec.ulimits) limits.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
+    host["Ulimits"] = limits;
+  }
+  if (!spec.sysctls.empty()) host["Sysctls"] = spec.sysctls;
+  if (!spec.log_driver.empty()) host["LogConfig"] = {{"Type", spec.log_driver}, {"Config", spec.log_options}};
   if (!spec.networks.empty()) {
     // API 1.41 takes one network at create; the rest are connected after.
     const auto& first = spec.networks.front();
@@ -304,6 +318,19 @@ Container ParseContainer(const json& j) {
   s.cap_add = Strings(At(host, "CapAdd"));
   s.cap_drop = Strings(At(host, "CapDrop"));
   if (At(config, "StopTimeout").is_number()) s.stop_timeout = At(config, "StopTimeout").get<int>();
+  s.hostname = Str(config, "Hostname");
+  s.extra_hosts = Strings(At(host, "ExtraHosts"));
+  s.dns = Strings(At(host, "Dns"));
+  s.dns_search = Strings(At(host, "DnsSearch"));
+  s.dns_options = Strings(At(host, "DnsOptions"));
+  s.init = At(host, "Init").is_boolean() && At(host, "Init").get<bool>();
+  s.shm_size = Int(host, "ShmSize");
+  if (At(host, "Ulimits").is_array()) {
+    for (const auto& u : At(host, "Ulimits")) s.ulimits.push_back({Str(u, "Name"), Int(u, "Soft"), Int(u, "Hard")});
+  }
+  for (const auto& [k, v] : StringMap(At(host, "Sysctls"))) s.sysctls[k] = v;
+  s.log_driver = Str(At(host, "LogConfig"), "Type");
+  for (const auto& [k, v] : StringMap(At(At(host, "LogConfig"), "Config"))) s.log_options[k] = v;
   // Networks: the engine adds the container's short id as an alias on user
   // networks; keelson did not ask for it, so it is left out.
   const std::string short_id = c.id.substr(0, 12);

@@ -84,6 +84,36 @@ Result<std::optional<HealthcheckSpec>> Healthcheck(const json& spec, const std::
   return std::optional<HealthcheckSpec>(std::move(hc));
 }
 
+Result<HostSpec> Host(const json& spec, const std::string& path) {
+  HostSpec h;
+  h.hostname = Str(spec, "hostname");
+  if (spec.contains("hostAliases")) {
+    for (const auto& a : spec["hostAliases"]) {
+      for (const auto& name : Strings(a, "hostnames")) h.extra_hosts.push_back(name + ":" + Str(a, "ip"));
+    }
+  }
+  const json dns = spec.value("dnsConfig", json::object());
+  h.nameservers = Strings(dns, "nameservers");
+  h.searches = Strings(dns, "searches");
+  if (dns.contains("options")) {
+    for (const auto& o : dns["options"]) h.dns_options.push_back(Str(o, "name") + (o.contains("value") ? ":" + Str(o, "value") : ""));
+  }
+  h.init = Flag(spec, "init");
+  if (spec.contains("shmSize")) {
+    auto size = ParseMemoryQuantity(Text(spec["shmSize"]));
+    if (!size) return Unexpected(ErrorCode::kInvalid, path + ".shmSize: not a quantity");
+    h.shm_size = *size;
+  }
+  if (spec.contains("ulimits")) {
+    for (const auto& u : spec["ulimits"]) h.ulimits.push_back({Str(u, "name"), Int(u, "soft"), Int(u, "hard")});
+  }
+  if (spec.contains("logging")) {
+    h.log_driver = Str(spec["logging"], "driver");
+    h.log_options = Map(spec["logging"], "options");
+  }
+  return h;
+}
+
 std::vector<DependencySpec> DependsOn(const json& spec) {
   std::vector<DependencySpec> out;
   if (!spec.contains("dependsOn")) return out;
@@ -138,7 +168,13 @@ Result<RunnerSpec> Runner(const json& spec, const json& stored, const std::strin
   r.healthcheck = std::move(*hc);
   const json sc = spec.value("securityContext", json::object());
   r.security = {Flag(sc, "privileged"), Flag(sc, "readOnlyRootFilesystem"), Flag(sc, "noNewPrivileges"),
-                Strings(sc, "capAdd"), Strings(sc, "capDrop")};
+                Strings(sc, "capAdd"), Strings(sc, "capDrop"), {}};
+  if (sc.contains("sysctls")) {
+    for (const auto& s : sc["sysctls"]) r.security.sysctls[Str(s, "name")] = Str(s, "value");
+  }
+  auto host = Host(spec, path);
+  if (!host) return Unexpected(host.error());
+  r.host = std::move(*host);
   const std::string restart = Str(spec, "restartPolicy");
   r.restart_policy = restart == "Never" ? RestartPolicy::kNever
                      : restart == "OnFailure" ? RestartPolicy::kOnFailure

@@ -127,6 +127,19 @@ class Semantics {
         Error(p, true, "the dev.keelson. label prefix is reserved for keelson");
       }
     }
+    if (const json* ulimits = At(Append(spec, "ulimits")); ulimits && ulimits->is_array()) {
+      for (size_t i = 0; i < ulimits->size(); ++i) {
+        const json& u = (*ulimits)[i];
+        if (!u.is_object() || !u.contains("soft") || !u.contains("hard")) continue;
+        if (!u["soft"].is_number_integer() || !u["hard"].is_number_integer()) continue;
+        const int64_t soft = u["soft"].get<int64_t>(), hard = u["hard"].get<int64_t>();
+        if (hard != -1 && (soft == -1 || soft > hard)) {
+          Path p = Append(spec, "ulimits");
+          p.push_back(PathSeg{"", static_cast<int64_t>(i)});
+          Error(Append(p, "soft"), false, "soft " + std::to_string(soft) + " is above hard " + std::to_string(hard));
+        }
+      }
+    }
     const json* env = At(Append(spec, "env"));
     if (!env || !env->is_array()) return;
     for (size_t i = 0; i < env->size(); ++i) {

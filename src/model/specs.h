@@ -64,6 +64,24 @@ struct HealthcheckSpec {
 struct SecuritySpec {
   bool privileged = false, read_only_root_filesystem = false, no_new_privileges = false;
   std::vector<std::string> cap_add, cap_drop;
+  std::map<std::string, std::string> sysctls;
+};
+
+/// The container's host name and name resolution (hostname, hostAliases,
+/// dnsConfig), and its process settings (init, shmSize, ulimits, logging).
+struct HostSpec {
+  std::string hostname;
+  std::vector<std::string> extra_hosts;  ///< "name:ip", one per host alias name
+  std::vector<std::string> nameservers, searches, dns_options;  ///< options as "name" or "name:value"
+  bool init = false;
+  int64_t shm_size = 0;
+  struct Ulimit {
+    std::string name;
+    int64_t soft = 0, hard = 0;
+  };
+  std::vector<Ulimit> ulimits;
+  std::string log_driver;
+  std::map<std::string, std::string> log_options;
 };
 
 enum class RestartPolicy { kAlways, kOnFailure, kNever };
@@ -89,6 +107,7 @@ struct RunnerSpec {
   ResourcesSpec resources;
   std::optional<HealthcheckSpec> healthcheck;
   SecuritySpec security;
+  HostSpec host;
   RestartPolicy restart_policy = RestartPolicy::kAlways;
   std::chrono::seconds stop_timeout{10};
   StringMap labels;

@@ -88,6 +88,17 @@ Result<docker::ContainerSpec> DesiredContainer(const model::Object& owner, const
   c.cap_add = spec.security.cap_add;
   c.cap_drop = spec.security.cap_drop;
   c.stop_timeout = static_cast<int>(spec.stop_timeout.count());
+  c.sysctls = spec.security.sysctls;
+  c.hostname = spec.host.hostname;
+  c.extra_hosts = spec.host.extra_hosts;
+  c.dns = spec.host.nameservers;
+  c.dns_search = spec.host.searches;
+  c.dns_options = spec.host.dns_options;
+  c.init = spec.host.init;
+  c.shm_size = spec.host.shm_size;
+  for (const auto& u : spec.host.ulimits) c.ulimits.push_back({u.name, u.soft, u.hard});
+  c.log_driver = spec.host.log_driver;
+  c.log_options = spec.host.log_options;
   return c;
 }
 

@@ -155,6 +155,39 @@ void DiffEnvAndLabels(const docker::ContainerSpec& want, const docker::Container
 
 }  // namespace
 
+namespace {
+
+// hostname, hostAliases, dnsConfig, init, shmSize, ulimits, sysctls and
+// logging: compared where the spec sets them (the engine fills in its own
+// otherwise: a host name, 64 MiB of /dev/shm, json-file).
+void DiffHost(const docker::ContainerSpec& want, const docker::ContainerSpec& have, Strings* out) {
+  auto sorted = [](Strings v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  if (!want.hostname.empty()) DiffValue("hostname", want.hostname, have.hostname, out);
+  DiffValue("hostAliases", sorted(want.extra_hosts), sorted(have.extra_hosts), out);
+  DiffValue("dnsConfig.nameservers", want.dns, have.dns, out);
+  DiffValue("dnsConfig.searches", want.dns_search, have.dns_search, out);
+  DiffValue("dnsConfig.options", want.dns_options, have.dns_options, out);
+  DiffValue("init", want.init, have.init, out);
+  if (want.shm_size) DiffValue("shmSize", want.shm_size, have.shm_size, out);
+  auto limits = [](const std::vector<docker::Ulimit>& us) {
+    Strings v;
+    for (const auto& u : us) v.push_back(u.name + "=" + std::to_string(u.soft) + ":" + std::to_string(u.hard));
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  DiffValue("ulimits", limits(want.ulimits), limits(have.ulimits), out);
+  DiffMaps("securityContext.sysctls", want.sysctls, have.sysctls, out);
+  if (!want.log_driver.empty()) {
+    DiffValue("logging.driver", want.log_driver, have.log_driver, out);
+    DiffMaps("logging.options", want.log_options, have.log_options, out);
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> DiffContainer(const docker::ContainerSpec& want, const docker::Container& have_c,
                                        const docker::Image* image) {
   const docker::ContainerSpec& have = have_c.config;
@@ -184,6 +217,7 @@ std::vector<std::string> DiffContainer(const docker::ContainerSpec& want, const 
   DiffValue("securityContext.capAdd", sorted(want.cap_add), sorted(have.cap_add), &out);
   DiffValue("securityContext.capDrop", sorted(want.cap_drop), sorted(have.cap_drop), &out);
   if (want.stop_timeout) DiffValue("stopTimeout(s)", *want.stop_timeout, have.stop_timeout.value_or(10), &out);
+  DiffHost(want, have, &out);
   return out;
 }
 

@@ -107,6 +107,17 @@ TEST_CASE("contract: a container is created with every field, and inspect reads 
   spec.no_new_privileges = true;
   spec.cap_drop = {"NET_RAW"};
   spec.stop_timeout = 3;
+  spec.hostname = "web1";
+  spec.extra_hosts = {"cache:10.0.0.5", "mirror:10.0.0.5"};
+  spec.dns = {"10.0.0.53"};
+  spec.dns_search = {"ci.internal"};
+  spec.dns_options = {"ndots:2"};
+  spec.init = true;
+  spec.shm_size = 128 << 20;
+  spec.ulimits = {{"nofile", 1024, 4096}};
+  spec.sysctls = {{"net.core.somaxconn", "1024"}};
+  spec.log_driver = "json-file";
+  spec.log_options = {{"max-size", "10m"}};
   const std::string id = Must(s.engine->CreateContainer(spec));
   CHECK(id.size() == 64);
 
@@ -144,6 +155,17 @@ TEST_CASE("contract: a container is created with every field, and inspect reads 
   CHECK_FALSE(got.privileged);
   CHECK(got.cap_drop == spec.cap_drop);
   CHECK(got.stop_timeout == std::optional<int>(3));
+  CHECK(got.hostname == "web1");
+  CHECK(got.extra_hosts == spec.extra_hosts);
+  CHECK(got.dns == spec.dns);
+  CHECK(got.dns_search == spec.dns_search);
+  CHECK(got.dns_options == spec.dns_options);
+  CHECK(got.init);
+  CHECK(got.shm_size == 128 << 20);
+  CHECK(got.ulimits == spec.ulimits);
+  CHECK(got.sysctls == spec.sysctls);
+  CHECK(got.log_driver == "json-file");
+  CHECK(got.log_options == spec.log_options);
 
   // Endpoints exist once it runs.
   CHECK(Must(s.engine->InspectNetwork(net)).containers.empty());

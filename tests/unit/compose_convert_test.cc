@@ -122,6 +122,16 @@ TEST_CASE("Convert: services, networks, volumes and builds become keelson object
       "    mem_limit: 1g\n"
       "    cpus: 1.5\n"
       "    depends_on: [db]\n"
+      "    hostname: web1\n"
+      "    extra_hosts: ['cache:10.0.0.5', 'mirror=10.0.0.5', 'gw:host-gateway']\n"
+      "    dns: 10.0.0.53\n"
+      "    dns_search: [ci.internal]\n"
+      "    dns_opt: ['ndots:2', edns0]\n"
+      "    init: true\n"
+      "    shm_size: 256m\n"
+      "    ulimits: {nofile: {soft: 1024, hard: 4096}, nproc: 512}\n"
+      "    sysctls: {net.core.somaxconn: 1024}\n"
+      "    logging: {driver: json-file, options: {max-size: 10m}}\n"
       "  db:\n"
       "    image: busybox:1\n"
       "    deploy: {replicas: 3, resources: {limits: {memory: 64m, pids: 100}}, restart_policy: {condition: none}}\n"
@@ -156,7 +166,17 @@ TEST_CASE("Convert: services, networks, volumes and builds become keelson object
   CHECK(s["restartPolicy"] == "OnFailure");
   CHECK(s["user"] == "1000:1000");
   CHECK(s["workingDir"] == "/srv");
-  CHECK(s["securityContext"] == json{{"capAdd", {"NET_ADMIN"}}, {"readOnlyRootFilesystem", true}, {"noNewPrivileges", true}});
+  CHECK(s["securityContext"] == json{{"capAdd", {"NET_ADMIN"}}, {"readOnlyRootFilesystem", true}, {"noNewPrivileges", true},
+                                     {"sysctls", {{{"name", "net.core.somaxconn"}, {"value", "1024"}}}}});
+  CHECK(s["hostname"] == "web1");
+  CHECK(s["hostAliases"] == json{{{"ip", "10.0.0.5"}, {"hostnames", {"cache", "mirror"}}},
+                                 {{"ip", "host-gateway"}, {"hostnames", {"gw"}}}});
+  CHECK(s["dnsConfig"] == json{{"nameservers", {"10.0.0.53"}}, {"searches", {"ci.internal"}},
+                               {"options", {{{"name", "ndots"}, {"value", "2"}}, {{"name", "edns0"}}}}});
+  CHECK(s["init"] == true);
+  CHECK(s["shmSize"] == "256Mi");
+  CHECK(s["ulimits"] == json{{{"name", "nofile"}, {"soft", 1024}, {"hard", 4096}}, {{"name", "nproc"}, {"soft", 512}, {"hard", 512}}});
+  CHECK(s["logging"] == json{{"driver", "json-file"}, {"options", {{"max-size", "10m"}}}});
   CHECK(s["stopTimeout"] == "30s");
   CHECK(s["resources"] == json{{"memory", "1Gi"}, {"cpus", "1.5"}});
   CHECK(s["dependsOn"] == json{{{"kind", "RunnerPool"}, {"name", "db"}}});
@@ -183,7 +203,7 @@ TEST_CASE("Convert: every field that does not carry over is one line at its plac
       "    image: busybox\n"
       "    container_name: web1\n"
       "    env_file: .env.web\n"
-      "    hostname: web\n"
+      "    domainname: example.com\n"
       "    volumes: ['/data', 'logs:/logs:z']\n"
       "    restart: on-failure:3\n"
       "    depends_on: {job: {condition: service_completed_successfully}}\n"
@@ -203,8 +223,8 @@ TEST_CASE("Convert: every field that does not carry over is one line at its plac
       f + "11:25: services.job.network_mode: not supported by keelson: attach the Runner to Network objects (spec.networks)",
       f + "4:5: services.web.container_name: not supported by keelson: keelson names containers NAMESPACE.NAME; remove it",
       f + "9:24: services.web.depends_on.job.condition: not supported by keelson: the condition service_completed_successfully (keelson waits for Ready: running, and healthy when it has a healthcheck)",
+      f + "6:5: services.web.domainname: not supported by keelson: keelson's Runner has no domainname; remove it, or keep this service on docker compose",
       f + "5:5: services.web.env_file: not supported by keelson: its values would be copied into the manifests; give each secret value as env[].valueFrom.file",
-      f + "6:5: services.web.hostname: not supported by keelson: keelson's Runner has no hostname; remove it, or keep this service on docker compose",
       f + "8:5: services.web.restart: not supported by keelson: a limit on restarts (on-failure:3); keelson restarts with a crash-loop backoff instead",
       f + "7:15: services.web.volumes[0]: not supported by keelson: an anonymous volume; name it under the top-level volumes and mount it by name",
       f + "7:24: services.web.volumes[1]: not supported by keelson: the mount option z (keelson takes ro and rw)",
