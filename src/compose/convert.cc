@@ -38,8 +38,6 @@ const std::map<std::string, std::string>& Hints() {
   static const std::map<std::string, std::string> hints = {
       {"container_name", "keelson names containers NAMESPACE.NAME; remove it"},
       {"env_file", "its values would be copied into the manifests; give each secret value as env[].valueFrom.file"},
-      {"secrets", "mount the secret's file with binds (readOnly: true)"},
-      {"configs", "mount the config's file with binds (readOnly: true)"},
       {"network_mode", "attach the Runner to Network objects (spec.networks)"},
       {"links", "legacy; services on one network reach each other by name"},
       {"external_links", "legacy; attach to the network the other container is on"},
@@ -65,6 +63,10 @@ class Converter {
     for (auto it = m.begin(); it != m.end(); ++it) {
       const std::string& k = it.key();
       if (k == "services" || k == "networks" || k == "volumes" || k == "name" || k.rfind("x-", 0) == 0) continue;
+      if (k == "secrets" || k == "configs") {
+        Files(k, it.value());
+        continue;
+      }
       if (k == "version") continue;  // obsolete: docker compose v2 ignores it too
       Unsupported({{k, -1}}, "top-level " + k + " has no keelson equivalent yet");
     }
@@ -196,6 +198,51 @@ class Converter {
     }
   }
 
+  // Top-level secrets and configs kept in files: their services bind-mount
+  // them read-only, as docker compose does without a Swarm. keelson never
+  // writes a secret's value anywhere, so other sources do not carry over.
+  void Files(const std::string& kind, const json& declared) {
+    for (auto it = declared.begin(); it != declared.end(); ++it) {
+      const Path at = {{kind, -1}, {it.key(), -1}};
+      const json& d = it.value();
+      declared_[kind].insert(it.key());
+      if (d.is_object() && d.contains("file")) {
+        files_[kind][it.key()] = HostPath(Scalar(d["file"]));
+        for (auto f = d.begin(); f != d.end(); ++f) {
+          if (f.key() != "file" && f.key().rfind("x-", 0) != 0) Unsupported(Key(at, f.key()), kind + " come from a file in keelson");
+        }
+      } else {
+        Unsupported(at, kind + " from anything but a file (environment, content, external) would put the value in a "
+                               "manifest or need a Swarm; keep it in a file");
+      }
+    }
+  }
+
+  // A service's secrets or configs: read-only binds of their files, at
+  // /run/secrets/NAME (secrets) or /NAME (configs) unless target says.
+  void FileMounts(const std::string& kind, const json& v, const Path& at, json& spec) {
+    for (size_t i = 0; i < v.size(); ++i) {
+      const Path p = Index(at, i);
+      const json& item = v[i];
+      const std::string source = item.is_object() ? Scalar(item.value("source", json())) : Scalar(item);
+      std::string target = item.is_object() && item.contains("target") ? Scalar(item["target"]) : source;
+      if (item.is_object()) {
+        for (auto f = item.begin(); f != item.end(); ++f) {
+          if (f.key() != "source" && f.key() != "target") {
+            Unsupported(Key(p, f.key()), "a bind mount keeps the file's own owner and mode; set them on the file");
+          }
+        }
+      }
+      auto file = files_[kind].find(source);
+      if (file == files_[kind].end()) {
+        if (!declared_[kind].count(source)) Error(p, source + " is not declared under the top-level " + kind);
+        continue;
+      }
+      if (target.empty() || target[0] != '/') target = (kind == "secrets" ? "/run/secrets/" : "/") + target;
+      spec["binds"].push_back({{"hostPath", file->second}, {"mountPath", target}, {"readOnly", true}});
+    }
+  }
+
   json StringMap(const json& v) {
     json out = json::object();
     if (v.is_object()) {
@@ -312,6 +359,8 @@ class Converter {
           Unsupported(f, "logging options without a driver; name the driver (json-file is the engine's default)");
           spec.erase("logging");
         }
+      } else if (k == "secrets" || k == "configs") {
+        FileMounts(k, v, f, spec);
       } else if (k == "extends") {
         continue;  // resolved while loading
       } else {
@@ -771,6 +820,8 @@ class Converter {
   Conversion out_;
   std::map<std::string, int> replicas_;  ///< by service
   std::set<std::string> networks_, volumes_;  ///< declared (and used) ones, by compose name
+  std::map<std::string, std::map<std::string, std::string>> files_;  ///< secrets/configs name -> host path
+  std::map<std::string, std::set<std::string>> declared_;             ///< every secret and config named
 };
 
 }  // namespace

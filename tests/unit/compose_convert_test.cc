@@ -132,11 +132,15 @@ TEST_CASE("Convert: services, networks, volumes and builds become keelson object
       "    ulimits: {nofile: {soft: 1024, hard: 4096}, nproc: 512}\n"
       "    sysctls: {net.core.somaxconn: 1024}\n"
       "    logging: {driver: json-file, options: {max-size: 10m}}\n"
+      "    secrets: [token, {source: token, target: api-token}]\n"
+      "    configs: [{source: app, target: /etc/app.conf}, app]\n"
       "  db:\n"
       "    image: busybox:1\n"
       "    deploy: {replicas: 3, resources: {limits: {memory: 64m, pids: 100}}, restart_policy: {condition: none}}\n"
       "networks:\n  front: {driver: bridge, internal: true, ipam: {config: [{subnet: 10.9.0.0/24, gateway: 10.9.0.1}]}}\n"
-      "volumes:\n  cache: {driver: local, labels: {keep: 'yes'}}\n");
+      "volumes:\n  cache: {driver: local, labels: {keep: 'yes'}}\n"
+      "secrets:\n  token: {file: ./secrets/token}\n"
+      "configs:\n  app: {file: ./app.conf}\n");
   compose::LoadOptions opts{{file}, "", {}, Env};
   auto p = compose::LoadProject(opts);
   REQUIRE(p);
@@ -158,7 +162,12 @@ TEST_CASE("Convert: services, networks, volumes and builds become keelson object
                            {{"containerPort", 9001}, {"hostPort", 9001}, {"hostIP", "127.0.0.1"}, {"protocol", "udp"}},
                            {{"containerPort", 53}, {"hostPort", 5353}, {"protocol", "udp"}}});
   CHECK(s["volumes"] == json{{{"name", "cache"}, {"mountPath", "/cache"}, {"readOnly", false}}});
-  CHECK(s["binds"] == json{{{"hostPath", (d.path / "conf").string()}, {"mountPath", "/etc/conf"}, {"readOnly", true}}});
+  // Fields in their (alphabetical) order: configs, secrets, volumes.
+  CHECK(s["binds"] == json{{{"hostPath", (d.path / "app.conf").string()}, {"mountPath", "/etc/app.conf"}, {"readOnly", true}},
+                           {{"hostPath", (d.path / "app.conf").string()}, {"mountPath", "/app"}, {"readOnly", true}},
+                           {{"hostPath", (d.path / "secrets/token").string()}, {"mountPath", "/run/secrets/token"}, {"readOnly", true}},
+                           {{"hostPath", (d.path / "secrets/token").string()}, {"mountPath", "/run/secrets/api-token"}, {"readOnly", true}},
+                           {{"hostPath", (d.path / "conf").string()}, {"mountPath", "/etc/conf"}, {"readOnly", true}}});
   CHECK(s["tmpfs"] == json{"/scratch"});
   CHECK(s["networks"] == json{{{"name", "front"}, {"aliases", {"web", "www"}}}});
   CHECK(s["healthcheck"] == json{{"test", {"CMD", "wget", "-q", "localhost"}}, {"interval", "5s"}, {"timeout", "2s"},
@@ -211,14 +220,14 @@ TEST_CASE("Convert: every field that does not carry over is one line at its plac
       "  job: {image: busybox, network_mode: host}\n"
       "  nothing: {command: [true]}\n"
       "volumes:\n  logs: {external: true}\n"
-      "secrets:\n  token: {file: ./token}\n");
+      "secrets:\n  token: {environment: TOKEN}\n");
   compose::LoadOptions opts{{file}, "", {}, Env};
   auto p = compose::LoadProject(opts);
   REQUIRE(p);
   auto c = compose::Convert(*p, d.path.string(), Env);
   const std::string f = file + ":";
   CHECK(Lines(c.unsupported) == std::vector<std::string>{
-      f + "15:1: secrets: not supported by keelson: top-level secrets has no keelson equivalent yet",
+      f + "16:3: secrets.token: not supported by keelson: secrets from anything but a file (environment, content, external) would put the value in a manifest or need a Swarm; keep it in a file",
       f + "14:10: volumes.logs.external: not supported by keelson: keelson creates the volumes it uses and never touches another's; remove external and let keelson own it",
       f + "11:25: services.job.network_mode: not supported by keelson: attach the Runner to Network objects (spec.networks)",
       f + "4:5: services.web.container_name: not supported by keelson: keelson names containers NAMESPACE.NAME; remove it",
