@@ -129,6 +129,14 @@ RUNNER_SPEC_PROPS = {
                                             'printed.', minLength=1),
                               }, required=['file']),
                           }, required=['name'])),
+    'envFrom': dict(type='array', description='Files of NAME=value lines, as docker run '
+                    '--env-file reads them (the value is the rest of the line, as it is; # comments '
+                    'and blank lines skipped), read when the container is created; later files and '
+                    'env win. Values are never printed.',
+                    items=obj('One file.', {
+                        'file': s('Path of the file; relative to the manifest file and inside its '
+                                  'directory (or KEELSON_ALLOWED_PATHS).', minLength=1, maxLength=4096),
+                    }, required=['file'])),
     'ports': dict(type='array', description='Published ports.',
                   **{'x-kubernetes-list-type': 'map',
                      'x-kubernetes-list-map-keys': ['containerPort', 'protocol']},

@@ -37,7 +37,6 @@ std::string Scalar(const json& v) {
 const std::map<std::string, std::string>& Hints() {
   static const std::map<std::string, std::string> hints = {
       {"container_name", "keelson names containers NAMESPACE.NAME; remove it"},
-      {"env_file", "its values would be copied into the manifests; give each secret value as env[].valueFrom.file"},
       {"network_mode", "attach the Runner to Network objects (spec.networks)"},
       {"links", "legacy; services on one network reach each other by name"},
       {"external_links", "legacy; attach to the network the other container is on"},
@@ -361,6 +360,21 @@ class Converter {
         }
       } else if (k == "secrets" || k == "configs") {
         FileMounts(k, v, f, spec);
+      } else if (k == "env_file") {
+        const json list = v.is_array() ? v : json::array({v});
+        for (size_t i = 0; i < list.size(); ++i) {
+          const json& e = list[i];
+          const Path ep = v.is_array() ? Index(f, i) : f;
+          if (e.is_object()) {
+            for (auto x = e.begin(); x != e.end(); ++x) {
+              if (x.key() == "path" || (x.key() == "required" && x.value() == true)) continue;
+              Unsupported(Key(ep, x.key()), x.key() == "required" ? "an optional env file (keelson reads every file it is given)"
+                                                                  : "env files have a path in keelson");
+            }
+          }
+          // Read by keelson when it creates the container, never copied here.
+          spec["envFrom"].push_back({{"file", OutputPath(HostPath(Scalar(e.is_object() ? e.value("path", json()) : e)))}});
+        }
       } else if (k == "extends") {
         continue;  // resolved while loading
       } else {
@@ -779,6 +793,15 @@ class Converter {
     if (!deps.empty()) spec["dependsOn"] = deps;
   }
 
+  // A path a manifest names (a build context, an env file): relative to the
+  // output directory when inside it, as keelson apply confines such paths
+  // to the manifest's directory; absolute otherwise (KEELSON_ALLOWED_PATHS).
+  std::string OutputPath(const std::string& absolute) {
+    const fs::path rel = fs::path(absolute).lexically_relative(out_dir_);
+    const bool inside = !rel.empty() && *rel.begin() != "..";
+    return inside ? rel.string() : absolute;
+  }
+
   // image, or an Image object for a build; false when there is neither.
   bool ImageOf(const std::string& name, const json& s, const Path& at, json& spec) {
     if (!s.contains("build")) {
@@ -803,10 +826,7 @@ class Converter {
         else Unsupported(Key(bp, k), "builds have context, dockerfile, args and target in keelson");
       }
     }
-    const fs::path abs = (fs::path(p_.dir) / context).lexically_normal();
-    const fs::path rel = abs.lexically_relative(out_dir_);
-    const bool inside = !rel.empty() && *rel.begin() != "..";
-    build["context"] = inside ? rel.string() : abs.string();
+    build["context"] = OutputPath((fs::path(p_.dir) / context).lexically_normal().string());
     // docker compose v2 names a built image PROJECT-SERVICE unless image says.
     const std::string ref = s.contains("image") ? Scalar(s["image"]) : p_.name + "-" + ObjectName(name) + ":latest";
     out_.objects.push_back(Object("Image", ObjectName(name), {{"ref", ref}, {"build", build}}));

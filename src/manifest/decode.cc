@@ -159,6 +159,9 @@ Result<RunnerSpec> Runner(const json& spec, const json& stored, const std::strin
       r.env.push_back(std::move(v));
     }
   }
+  if (spec.contains("envFrom")) {
+    for (const auto& f : spec["envFrom"]) r.env_files.push_back(Str(f, "file"));
+  }
   Attachments(spec, &r);
   auto res = Resources(spec, path);
   if (!res) return Unexpected(res.error());

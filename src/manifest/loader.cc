@@ -332,6 +332,15 @@ class PathResolver {
   }
 
   void EnvFiles(json& runner_spec, Path at) {
+    if (runner_spec.contains("envFrom") && runner_spec["envFrom"].is_array()) {
+      for (size_t i = 0; i < runner_spec["envFrom"].size(); ++i) {
+        Path p = at;
+        p.push_back(PathSeg{"envFrom", -1});
+        p.push_back(PathSeg{"", static_cast<int64_t>(i)});
+        p.push_back(PathSeg{"file", -1});
+        Resolve(&runner_spec["envFrom"][i]["file"], p);
+      }
+    }
     if (!runner_spec.contains("env")) return;
     at.push_back(PathSeg{"env", -1});
     json& env = runner_spec["env"];

@@ -99,6 +99,7 @@ struct RunnerSpec {
   std::optional<std::vector<std::string>> entrypoint, command;
   std::string working_dir, user;
   std::vector<EnvVar> env;
+  std::vector<std::string> env_files;  ///< envFrom[].file, absolute
   std::vector<PortSpec> ports;
   std::vector<NetworkAttachmentSpec> networks;
   std::vector<VolumeMountSpec> volumes;

@@ -1,5 +1,7 @@
 #include "reconcile/desired.h"
 
+#include <map>
+
 
 #include "reconcile/labels.h"
 #include "util/secret_file.h"
@@ -9,8 +11,40 @@ namespace {
 
 using nlohmann::json;
 
+// An env file as docker run --env-file reads it: NAME=value lines, the
+// value as it is; # comments and blank lines skipped. A line without '='
+// (docker takes the client's variable) is refused: the controller's own
+// environment is not the user's.
+Result<void> EnvFile(const std::string& file, const std::string& at, std::vector<std::string>* out) {
+  auto text = ReadSecretFile(file);
+  if (!text) return Unexpected(ErrorCode::kInvalid, at + ": " + text.error().message);
+  size_t start = 0;
+  int line_no = 0;
+  while (start <= text->size()) {
+    const size_t end = text->find('\n', start);
+    std::string line = text->substr(start, end == std::string::npos ? std::string::npos : end - start);
+    start = end == std::string::npos ? text->size() + 1 : end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos || eq == first) {
+      // The line's name only: never its contents.
+      return Unexpected(ErrorCode::kInvalid, at + ": " + file + ":" + std::to_string(line_no) + ": not NAME=value");
+    }
+    out->push_back(line.substr(first));
+  }
+  return {};
+}
+
 Result<std::vector<std::string>> Env(const model::RunnerSpec& spec, const std::string& path) {
   std::vector<std::string> out;
+  for (size_t i = 0; i < spec.env_files.size(); ++i) {
+    if (auto r = EnvFile(spec.env_files[i], path + ".envFrom[" + std::to_string(i) + "].file", &out); !r) {
+      return Unexpected(r.error());
+    }
+  }
   for (size_t i = 0; i < spec.env.size(); ++i) {
     const model::EnvVar& e = spec.env[i];
     if (e.value) {
@@ -24,7 +58,20 @@ Result<std::vector<std::string>> Env(const model::RunnerSpec& spec, const std::s
     }
     out.push_back(e.name + "=" + *value);
   }
-  return out;
+  // One entry a name: a later file, and env, win (a process's getenv would
+  // see the first of two).
+  std::vector<std::string> unique;
+  std::map<std::string, size_t> at;
+  for (auto& kv : out) {
+    const std::string name = kv.substr(0, kv.find('='));
+    if (auto it = at.find(name); it != at.end()) {
+      unique[it->second] = std::move(kv);
+    } else {
+      at[name] = unique.size();
+      unique.push_back(std::move(kv));
+    }
+  }
+  return unique;
 }
 
 void Mounts(const model::Object& owner, const model::RunnerSpec& spec, docker::ContainerSpec* c) {

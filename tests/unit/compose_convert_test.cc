@@ -134,6 +134,7 @@ TEST_CASE("Convert: services, networks, volumes and builds become keelson object
       "    logging: {driver: json-file, options: {max-size: 10m}}\n"
       "    secrets: [token, {source: token, target: api-token}]\n"
       "    configs: [{source: app, target: /etc/app.conf}, app]\n"
+      "    env_file: [web.env, {path: ./more.env, required: true}]\n"
       "  db:\n"
       "    image: busybox:1\n"
       "    deploy: {replicas: 3, resources: {limits: {memory: 64m, pids: 100}}, restart_policy: {condition: none}}\n"
@@ -178,6 +179,7 @@ TEST_CASE("Convert: services, networks, volumes and builds become keelson object
   CHECK(s["securityContext"] == json{{"capAdd", {"NET_ADMIN"}}, {"readOnlyRootFilesystem", true}, {"noNewPrivileges", true},
                                      {"sysctls", {{{"name", "net.core.somaxconn"}, {"value", "1024"}}}}});
   CHECK(s["hostname"] == "web1");
+  CHECK(s["envFrom"] == json{{{"file", "web.env"}}, {{"file", "more.env"}}});
   CHECK(s["hostAliases"] == json{{{"ip", "10.0.0.5"}, {"hostnames", {"cache", "mirror"}}},
                                  {{"ip", "host-gateway"}, {"hostnames", {"gw"}}}});
   CHECK(s["dnsConfig"] == json{{"nameservers", {"10.0.0.53"}}, {"searches", {"ci.internal"}},
@@ -233,7 +235,6 @@ TEST_CASE("Convert: every field that does not carry over is one line at its plac
       f + "4:5: services.web.container_name: not supported by keelson: keelson names containers NAMESPACE.NAME; remove it",
       f + "9:24: services.web.depends_on.job.condition: not supported by keelson: the condition service_completed_successfully (keelson waits for Ready: running, and healthy when it has a healthcheck)",
       f + "6:5: services.web.domainname: not supported by keelson: keelson's Runner has no domainname; remove it, or keep this service on docker compose",
-      f + "5:5: services.web.env_file: not supported by keelson: its values would be copied into the manifests; give each secret value as env[].valueFrom.file",
       f + "8:5: services.web.restart: not supported by keelson: a limit on restarts (on-failure:3); keelson restarts with a crash-loop backoff instead",
       f + "7:15: services.web.volumes[0]: not supported by keelson: an anonymous volume; name it under the top-level volumes and mount it by name",
       f + "7:24: services.web.volumes[1]: not supported by keelson: the mount option z (keelson takes ro and rw)",

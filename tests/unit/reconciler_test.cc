@@ -897,3 +897,31 @@ TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: restartedAt (rollout res
   CHECK(reconcile::Describe(PlanFor(Get("Runner/default/web"))->actions.at(0)) ==
         "recreate container default.web: restartedAt 2026-11-24T16:00:00Z -> 2026-11-24T17:00:00Z (rollout restart)");
 }
+
+TEST_CASE_FIXTURE(ControllerFixture, "RunnerReconciler: envFrom files are read at create as docker --env-file reads them; env wins; values never said") {
+  const auto dir = std::filesystem::temp_directory_path() / ("keelson-envfrom-" + std::to_string(std::rand()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "base.env") << "# defaults\nMODE=dev\nTOKEN=\"quoted stays\"\n\nLEVEL=1\n";
+  std::ofstream(dir / "prod.env") << "MODE=prod\n";
+  Apply("apiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {name: web}\nspec:\n"
+        "  image: keelson-test/busybox:1\n"
+        "  envFrom: [{file: " + (dir / "base.env").string() + "}, {file: " + (dir / "prod.env").string() + "}]\n"
+        "  env: [{name: LEVEL, value: '2'}]\n");
+  CHECK_FALSE(Converge("Runner/default/web").error);
+  std::vector<std::string> env;
+  const auto container = engine.InspectContainer("default.web");
+  REQUIRE(container);
+  for (const auto& e : container->config.env) {
+    if (e.rfind("PATH=", 0) != 0) env.push_back(e);  // the image's own
+  }
+  CHECK(env == std::vector<std::string>{"MODE=prod", "TOKEN=\"quoted stays\"", "LEVEL=2"});
+  // A line that is not NAME=value: the file and line, never the text.
+  std::ofstream(dir / "prod.env") << "MODE=prod\nsecret-without-a-name\n";
+  Apply("apiVersion: keelson.dev/v1alpha1\nkind: Runner\nmetadata: {name: web}\nspec:\n"
+        "  image: keelson-test/busybox:1\n"
+        "  envFrom: [{file: " + (dir / "prod.env").string() + "}]\n");
+  auto out = Converge("Runner/default/web");
+  REQUIRE(out.error);
+  CHECK(out.error->message == "spec.envFrom[0].file: " + (dir / "prod.env").string() + ":2: not NAME=value");
+  std::filesystem::remove_all(dir);
+}
