@@ -331,8 +331,9 @@ Container ParseContainer(const json& j) {
   for (const auto& [k, v] : StringMap(At(host, "Sysctls"))) s.sysctls[k] = v;
   s.log_driver = Str(At(host, "LogConfig"), "Type");
   for (const auto& [k, v] : StringMap(At(At(host, "LogConfig"), "Config"))) s.log_options[k] = v;
-  // Networks: the engine adds the container's short id as an alias on user
-  // networks; keelson did not ask for it, so it is left out.
+  // Networks: the engine adds the container's short id and its host name as
+  // aliases on user networks; keelson did not ask for them, so they are left
+  // out (a spec's alias equal to its hostname is implied: see desired.cc).
   const std::string short_id = c.id.substr(0, 12);
   const json& networks = At(At(j, "NetworkSettings"), "Networks");
   std::string mode = Str(host, "NetworkMode");
@@ -340,7 +341,7 @@ Container ParseContainer(const json& j) {
     for (auto it = networks.begin(); it != networks.end(); ++it) {
       NetworkAttachment a{it.key(), {}};
       for (const auto& alias : Strings(At(it.value(), "Aliases"))) {
-        if (alias != short_id && alias != c.id) a.aliases.push_back(alias);
+        if (alias != short_id && alias != c.id && alias != s.hostname) a.aliases.push_back(alias);
       }
       // The network the container was created on comes first, as in the spec.
       if (it.key() == mode) {

@@ -123,7 +123,14 @@ Result<docker::ContainerSpec> DesiredContainer(const model::Object& owner, const
   c.labels[kSpecHashLabel] = ContainerHash(spec.hash_basis, image, c.env, /*with_networks=*/!runner);
   if (legacy_hash) *legacy_hash = ContainerHash(spec.hash_basis, image, c.env, true);
   for (const auto& p : spec.ports) c.ports.push_back({p.container_port, p.protocol, p.host_ip, p.host_port});
-  for (const auto& n : spec.networks) c.networks.push_back({EngineName(owner.meta.namespace_, n.name), n.aliases});
+  for (const auto& n : spec.networks) {
+    // The engine makes the host name an alias on every user network itself.
+    std::vector<std::string> aliases;
+    for (const auto& a : n.aliases) {
+      if (a != spec.host.hostname) aliases.push_back(a);
+    }
+    c.networks.push_back({EngineName(owner.meta.namespace_, n.name), aliases});
+  }
   Mounts(owner, spec, &c);
   c.nano_cpus = spec.resources.nano_cpus;
   c.memory = spec.resources.memory;
