@@ -46,8 +46,11 @@ def normalized(c, service, volume_prefix):
     """What both tools must agree on, in one shape."""
     cfg, host = c['Config'], c['HostConfig']
     env = sorted(e for e in cfg.get('Env') or [])
-    mounts = []
+    mounts, tmpfs = [], set((host.get('Tmpfs') or {}).keys())
     for m in c.get('Mounts') or []:
+        if m['Type'] == 'tmpfs':  # compose's long syntax makes a mount of what keelson asks as Tmpfs
+            tmpfs.add(m['Destination'])
+            continue
         source = m.get('Name', '') if m['Type'] == 'volume' else m.get('Source', '')
         if m['Type'] == 'volume' and source.startswith(volume_prefix):
             source = source[len(volume_prefix):]
@@ -62,15 +65,19 @@ def normalized(c, service, volume_prefix):
               if not k.startswith(('com.docker.compose.', 'dev.keelson.'))}
     return {
         'cmd': cfg.get('Cmd'), 'entrypoint': cfg.get('Entrypoint'), 'env': env,
-        'working_dir': cfg.get('WorkingDir'), 'user': cfg.get('User'), 'hostname': cfg.get('Hostname'),
+        'working_dir': cfg.get('WorkingDir'), 'user': cfg.get('User'),
+        # the engine's default host name is the container's short id
+        'hostname': None if cfg.get('Hostname') == c['Id'][:12] else cfg.get('Hostname'),
         'healthcheck': cfg.get('Healthcheck'), 'labels': labels,
-        'ports': host.get('PortBindings'), 'mounts': sorted(mounts), 'tmpfs': host.get('Tmpfs'),
+        'ports': host.get('PortBindings'), 'mounts': sorted(mounts), 'tmpfs': sorted(tmpfs),
         'aliases': aliases, 'extra_hosts': host.get('ExtraHosts'), 'dns': host.get('Dns'),
         'init': host.get('Init'), 'shm_size': host.get('ShmSize'), 'ulimits': host.get('Ulimits'),
         'sysctls': host.get('Sysctls'), 'cap_drop': host.get('CapDrop'), 'read_only': host.get('ReadonlyRootfs'),
-        'security_opt': host.get('SecurityOpt'), 'log_config': host.get('LogConfig'),
+        'security_opt': sorted('no-new-privileges' if o.startswith('no-new-privileges') else o
+                               for o in host.get('SecurityOpt') or []),
+        'log_config': host.get('LogConfig'),
         'memory': host.get('Memory'), 'nano_cpus': host.get('NanoCpus'), 'pids': host.get('PidsLimit'),
-        'stop_timeout': cfg.get('StopTimeout'),
+        'stop_timeout': cfg.get('StopTimeout') or 10,  # the engine's default when unset
     }
 
 
