@@ -12,7 +12,7 @@ pkgs=(
   json-schema-test-suite sqlite3 diffutils zsh fish
 )
 if [[ "${1:-}" == engine ]]; then
-  pkgs+=(docker.io busybox-static docker-registry iproute2 openssl curl openssh-client openssh-server procps)
+  pkgs+=(docker.io docker-compose busybox-static docker-registry iproute2 openssl curl openssh-client openssh-server procps)
 fi
 
 missing=()

@@ -379,6 +379,8 @@ std::vector<std::pair<model::Object, model::RunnerPoolSpec>> Manager::Autoscaled
   auto pools = store.List({model::Kind::kRunnerPool, std::nullopt, nullptr});
   if (!pools) return out;  // the store watcher and the workers say why
   for (auto& o : *pools) {
+    // Looked at every second: a fixed pool costs a key lookup, not a decode.
+    if (!o.spec.is_object() || !o.spec.contains("autoscaling")) continue;
     auto spec = manifest::DecodeSpecAs<model::RunnerPoolSpec>(o);
     if (!spec || !spec->autoscaling || o.meta.deletion_timestamp) continue;
     out.emplace_back(std::move(o), std::move(*spec));
