@@ -1060,12 +1060,12 @@ def convert_a_compose_project_and_apply_it():
                                                   'runner/web created', 'runnerpool/db created', '']), applied)
     expect(k.ok('get', 'runners', '-n', 'shop', '-o', 'name').strip() == 'runner/web', 'in the project namespace')
     # A field that does not carry over: one line at its place, exit 1, nothing written.
-    k.write('compose.yaml', open(compose).read().replace('    build: ./app\n', '    build: ./app\n    hostname: web1\n'))
+    k.write('compose.yaml', open(compose).read().replace('    build: ./app\n', '    build: ./app\n    domainname: example.com\n'))
     rc, out, err = k.run('convert', '-f', compose, '-o', 'out')
     expect(rc == 1 and out == '' and not os.path.exists(os.path.join(k.dir, 'out')), f'{rc} {out}')
-    expect(err.startswith(f'{compose}:5:5: services.web.hostname: not supported by keelson: '), err)
+    expect(err.startswith(f'{compose}:5:5: services.web.domainname: not supported by keelson: '), err)
     rc, out, err = k.run('convert', '-f', compose, '-o', 'out', '--allow-unsupported')
-    expect(rc == 0 and 'services.web.hostname' in err and os.path.exists(os.path.join(k.dir, 'out', 'runner-web.yaml')),
+    expect(rc == 0 and 'services.web.domainname' in err and os.path.exists(os.path.join(k.dir, 'out', 'runner-web.yaml')),
            f'{rc} {out} {err}')
     # A required variable that is not set: where, and nothing else.
     k.write('bad.yaml', 'services:\n  web:\n    image: ${IMAGE:?set IMAGE}\n')
