@@ -69,7 +69,7 @@ def normalized(c, service, volume_prefix):
         # the engine's default host name is the container's short id
         'hostname': None if cfg.get('Hostname') == c['Id'][:12] else cfg.get('Hostname'),
         'healthcheck': cfg.get('Healthcheck'), 'labels': labels,
-        'ports': host.get('PortBindings'), 'mounts': sorted(mounts), 'tmpfs': sorted(tmpfs),
+        'ports': host.get('PortBindings') or {}, 'mounts': sorted(mounts), 'tmpfs': sorted(tmpfs),
         'aliases': aliases, 'extra_hosts': host.get('ExtraHosts'), 'dns': host.get('Dns'),
         'init': host.get('Init'), 'shm_size': host.get('ShmSize'), 'ulimits': host.get('Ulimits'),
         'sysctls': host.get('Sysctls'), 'cap_drop': host.get('CapDrop'), 'read_only': host.get('ReadonlyRootfs'),
@@ -90,13 +90,15 @@ def the_converted_project_runs_as_docker_compose_runs_it():
     # keelson: convert, apply, converge.
     out = k.ok('convert', '-f', os.path.join(project, 'compose.yaml'), '-p', 'parity', '-o', '-')
     k.ok('apply', '-f', '-', stdin=out.encode())
-    rc, _, err = k.run('controller', '--once', '--timeout', '180s', '--listen', 'off', timeout=240)
-    expect(rc == 0, err)
-    ours = inspect(['parity.web', 'parity.db'])
-    objects = json.loads(k.ok('get', 'runners', '-n', 'parity', '-o', 'json'))['items']
-    spec = {o['metadata']['name']: o['spec'] for o in objects}
-    k.ok('delete', '--all', '-n', 'parity')
-    rc, _, err = k.run('controller', '--once', '--timeout', '120s', '--listen', 'off', timeout=180)
+    try:
+        rc, _, err = k.run('controller', '--once', '--timeout', '180s', '--listen', 'off', timeout=240)
+        expect(rc == 0, err)
+        ours = inspect(['parity.web', 'parity.db'])
+        objects = json.loads(k.ok('get', 'runners', '-n', 'parity', '-o', 'json'))['items']
+        spec = {o['metadata']['name']: o['spec'] for o in objects}
+    finally:
+        k.run('delete', '-f', '-', stdin=out.encode())
+        rc, _, err = k.run('controller', '--once', '--timeout', '120s', '--listen', 'off', timeout=180)
     expect(rc == 0, err)
 
     # docker-compose on the same file.
