@@ -657,10 +657,11 @@ class Converter {
       }
     }
     json aliases = json::array();
-    for (const auto& [name, ip] : entries) {
-      auto same = std::find_if(aliases.begin(), aliases.end(), [&](const json& a) { return a["ip"] == ip; });
-      if (same == aliases.end()) aliases.push_back({{"ip", ip}, {"hostnames", {name}}});
-      else (*same)["hostnames"].push_back(name);
+    for (const auto& entry : entries) {
+      const std::string& ip = entry.second;  // not a structured binding: clang cannot capture one
+      auto same = std::find_if(aliases.begin(), aliases.end(), [&ip](const json& a) { return a["ip"] == ip; });
+      if (same == aliases.end()) aliases.push_back({{"ip", ip}, {"hostnames", {entry.first}}});
+      else (*same)["hostnames"].push_back(entry.first);
     }
     spec["hostAliases"] = aliases;
   }
